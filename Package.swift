@@ -1,0 +1,41 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Applied to every Swift target: the settings the design notes call `strict`.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "swift-audit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "swift-audit", targets: ["swift-audit"]),
+        .library(name: "AuditNetlink", targets: ["AuditNetlink"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shims: headers only, no code of their own.
+        .target(name: "CAuditNetlink"),
+
+        // The kernel client: sockets, requests, replies, status, features, raw rules.
+        .target(name: "AuditNetlink", dependencies: ["CAuditNetlink"], swiftSettings: strict),
+
+        // The command line.
+        .executableTarget(
+            name: "swift-audit",
+            dependencies: [
+                "AuditNetlink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink"], swiftSettings: strict),
+    ]
+)
