@@ -9,6 +9,9 @@ let strict: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// Tests may use Foundation (Process, JSONDecoder) and keep the other strict settings.
+let tests: [SwiftSetting] = strict.filter { "\($0)" != "\(SwiftSetting.enableUpcomingFeature("InternalImportsByDefault"))" }
+
 let package = Package(
     name: "swift-audit",
     platforms: [.macOS(.v15)],
@@ -36,6 +39,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink"], swiftSettings: strict),
+        // Shared test helpers: corpus paths, the kernel-test lock and state restore, child processes.
+        .target(name: "AuditTestSupport", dependencies: ["AuditNetlink"], path: "Tests/AuditTestSupport", swiftSettings: tests),
+
+        .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
     ]
 )

@@ -12,7 +12,9 @@ public struct NetlinkMessage: Hashable, Sendable {
     public var flags: UInt16
     /// `nlmsg_seq`: echoes the request's sequence number in replies.
     public var sequence: UInt32
-    /// `nlmsg_pid`: the sending port; 0 for the kernel.
+    /// `nlmsg_pid` as written in the header. For records unicast to the daemon the kernel puts the
+    /// daemon's own port here; it does not say who sent the datagram (the socket address does, and
+    /// `AuditSocket.receive` checks that).
     public var portID: UInt32
     /// The payload's byte range within the datagram.
     public var payload: Range<Int>
@@ -52,7 +54,7 @@ public struct NetlinkMessage: Hashable, Sendable {
         let portID = datagram.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)
         let start = offset + headerSize
         var end: Int
-        if type.rawValue >= 1000 && type != .getFeature && !isStructuredReply(type) {
+        if type.rawValue >= 1000 && !isStructuredReply(type) {
             end = datagram.count
             if end > start, datagram[end - 1] == 0 { end -= 1 }
         } else {

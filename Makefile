@@ -1,0 +1,66 @@
+# swift-audit — build, test and install.
+#
+#   make deps        apt packages the build needs (libsystemd-dev, zlib1g-dev, pkg-config)
+#   make test-deps   deps + what the tests compare against (Debian's auditd, python3, rsyslog)
+#   make build       debug build
+#   make release     release build with the Swift runtime linked in (copy one file to a server)
+#   make test        the whole test suite; kernel tests need root and run one at a time
+#   make lint        swift format lint --strict
+#   make bench       throughput/latency benchmark against the real kernel (root)
+#   make install     binary, config and unit file under $(DESTDIR)$(PREFIX)
+
+PREFIX    ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /lib/systemd/system
+SWIFT     ?= swift
+APT_GET   ?= apt-get
+
+BUILD_PACKAGES := libsystemd-dev zlib1g-dev pkg-config
+TEST_PACKAGES  := auditd python3 rsyslog
+
+.PHONY: deps test-deps build release test lint bench install clean
+
+# Installing auditd or rsyslog must not start them: a running auditd would own the audit socket
+# the tests need. A temporary policy-rc.d tells Debian's maintainer scripts not to start services.
+define apt_install
+	@if [ "$$(id -u)" != 0 ]; then echo "make $@: run as root (apt-get install)"; exit 4; fi
+	@created=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && created=1; fi; \
+	missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	status=0; \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq --no-install-recommends $$missing >/dev/null || status=$$?; \
+	fi; \
+	if [ -n "$$created" ]; then rm -f /usr/sbin/policy-rc.d; fi; \
+	exit $$status
+endef
+
+deps:
+	$(call apt_install,$(BUILD_PACKAGES))
+
+test-deps: deps
+	$(call apt_install,$(TEST_PACKAGES))
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release --static-swift-stdlib
+
+# --no-parallel: kernel tests share one audit subsystem; they also take a lock of their own.
+test:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --no-parallel
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+bench: release
+	@echo "make bench: the benchmark driver arrives with the daemon (issue 3)"; exit 1
+
+install: release
+	install -D -m 0755 .build/release/swift-audit $(DESTDIR)$(PREFIX)/sbin/swift-audit
+
+clean:
+	rm -rf .build
