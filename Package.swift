@@ -29,6 +29,12 @@ let package = Package(
         // The kernel client: sockets, requests, replies, status, features, raw rules.
         .target(name: "AuditNetlink", dependencies: ["CAuditNetlink"], swiftSettings: strict),
 
+        // Records and events: header parsing, reassembly by (timestamp, serial), capture files.
+        .target(name: "AuditEvents", dependencies: ["AuditNetlink"], swiftSettings: strict),
+
+        // Events to bytes: go-audit-compatible JSON, uid names, the daemon's own status events.
+        .target(name: "AuditEncoding", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: strict),
+
         // The command line.
         .executableTarget(
             name: "swift-audit",
@@ -43,5 +49,8 @@ let package = Package(
         .target(name: "AuditTestSupport", dependencies: ["AuditNetlink"], path: "Tests/AuditTestSupport", swiftSettings: tests),
 
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
+        .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: tests),
+        .testTarget(
+            name: "AuditEncodingTests", dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink"], swiftSettings: tests),
     ]
 )

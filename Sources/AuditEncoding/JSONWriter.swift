@@ -1,0 +1,383 @@
+/// Appends JSON text to one reused byte buffer, without Foundation and without a `String` per value.
+///
+/// The encoder thread keeps one writer for its whole life and empties it after every batch
+/// (`removeAll()` keeps the capacity), so steady-state encoding allocates nothing.
+///
+/// # String values
+/// Every string value goes through one escaping function, ``appendString(_:)-(UnsafeBufferPointer<UInt8>)``:
+/// - RFC 8259: `"` → `\"`, `\` → `\\`, `\n \r \t \b \f` in their short forms, the other C0 controls as
+///   `\u00xx`.
+/// - Characters that are valid JSON but dangerous to the people and tools that read logs are written as
+///   `\uxxxx` escapes, which every JSON decoder turns back into the same character (no information is
+///   lost): DEL (U+007F), the C1 controls U+0080–U+009F (some terminals act on U+009B as CSI),
+///   U+2028/U+2029 (line breaks for JavaScript-based viewers), and the bidirectional embedding and
+///   isolate controls U+202A–U+202E and U+2066–U+2069 ("Trojan Source" reordering).
+/// - Bytes that are not part of a well-formed UTF-8 sequence (Unicode table 3-7: no overlong forms, no
+///   surrogates, nothing above U+10FFFF) are written as `%XX` (two upper-case hex digits), and so is
+///   `%` itself (`%25`). Everything else, including valid multi-byte UTF-8, is copied unchanged.
+///
+/// Why percent escapes: the kernel hands us bytes, not text (AUDIT_USER `msg='…'` text and LSM contexts
+/// are raw), and a JSON string can only hold Unicode scalars. Replacing bad bytes with U+FFFD (what
+/// go-audit does) destroys evidence, and writing them as `\u00XX` would be indistinguishable from the
+/// real characters U+0080–U+00FF. Lone surrogates (`\udcXX`, Python's "surrogateescape") are rejected
+/// by many decoders, including Swift's and Rust's. Escaping `%` as well makes the scheme a bijection:
+/// JSON-decode the value, then percent-decode it (RFC 3986 style; `+` is an ordinary character) with
+/// ``ByteEscaping/decode(_:)``, and you have the original bytes. This is laurel's scheme minus its
+/// `+` escape (which only matters to form decoders). The price is that a literal `%` in valid text
+/// reads `%25` (e.g. `a1="%25s|"` for `printf %s|`); the kernel hex-encodes most untrusted strings, so
+/// `%` is rare in records.
+public struct JSONWriter: Sendable {
+    /// Initialized bytes: the text is `storage[..<length]`, the rest is zeroed room to write into
+    /// through a pointer (an `Array` cannot be written beyond its count, and appending piece by piece
+    /// costs a uniqueness and capacity check each time).
+    private var storage: [UInt8]
+    private var length: Int
+
+    /// An empty writer with room for `capacity` bytes before it grows.
+    public init(capacity: Int = 0) {
+        storage = [UInt8](repeating: 0, count: max(capacity, 0))
+        length = 0
+    }
+
+    /// The JSON text written so far.
+    public var bytes: ArraySlice<UInt8> { storage[..<length] }
+
+    /// The number of bytes written.
+    public var count: Int { length }
+
+    /// Forgets the text but keeps the buffer, so that the next batch reuses the memory.
+    public mutating func removeAll() {
+        length = 0
+    }
+
+    /// Runs `body` with a writer that appends to `output`, without copying `output`.
+    package static func appending(to output: inout [UInt8], _ body: (inout JSONWriter) -> Void) {
+        var writer = JSONWriter()
+        swap(&writer.storage, &output)
+        writer.length = writer.storage.count
+        body(&writer)
+        writer.storage.removeSubrange(writer.length...)
+        swap(&writer.storage, &output)
+    }
+
+    /// Makes room for `maximum` bytes and lets `body` write them at the end; `body` returns how many
+    /// it wrote (at most `maximum`).
+    @inline(__always)
+    private mutating func write(atMost maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        guard maximum > 0 else { return }
+        if storage.count &- length < maximum {
+            grow(toFit: maximum)
+        }
+        let start = length
+        let written = storage.withUnsafeMutableBufferPointer { buffer in
+            body(buffer.baseAddress.unsafelyUnwrapped + start)
+        }
+        length = start &+ min(max(written, 0), maximum)
+    }
+
+    private mutating func grow(toFit extra: Int) {
+        let needed = length + extra
+        let target = max(needed, storage.count * 2, 4096)
+        storage.append(contentsOf: repeatElement(0, count: target - storage.count))
+    }
+
+    // MARK: Raw pieces
+
+    /// Appends text that is already valid JSON (keys, punctuation).
+    package mutating func appendRaw(_ text: StaticString) {
+        text.withUTF8Buffer { appendRaw($0) }
+    }
+
+    /// Appends bytes that are already valid JSON.
+    package mutating func appendRaw(_ raw: UnsafeBufferPointer<UInt8>) {
+        guard let source = raw.baseAddress else { return }
+        write(atMost: raw.count) { target in
+            target.update(from: source, count: raw.count)
+            return raw.count
+        }
+    }
+
+    /// Appends bytes that are already valid JSON.
+    package mutating func appendRaw(_ raw: [UInt8]) {
+        raw.withUnsafeBufferPointer { appendRaw($0) }
+    }
+
+    /// Appends one byte of JSON punctuation.
+    package mutating func appendByte(_ byte: UInt8) {
+        write(atMost: 1) { target in
+            target.pointee = byte
+            return 1
+        }
+    }
+
+    // MARK: Numbers
+
+    /// Appends an unsigned integer in decimal.
+    package mutating func appendDecimal(_ value: UInt64) {
+        write(atMost: 20) { target in JSONEscaping.writeDecimal(value, to: target) }
+    }
+
+    /// Appends a signed integer in decimal.
+    package mutating func appendDecimal(_ value: Int64) {
+        if value < 0 {
+            appendByte(UInt8(ascii: "-"))
+        }
+        appendDecimal(value.magnitude)
+    }
+
+    /// Appends `"SECONDS.MILLIS"` with exactly three digits of milliseconds, as in the kernel's header.
+    ///
+    /// Milliseconds above 999 cannot come from a header; they are clamped rather than printed wrongly.
+    package mutating func appendTimestamp(seconds: UInt64, milliseconds: UInt16) {
+        let millis = min(milliseconds, 999)
+        write(atMost: 26) { target in
+            target[0] = UInt8(ascii: "\"")
+            var index = 1 &+ JSONEscaping.writeDecimal(seconds, to: target + 1)
+            target[index] = UInt8(ascii: ".")
+            target[index &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: millis / 100)
+            target[index &+ 2] = 0x30 &+ UInt8(truncatingIfNeeded: millis / 10 % 10)
+            target[index &+ 3] = 0x30 &+ UInt8(truncatingIfNeeded: millis % 10)
+            target[index &+ 4] = UInt8(ascii: "\"")
+            index &+= 5
+            return index
+        }
+    }
+
+    // MARK: Strings
+
+    /// Appends a JSON string holding `source`, escaped as described on ``JSONWriter``.
+    public mutating func appendString(_ source: UnsafeBufferPointer<UInt8>) {
+        appendByte(UInt8(ascii: "\""))
+        appendEscaped(source)
+        appendByte(UInt8(ascii: "\""))
+    }
+
+    /// Appends a JSON string holding `source`'s bytes, escaped as described on ``JSONWriter``.
+    public mutating func appendString(_ source: some Collection<UInt8>) {
+        let done: Void? = source.withContiguousStorageIfAvailable { appendString($0) }
+        if done == nil {
+            appendString(Array(source))
+        }
+    }
+
+    /// Appends a JSON string holding `text`, escaped as described on ``JSONWriter``.
+    public mutating func appendString(_ text: String) {
+        var text = text
+        text.withUTF8 { appendString($0) }
+    }
+
+    /// Appends the escaped form of `source` without quotes.
+    package mutating func appendEscaped(_ source: UnsafeBufferPointer<UInt8>) {
+        guard let base = source.baseAddress else { return }
+        // Six output bytes per input byte is the worst case (a control byte becomes `\u00xx`).
+        write(atMost: source.count &* 6) { target in
+            JSONEscaping.escape(base, count: source.count, to: target)
+        }
+    }
+}
+
+/// The byte-level rules behind ``JSONWriter``'s string escaping.
+enum JSONEscaping {
+    /// Writes `value` in decimal at `target` (room for 20 bytes) and returns the digit count.
+    @inline(__always)
+    static func writeDecimal(_ value: UInt64, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        var digits = 1
+        var scale: UInt64 = 10
+        while digits < 20, value >= scale {
+            digits &+= 1
+            scale = scale &* 10
+        }
+        var rest = value
+        var index = digits
+        repeat {
+            index &-= 1
+            target[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        } while index > 0
+        return digits
+    }
+
+    /// Writes the escaped form of `count` bytes at `base` to `target` (room for `6 * count` bytes)
+    /// and returns the number of bytes written.
+    static func escape(_ base: UnsafePointer<UInt8>, count end: Int, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        var out = 0
+        var runStart = 0
+        var index = 0
+        @inline(__always) func flush(upTo stop: Int) {
+            let run = stop &- runStart
+            if run > 0 {
+                (target + out).update(from: base + runStart, count: run)
+                out &+= run
+            }
+        }
+        @inline(__always) func put(_ byte: UInt8) {
+            target[out] = byte
+            out &+= 1
+        }
+        @inline(__always) func putUnicodeEscape(_ scalar: UInt16) {
+            put(UInt8(ascii: "\\"))
+            put(UInt8(ascii: "u"))
+            put(hexDigit(scalar &>> 12, lowercase: true))
+            put(hexDigit(scalar &>> 8, lowercase: true))
+            put(hexDigit(scalar &>> 4, lowercase: true))
+            put(hexDigit(scalar, lowercase: true))
+        }
+        while true {
+            index = firstSpecialByte(base, from: index, end: end)
+            if index >= end { break }
+            let byte = base[index]
+            if byte >= 0x80 {
+                let length = validSequenceLength(base, at: index, end: end)
+                if length != 0 {
+                    if let scalar = unicodeEscape(base, at: index, length: length) {
+                        flush(upTo: index)
+                        putUnicodeEscape(scalar)
+                        index &+= length
+                        runStart = index
+                    } else {
+                        index &+= length  // well-formed and harmless: part of the clean run
+                    }
+                    continue
+                }
+                flush(upTo: index)
+                put(UInt8(ascii: "%"))
+                put(hexDigit(UInt16(byte &>> 4), lowercase: false))
+                put(hexDigit(UInt16(byte), lowercase: false))
+            } else {
+                flush(upTo: index)
+                switch byte {
+                case UInt8(ascii: "\""):
+                    put(UInt8(ascii: "\\"))
+                    put(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"):
+                    put(UInt8(ascii: "\\"))
+                    put(UInt8(ascii: "\\"))
+                case UInt8(ascii: "%"):
+                    put(UInt8(ascii: "%"))
+                    put(UInt8(ascii: "2"))
+                    put(UInt8(ascii: "5"))
+                case 0x0A:
+                    put(UInt8(ascii: "\\"))
+                    put(UInt8(ascii: "n"))
+                case 0x0D:
+                    put(UInt8(ascii: "\\"))
+                    put(UInt8(ascii: "r"))
+                case 0x09:
+                    put(UInt8(ascii: "\\"))
+                    put(UInt8(ascii: "t"))
+                case 0x08:
+                    put(UInt8(ascii: "\\"))
+                    put(UInt8(ascii: "b"))
+                case 0x0C:
+                    put(UInt8(ascii: "\\"))
+                    put(UInt8(ascii: "f"))
+                default: putUnicodeEscape(UInt16(byte))  // other C0 controls and DEL
+                }
+            }
+            index &+= 1
+            runStart = index
+        }
+        flush(upTo: end)
+        return out
+    }
+
+    /// The hex digit for the low four bits of `value`.
+    @inline(__always)
+    static func hexDigit(_ value: UInt16, lowercase: Bool) -> UInt8 {
+        let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+        return nibble < 10 ? 0x30 &+ nibble : (lowercase ? 0x57 : 0x37) &+ nibble
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+    private static let lowBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+
+    /// True when an ASCII or high byte cannot be copied as it is: `"`, `\`, `%`, C0, DEL, or ≥ 0x80.
+    @inline(__always)
+    static func isSpecial(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+            || byte == UInt8(ascii: "%")
+    }
+
+    /// One bit (the high bit of the byte) per special byte of an 8-byte little-endian word.
+    ///
+    /// Every step works on 7-bit bytes and adds at most 0x7F to them, so no carry crosses into the
+    /// next byte and the mask is exact, not just "somewhere in this word".
+    @inline(__always)
+    static func specialMask(_ word: UInt64) -> UInt64 {
+        let low = word & lowBits
+        let del = (low &+ ones) & highBits  // 0x7F + 1 sets the high bit
+        let control = ~(low &+ 0x6060_6060_6060_6060) & highBits  // < 0x20 stays below 0x80
+        let quote = ~((low ^ 0x2222_2222_2222_2222) &+ lowBits) & highBits
+        let backslash = ~((low ^ 0x5C5C_5C5C_5C5C_5C5C) &+ lowBits) & highBits
+        let percent = ~((low ^ 0x2525_2525_2525_2525) &+ lowBits) & highBits
+        return (word | del | control | quote | backslash | percent) & highBits
+    }
+
+    /// The index of the first special byte at or after `start`, or `end`.
+    @inline(__always)
+    static func firstSpecialByte(_ base: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int {
+        var index = start
+        let raw = UnsafeRawPointer(base)
+        while index &+ 8 <= end {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let mask = specialMask(word)
+            if mask != 0 {
+                return index &+ mask.trailingZeroBitCount &>> 3
+            }
+            index &+= 8
+        }
+        while index < end, !isSpecial(base[index]) {
+            index &+= 1
+        }
+        return index
+    }
+
+    /// The length (2–4) of the well-formed UTF-8 sequence that starts at `index`, or 0 when the byte
+    /// there does not start one (Unicode 15, table 3-7).
+    @inline(__always)
+    static func validSequenceLength(_ base: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
+        let lead = base[index]
+        let available = end - index
+        @inline(__always) func continuation(_ offset: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
+            offset < available && (low...high).contains(base[index + offset])
+        }
+        switch lead {
+        case 0xC2...0xDF:
+            return continuation(1) ? 2 : 0
+        case 0xE0:
+            return continuation(1, 0xA0) && continuation(2) ? 3 : 0
+        case 0xE1...0xEC, 0xEE...0xEF:
+            return continuation(1) && continuation(2) ? 3 : 0
+        case 0xED:
+            return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : 0
+        case 0xF0:
+            return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : 0
+        case 0xF1...0xF3:
+            return continuation(1) && continuation(2) && continuation(3) ? 4 : 0
+        case 0xF4:
+            return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : 0
+        default:
+            return 0
+        }
+    }
+
+    /// The scalar to write as `\uxxxx` for a well-formed sequence, or `nil` to copy it: C1 controls,
+    /// U+2028/U+2029, U+202A–U+202E, U+2066–U+2069.
+    @inline(__always)
+    static func unicodeEscape(_ base: UnsafePointer<UInt8>, at index: Int, length: Int) -> UInt16? {
+        let lead = base[index]
+        if length == 2, lead == 0xC2, base[index + 1] <= 0x9F {
+            return UInt16(base[index + 1])  // U+0080–U+009F
+        }
+        if length == 3, lead == 0xE2 {
+            let second = base[index + 1]
+            let third = base[index + 2]
+            let scalar = 0x2000 | UInt16(second & 0x3F) << 6 | UInt16(third & 0x3F)
+            if (0x2028...0x202E).contains(scalar) || (0x2066...0x2069).contains(scalar) {
+                return scalar
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,220 @@
+import AuditEncoding
+import FoundationEssentials
+import Glibc
+import Testing
+
+/// A small seeded generator (SplitMix64), so that a failing property case can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// One decoded audit event line.
+struct DecodedEvent: Decodable {
+    struct Message: Decodable {
+        var type: Int
+        var data: String
+    }
+
+    var sequence: UInt64
+    var timestamp: String
+    var messages: [Message]
+    var uidMap: [String: String]
+    var hostname: String?
+
+    enum CodingKeys: String, CodingKey {
+        case sequence, timestamp, messages, hostname
+        case uidMap = "uid_map"
+    }
+}
+
+/// Errors of the test helpers themselves.
+struct TestSupportError: Error, CustomStringConvertible {
+    var description: String
+}
+
+enum JSON {
+    /// Decodes one line (with or without its `\n`) with Foundation's decoder.
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: some Collection<UInt8>) throws -> T {
+        try JSONDecoder().decode(type, from: Data(bytes))
+    }
+
+    /// Wraps the bytes in a JSON object with `JSONWriter` and decodes the value back.
+    static func roundTripString(_ input: [UInt8]) throws -> (json: [UInt8], decoded: String) {
+        var writer = JSONWriter()
+        writer.appendString(input)
+        let json = Array(writer.bytes)
+        let object = Array("{\"s\":".utf8) + json + Array("}".utf8)
+        let decoded = try decode([String: String].self, object)
+        guard let value = decoded["s"] else { throw TestSupportError(description: "no value decoded") }
+        return (json, value)
+    }
+}
+
+/// A private directory under /tmp, removed with its files by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/swift-audit-encoding-XXXXXX".utf8CString)
+        guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw TestSupportError(description: "mkdtemp failed: errno \(errno)")
+        }
+        path = String(cString: result)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    /// Writes `content` to `name`, in place (truncating) or by writing a sibling and renaming it over.
+    func write(_ content: String, to name: String, byRename: Bool = false) throws {
+        let target = file(name)
+        let written = byRename ? target + ".new" : target
+        let descriptor = open(written, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw TestSupportError(description: "open \(written): errno \(errno)") }
+        let bytes = Array(content.utf8)
+        let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        guard count == bytes.count else { throw TestSupportError(description: "short write to \(written)") }
+        if byRename, rename(written, target) != 0 {
+            throw TestSupportError(description: "rename to \(target): errno \(errno)")
+        }
+    }
+
+    func removeFile(_ name: String) {
+        unlink(file(name))
+    }
+
+    func remove() {
+        if let directory = opendir(path) {
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name != "." && name != ".." { unlink(file(name)) }
+            }
+            closedir(directory)
+        }
+        rmdir(path)
+    }
+}
+
+/// Where the shared corpus lives: `<repo>/../shared/corpus`, from this file's real path.
+enum Corpus {
+    static func directory(filePath: String = #filePath) -> String? {
+        // The scratch packages reach this folder through a symlink; resolve it to find the repository.
+        guard let resolved = realpath(filePath, nil) else { return nil }
+        defer { free(resolved) }
+        var components = String(cString: resolved).split(separator: "/", omittingEmptySubsequences: false)
+        // …/<repo>/Tests/AuditEncodingTests/<file>.swift
+        guard components.count > 4 else { return nil }
+        components.removeLast(3)
+        let corpus = components.joined(separator: "/") + "/../shared/corpus"
+        var status = stat()
+        return stat(corpus + "/local", &status) == 0 ? corpus : nil
+    }
+
+    /// The corpus directory, or a failure in CI, or a visible skip elsewhere.
+    static func require(filePath: String = #filePath) throws -> String {
+        if let directory = directory(filePath: filePath) { return directory }
+        let reason = "corpus not found at <repo>/../shared/corpus (from \(filePath))"
+        if getenv("CI").map({ String(cString: $0) }) == "true" {
+            throw TestSupportError(description: reason)
+        }
+        try Test.cancel(Comment(rawValue: reason))
+    }
+
+    /// Reads a whole file.
+    static func read(_ path: String) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw TestSupportError(description: "open \(path): errno \(errno)") }
+        defer { close(descriptor) }
+        var content: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw TestSupportError(description: "read \(path): errno \(errno)") }
+            if count == 0 { break }
+            content.append(contentsOf: chunk[..<count])
+        }
+        return content
+    }
+
+    /// The names of the `*.unicast.tsv` captures in `local/`.
+    static func unicastCaptures(in corpus: String) -> [String] {
+        var names: [String] = []
+        if let directory = opendir(corpus + "/local") {
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name.hasSuffix(".unicast.tsv") { names.append(name) }
+            }
+            closedir(directory)
+        }
+        return names.sorted()
+    }
+
+    /// One `TYPE<TAB>PAYLOAD` line of a capture, with the escapes undone.
+    struct Message {
+        var line: Int
+        var type: UInt16
+        var payload: [UInt8]
+    }
+
+    /// Parses a capture (`\\ \t \n \r \xHH` escapes, see the corpus README).
+    static func parseTSV(_ content: [UInt8], file: String) throws -> [Message] {
+        var messages: [Message] = []
+        for (number, line) in content.split(separator: 0x0A, omittingEmptySubsequences: true).enumerated() {
+            guard let tab = line.firstIndex(of: 0x09),
+                let type = UInt16(String(decoding: line[line.startIndex..<tab], as: UTF8.self))
+            else { throw TestSupportError(description: "\(file):\(number + 1): no TYPE<TAB>") }
+            var payload: [UInt8] = []
+            var index = tab + 1
+            while index < line.endIndex {
+                let byte = line[index]
+                guard byte == UInt8(ascii: "\\") else {
+                    payload.append(byte)
+                    index += 1
+                    continue
+                }
+                guard index + 1 < line.endIndex else {
+                    throw TestSupportError(description: "\(file):\(number + 1): dangling backslash")
+                }
+                switch line[index + 1] {
+                case UInt8(ascii: "\\"):
+                    payload.append(0x5C)
+                    index += 2
+                case UInt8(ascii: "t"):
+                    payload.append(0x09)
+                    index += 2
+                case UInt8(ascii: "n"):
+                    payload.append(0x0A)
+                    index += 2
+                case UInt8(ascii: "r"):
+                    payload.append(0x0D)
+                    index += 2
+                case UInt8(ascii: "x"):
+                    guard index + 3 < line.endIndex,
+                        let value = UInt8(String(decoding: line[(index + 2)...(index + 3)], as: UTF8.self), radix: 16)
+                    else { throw TestSupportError(description: "\(file):\(number + 1): bad \\x escape") }
+                    payload.append(value)
+                    index += 4
+                default:
+                    throw TestSupportError(description: "\(file):\(number + 1): unknown escape")
+                }
+            }
+            messages.append(Message(line: number + 1, type: type, payload: payload))
+        }
+        return messages
+    }
+}
