@@ -35,6 +35,9 @@ let package = Package(
         // Events to bytes: go-audit-compatible JSON, uid names, the daemon's own status events.
         .target(name: "AuditEncoding", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: strict),
 
+        // The configuration file: auditd.conf-style `key = value`, typed and checked with file:line errors.
+        .target(name: "AuditConfig", dependencies: ["AuditNetlink"], swiftSettings: strict),
+
         // The command line.
         .executableTarget(
             name: "swift-audit",
@@ -49,6 +52,7 @@ let package = Package(
         .target(name: "AuditTestSupport", dependencies: ["AuditNetlink"], path: "Tests/AuditTestSupport", swiftSettings: tests),
 
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
+        .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: tests),
         .testTarget(
             name: "AuditEncodingTests", dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink"], swiftSettings: tests),

@@ -1,9 +1,11 @@
 /// The inverse of the percent escape that ``JSONWriter`` applies to string values, so that consumers
 /// (and our tests) can recover the exact bytes the kernel sent.
 ///
-/// Every string value the daemon writes is the original bytes with each byte that is not part of a
-/// well-formed UTF-8 sequence, and each `%`, replaced by `%XX` (see ``JSONWriter`` for why). After a
-/// JSON decoder has undone the JSON escapes, ``decode(_:)`` undoes the percent escapes. In a shell:
+/// A value that is well-formed UTF-8 is written as it is (JSON escapes only). A value that is not is
+/// written in percent mode: each byte that is not part of a well-formed UTF-8 sequence, and each `%`,
+/// replaced by `%XX` (see ``JSONWriter`` for why); the event's message then carries
+/// `"encoding":"percent"`. For those values, after a JSON decoder has undone the JSON escapes,
+/// ``decode(_:)`` undoes the percent escapes. In a shell:
 /// `jq -r .messages[0].data | python3 -c 'import sys,urllib.parse; sys.stdout.buffer.write(
 /// urllib.parse.unquote_to_bytes(sys.stdin.read().rstrip("\n")))'`.
 public enum ByteEscaping {

@@ -8,8 +8,9 @@ import AuditNetlink
 /// followed by `\n`.
 /// - `sequence` is the kernel serial, `timestamp` the header's time with three digits of milliseconds.
 /// - `messages` holds the records in arrival order, `data` being the raw body after `audit(…): `,
-///   escaped as described on ``JSONWriter`` (bytes that are not UTF-8 become `%XX`, `%` becomes `%25`).
-///   EOE records are not written.
+///   escaped as described on ``JSONWriter``. A record body that is not well-formed UTF-8 is written
+///   in percent mode (bad bytes and `%` as `%XX`) and its message gets `"encoding":"percent"`;
+///   every other body is the record's text unchanged. EOE records are not written.
 /// - `uid_map` maps every uid named by a `*uid=` field (see the scanning rules below) to a user name
 ///   from ``UserDirectory``; always present, `{}` when there are none. Keys are sorted as strings, as
 ///   Go's `encoding/json` sorts map keys. Names: the passwd name; `"unset"` for 4294967295 (the
@@ -23,7 +24,7 @@ import AuditNetlink
 ///   `"duplicate"`, `"malformed_header"` (see `AuditEvent.Flags`).
 ///
 /// Differences from go-audit, all deliberate: no HTML escaping of `<`, `>`, `&` (valid JSON either
-/// way); invalid UTF-8 kept as `%XX` instead of U+FFFD, and `%` written as `%25`; DEL, C1 and bidi
+/// way); invalid UTF-8 kept as `%XX` (with `"encoding":"percent"`) instead of U+FFFD; DEL, C1 and bidi
 /// controls and U+2028/U+2029 written as `\u` escapes; `"unset"` for 4294967295; the `uid=` scan
 /// ignores quoted values (go-audit matches `uid=` anywhere, even inside `comm="…"`).
 ///
@@ -82,7 +83,9 @@ public struct EventEncoder: Sendable {
                 first = false
                 writer.appendDecimal(UInt64(span.type.rawValue))
                 writer.appendRaw(",\"data\":")
-                writer.appendString(body)
+                if writer.appendString(body) {
+                    writer.appendRaw(",\"encoding\":\"percent\"")
+                }
                 writer.appendByte(UInt8(ascii: "}"))
                 scanner.scan(body)
             }

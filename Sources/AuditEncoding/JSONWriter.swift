@@ -12,20 +12,23 @@
 ///   lost): DEL (U+007F), the C1 controls U+0080–U+009F (some terminals act on U+009B as CSI),
 ///   U+2028/U+2029 (line breaks for JavaScript-based viewers), and the bidirectional embedding and
 ///   isolate controls U+202A–U+202E and U+2066–U+2069 ("Trojan Source" reordering).
-/// - Bytes that are not part of a well-formed UTF-8 sequence (Unicode table 3-7: no overlong forms, no
-///   surrogates, nothing above U+10FFFF) are written as `%XX` (two upper-case hex digits), and so is
-///   `%` itself (`%25`). Everything else, including valid multi-byte UTF-8, is copied unchanged.
+/// - Text that is well-formed UTF-8 (Unicode table 3-7: no overlong forms, no surrogates, nothing above
+///   U+10FFFF) is otherwise copied unchanged, `%` included.
+/// - A value that is *not* well-formed UTF-8 is written in percent mode: each byte that is not part of
+///   a well-formed sequence becomes `%XX` (two upper-case hex digits), and so does every `%` (`%25`).
+///   ``appendString(_:)-(UnsafeBufferPointer<UInt8>)`` returns `true` then, and the event encoder marks
+///   the message with `"encoding":"percent"`, so a reader knows to percent-decode that one value.
 ///
 /// Why percent escapes: the kernel hands us bytes, not text (AUDIT_USER `msg='…'` text and LSM contexts
 /// are raw), and a JSON string can only hold Unicode scalars. Replacing bad bytes with U+FFFD (what
 /// go-audit does) destroys evidence, and writing them as `\u00XX` would be indistinguishable from the
 /// real characters U+0080–U+00FF. Lone surrogates (`\udcXX`, Python's "surrogateescape") are rejected
-/// by many decoders, including Swift's and Rust's. Escaping `%` as well makes the scheme a bijection:
-/// JSON-decode the value, then percent-decode it (RFC 3986 style; `+` is an ordinary character) with
-/// ``ByteEscaping/decode(_:)``, and you have the original bytes. This is laurel's scheme minus its
-/// `+` escape (which only matters to form decoders). The price is that a literal `%` in valid text
-/// reads `%25` (e.g. `a1="%25s|"` for `printf %s|`); the kernel hex-encodes most untrusted strings, so
-/// `%` is rare in records.
+/// by many decoders, including Swift's and Rust's. Within a percent-mode value, escaping `%` as well
+/// makes the scheme a bijection: JSON-decode the value, then percent-decode it (RFC 3986 style; `+` is
+/// an ordinary character) with ``ByteEscaping/decode(_:)``, and you have the original bytes (laurel's
+/// scheme minus its `+` escape). Only values that need it pay: the kernel hex-encodes untrusted
+/// strings, so nearly every record is valid UTF-8 and comes out byte for byte as go-audit writes it,
+/// a literal `%` (`date +%s`) included.
 public struct JSONWriter: Sendable {
     /// Initialized bytes: the text is `storage[..<length]`, the rest is zeroed room to write into
     /// through a pointer (an `Array` cannot be written beyond its count, and appending piece by piece
@@ -146,33 +149,43 @@ public struct JSONWriter: Sendable {
     // MARK: Strings
 
     /// Appends a JSON string holding `source`, escaped as described on ``JSONWriter``.
-    public mutating func appendString(_ source: UnsafeBufferPointer<UInt8>) {
+    ///
+    /// - Returns: `true` when `source` was not well-formed UTF-8 and was written in percent mode.
+    @discardableResult
+    public mutating func appendString(_ source: UnsafeBufferPointer<UInt8>) -> Bool {
         appendByte(UInt8(ascii: "\""))
-        appendEscaped(source)
+        let percentMode = appendEscaped(source)
         appendByte(UInt8(ascii: "\""))
+        return percentMode
     }
 
     /// Appends a JSON string holding `source`'s bytes, escaped as described on ``JSONWriter``.
-    public mutating func appendString(_ source: some Collection<UInt8>) {
-        let done: Void? = source.withContiguousStorageIfAvailable { appendString($0) }
-        if done == nil {
-            appendString(Array(source))
+    ///
+    /// - Returns: `true` when `source` was not well-formed UTF-8 and was written in percent mode.
+    @discardableResult
+    public mutating func appendString(_ source: some Collection<UInt8>) -> Bool {
+        if let percentMode = source.withContiguousStorageIfAvailable({ appendString($0) }) {
+            return percentMode
         }
+        return appendString(Array(source))
     }
 
     /// Appends a JSON string holding `text`, escaped as described on ``JSONWriter``.
     public mutating func appendString(_ text: String) {
         var text = text
-        text.withUTF8 { appendString($0) }
+        text.withUTF8 { _ = appendString($0) }
     }
 
-    /// Appends the escaped form of `source` without quotes.
-    package mutating func appendEscaped(_ source: UnsafeBufferPointer<UInt8>) {
-        guard let base = source.baseAddress else { return }
+    /// Appends the escaped form of `source` without quotes; `true` when it used percent mode.
+    @discardableResult
+    package mutating func appendEscaped(_ source: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = source.baseAddress else { return false }
+        let percentMode = !JSONEscaping.isWellFormedUTF8(base, count: source.count)
         // Six output bytes per input byte is the worst case (a control byte becomes `\u00xx`).
         write(atMost: source.count &* 6) { target in
-            JSONEscaping.escape(base, count: source.count, to: target)
+            JSONEscaping.escape(base, count: source.count, to: target, percentMode: percentMode)
         }
+        return percentMode
     }
 }
 
@@ -197,9 +210,31 @@ enum JSONEscaping {
         return digits
     }
 
+    /// True when the `count` bytes at `base` are well-formed UTF-8 (pure ASCII is checked 8 bytes at a
+    /// time; only text with high bytes is walked sequence by sequence).
+    static func isWellFormedUTF8(_ base: UnsafePointer<UInt8>, count end: Int) -> Bool {
+        var index = 0
+        let raw = UnsafeRawPointer(base)
+        while true {
+            while index &+ 8 <= end,
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) & highBits == 0
+            {
+                index &+= 8
+            }
+            while index < end, base[index] < 0x80 { index &+= 1 }
+            if index >= end { return true }
+            let length = validSequenceLength(base, at: index, end: end)
+            if length == 0 { return false }
+            index &+= length
+        }
+    }
+
     /// Writes the escaped form of `count` bytes at `base` to `target` (room for `6 * count` bytes)
-    /// and returns the number of bytes written.
-    static func escape(_ base: UnsafePointer<UInt8>, count end: Int, to target: UnsafeMutablePointer<UInt8>) -> Int {
+    /// and returns the number of bytes written. In `percentMode` (for values that are not
+    /// well-formed UTF-8) bad bytes and `%` become `%XX`; otherwise `%` is copied.
+    static func escape(
+        _ base: UnsafePointer<UInt8>, count end: Int, to target: UnsafeMutablePointer<UInt8>, percentMode: Bool
+    ) -> Int {
         var out = 0
         var runStart = 0
         var index = 0
@@ -223,7 +258,7 @@ enum JSONEscaping {
             put(hexDigit(scalar, lowercase: true))
         }
         while true {
-            index = firstSpecialByte(base, from: index, end: end)
+            index = firstSpecialByte(base, from: index, end: end, percentMode: percentMode)
             if index >= end { break }
             let byte = base[index]
             if byte >= 0x80 {
@@ -292,11 +327,12 @@ enum JSONEscaping {
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
     private static let lowBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
 
-    /// True when an ASCII or high byte cannot be copied as it is: `"`, `\`, `%`, C0, DEL, or ≥ 0x80.
+    /// True when an ASCII or high byte cannot be copied as it is: `"`, `\`, C0, DEL, ≥ 0x80, and `%`
+    /// in percent mode.
     @inline(__always)
-    static func isSpecial(_ byte: UInt8) -> Bool {
+    static func isSpecial(_ byte: UInt8, percentMode: Bool) -> Bool {
         byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-            || byte == UInt8(ascii: "%")
+            || (percentMode && byte == UInt8(ascii: "%"))
     }
 
     /// One bit (the high bit of the byte) per special byte of an 8-byte little-endian word.
@@ -304,30 +340,30 @@ enum JSONEscaping {
     /// Every step works on 7-bit bytes and adds at most 0x7F to them, so no carry crosses into the
     /// next byte and the mask is exact, not just "somewhere in this word".
     @inline(__always)
-    static func specialMask(_ word: UInt64) -> UInt64 {
+    static func specialMask(_ word: UInt64, percentMode: Bool) -> UInt64 {
         let low = word & lowBits
         let del = (low &+ ones) & highBits  // 0x7F + 1 sets the high bit
         let control = ~(low &+ 0x6060_6060_6060_6060) & highBits  // < 0x20 stays below 0x80
         let quote = ~((low ^ 0x2222_2222_2222_2222) &+ lowBits) & highBits
         let backslash = ~((low ^ 0x5C5C_5C5C_5C5C_5C5C) &+ lowBits) & highBits
-        let percent = ~((low ^ 0x2525_2525_2525_2525) &+ lowBits) & highBits
+        let percent = percentMode ? ~((low ^ 0x2525_2525_2525_2525) &+ lowBits) & highBits : 0
         return (word | del | control | quote | backslash | percent) & highBits
     }
 
     /// The index of the first special byte at or after `start`, or `end`.
     @inline(__always)
-    static func firstSpecialByte(_ base: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int {
+    static func firstSpecialByte(_ base: UnsafePointer<UInt8>, from start: Int, end: Int, percentMode: Bool) -> Int {
         var index = start
         let raw = UnsafeRawPointer(base)
         while index &+ 8 <= end {
             let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            let mask = specialMask(word)
+            let mask = specialMask(word, percentMode: percentMode)
             if mask != 0 {
                 return index &+ mask.trailingZeroBitCount &>> 3
             }
             index &+= 8
         }
-        while index < end, !isSpecial(base[index]) {
+        while index < end, !isSpecial(base[index], percentMode: percentMode) {
             index &+= 1
         }
         return index

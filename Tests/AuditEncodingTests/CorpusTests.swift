@@ -108,7 +108,10 @@ import Testing
                 var expectedUIDs: Set<String> = []
                 for (message, record) in zip(decoded.messages, kept) {
                     #expect(message.type == Int(record.type), "\(context)")
-                    #expect(try ByteEscaping.decode(message.data) == record.body, "\(context): data bytes")
+                    #expect(try message.bytes() == record.body, "\(context): data bytes")
+                    #expect(
+                        (message.encoding == "percent") == (String(validating: record.body, as: UTF8.self) == nil),
+                        "\(context): percent mode only for bodies that are not UTF-8")
                     expectedUIDs.formUnion(Self.expectedUIDs(record.body))
                 }
                 #expect(Set(decoded.uidMap.keys) == expectedUIDs, "\(context)")

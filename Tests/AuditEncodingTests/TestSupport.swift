@@ -23,6 +23,13 @@ struct DecodedEvent: Decodable {
     struct Message: Decodable {
         var type: Int
         var data: String
+        /// `"percent"` when `data` was not UTF-8 and is percent-escaped.
+        var encoding: String?
+
+        /// The record's original bytes.
+        func bytes() throws -> [UInt8] {
+            encoding == "percent" ? try ByteEscaping.decode(data) : Array(data.utf8)
+        }
     }
 
     var sequence: UInt64
@@ -49,14 +56,19 @@ enum JSON {
     }
 
     /// Wraps the bytes in a JSON object with `JSONWriter` and decodes the value back.
-    static func roundTripString(_ input: [UInt8]) throws -> (json: [UInt8], decoded: String) {
+    static func roundTripString(_ input: [UInt8]) throws -> (json: [UInt8], decoded: String, percentMode: Bool) {
         var writer = JSONWriter()
-        writer.appendString(input)
+        let percentMode = writer.appendString(input)
         let json = Array(writer.bytes)
         let object = Array("{\"s\":".utf8) + json + Array("}".utf8)
         let decoded = try decode([String: String].self, object)
         guard let value = decoded["s"] else { throw TestSupportError(description: "no value decoded") }
-        return (json, value)
+        return (json, value, percentMode)
+    }
+
+    /// The original bytes of a decoded string value: percent-decoded only when written in percent mode.
+    static func recover(_ decoded: String, percentMode: Bool) throws -> [UInt8] {
+        percentMode ? try ByteEscaping.decode(decoded) : Array(decoded.utf8)
     }
 }
 

@@ -1,0 +1,443 @@
+import AuditNetlink
+
+/// A configuration that passed every check, with the warnings worth logging.
+public struct ParsedConfiguration: Hashable, Sendable {
+    /// The typed configuration.
+    public var configuration: DaemonConfiguration
+    /// Settings that are valid but have no effect, and file permissions that are looser than they
+    /// should be; the caller logs them (the parser prints nothing).
+    public var warnings: [ConfigDiagnostic]
+
+    /// Pairs a configuration with its warnings.
+    public init(configuration: DaemonConfiguration, warnings: [ConfigDiagnostic] = []) {
+        self.configuration = configuration
+        self.warnings = warnings
+    }
+}
+
+extension DaemonConfiguration {
+    /// Parses configuration text, reporting every problem of the file at once.
+    ///
+    /// `file` is only used in diagnostics (`file:line: …`). Nothing is read from disk; see
+    /// ``load(path:policy:)`` for the checked file read.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> ParsedConfiguration {
+        try parse(bytes: Array(text.utf8), file: file)
+    }
+
+    /// Parses configuration bytes (as read from the file, so a line that is not UTF-8 is reported
+    /// with its number rather than repaired), reporting every problem at once.
+    public static func parse(bytes: [UInt8], file: String) throws(ConfigError) -> ParsedConfiguration {
+        var parser = ConfigParser(file: file)
+        let assignments = lexConfiguration(bytes, file: file, diagnostics: &parser.errors)
+        let configuration = parser.build(assignments)
+        if !parser.errors.isEmpty {
+            throw ConfigError(diagnostics: sortedByLine(parser.errors))
+        }
+        return ParsedConfiguration(configuration: configuration, warnings: sortedByLine(parser.warnings))
+    }
+
+    /// The top-level keys, in the order ``render()`` prints them.
+    package static var topLevelKeys: [String] { topLevelSpecs.map(\.name) }
+
+    /// Every key an output accepts, whatever its type.
+    package static var outputKeys: [String] { OutputKeys.all }
+}
+
+/// Diagnostics without a line first, then by line; the order among equals is kept.
+func sortedByLine(_ diagnostics: [ConfigDiagnostic]) -> [ConfigDiagnostic] {
+    diagnostics.enumerated().sorted { a, b in
+        let la = a.element.line ?? 0
+        let lb = b.element.line ?? 0
+        return la != lb ? la < lb : a.offset < b.offset
+    }.map(\.element)
+}
+
+// MARK: - Top-level keys
+
+/// A top-level key: its name and how a value is checked and stored.
+struct KeySpec: Sendable {
+    let name: String
+    let apply: @Sendable (String, inout DaemonConfiguration) -> ValueProblem?
+
+    init<T>(
+        _ name: String,
+        _ parse: @escaping @Sendable (String) -> Result<T, ValueProblem>,
+        _ store: @escaping @Sendable (inout DaemonConfiguration, T) -> Void
+    ) {
+        self.name = name
+        self.apply = { text, configuration in
+            switch parse(text) {
+            case .success(let value):
+                store(&configuration, value)
+                return nil
+            case .failure(let problem):
+                return problem
+            }
+        }
+    }
+}
+
+let topLevelSpecs: [KeySpec] = [
+    KeySpec("enabled", parseEnabled) { $0.audit.enabled = $1 },
+    KeySpec("failure", parseFailure) { $0.audit.failure = $1 },
+    KeySpec("rate_limit", Values.uint32) { $0.audit.rateLimit = $1 },
+    KeySpec("backlog_limit", Values.uint32) { $0.audit.backlogLimit = $1 },
+    KeySpec("backlog_wait_time", Values.uint32) { $0.audit.backlogWaitTime = $1 },
+    KeySpec("socket_buffer", { Values.size($0, in: (64 << 10)...(1 << 30), allowZero: true) }) {
+        $0.audit.socketBufferSize = $1
+    },
+    KeySpec("takeover", Values.bool) { $0.audit.takeover = $1 },
+    KeySpec("rules_file", Values.absolutePath) { $0.rules.file = $1 },
+    KeySpec("rules_dir", Values.absolutePath) { $0.rules.directory = $1 },
+    KeySpec("rules_at_exit", { Values.choice($0, RulesAtExit.allCases.map { ($0.rawValue, $0) }) }) {
+        $0.rules.atExit = $1
+    },
+    KeySpec("end_of_event_timeout", { Values.duration($0, in: .milliseconds(10) ... .seconds(600)) }) {
+        $0.reassembly.endOfEventTimeout = $1
+    },
+    KeySpec("max_in_flight", { Values.integer($0, in: 1...1_048_576) }) { $0.reassembly.maxInFlight = $1 },
+    KeySpec("min_type", { Values.integer($0, in: 1000...65535) }) {
+        $0.reassembly.minType = AuditMessageType(UInt16($1))
+    },
+    KeySpec("max_type", { Values.integer($0, in: 1000...65535) }) {
+        $0.reassembly.maxType = AuditMessageType(UInt16($1))
+    },
+    KeySpec("hostname", Values.hostnameSource) { $0.hostname = $1 },
+    KeySpec("ring_size", { Values.size($0, in: (64 << 10)...(1 << 30), allowZero: false) }) {
+        $0.pipeline.ringSize = $1
+    },
+    KeySpec("status_interval", { Values.duration($0, in: .milliseconds(100) ... .seconds(3600)) }) {
+        $0.pipeline.statusInterval = $1
+    },
+    KeySpec("loss_report_interval", { Values.duration($0, in: .milliseconds(100) ... .seconds(3600)) }) {
+        $0.pipeline.lossReportInterval = $1
+    },
+]
+
+/// `0`, `1` or `lock`. The kernel's 2 must be spelled `lock`: it cannot be undone without a reboot,
+/// so a typo must not do it.
+@Sendable func parseEnabled(_ text: String) -> Result<AuditEnabledState, ValueProblem> {
+    switch text.lowercased() {
+    case "0": return .success(.disabled)
+    case "1": return .success(.enabled)
+    case "lock": return .success(.locked)
+    case "2":
+        return .failure(
+            ValueProblem(
+                "expected 0, 1 or lock; the kernel's 2 locks the audit configuration until reboot, "
+                    + "so it is written lock here to make that deliberate"))
+    default: return .failure(ValueProblem("expected 0, 1 or lock"))
+    }
+}
+
+@Sendable func parseFailure(_ text: String) -> Result<AuditFailureMode, ValueProblem> {
+    if let mode = AuditFailureMode(name: text) { return .success(mode) }
+    return .failure(ValueProblem("expected silent, printk or panic (or 0, 1, 2)"))
+}
+
+// MARK: - Output keys
+
+enum OutputKeys {
+    static let common = ["type", "enabled", "queue_size"]
+    static let file = ["path", "mode", "owner", "group", "max_size", "num_logs", "flush", "flush_interval"]
+    static let stdout: [String] = []
+    static let syslog = [
+        "target", "address", "format", "facility", "severity", "tag", "hostname", "framing", "structured_data",
+        "oversize", "max_message", "reconnect_min", "reconnect_max",
+    ]
+    static let gelf = [
+        "transport", "address", "compression", "chunk_size", "hostname", "reconnect_min", "reconnect_max",
+    ]
+    static let types = ["file", "stdout", "syslog", "gelf"]
+
+    static let all: [String] = {
+        var seen = Set<String>()
+        return (common + file + syslog + gelf).filter { seen.insert($0).inserted }
+    }()
+
+    static func keys(ofType type: String) -> [String] {
+        switch type {
+        case "file": file
+        case "syslog": syslog
+        case "gelf": gelf
+        default: stdout
+        }
+    }
+
+    /// The types whose outputs accept `key`, for "applies only to …" messages.
+    static func types(accepting key: String) -> [String] {
+        types.filter { keys(ofType: $0).contains(key) }
+    }
+}
+
+/// auditd.conf keys an operator may carry over, with where their meaning lives in swift-audit.
+let auditdKeyHints: [String: String] = [
+    "log_file": "events go to outputs here: output.NAME.type = file with output.NAME.path",
+    "max_log_file": "use output.NAME.max_size (bytes with a K, M or G suffix, not megabytes)",
+    "max_log_file_action": "use output.NAME.max_size and output.NAME.num_logs (rotation)",
+    "num_logs": "use output.NAME.num_logs",
+    "flush": "use output.NAME.flush (none, interval or every)",
+    "freq": "use output.NAME.flush = interval with output.NAME.flush_interval",
+    "name_format": "use hostname = none, hostname, fqdn or user:NAME",
+    "name": "use hostname = user:NAME",
+    "log_format": "events are always written as JSON",
+    "log_group": "use output.NAME.group",
+    "q_depth": "use output.NAME.queue_size",
+    "write_logs": "use output.NAME.enabled",
+]
+
+// MARK: - Parser
+
+struct ConfigParser {
+    let file: String
+    var errors: [ConfigDiagnostic] = []
+    var warnings: [ConfigDiagnostic] = []
+    /// First line of every key that was set (duplicates are not stored).
+    var lineOf: [String: Int] = [:]
+
+    init(file: String) { self.file = file }
+
+    mutating func error(
+        _ kind: ConfigDiagnostic.Kind, line: Int?, key: String?, value: String? = nil, _ message: String,
+        related: [Int] = []
+    ) {
+        errors.append(
+            ConfigDiagnostic(
+                kind: kind, file: file, line: line, key: key, value: value, message: message, relatedLines: related))
+    }
+
+    mutating func build(_ assignments: [Assignment]) -> DaemonConfiguration {
+        var configuration = DaemonConfiguration()
+        var outputOrder: [String] = []
+        var outputEntries: [String: [String: Assignment]] = [:]
+        var outputFirstLine: [String: Int] = [:]
+
+        for assignment in assignments {
+            if let first = lineOf[assignment.key] {
+                error(
+                    .duplicateKey, line: assignment.line, key: assignment.key, value: assignment.value,
+                    "set twice: first at line \(first), again here; keep one", related: [first])
+                continue
+            }
+            lineOf[assignment.key] = assignment.line
+
+            if assignment.key.hasPrefix("output.") {
+                guard let (name, subkey) = splitOutputKey(assignment) else { continue }
+                if outputEntries[name] == nil {
+                    outputOrder.append(name)
+                    outputFirstLine[name] = assignment.line
+                }
+                outputEntries[name, default: [:]][subkey] = assignment
+                continue
+            }
+            guard let spec = topLevelSpecs.first(where: { $0.name == assignment.key }) else {
+                unknownKey(assignment, candidates: DaemonConfiguration.topLevelKeys + ["output.NAME.type"])
+                continue
+            }
+            if let problem = spec.apply(assignment.value, &configuration) {
+                error(
+                    .invalidValue, line: assignment.line, key: assignment.key, value: assignment.value, problem.message)
+            }
+        }
+
+        configuration.outputs = outputOrder.compactMap { name in
+            buildOutput(name: name, entries: outputEntries[name] ?? [:], firstLine: outputFirstLine[name] ?? 0)
+        }
+        checkWholeConfiguration(configuration, outputNames: outputOrder, entries: outputEntries)
+        return configuration
+    }
+
+    /// `output.NAME.KEY` → (NAME, KEY), reporting malformed names and unknown keys.
+    private mutating func splitOutputKey(_ assignment: Assignment) -> (String, String)? {
+        let parts = assignment.key.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[1].isEmpty, !parts[2].isEmpty else {
+            error(
+                .unknownKey, line: assignment.line, key: assignment.key, value: assignment.value,
+                "expected output.NAME.KEY, e.g. output.main.type = file")
+            return nil
+        }
+        let name = String(parts[1])
+        let subkey = String(parts[2])
+        let nameIsValid =
+            name.utf8.count <= 64 && name.first.map { $0.isLetter || $0.isNumber } == true
+            && name.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+            }
+        guard nameIsValid else {
+            error(
+                .unknownKey, line: assignment.line, key: assignment.key, value: assignment.value,
+                "an output NAME is 1…64 lower-case letters, digits, _ and -, starting with a letter or digit")
+            return nil
+        }
+        guard OutputKeys.all.contains(subkey) else {
+            var message =
+                "unknown output key \"\(subkey)\"; an output accepts " + OutputKeys.all.joined(separator: ", ")
+            if let suggestion = closestKey(to: subkey, among: OutputKeys.all) {
+                message = "unknown output key \"\(subkey)\"; did you mean output.\(name).\(suggestion)?"
+            }
+            error(.unknownKey, line: assignment.line, key: assignment.key, value: assignment.value, message)
+            return nil
+        }
+        return (name, subkey)
+    }
+
+    private mutating func unknownKey(_ assignment: Assignment, candidates: [String]) {
+        var message = "unknown key"
+        if let hint = auditdKeyHints[assignment.key] {
+            message += " (an auditd.conf key): " + hint
+        } else if let suggestion = closestKey(to: assignment.key, among: candidates) {
+            message += "; did you mean \(suggestion)?"
+        } else {
+            message += "; see config/swift-audit.conf for the accepted keys"
+        }
+        error(.unknownKey, line: assignment.line, key: assignment.key, value: assignment.value, message)
+    }
+
+    // MARK: Outputs
+
+    private mutating func buildOutput(
+        name: String, entries: [String: Assignment], firstLine: Int
+    ) -> OutputConfiguration? {
+        var reader = OutputReader(name: name, entries: entries)
+        defer {
+            errors += reader.errors(file: file)
+            warnings += reader.warnings(file: file)
+        }
+        let enabled = reader.value("enabled", Values.bool) ?? true
+        let queueSize = reader.value("queue_size") { Values.integer($0, in: 1...1_048_576) } ?? 8192
+
+        guard let typeEntry = entries["type"] else {
+            reader.problem(
+                .missingValue, line: firstLine, subkey: "type", value: nil,
+                "is required: every output needs type = " + listOfChoices(OutputKeys.types)
+                    + " (output \"\(name)\" is first named on this line)")
+            return nil
+        }
+        guard let type = reader.value("type", { Values.choice($0, OutputKeys.types.map { ($0, $0) }) }) else {
+            return nil
+        }
+        let allowed = Set(OutputKeys.common + OutputKeys.keys(ofType: type))
+        for (subkey, entry) in entries where !allowed.contains(subkey) {
+            let owners = OutputKeys.types(accepting: subkey).map { "type = \($0)" }
+            reader.problem(
+                .conflict, line: entry.line, subkey: subkey, value: entry.value,
+                "applies only to outputs of " + listOfChoices(owners)
+                    + "; this output has type = \(type) (line \(typeEntry.line))",
+                related: [typeEntry.line])
+        }
+
+        let kind: OutputConfiguration.Kind?
+        switch type {
+        case "file": kind = reader.fileOutput(typeLine: typeEntry.line).map { .file($0) }
+        case "syslog": kind = reader.syslogOutput(typeLine: typeEntry.line).map { .syslog($0) }
+        case "gelf": kind = reader.gelfOutput(typeLine: typeEntry.line).map { .gelf($0) }
+        default: kind = .stdout
+        }
+        guard let kind, !reader.failed else { return nil }
+        return OutputConfiguration(name: name, enabled: enabled, queueSize: queueSize, kind: kind)
+    }
+
+    // MARK: Cross-field checks
+
+    private mutating func checkWholeConfiguration(
+        _ configuration: DaemonConfiguration, outputNames: [String], entries: [String: [String: Assignment]]
+    ) {
+        let reassembly = configuration.reassembly
+        if reassembly.minType > reassembly.maxType {
+            let minLine = lineOf["min_type"]
+            let maxLine = lineOf["max_type"]
+            let maxWhere = maxLine.map { "line \($0)" } ?? "the default"
+            let low = reassembly.minType.rawValue
+            let high = reassembly.maxType.rawValue
+            error(
+                .conflict, line: minLine ?? maxLine, key: minLine != nil ? "min_type" : "max_type",
+                value: String(minLine != nil ? low : high),
+                "min_type (\(low)) must not exceed max_type (\(high), \(maxWhere))",
+                related: [minLine, maxLine].compactMap { $0 })
+        }
+
+        if outputNames.isEmpty {
+            error(
+                .missingValue, line: nil, key: nil,
+                "no output is configured: add at least output.NAME.type = file, stdout, syslog or gelf "
+                    + "(events read from the kernel would have nowhere to go)")
+            return
+        }
+        // These compare the outputs as written, so an output with another mistake is still checked.
+        let disabledLines = outputNames.compactMap { name -> Int? in
+            guard let entry = entries[name]?["enabled"], entry.value.lowercased() == "no" else { return nil }
+            return entry.line
+        }
+        if disabledLines.count == outputNames.count, let last = disabledLines.last {
+            let name = outputNames.first { entries[$0]?["enabled"]?.line == last } ?? ""
+            error(
+                .conflict, line: last, key: "output.\(name).enabled", value: "no",
+                "every output is disabled (lines \(disabledLines.map(String.init).joined(separator: ", "))): "
+                    + "events read from the kernel would have nowhere to go",
+                related: disabledLines)
+        }
+
+        func declaredType(_ name: String) -> String? { entries[name]?["type"]?.value.lowercased() }
+        let stdoutLines = outputNames.filter { declaredType($0) == "stdout" }.compactMap { entries[$0]?["type"]?.line }
+        for line in stdoutLines.dropFirst() {
+            let name = outputNames.first { entries[$0]?["type"]?.line == line } ?? ""
+            error(
+                .conflict, line: line, key: "output.\(name).type", value: "stdout",
+                "only one stdout output is allowed (their lines would interleave); stdout outputs at lines "
+                    + stdoutLines.map(String.init).joined(separator: ", "),
+                related: stdoutLines.filter { $0 != line })
+        }
+
+        var pathOwner: [String: (name: String, line: Int)] = [:]
+        for name in outputNames where declaredType(name) == "file" {
+            guard let entry = entries[name]?["path"], entry.value.hasPrefix("/") else { continue }
+            let key = normalizedPath(entry.value)
+            if let other = pathOwner[key] {
+                error(
+                    .conflict, line: entry.line, key: entry.key, value: entry.value,
+                    "output \"\(other.name)\" already writes this file (line \(other.line)); two writers would "
+                        + "interleave and rotate each other's data",
+                    related: [other.line])
+            } else {
+                pathOwner[key] = (name, entry.line)
+            }
+        }
+    }
+}
+
+/// Collapses `//`, `/./` and a trailing `/` so that two spellings of one path compare equal (`..`
+/// is kept: resolving it needs the file system).
+func normalizedPath(_ path: String) -> String {
+    let parts = path.split(separator: "/").filter { $0 != "." }
+    return "/" + parts.joined(separator: "/")
+}
+
+/// The known key within edit distance 2 of `key` (the closest), or else the only one that starts
+/// with `key` (`queue` → `queue_size`).
+func closestKey(to key: String, among candidates: [String]) -> String? {
+    var best: (String, Int)?
+    let extensions = candidates.filter { key.utf8.count >= 4 && $0.hasPrefix(key) }
+    for candidate in candidates {
+        let distance = editDistance(Array(key.utf8), Array(candidate.utf8))
+        if distance <= 2, distance < key.utf8.count, best == nil || distance < best?.1 ?? .max {
+            best = (candidate, distance)
+        }
+    }
+    return best?.0 ?? (extensions.count == 1 ? extensions[0] : nil)
+}
+
+func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,150 @@
+import AuditNetlink
+
+extension DaemonConfiguration {
+    /// The configuration in the file's own syntax, every key written out with its effective value
+    /// (defaults included), for `swift-audit run --check-config`.
+    ///
+    /// Parsing the result gives back an equal configuration. Settings that are not set (a rules file,
+    /// a file owner) appear as comments, so the text still shows every key.
+    public func render() -> String {
+        var out = RenderBuffer()
+        out.comment("swift-audit effective configuration: every key with its value, defaults included.")
+        out.blank()
+        out.comment("Kernel audit settings, applied at start")
+        out.set("enabled", renderEnabled(audit.enabled))
+        out.set("failure", audit.failure.description)
+        out.set("rate_limit", String(audit.rateLimit))
+        out.set("backlog_limit", String(audit.backlogLimit))
+        out.set("backlog_wait_time", String(audit.backlogWaitTime))
+        out.set("socket_buffer", renderSize(audit.socketBufferSize))
+        out.set("takeover", yesNo(audit.takeover))
+        out.blank()
+        out.comment("Rules")
+        out.optional("rules_file", rules.file, unset: "no rules file")
+        out.optional("rules_dir", rules.directory, unset: "no rules directory")
+        out.set("rules_at_exit", rules.atExit.rawValue)
+        out.blank()
+        out.comment("Events")
+        out.set("end_of_event_timeout", renderDuration(reassembly.endOfEventTimeout))
+        out.set("max_in_flight", String(reassembly.maxInFlight))
+        out.set("min_type", String(reassembly.minType.rawValue))
+        out.set("max_type", String(reassembly.maxType.rawValue))
+        out.set("hostname", renderHostname(hostname))
+        out.blank()
+        out.comment("Daemon")
+        out.set("ring_size", renderSize(pipeline.ringSize))
+        out.set("status_interval", renderDuration(pipeline.statusInterval))
+        out.set("loss_report_interval", renderDuration(pipeline.lossReportInterval))
+        for output in outputs {
+            out.blank()
+            renderOutput(output, into: &out)
+        }
+        if outputs.isEmpty {
+            out.blank()
+            out.comment("no outputs (a file needs at least one)")
+        }
+        return out.text
+    }
+}
+
+private func renderOutput(_ output: OutputConfiguration, into out: inout RenderBuffer) {
+    let prefix = "output.\(output.name)."
+    out.comment("Output \"\(output.name)\"")
+    out.set(prefix + "type", output.typeName)
+    out.set(prefix + "enabled", yesNo(output.enabled))
+    out.set(prefix + "queue_size", String(output.queueSize))
+    switch output.kind {
+    case .stdout:
+        break
+    case .file(let file):
+        out.set(prefix + "path", file.path)
+        out.set(prefix + "mode", octal4(file.mode))
+        out.optional(prefix + "owner", file.owner?.description, unset: "the daemon's user")
+        out.optional(prefix + "group", file.group?.description, unset: "the daemon's group")
+        out.set(prefix + "max_size", renderSize(file.maxSize))
+        out.set(prefix + "num_logs", String(file.numLogs))
+        switch file.flush {
+        case .none: out.set(prefix + "flush", "none")
+        case .every: out.set(prefix + "flush", "every")
+        case .interval(let interval):
+            out.set(prefix + "flush", "interval")
+            out.set(prefix + "flush_interval", renderDuration(interval))
+        }
+    case .syslog(let syslog):
+        out.set(prefix + "target", syslog.transport.targetName)
+        switch syslog.transport {
+        case .local(let path):
+            out.set(prefix + "address", path)
+        case .udp(let address):
+            out.set(prefix + "address", address.description)
+        case .tcp(let address, let framing):
+            out.set(prefix + "address", address.description)
+            out.set(prefix + "framing", framing.rawValue)
+        }
+        out.set(prefix + "format", syslog.format.formatName)
+        if case .rfc5424(let structuredData) = syslog.format {
+            out.set(prefix + "structured_data", yesNo(structuredData))
+        }
+        out.set(prefix + "facility", syslog.facility.description)
+        out.set(prefix + "severity", syslog.severity.description)
+        out.set(prefix + "tag", syslog.tag)
+        out.optional(prefix + "hostname", syslog.hostname, unset: "gethostname()")
+        out.set(prefix + "oversize", syslog.oversize.rawValue)
+        out.set(prefix + "max_message", String(syslog.maxMessage))
+        out.set(prefix + "reconnect_min", renderDuration(syslog.reconnect.minimum))
+        out.set(prefix + "reconnect_max", renderDuration(syslog.reconnect.maximum))
+    case .gelf(let gelf):
+        out.set(prefix + "transport", gelf.transport.transportName)
+        out.set(prefix + "address", gelf.address.description)
+        if case .udp(let compression, let chunkSize) = gelf.transport {
+            out.set(prefix + "compression", compression.rawValue)
+            out.set(prefix + "chunk_size", String(chunkSize))
+        }
+        out.optional(prefix + "hostname", gelf.hostname, unset: "gethostname()")
+        out.set(prefix + "reconnect_min", renderDuration(gelf.reconnect.minimum))
+        out.set(prefix + "reconnect_max", renderDuration(gelf.reconnect.maximum))
+    }
+}
+
+private struct RenderBuffer {
+    var text = ""
+
+    mutating func comment(_ line: String) { text += "# " + line + "\n" }
+    mutating func blank() { text += "\n" }
+    mutating func set(_ key: String, _ value: String) { text += key + " = " + renderValue(value) + "\n" }
+    mutating func optional(_ key: String, _ value: String?, unset: String) {
+        if let value { set(key, value) } else { comment("\(key) is not set: \(unset)") }
+    }
+}
+
+/// A value as the lexer reads it back: bare when it is one word, otherwise double-quoted with `\"`
+/// and `\\` escaped.
+func renderValue(_ value: String) -> String {
+    let needsQuotes = value.isEmpty || value.hasPrefix("\"") || value.contains(where: { $0 == " " || $0 == "\t" })
+    guard needsQuotes else { return value }
+    var out = "\""
+    for character in value {
+        if character == "\"" || character == "\\" { out.append("\\") }
+        out.append(character)
+    }
+    return out + "\""
+}
+
+private func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
+
+private func renderEnabled(_ state: AuditEnabledState) -> String {
+    switch state {
+    case .disabled: "0"
+    case .enabled: "1"
+    case .locked: "lock"
+    }
+}
+
+private func renderHostname(_ source: HostnameSource) -> String {
+    switch source {
+    case .none: "none"
+    case .hostname: "hostname"
+    case .fqdn: "fqdn"
+    case .user(let name): "user:" + name
+    }
+}

@@ -1,0 +1,181 @@
+public import AuditNetlink
+
+/// Everything `swift-audit run` needs, typed and validated, so that the daemon never re-checks a
+/// string at run time and a reload can be compared with `==` against the running configuration.
+///
+/// Build it with ``parse(_:file:)``, ``load(path:policy:)`` or ``quickStart(file:stdout:)``;
+/// ``render()`` prints it back in the file syntax with every default filled in.
+public struct DaemonConfiguration: Hashable, Sendable {
+    /// The kernel settings applied with `AUDIT_SET` at start.
+    public var audit: AuditSettings
+    /// Which rule files are loaded at start and what happens to the rules at exit.
+    public var rules: RuleSettings
+    /// How records are grouped into events.
+    public var reassembly: ReassemblySettings
+    /// Which host name, if any, every event carries.
+    public var hostname: HostnameSource
+    /// Sizes and intervals of the daemon's own machinery.
+    public var pipeline: PipelineSettings
+    /// The outputs in the order the file first names them; names are unique.
+    public var outputs: [OutputConfiguration]
+
+    /// A configuration with every default and the given outputs.
+    public init(
+        audit: AuditSettings = AuditSettings(),
+        rules: RuleSettings = RuleSettings(),
+        reassembly: ReassemblySettings = ReassemblySettings(),
+        hostname: HostnameSource = .none,
+        pipeline: PipelineSettings = PipelineSettings(),
+        outputs: [OutputConfiguration] = []
+    ) {
+        self.audit = audit
+        self.rules = rules
+        self.reassembly = reassembly
+        self.hostname = hostname
+        self.pipeline = pipeline
+        self.outputs = outputs
+    }
+
+    /// The configuration used when no file is given: every default, JSON events to a file, to
+    /// stdout, or both.
+    ///
+    /// A relative `file` is made absolute against the current directory now, so the result renders
+    /// to a file that parses (config files only accept absolute paths). With neither a file nor
+    /// `stdout`, events go to stdout, so the result always has an output.
+    public static func quickStart(file: String? = nil, stdout: Bool = false) -> DaemonConfiguration {
+        var outputs: [OutputConfiguration] = []
+        if let file {
+            outputs.append(
+                OutputConfiguration(name: "file", kind: .file(FileOutput(path: absolutePath(file)))))
+        }
+        if stdout || file == nil {
+            outputs.append(OutputConfiguration(name: "stdout", kind: .stdout))
+        }
+        return DaemonConfiguration(outputs: outputs)
+    }
+}
+
+/// The kernel's audit settings, applied once at start with `AUDIT_SET`.
+///
+/// auditd leaves these to `auditctl` lines in the rules; swift-audit sets them from its own file so
+/// that a host without rules still gets a sane backlog. A rules file loaded afterwards may change them.
+public struct AuditSettings: Hashable, Sendable {
+    /// `enabled` (auditctl `-e`): off, on, or on and locked until reboot.
+    public var enabled: AuditEnabledState
+    /// `failure` (auditctl `-f`): what the kernel does when it has to drop a record.
+    public var failure: AuditFailureMode
+    /// `rate_limit` (auditctl `-r`): records per second, 0 for no limit.
+    public var rateLimit: UInt32
+    /// `backlog_limit` (auditctl `-b`): records the kernel queues for the daemon.
+    public var backlogLimit: UInt32
+    /// `backlog_wait_time` (auditctl `--backlog_wait_time`): jiffies an audited task waits for room
+    /// in a full backlog before its record is lost.
+    public var backlogWaitTime: UInt32
+    /// `socket_buffer`: bytes requested with `SO_RCVBUFFORCE`; 0 leaves the kernel default.
+    public var socketBufferSize: Int
+    /// `takeover`: whether to replace another process registered as the audit daemon.
+    public var takeover: Bool
+
+    /// The defaults: on, printk, no rate limit, backlog 8192, wait 60000 jiffies, 64 MiB, no takeover.
+    public init(
+        enabled: AuditEnabledState = .enabled,
+        failure: AuditFailureMode = .printk,
+        rateLimit: UInt32 = 0,
+        backlogLimit: UInt32 = 8192,
+        backlogWaitTime: UInt32 = 60000,
+        socketBufferSize: Int = 64 << 20,
+        takeover: Bool = false
+    ) {
+        self.enabled = enabled
+        self.failure = failure
+        self.rateLimit = rateLimit
+        self.backlogLimit = backlogLimit
+        self.backlogWaitTime = backlogWaitTime
+        self.socketBufferSize = socketBufferSize
+        self.takeover = takeover
+    }
+}
+
+/// Rule files loaded at start and on reload, and what happens to the kernel's rules at exit.
+public struct RuleSettings: Hashable, Sendable {
+    /// `rules_file`: one auditctl-syntax file, loaded first.
+    public var file: String?
+    /// `rules_dir`: a directory whose `*.rules` files load after `file`, in byte order of their
+    /// names (as augenrules concatenates them).
+    public var directory: String?
+    /// `rules_at_exit`: leave the rules in the kernel or delete them all.
+    public var atExit: RulesAtExit
+
+    /// No rule files; rules are kept at exit.
+    public init(file: String? = nil, directory: String? = nil, atExit: RulesAtExit = .keep) {
+        self.file = file
+        self.directory = directory
+        self.atExit = atExit
+    }
+}
+
+/// What happens to the kernel's audit rules when the daemon stops.
+public enum RulesAtExit: String, Hashable, Sendable, CaseIterable {
+    /// Leave them: the kernel keeps auditing (and printk-ing) until the next start, like auditd.
+    case keep
+    /// Delete every rule (`auditctl -D`) so an idle kernel stops producing records nobody reads.
+    case clear
+}
+
+/// How records become events.
+public struct ReassemblySettings: Hashable, Sendable {
+    /// `end_of_event_timeout`: how long an event without its EOE stays open (wall clock).
+    public var endOfEventTimeout: Duration
+    /// `max_in_flight`: open events kept at most; the oldest is closed (and counted) beyond it.
+    public var maxInFlight: Int
+    /// `min_type`: records of lower types are not emitted.
+    public var minType: AuditMessageType
+    /// `max_type`: records of higher types are not emitted.
+    public var maxType: AuditMessageType
+
+    /// The defaults: 2 s (auditd's `end_of_event_timeout`), 4096 events, types 1100…2999.
+    public init(
+        endOfEventTimeout: Duration = .seconds(2),
+        maxInFlight: Int = 4096,
+        minType: AuditMessageType = AuditMessageType(1100),
+        maxType: AuditMessageType = AuditMessageType(2999)
+    ) {
+        self.endOfEventTimeout = endOfEventTimeout
+        self.maxInFlight = maxInFlight
+        self.minType = minType
+        self.maxType = maxType
+    }
+}
+
+/// The host name every event carries in its `"hostname"` field (auditd's `name_format` + `name`).
+public enum HostnameSource: Hashable, Sendable {
+    /// No `"hostname"` field (go-audit's format, auditd's default `NONE`).
+    case none
+    /// `gethostname()`, read at start and on reload.
+    case hostname
+    /// The fully qualified name of `gethostname()` (resolved through `getaddrinfo` with `AI_CANONNAME`).
+    case fqdn
+    /// A fixed string chosen by the operator.
+    case user(String)
+}
+
+/// Sizes and intervals of the daemon's own machinery.
+public struct PipelineSettings: Hashable, Sendable {
+    /// `ring_size`: bytes of the lock-free ring between the socket reader and the reassembler.
+    public var ringSize: Int
+    /// `status_interval`: time between `AUDIT_GET` polls of the kernel's `lost` and `backlog`.
+    public var statusInterval: Duration
+    /// `loss_report_interval`: the shortest time between two loss events while losses continue.
+    public var lossReportInterval: Duration
+
+    /// The defaults: 4 MiB, 5 s, 1 s.
+    public init(
+        ringSize: Int = 4 << 20,
+        statusInterval: Duration = .seconds(5),
+        lossReportInterval: Duration = .seconds(1)
+    ) {
+        self.ringSize = ringSize
+        self.statusInterval = statusInterval
+        self.lossReportInterval = lossReportInterval
+    }
+}

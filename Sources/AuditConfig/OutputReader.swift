@@ -1,0 +1,249 @@
+/// Reads the keys of one output, checking each value and the rules between them, and collecting
+/// every problem instead of stopping at the first.
+struct OutputReader {
+    let name: String
+    let entries: [String: Assignment]
+    /// True once any of this output's values was refused.
+    private(set) var failed = false
+    /// Diagnostics without their file name (filled in by ``errors(file:)`` and ``warnings(file:)``).
+    private var problems: [ConfigDiagnostic] = []
+    private var notes: [ConfigDiagnostic] = []
+
+    init(name: String, entries: [String: Assignment]) {
+        self.name = name
+        self.entries = entries
+    }
+
+    func errors(file: String) -> [ConfigDiagnostic] {
+        problems.map { diagnostic in
+            var diagnostic = diagnostic
+            diagnostic.file = file
+            return diagnostic
+        }
+    }
+
+    func warnings(file: String) -> [ConfigDiagnostic] {
+        notes.map { diagnostic in
+            var diagnostic = diagnostic
+            diagnostic.file = file
+            return diagnostic
+        }
+    }
+
+    mutating func problem(
+        _ kind: ConfigDiagnostic.Kind, line: Int?, subkey: String?, value: String?, _ message: String,
+        related: [Int] = []
+    ) {
+        failed = true
+        problems.append(
+            ConfigDiagnostic(
+                kind: kind, file: "", line: line, key: subkey.map { "output.\(name).\($0)" }, value: value,
+                message: message, relatedLines: related))
+    }
+
+    mutating func warn(_ subkey: String, _ message: String, related: [Int] = []) {
+        guard let entry = entries[subkey] else { return }
+        notes.append(
+            ConfigDiagnostic(
+                kind: .warning, file: "", line: entry.line, key: "output.\(name).\(subkey)", value: entry.value,
+                message: message, relatedLines: related))
+    }
+
+    /// The parsed value of `subkey`, or `nil` when it is absent or refused (refusal is recorded).
+    mutating func value<T>(_ subkey: String, _ parse: (String) -> Result<T, ValueProblem>) -> T? {
+        guard let entry = entries[subkey] else { return nil }
+        switch parse(entry.value) {
+        case .success(let value):
+            return value
+        case .failure(let refusal):
+            problem(.invalidValue, line: entry.line, subkey: subkey, value: entry.value, refusal.message)
+            return nil
+        }
+    }
+
+    func line(_ subkey: String) -> Int? { entries[subkey]?.line }
+
+    /// `(key = value at line N)` or `(key is value, the default)`, for conflict messages.
+    func origin(_ subkey: String, default defaultValue: String) -> String {
+        if let entry = entries[subkey] { return "\(subkey) = \(entry.value) at line \(entry.line)" }
+        return "\(subkey) is \(defaultValue), the default"
+    }
+
+    /// Records a conflict on `subkey` (which must be present) that depends on `other`.
+    mutating func conflict(_ subkey: String, _ message: String, dependsOn other: String? = nil) {
+        guard let entry = entries[subkey] else { return }
+        let related = other.flatMap { line($0) }.map { [$0] } ?? []
+        problem(.conflict, line: entry.line, subkey: subkey, value: entry.value, message, related: related)
+    }
+
+    mutating func required(_ subkey: String, at line: Int, _ message: String, related: [Int] = []) {
+        problem(.missingValue, line: line, subkey: subkey, value: nil, message, related: related)
+    }
+
+    // MARK: file
+
+    mutating func fileOutput(typeLine: Int) -> FileOutput? {
+        let path = value("path") { text -> Result<String, ValueProblem> in
+            guard case .success = Values.absolutePath(text), !text.hasSuffix("/") else {
+                return .failure(ValueProblem("expected the absolute path of a file (starting with /, not ending in /)"))
+            }
+            return .success(text)
+        }
+        if entries["path"] == nil {
+            required("path", at: typeLine, "is required for type = file: the absolute path of the events file")
+        }
+        var output = FileOutput(path: path ?? "/")
+        if let mode = value("mode", Values.mode) { output.mode = mode }
+        output.owner = value("owner") { Values.account($0, what: "user") }
+        output.group = value("group") { Values.account($0, what: "group") }
+        if let size = value("max_size", { Values.size($0, in: (64 << 10)...(1 << 40), allowZero: true) }) {
+            output.maxSize = size
+        }
+        if let count = value("num_logs", { Values.integer($0, in: 2...999) }) { output.numLogs = count }
+        let flush = value("flush") { Values.choice($0, FlushChoice.allCases.map { ($0.rawValue, $0) }) } ?? .interval
+        let interval = value("flush_interval") { Values.duration($0, in: .milliseconds(1) ... .seconds(3600)) }
+        switch flush {
+        case .none: output.flush = .none
+        case .every: output.flush = .every
+        case .interval: output.flush = .interval(interval ?? .seconds(1))
+        }
+        if flush != .interval {
+            warn(
+                "flush_interval", "has no effect: flush = \(flush.rawValue) (line \(line("flush") ?? 0))",
+                related: line("flush").map { [$0] } ?? [])
+        }
+        if output.maxSize == 0 {
+            let origin = origin("max_size", default: "0")
+            warn("num_logs", "has no effect while max_size is 0 (\(origin)): files rotate only on SIGUSR1")
+        }
+        return path == nil ? nil : output
+    }
+
+    // MARK: syslog
+
+    mutating func syslogOutput(typeLine: Int) -> SyslogOutput? {
+        var output = SyslogOutput()
+        let target = value("target") { Values.choice($0, [("local", "local"), ("udp", "udp"), ("tcp", "tcp")]) }
+        let targetName = target ?? (entries["target"] == nil ? "local" : "?")
+        let targetOrigin = origin("target", default: "local")
+
+        let framing = value("framing") {
+            Values.choice($0, SyslogFraming.allCases.map { ($0.rawValue, $0) })
+        }
+        if targetName != "tcp", targetName != "?" {
+            conflict("framing", "applies only to target = tcp (\(targetOrigin))", dependsOn: "target")
+        }
+        switch targetName {
+        case "local":
+            output.transport = .local(path: value("address", Values.socketPath) ?? "/dev/log")
+        case "udp", "tcp":
+            let address = value("address", Values.networkAddress)
+            if entries["address"] == nil {
+                required(
+                    "address", at: line("target") ?? typeLine,
+                    "is required for target = \(targetName): host:port of the syslog receiver",
+                    related: [line("target") ?? typeLine])
+            }
+            if let address {
+                output.transport =
+                    targetName == "udp" ? .udp(address) : .tcp(address, framing: framing ?? .octetCounting)
+            }
+        default:
+            break
+        }
+
+        let format = value("format") { Values.choice($0, [("rfc5424", "rfc5424"), ("rfc3164", "rfc3164")]) }
+        let structuredData = value("structured_data", Values.bool) ?? false
+        if format == "rfc3164" {
+            output.format = .rfc3164
+            conflict(
+                "structured_data", "applies only to format = rfc5424 (\(origin("format", default: "rfc5424")))",
+                dependsOn: "format")
+        } else {
+            output.format = .rfc5424(structuredData: structuredData)
+        }
+
+        if let facility = value("facility", Values.facility) { output.facility = facility }
+        if let severity = value("severity", Values.severity) { output.severity = severity }
+        if let tag = value("tag", Values.tag) {
+            output.tag = tag
+            if format == "rfc3164", tag.utf8.count > 32 {
+                conflict(
+                    "tag",
+                    "is \(tag.utf8.count) characters; RFC 3164 allows at most 32 "
+                        + "(\(origin("format", default: "rfc5424")))",
+                    dependsOn: "format")
+            }
+        }
+        output.hostname = value("hostname", Values.headerHostname)
+
+        if let oversize = value(
+            "oversize", { Values.choice($0, SyslogOversizePolicy.allCases.map { ($0.rawValue, $0) }) })
+        {
+            output.oversize = oversize
+            if oversize == .tcp, targetName != "udp", targetName != "?" {
+                conflict(
+                    "oversize", "oversize = tcp applies only to target = udp (\(targetOrigin))", dependsOn: "target")
+            }
+        }
+        if let maxMessage = value("max_message", { Values.integer($0, in: 480...1_048_576) }) {
+            output.maxMessage = maxMessage
+            if targetName == "udp", maxMessage > 65507 {
+                conflict(
+                    "max_message", "is larger than a UDP datagram can carry (65507 bytes) with \(targetOrigin)",
+                    dependsOn: "target")
+            }
+        }
+        output.reconnect = reconnect()
+        return failed ? nil : output
+    }
+
+    // MARK: gelf
+
+    mutating func gelfOutput(typeLine: Int) -> GELFOutput? {
+        let transport = value("transport") { Values.choice($0, [("udp", "udp"), ("tcp", "tcp")]) }
+        let transportName = transport ?? (entries["transport"] == nil ? "udp" : "?")
+        let address = value("address", Values.networkAddress)
+        if entries["address"] == nil {
+            required("address", at: typeLine, "is required for type = gelf: host:port of the Graylog GELF input")
+        }
+        let compression = value("compression") { Values.choice($0, GELFCompression.allCases.map { ($0.rawValue, $0) }) }
+        let chunkSize = value("chunk_size") { Values.integer($0, in: 512...65507) }
+        if transportName == "tcp" {
+            let why = "(\(origin("transport", default: "udp")); GELF over TCP is neither chunked nor compressed)"
+            conflict("compression", "applies only to transport = udp " + why, dependsOn: "transport")
+            conflict("chunk_size", "applies only to transport = udp " + why, dependsOn: "transport")
+        }
+        let hostname = value("hostname", Values.headerHostname)
+        let backoff = reconnect()
+        guard let address, !failed else { return nil }
+        let gelfTransport: GELFTransport =
+            transportName == "tcp" ? .tcp : .udp(compression: compression ?? .none, chunkSize: chunkSize ?? 1420)
+        return GELFOutput(address: address, transport: gelfTransport, hostname: hostname, reconnect: backoff)
+    }
+
+    private mutating func reconnect() -> ReconnectBackoff {
+        var backoff = ReconnectBackoff()
+        let range = Duration.milliseconds(10)...Duration.seconds(3600)
+        if let minimum = value("reconnect_min", { Values.duration($0, in: range) }) { backoff.minimum = minimum }
+        if let maximum = value("reconnect_max", { Values.duration($0, in: range) }) { backoff.maximum = maximum }
+        if backoff.minimum > backoff.maximum {
+            let subject = entries["reconnect_min"] != nil ? "reconnect_min" : "reconnect_max"
+            let other = subject == "reconnect_min" ? "reconnect_max" : "reconnect_min"
+            func shown(_ key: String, _ value: Duration) -> String {
+                renderDuration(value) + (entries[key] == nil ? ", the default" : "")
+            }
+            conflict(
+                subject,
+                "reconnect_min (\(shown("reconnect_min", backoff.minimum))) must not exceed reconnect_max "
+                    + "(\(shown("reconnect_max", backoff.maximum)))",
+                dependsOn: other)
+        }
+        return backoff
+    }
+}
+
+/// The `flush` values, before `flush_interval` is attached to `interval`.
+private enum FlushChoice: String, CaseIterable {
+    case none, interval, every
+}

@@ -1,0 +1,252 @@
+import AuditConfig
+import Testing
+
+/// Minimal valid outputs that the examples add one line to.
+enum Base {
+    static let file = "output.f.type = file\noutput.f.path = /var/log/a.json\n"
+    static let syslog = "output.s.type = syslog\n"
+    static let syslogUDP = "output.s.type = syslog\noutput.s.target = udp\noutput.s.address = 10.0.0.1:514\n"
+    static let syslogTCP = "output.s.type = syslog\noutput.s.target = tcp\noutput.s.address = logs:6514\n"
+    static let gelf = "output.g.type = gelf\noutput.g.address = graylog:12201\n"
+    static let gelfTCP = "output.g.type = gelf\noutput.g.address = graylog:12201\noutput.g.transport = tcp\n"
+
+    static let fileOutput = OutputConfiguration(name: "f", kind: .file(FileOutput(path: "/var/log/a.json")))
+    static let syslogOutput = OutputConfiguration(name: "s", kind: .syslog(SyslogOutput()))
+    static let udpOutput = OutputConfiguration(
+        name: "s", kind: .syslog(SyslogOutput(transport: .udp(NetworkAddress(host: "10.0.0.1", port: 514)))))
+    static let tcpOutput = OutputConfiguration(
+        name: "s",
+        kind: .syslog(SyslogOutput(transport: .tcp(NetworkAddress(host: "logs", port: 6514), framing: .octetCounting))))
+    static let gelfOutput = OutputConfiguration(
+        name: "g", kind: .gelf(GELFOutput(address: NetworkAddress(host: "graylog", port: 12201))))
+    static let gelfTCPOutput = OutputConfiguration(
+        name: "g", kind: .gelf(GELFOutput(address: NetworkAddress(host: "graylog", port: 12201), transport: .tcp)))
+}
+
+/// One accepted output line added to a base output, and the output it must produce.
+struct AcceptedOutputLine: Sendable, CustomTestStringConvertible {
+    let text: String
+    let expected: OutputConfiguration
+    let testDescription: String
+
+    init(_ base: String, _ line: String, _ start: OutputConfiguration, _ change: (inout OutputConfiguration) -> Void) {
+        self.text = base + line + "\n"
+        var output = start
+        change(&output)
+        self.expected = output
+        self.testDescription = line
+    }
+
+    static func file(_ line: String, _ change: @escaping (inout FileOutput) -> Void) -> Self {
+        Self(Base.file, line, Base.fileOutput) { output in
+            if case .file(var file) = output.kind {
+                change(&file)
+                output.kind = .file(file)
+            }
+        }
+    }
+
+    static func syslog(
+        _ line: String, base: String = Base.syslog, start: OutputConfiguration = Base.syslogOutput,
+        _ change: @escaping (inout SyslogOutput) -> Void
+    ) -> Self {
+        Self(base, line, start) { output in
+            if case .syslog(var syslog) = output.kind {
+                change(&syslog)
+                output.kind = .syslog(syslog)
+            }
+        }
+    }
+
+    static func gelf(_ line: String, _ change: @escaping (inout GELFOutput) -> Void) -> Self {
+        Self(Base.gelf, line, Base.gelfOutput) { output in
+            if case .gelf(var gelf) = output.kind {
+                change(&gelf)
+                output.kind = .gelf(gelf)
+            }
+        }
+    }
+}
+
+/// One refused output text, the line at fault and a fragment of the message.
+struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
+    let text: String
+    let line: Int
+    let kind: ConfigDiagnostic.Kind
+    let expected: String
+    let testDescription: String
+
+    init(_ base: String, _ line: String, _ expected: String, kind: ConfigDiagnostic.Kind = .invalidValue) {
+        self.text = base + line + "\n"
+        self.line = base.split(separator: "\n").count + 1
+        self.kind = kind
+        self.expected = expected
+        self.testDescription = line
+    }
+}
+
+@Suite struct OutputKeyTests {
+    static let accepted: [AcceptedOutputLine] = [
+        // common keys
+        AcceptedOutputLine(Base.file, "output.f.enabled = yes", Base.fileOutput) { $0.enabled = true },
+        AcceptedOutputLine(Base.file, "output.f.queue_size = 1", Base.fileOutput) { $0.queueSize = 1 },
+        AcceptedOutputLine(Base.file, "output.f.queue_size = 1048576", Base.fileOutput) { $0.queueSize = 1_048_576 },
+        AcceptedOutputLine("", "output.c.type = stdout", OutputConfiguration(name: "c", kind: .stdout)) { _ in },
+        // file
+        .file("output.f.mode = 0640") { $0.mode = 0o640 },
+        .file("output.f.mode = 600") { $0.mode = 0o600 },
+        .file("output.f.mode = 0") { $0.mode = 0 },
+        .file("output.f.owner = root") { $0.owner = .name("root") },
+        .file("output.f.owner = 0") { $0.owner = .id(0) },
+        .file("output.f.owner = audit.user-1") { $0.owner = .name("audit.user-1") },
+        .file("output.f.group = adm") { $0.group = .name("adm") },
+        .file("output.f.group = 4") { $0.group = .id(4) },
+        .file("output.f.group = machine$") { $0.group = .name("machine$") },
+        .file("output.f.max_size = 0") { $0.maxSize = 0 },
+        .file("output.f.max_size = 8M") { $0.maxSize = 8 << 20 },
+        .file("output.f.max_size = 1048576") { $0.maxSize = 1 << 20 },
+        .file("output.f.num_logs = 2") { $0.numLogs = 2 },
+        .file("output.f.num_logs = 999") { $0.numLogs = 999 },
+        .file("output.f.flush = none") { $0.flush = .none },
+        .file("output.f.flush = every") { $0.flush = .every },
+        .file("output.f.flush = INTERVAL") { $0.flush = .interval(.seconds(1)) },
+        .file("output.f.flush_interval = 250ms") { $0.flush = .interval(.milliseconds(250)) },
+        // syslog
+        .syslog("output.s.target = local") { _ in },
+        .syslog("output.s.address = /run/systemd/journal/syslog") {
+            $0.transport = .local(path: "/run/systemd/journal/syslog")
+        },
+        .syslog("output.s.format = rfc3164") { $0.format = .rfc3164 },
+        .syslog("output.s.structured_data = yes") { $0.format = .rfc5424(structuredData: true) },
+        .syslog("output.s.facility = local0") { $0.facility = SyslogFacility(rawValue: 16)! },
+        .syslog("output.s.facility = AUTHPRIV") { $0.facility = .authpriv },
+        .syslog("output.s.facility = security") { $0.facility = SyslogFacility(rawValue: 4)! },
+        .syslog("output.s.facility = 13") { $0.facility = SyslogFacility(rawValue: 13)! },
+        .syslog("output.s.severity = warning") { $0.severity = .warning },
+        .syslog("output.s.severity = warn") { $0.severity = .warning },
+        .syslog("output.s.severity = 0") { $0.severity = .emerg },
+        .syslog("output.s.tag = audit#1") { $0.tag = "audit#1" },
+        .syslog("output.s.tag = " + String(repeating: "t", count: 48)) { $0.tag = String(repeating: "t", count: 48) },
+        .syslog("output.s.hostname = web-01.example.com") { $0.hostname = "web-01.example.com" },
+        .syslog("output.s.oversize = truncate") { $0.oversize = .truncate },
+        .syslog("output.s.oversize = drop") { $0.oversize = .drop },
+        .syslog("output.s.max_message = 480") { $0.maxMessage = 480 },
+        .syslog("output.s.max_message = 1048576") { $0.maxMessage = 1_048_576 },
+        .syslog("output.s.reconnect_min = 1s") { $0.reconnect.minimum = .seconds(1) },
+        .syslog("output.s.reconnect_max = 1m") { $0.reconnect.maximum = .seconds(60) },
+        .syslog("output.s.oversize = tcp", base: Base.syslogUDP, start: Base.udpOutput) { $0.oversize = .tcp },
+        .syslog("output.s.max_message = 65507", base: Base.syslogUDP, start: Base.udpOutput) { $0.maxMessage = 65507 },
+        .syslog("output.s.framing = newline", base: Base.syslogTCP, start: Base.tcpOutput) {
+            $0.transport = .tcp(NetworkAddress(host: "logs", port: 6514), framing: .newline)
+        },
+        .syslog("output.s.framing = octet-counting", base: Base.syslogTCP, start: Base.tcpOutput) { _ in },
+        // gelf
+        .gelf("output.g.transport = udp") { _ in },
+        .gelf("output.g.compression = gzip") { $0.transport = .udp(compression: .gzip, chunkSize: 1420) },
+        .gelf("output.g.compression = zlib") { $0.transport = .udp(compression: .zlib, chunkSize: 1420) },
+        .gelf("output.g.chunk_size = 8154") { $0.transport = .udp(compression: .none, chunkSize: 8154) },
+        .gelf("output.g.chunk_size = 512") { $0.transport = .udp(compression: .none, chunkSize: 512) },
+        .gelf("output.g.chunk_size = 65507") { $0.transport = .udp(compression: .none, chunkSize: 65507) },
+        .gelf("output.g.hostname = h1") { $0.hostname = "h1" },
+        .gelf("output.g.reconnect_min = 10ms") { $0.reconnect.minimum = .milliseconds(10) },
+        .gelf("output.g.reconnect_max = 1h") { $0.reconnect.maximum = .seconds(3600) },
+        AcceptedOutputLine(Base.gelf, "output.g.address = [2001:db8::1]:12201", Base.gelfOutput) {
+            $0.kind = .gelf(GELFOutput(address: NetworkAddress(host: "2001:db8::1", port: 12201)))
+        },
+        AcceptedOutputLine(Base.gelfTCP, "output.g.hostname = h", Base.gelfTCPOutput) {
+            $0.kind = .gelf(
+                GELFOutput(address: NetworkAddress(host: "graylog", port: 12201), transport: .tcp, hostname: "h"))
+        },
+    ]
+
+    @Test(arguments: accepted)
+    func acceptsValidOutputValue(_ example: AcceptedOutputLine) {
+        // The address line of the IPv6 example replaces the base one; drop the duplicate first.
+        var text = example.text
+        if example.testDescription.hasPrefix("output.g.address") {
+            text = text.replacing("output.g.address = graylog:12201\n", with: "", maxReplacements: 1)
+        }
+        let parsed = parseOK(text)
+        #expect(parsed?.configuration.outputs == [example.expected])
+    }
+
+    static let refused: [RefusedOutputLine] = [
+        RefusedOutputLine(Base.file, "output.f.enabled = 0", "expected yes or no"),
+        RefusedOutputLine(Base.file, "output.f.queue_size = 0", "expected an integer 1…1048576"),
+        RefusedOutputLine(Base.file, "output.f.queue_size = 2000000", "expected an integer 1…1048576"),
+        RefusedOutputLine(Base.file, "output.f.mode = 0666", "must not be writable by others"),
+        RefusedOutputLine(Base.file, "output.f.mode = 4600", "no setuid"),
+        RefusedOutputLine(Base.file, "output.f.mode = 0800", "expected an octal mode"),
+        RefusedOutputLine(Base.file, "output.f.mode = rw-------", "expected an octal mode"),
+        RefusedOutputLine(Base.file, "output.f.owner = -root", "expected a user name"),
+        RefusedOutputLine(Base.file, "output.f.owner = 4294967295", "0…4294967294"),
+        RefusedOutputLine(Base.file, "output.f.group = a:b", "expected a group name"),
+        RefusedOutputLine(Base.file, "output.f.max_size = 1K", "0 or 64K…1024G"),
+        RefusedOutputLine(Base.file, "output.f.max_size = big", "expected a size"),
+        RefusedOutputLine(Base.file, "output.f.num_logs = 1", "expected an integer 2…999"),
+        RefusedOutputLine(Base.file, "output.f.num_logs = 1000", "expected an integer 2…999"),
+        RefusedOutputLine(Base.file, "output.f.flush = sync", "expected none, interval or every"),
+        RefusedOutputLine(Base.file, "output.f.flush_interval = 0", "1ms…1h"),
+        RefusedOutputLine(Base.syslog, "output.s.target = unix", "expected local, udp or tcp"),
+        RefusedOutputLine(Base.syslog, "output.s.address = dev/log", "absolute path of a unix socket"),
+        RefusedOutputLine(Base.syslog, "output.s.address = /" + String(repeating: "x", count: 120), "at most 107"),
+        RefusedOutputLine(
+            "output.s.type = syslog\noutput.s.target = udp\n", "output.s.address = 10.0.0.1", "expected host:port"),
+        RefusedOutputLine(
+            "output.s.type = syslog\noutput.s.target = tcp\n", "output.s.address = host:0", "port 1…65535"),
+        RefusedOutputLine("output.g.type = gelf\n", "output.g.address = [::1:12201", "expected host:port"),
+        RefusedOutputLine("output.g.type = gelf\n", "output.g.address = bad_host!:1", "expected host:port"),
+        RefusedOutputLine("", "output.x.type = kafka", "expected file, stdout, syslog or gelf"),
+        RefusedOutputLine("output.f.type = file\n", "output.f.path = var/log/a.json", "absolute path of a file"),
+        RefusedOutputLine("output.f.type = file\n", "output.f.path = /var/log/", "not ending in /"),
+        RefusedOutputLine(Base.syslog, "output.s.format = json", "expected rfc5424 or rfc3164"),
+        RefusedOutputLine(Base.syslog, "output.s.structured_data = true", "expected yes or no"),
+        RefusedOutputLine(Base.syslog, "output.s.facility = local8", "expected a facility"),
+        RefusedOutputLine(Base.syslog, "output.s.facility = 24", "expected a facility"),
+        RefusedOutputLine(Base.syslog, "output.s.severity = loud", "expected emerg, alert"),
+        RefusedOutputLine(Base.syslog, "output.s.severity = 8", "expected emerg, alert"),
+        RefusedOutputLine(Base.syslog, "output.s.tag = " + String(repeating: "t", count: 49), "1…48 printable"),
+        RefusedOutputLine(Base.syslog, "output.s.tag = \"a b\"", "1…48 printable"),
+        RefusedOutputLine(Base.syslog, "output.s.hostname = \"a b\"", "printable ASCII"),
+        RefusedOutputLine(Base.syslog, "output.s.hostname = héllo", "printable ASCII"),
+        RefusedOutputLine(Base.syslog, "output.s.oversize = cut", "expected split, truncate, drop or tcp"),
+        RefusedOutputLine(Base.syslog, "output.s.max_message = 479", "expected an integer 480…1048576"),
+        RefusedOutputLine(Base.syslog, "output.s.reconnect_min = 5ms", "10ms…1h"),
+        RefusedOutputLine(Base.syslog, "output.s.reconnect_max = 2h", "10ms…1h"),
+        RefusedOutputLine(Base.syslogTCP, "output.s.framing = lf", "expected octet-counting or newline"),
+        RefusedOutputLine(Base.gelf, "output.g.transport = http", "expected udp or tcp"),
+        RefusedOutputLine(Base.gelf, "output.g.compression = lz4", "expected none, gzip or zlib"),
+        RefusedOutputLine(Base.gelf, "output.g.chunk_size = 511", "expected an integer 512…65507"),
+        RefusedOutputLine(Base.gelf, "output.g.chunk_size = 65508", "expected an integer 512…65507"),
+        RefusedOutputLine(Base.gelf, "output.g.hostname = \"\"", "printable ASCII"),
+        RefusedOutputLine(Base.gelf, "output.g.reconnect_min = 0", "10ms…1h"),
+    ]
+
+    @Test(arguments: refused)
+    func refusesInvalidOutputValue(_ example: RefusedOutputLine) {
+        let diagnostics = parseFailing(example.text)
+        #expect(diagnostics.count == 1, "\(diagnostics)")
+        guard let diagnostic = diagnostics.first else { return }
+        #expect(diagnostic.kind == example.kind)
+        #expect(diagnostic.message.contains(example.expected), "\(diagnostic)")
+        if !example.testDescription.isEmpty {
+            #expect(diagnostic.line == example.line)
+            #expect(diagnostic.key == String(example.testDescription.prefix { $0 != " " }))
+        }
+    }
+
+    @Test func everyOutputKeyHasAnAcceptedAndARefusedExample() {
+        func subkey(_ line: String) -> String? {
+            let key = line.prefix { $0 != " " }
+            let parts = key.split(separator: ".")
+            return parts.count == 3 ? String(parts[2]) : nil
+        }
+        // type, path and address are in every base text, so they are accepted whenever a base parses.
+        let acceptedKeys = Set(Self.accepted.compactMap { subkey($0.testDescription) }).union(["type", "path"])
+        let refusedKeys = Set(Self.refused.compactMap { subkey($0.testDescription) })
+        for key in DaemonConfiguration.outputKeys {
+            #expect(acceptedKeys.contains(key), "no accepted example for \(key)")
+            #expect(refusedKeys.contains(key), "no refused example for \(key)")
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import AuditConfig
+import AuditNetlink
+import Testing
+
+/// One accepted line and the configuration it must produce.
+struct AcceptedLine: Sendable, CustomTestStringConvertible {
+    let line: String
+    let expected: DaemonConfiguration
+    init(_ line: String, _ change: (inout DaemonConfiguration) -> Void) {
+        self.line = line
+        self.expected = defaultsWithStdout(change)
+    }
+    var testDescription: String { line }
+}
+
+/// One refused line and a fragment of the message that says what is accepted.
+struct RefusedLine: Sendable, CustomTestStringConvertible {
+    let line: String
+    let expected: String
+    init(_ line: String, _ expected: String) {
+        self.line = line
+        self.expected = expected
+    }
+    var testDescription: String { line }
+}
+
+@Suite struct TopLevelKeyTests {
+    static let accepted: [AcceptedLine] = [
+        AcceptedLine("enabled = 0") { $0.audit.enabled = .disabled },
+        AcceptedLine("enabled = 1") { $0.audit.enabled = .enabled },
+        AcceptedLine("enabled = lock") { $0.audit.enabled = .locked },
+        AcceptedLine("enabled = LOCK") { $0.audit.enabled = .locked },
+        AcceptedLine("failure = silent") { $0.audit.failure = .silent },
+        AcceptedLine("failure = printk") { $0.audit.failure = .printk },
+        AcceptedLine("failure = PANIC") { $0.audit.failure = .panic },
+        AcceptedLine("failure = 0") { $0.audit.failure = .silent },
+        AcceptedLine("rate_limit = 0") { $0.audit.rateLimit = 0 },
+        AcceptedLine("rate_limit = 4294967295") { $0.audit.rateLimit = UInt32.max },
+        AcceptedLine("backlog_limit = 1") { $0.audit.backlogLimit = 1 },
+        AcceptedLine("backlog_limit = 320000") { $0.audit.backlogLimit = 320_000 },
+        AcceptedLine("backlog_wait_time = 0") { $0.audit.backlogWaitTime = 0 },
+        AcceptedLine("backlog_wait_time = 15000") { $0.audit.backlogWaitTime = 15000 },
+        AcceptedLine("socket_buffer = 0") { $0.audit.socketBufferSize = 0 },
+        AcceptedLine("socket_buffer = 64K") { $0.audit.socketBufferSize = 65536 },
+        AcceptedLine("socket_buffer = 16m") { $0.audit.socketBufferSize = 16 << 20 },
+        AcceptedLine("socket_buffer = 1G") { $0.audit.socketBufferSize = 1 << 30 },
+        AcceptedLine("socket_buffer = 1000000") { $0.audit.socketBufferSize = 1_000_000 },
+        AcceptedLine("takeover = yes") { $0.audit.takeover = true },
+        AcceptedLine("takeover = No") { $0.audit.takeover = false },
+        AcceptedLine("rules_file = /etc/audit/audit.rules") { $0.rules.file = "/etc/audit/audit.rules" },
+        AcceptedLine("rules_dir = /etc/audit/rules.d") { $0.rules.directory = "/etc/audit/rules.d" },
+        AcceptedLine("rules_at_exit = clear") { $0.rules.atExit = .clear },
+        AcceptedLine("rules_at_exit = keep") { $0.rules.atExit = .keep },
+        AcceptedLine("end_of_event_timeout = 2") { $0.reassembly.endOfEventTimeout = .seconds(2) },
+        AcceptedLine("end_of_event_timeout = 1.5") { $0.reassembly.endOfEventTimeout = .milliseconds(1500) },
+        AcceptedLine("end_of_event_timeout = 0.25s") { $0.reassembly.endOfEventTimeout = .milliseconds(250) },
+        AcceptedLine("end_of_event_timeout = 500ms") { $0.reassembly.endOfEventTimeout = .milliseconds(500) },
+        AcceptedLine("end_of_event_timeout = 10ms") { $0.reassembly.endOfEventTimeout = .milliseconds(10) },
+        AcceptedLine("end_of_event_timeout = 10m") { $0.reassembly.endOfEventTimeout = .seconds(600) },
+        AcceptedLine("max_in_flight = 1") { $0.reassembly.maxInFlight = 1 },
+        AcceptedLine("max_in_flight = 1048576") { $0.reassembly.maxInFlight = 1_048_576 },
+        AcceptedLine("min_type = 1300") { $0.reassembly.minType = AuditMessageType(1300) },
+        AcceptedLine("min_type = 1000") { $0.reassembly.minType = AuditMessageType(1000) },
+        AcceptedLine("max_type = 1399") { $0.reassembly.maxType = AuditMessageType(1399) },
+        AcceptedLine("max_type = 65535") { $0.reassembly.maxType = AuditMessageType(65535) },
+        AcceptedLine("hostname = none") { $0.hostname = .none },
+        AcceptedLine("hostname = hostname") { $0.hostname = .hostname },
+        AcceptedLine("hostname = FQDN") { $0.hostname = .fqdn },
+        AcceptedLine("hostname = user:web-01") { $0.hostname = .user("web-01") },
+        AcceptedLine("hostname = user:a#b") { $0.hostname = .user("a#b") },
+        AcceptedLine("ring_size = 64K") { $0.pipeline.ringSize = 64 << 10 },
+        AcceptedLine("ring_size = 32M") { $0.pipeline.ringSize = 32 << 20 },
+        AcceptedLine("status_interval = 100ms") { $0.pipeline.statusInterval = .milliseconds(100) },
+        AcceptedLine("status_interval = 1h") { $0.pipeline.statusInterval = .seconds(3600) },
+        AcceptedLine("loss_report_interval = 30") { $0.pipeline.lossReportInterval = .seconds(30) },
+    ]
+
+    @Test(arguments: accepted)
+    func acceptsValidValue(_ example: AcceptedLine) {
+        let parsed = parseOK(example.line + "\n" + stdoutOutput)
+        #expect(parsed?.configuration == example.expected)
+        #expect(parsed?.warnings == [])
+    }
+
+    static let refused: [RefusedLine] = [
+        RefusedLine("enabled = 2", "locks the audit configuration until reboot"),
+        RefusedLine("enabled = yes", "expected 0, 1 or lock"),
+        RefusedLine("enabled = -1", "expected 0, 1 or lock"),
+        RefusedLine("failure = loud", "expected silent, printk or panic"),
+        RefusedLine("failure = 3", "expected silent, printk or panic"),
+        RefusedLine("rate_limit = -1", "expected an integer 0…2^32-1"),
+        RefusedLine("rate_limit = 4294967296", "expected an integer 0…2^32-1"),
+        RefusedLine("rate_limit = 1e3", "expected an integer 0…2^32-1"),
+        RefusedLine("backlog_limit = abc", "expected an integer 0…2^32-1"),
+        RefusedLine("backlog_limit = +5", "expected an integer 0…2^32-1"),
+        RefusedLine("backlog_limit = 99999999999999999999999", "expected an integer 0…2^32-1"),
+        RefusedLine("backlog_wait_time = 1.5", "expected an integer 0…2^32-1"),
+        RefusedLine("socket_buffer = 1K", "expected a size in bytes with an optional K, M or G suffix, 0 or 64K…1G"),
+        RefusedLine("socket_buffer = 2G", "0 or 64K…1G"),
+        RefusedLine("socket_buffer = 64MB", "0 or 64K…1G"),
+        RefusedLine("socket_buffer = 99999999999999999999G", "0 or 64K…1G"),
+        RefusedLine("takeover = maybe", "expected yes or no"),
+        RefusedLine("takeover = 1", "expected yes or no"),
+        RefusedLine("rules_file = audit.rules", "expected an absolute path"),
+        RefusedLine("rules_dir = rules.d", "expected an absolute path"),
+        RefusedLine("rules_at_exit = delete", "expected keep or clear"),
+        RefusedLine("end_of_event_timeout = 0", "10ms…10m"),
+        RefusedLine("end_of_event_timeout = 11m", "10ms…10m"),
+        RefusedLine("end_of_event_timeout = 1.5ms", "expected a duration"),
+        RefusedLine("end_of_event_timeout = 1.0005s", "expected a duration"),
+        RefusedLine("end_of_event_timeout = 2 s", "must be double-quoted"),
+        RefusedLine("end_of_event_timeout = 2sec", "expected a duration"),
+        RefusedLine("end_of_event_timeout = .5", "expected a duration"),
+        RefusedLine("max_in_flight = 0", "expected an integer 1…1048576"),
+        RefusedLine("max_in_flight = 1048577", "expected an integer 1…1048576"),
+        RefusedLine("min_type = 999", "expected an integer 1000…65535"),
+        RefusedLine("max_type = 65536", "expected an integer 1000…65535"),
+        RefusedLine("max_type = SYSCALL", "expected an integer 1000…65535"),
+        RefusedLine("hostname = localhost", "expected none, hostname, fqdn or user:NAME"),
+        RefusedLine("hostname = user:", "NAME 1…255 bytes"),
+        RefusedLine("ring_size = 0", "64K…1G"),
+        RefusedLine("ring_size = 1K", "64K…1G"),
+        RefusedLine("status_interval = 50ms", "100ms…1h"),
+        RefusedLine("status_interval = 2h", "100ms…1h"),
+        RefusedLine("loss_report_interval = soon", "expected a duration"),
+    ]
+
+    @Test(arguments: refused)
+    func refusesInvalidValueNamingKeyValueAndLine(_ example: RefusedLine) {
+        let diagnostics = parseFailing(stdoutOutput + example.line + "\n")
+        #expect(diagnostics.count == 1, "\(diagnostics)")
+        guard let diagnostic = diagnostics.first else { return }
+        #expect(diagnostic.line == 2)
+        #expect(diagnostic.file == testFile)
+        #expect(diagnostic.message.contains(example.expected), "\(diagnostic)")
+        if diagnostic.kind == .invalidValue {
+            let key = String(example.line.prefix { $0 != " " })
+            #expect(diagnostic.key == key)
+            #expect(diagnostic.description.hasPrefix("\(testFile):2: \(key) = \""))
+        }
+    }
+
+    @Test func rendersTheDocumentedErrorFormat() {
+        let diagnostics = parseFailing(
+            "\n\n\n\n\n\n\n\n\n\n\nbacklog_limit = abc\n" + stdoutOutput)
+        #expect(
+            diagnostics.map(\.description) == [
+                "/etc/swift-audit/swift-audit.conf:12: backlog_limit = \"abc\": expected an integer 0…2^32-1"
+            ])
+    }
+
+    @Test func everyTopLevelKeyHasAnAcceptedAndARefusedExample() {
+        let acceptedKeys = Set(Self.accepted.map { String($0.line.prefix { $0 != " " }) })
+        let refusedKeys = Set(Self.refused.map { String($0.line.prefix { $0 != " " }) })
+        for key in DaemonConfiguration.topLevelKeys {
+            #expect(acceptedKeys.contains(key), "no accepted example for \(key)")
+            #expect(refusedKeys.contains(key), "no refused example for \(key)")
+        }
+    }
+
+    @Test func minTypeAboveMaxTypeIsAConflictNamingBothLines() {
+        let diagnostics = parseFailing("min_type = 1400\nmax_type = 1300\n" + stdoutOutput)
+        #expect(diagnostics.map(\.kind) == [.conflict])
+        #expect(diagnostics.first?.line == 1)
+        #expect(diagnostics.first?.relatedLines == [1, 2])
+        let defaultMax = parseFailing("min_type = 3000\n" + stdoutOutput)
+        #expect(defaultMax.first?.message.contains("2999, the default") == true, "\(defaultMax)")
+    }
+}
