@@ -38,6 +38,21 @@ let package = Package(
         // The configuration file: auditd.conf-style `key = value`, typed and checked with file:line errors.
         .target(name: "AuditConfig", dependencies: ["AuditNetlink"], swiftSettings: strict),
 
+        // Audit rules in auditctl syntax: parser, kernel encoding, decoding, `auditctl -l` text.
+        .target(name: "AuditRules", dependencies: ["AuditNetlink"], swiftSettings: strict),
+
+        // Plain threads, parking and clocks shared by the pipeline stages and the output workers.
+        .target(name: "AuditThreads", swiftSettings: strict),
+
+        // Outputs: the writer protocol, one bounded queue and thread per output, file and stdout.
+        .target(name: "AuditWriters", dependencies: ["AuditEvents", "AuditThreads"], swiftSettings: strict),
+
+        // The hot path: socket reader → lock-free ring → reassembly → encoding → output queues.
+        .target(
+            name: "AuditPipeline",
+            dependencies: ["AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters", "AuditThreads"],
+            swiftSettings: strict),
+
         // The command line.
         .executableTarget(
             name: "swift-audit",
@@ -52,6 +67,10 @@ let package = Package(
         .target(name: "AuditTestSupport", dependencies: ["AuditNetlink"], path: "Tests/AuditTestSupport", swiftSettings: tests),
 
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
+        .testTarget(name: "AuditPipelineTests", dependencies: ["AuditPipeline", "AuditThreads"], swiftSettings: tests),
+        .testTarget(
+            name: "AuditWritersTests", dependencies: ["AuditWriters", "AuditEvents", "AuditThreads"], swiftSettings: tests),
+        .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink"], swiftSettings: tests),
         .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: tests),
         .testTarget(

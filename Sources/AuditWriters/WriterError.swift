@@ -1,0 +1,103 @@
+/// Why an output failed, naming the output, the operation and the errno, plus how far the
+/// failed call got (so the worker retries exactly the rest).
+public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What was being done.
+    public enum Code: Hashable, Sendable {
+        /// Opening or creating the destination.
+        case open
+        /// The path is a symlink (the file writer opens with O_NOFOLLOW).
+        case symbolicLink
+        /// The path exists but is not a regular file (a FIFO, a directory, a device).
+        case notRegularFile
+        /// Setting the mode or the owner of a new file.
+        case permissions
+        /// Writing (`errno` says why: ENOSPC, EDQUOT, EROFS, EIO, EPIPE…).
+        case write
+        /// The destination accepted nothing for the stall timeout (a full pipe, a slow socket).
+        case stalled
+        /// `fsync`/`fdatasync`.
+        case sync
+        /// Size rotation (rename, chmod or opening the new file).
+        case rotate
+        /// Reopening after a rotation by someone else.
+        case reopen
+        /// Closing, or finishing a partial line at close.
+        case close
+        /// A half-written line could be neither completed nor cut off; the file ends mid-line.
+        case tornLine
+        /// The item cannot be written by this output at all (too large, malformed); not retried.
+        case rejected
+        /// The worker thread could not be started.
+        case threadStart
+        /// The writer's configuration is invalid.
+        case configuration
+    }
+
+    /// What was being done.
+    public var code: Code
+    /// The output: a path, "stdout", a host:port.
+    public var target: String
+    /// The errno, or 0 when none applies.
+    public var errno: Int32
+    /// More context: the value that was refused, the other path of a rename.
+    public var detail: String
+    /// How many of the items passed to the failing `write` were completely written.
+    public var completedItems: Int
+    /// Bytes of those completed items.
+    public var completedBytes: Int
+    /// Items previously reported completed that turned out unwritable (only from `close`).
+    public var unwrittenItems: Int
+    /// Whether the same items may succeed later (disk full, collector down) rather than never.
+    public var isRetryable: Bool
+
+    /// Describes a failure.
+    public init(
+        code: Code,
+        target: String,
+        errno: Int32 = 0,
+        detail: String = "",
+        completedItems: Int = 0,
+        completedBytes: Int = 0,
+        unwrittenItems: Int = 0,
+        isRetryable: Bool = true
+    ) {
+        self.code = code
+        self.target = target
+        self.errno = errno
+        self.detail = detail
+        self.completedItems = completedItems
+        self.completedBytes = completedBytes
+        self.unwrittenItems = unwrittenItems
+        self.isRetryable = isRetryable
+    }
+
+    /// The errno's symbolic name (`ENOSPC`), or nil when there is none.
+    public var errnoName: String? { errno == 0 ? nil : AuditWriters.errnoName(errno) }
+
+    /// "cannot write to PATH: No space left on device (ENOSPC)…", for logs and loss events.
+    public var description: String {
+        let operation =
+            switch code {
+            case .open: "cannot open"
+            case .symbolicLink: "refusing to follow a symbolic link at"
+            case .notRegularFile: "not a regular file:"
+            case .permissions: "cannot set mode or owner of"
+            case .write: "cannot write to"
+            case .stalled: "output stalled:"
+            case .sync: "cannot sync"
+            case .rotate: "cannot rotate"
+            case .reopen: "cannot reopen"
+            case .close: "cannot close"
+            case .tornLine: "left an incomplete last line in"
+            case .rejected: "item rejected by"
+            case .threadStart: "cannot start the writer thread for"
+            case .configuration: "invalid configuration for"
+            }
+        var text = "\(operation) \(target)"
+        if !detail.isEmpty { text += " (\(detail))" }
+        if errno != 0 { text += ": \(errnoText(errno)) (\(AuditWriters.errnoName(errno)))" }
+        if completedItems > 0 { text += "; \(completedItems) item(s) written before the error" }
+        if unwrittenItems > 0 { text += "; \(unwrittenItems) item(s) lost" }
+        return text
+    }
+}
