@@ -21,6 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C shims: headers only, no code of their own.
@@ -53,12 +54,24 @@ let package = Package(
             dependencies: ["AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters", "AuditThreads"],
             swiftSettings: strict),
 
+        // The daemon: configuration applied to the kernel, pipeline threads, signals, sd_notify,
+        // loss reporting, reload and drain-on-stop.
+        .target(
+            name: "AuditDaemon",
+            dependencies: [
+                "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditPipeline", "AuditWriters",
+                "AuditThreads", "CSystemd", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
         // The command line.
         .executableTarget(
             name: "swift-audit",
             dependencies: [
-                "AuditNetlink",
+                "AuditNetlink", "AuditConfig", "AuditDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -140,6 +140,15 @@ public struct AuditSocket: Hashable, Sendable {
         }
     }
 
+    /// Waits until a datagram (or an error such as `ENOBUFS`) is ready to be received, at most
+    /// `timeoutMilliseconds`; true when one is.
+    public func waitReadable(timeoutMilliseconds: Int) throws(AuditNetlinkError) -> Bool {
+        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        let ready = Syscall.retryingOnInterrupt { Glibc.poll(&descriptor, 1, Int32(clamping: timeoutMilliseconds)) }
+        if ready.result < 0 { throw AuditNetlinkError(.system, errno: ready.errno, operation: "poll") }
+        return ready.result > 0
+    }
+
     /// What one receive call produced.
     public enum ReceiveResult: Hashable, Sendable {
         /// A datagram from the kernel: its first message, decoded, and the datagram's length.

@@ -24,4 +24,11 @@ package enum MonotonicClock {
         clock_gettime(CLOCK_REALTIME, &time)
         return UInt64(time.tv_sec) &* 1000 &+ UInt64(time.tv_nsec / 1_000_000)
     }
+
+    /// Sleeps the calling thread (EINTR resumes the rest of the sleep).
+    package static func sleep(milliseconds: Int) {
+        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
 }

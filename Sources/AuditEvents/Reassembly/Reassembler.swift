@@ -103,8 +103,8 @@ public struct Reassembler: Sendable {
         }
     }
 
-    /// The settings this reassembler was created with.
-    public let configuration: Configuration
+    /// The settings in force (see `reconfigure(_:)`).
+    public private(set) var configuration: Configuration
     /// Counters since creation.
     public private(set) var statistics = ReassemblerStatistics()
     /// The reassembler's clock: the largest `now` (and, with `.recordTimestamps`, record time)
@@ -167,6 +167,17 @@ public struct Reassembler: Sendable {
     /// Running averages used to reserve capacity for new events.
     private var averageBytes = 512
     private var averageRecords = 4
+
+    /// Changes the timeout, the in-flight bound and the type window without losing the events in
+    /// flight or the serial accounting (a configuration reload). The clock kind stays as it was.
+    /// Events already in flight keep the deadline they were given; a lower `maxInFlight` takes
+    /// effect (by eviction) at the next record.
+    public mutating func reconfigure(_ newConfiguration: Configuration) {
+        var updated = newConfiguration
+        updated.clock = configuration.clock
+        updated.maxInFlight = max(1, updated.maxInFlight)
+        configuration = updated
+    }
 
     /// Creates an empty reassembler.
     public init(configuration: Configuration = Configuration()) {

@@ -1,0 +1,466 @@
+public import AuditConfig
+import AuditEncoding
+import AuditEvents
+import AuditNetlink
+import AuditPipeline
+import AuditThreads
+import AuditWriters
+internal import Glibc
+public import Logging
+
+/// How to run the daemon.
+public struct DaemonOptions: Sendable {
+    /// The configuration to start with.
+    public var configuration: DaemonConfiguration
+    /// The file it came from, re-read on SIGHUP; nil for the built-in quick-start configuration.
+    public var configurationPath: String?
+    /// Where to record every received datagram (`run --record`), for `swift-audit replay`.
+    public var recordPath: String?
+    /// The daemon's own log.
+    public var logger: Logger
+
+    /// Options for `run`.
+    public init(configuration: DaemonConfiguration, configurationPath: String?, recordPath: String?, logger: Logger) {
+        self.configuration = configuration
+        self.configurationPath = configurationPath
+        self.recordPath = recordPath
+        self.logger = logger
+    }
+}
+
+/// The daemon's exit codes; auditd's where they overlap, so units treat both alike.
+public enum DaemonExitCode {
+    /// Clean stop.
+    public static let success: Int32 = 0
+    /// Could not start or keep running (kernel refused, output could not open…).
+    public static let failure: Int32 = 1
+    /// A privilege is missing.
+    public static let privilege: Int32 = 4
+    /// The configuration is invalid.
+    public static let configuration: Int32 = 6
+}
+
+/// The audit daemon: registers with the kernel, runs the pipeline, answers signals, and stops
+/// without losing what it already received.
+public enum Daemon {
+    /// Runs until SIGTERM or SIGINT; returns the exit code.
+    ///
+    /// Must be called from the main thread before any other thread exists: it blocks the
+    /// daemon's signals so that every thread inherits the mask and only the main thread takes
+    /// them, synchronously.
+    public static func run(_ options: DaemonOptions) -> Int32 {
+        SignalWaiter.blockDaemonSignals()
+        let logger = options.logger
+        do {
+            var daemon = try RunningDaemon.start(options)
+            return daemon.serve()
+        } catch {
+            logger.critical("\(error.message)")
+            return error.exitCode
+        }
+    }
+}
+
+/// A start-up failure with its exit code.
+struct StartError: Error {
+    var message: String
+    var exitCode: Int32
+}
+
+/// The ring's slot count for a byte budget: the largest power of two of slots (at least 16) that
+/// fits, each slot holding one datagram of up to 9 KiB.
+func ringSlots(forBytes bytes: Int) -> Int {
+    var slots = 16
+    while slots * 2 * RecordRing.defaultSlotSize <= bytes && slots < 1 << 20 { slots *= 2 }
+    return slots
+}
+
+/// The reassembly part of a configuration, as the processing stage takes it.
+func processorConfiguration(_ configuration: DaemonConfiguration, replay: Bool) -> ProcessorConfiguration {
+    let reassembly = configuration.reassembly
+    let timeout = reassembly.endOfEventTimeout.components
+    let milliseconds = UInt64(max(0, timeout.seconds)) * 1000 + UInt64(max(0, timeout.attoseconds) / 1_000_000_000_000_000)
+    return ProcessorConfiguration(
+        reassembler: Reassembler.Configuration(
+            endOfEventTimeout: milliseconds, maxInFlight: reassembly.maxInFlight, minType: reassembly.minType,
+            maxType: reassembly.maxType, clock: replay ? .recordTimestamps : .external),
+        hostname: resolveHostname(configuration.hostname))
+}
+
+func resolveHostname(_ source: HostnameSource) -> String? {
+    switch source {
+    case .none: nil
+    case .hostname: HostnameFormat.hostname.resolve()
+    case .fqdn: HostnameFormat.fqdn.resolve()
+    case .user(let name): name
+    }
+}
+
+/// The live daemon's state, owned by the main (control) thread.
+struct RunningDaemon {
+    var configuration: DaemonConfiguration
+    let configurationPath: String?
+    let logger: Logger
+    let control: AuditClient
+    let registration: AuditClient
+    let ring: RecordRing
+    let reader: KernelReader
+    let readerThread: SystemThread
+    let processor: ProcessorControl
+    let processorThread: SystemThread
+    let outputs: OutputSet
+    var outputConfigurations: [String: OutputConfiguration]
+    let notifier = ServiceNotifier()
+    var statusEncoder: EventEncoder
+    var lossMonitor = LossMonitor()
+    var kernelLostTotal = 0
+    var lastKernelBacklog: UInt32 = 0
+    var lastStatusPoll: UInt64 = 0
+    var lastHeartbeats = (reader: -1, processor: -1)
+    let startedAt = MonotonicClock.milliseconds()
+
+    static func start(_ options: DaemonOptions) throws(StartError) -> RunningDaemon {
+        let logger = options.logger
+        let configuration = options.configuration
+        do { try KernelSetup.checkPrivileges() } catch { throw StartError(message: error.message, exitCode: error.exitCode) }
+
+        let control: AuditClient
+        do { control = try AuditClient() } catch {
+            throw StartError(message: "\(error)", exitCode: error.kind == .permissionDenied(capability: "CAP_AUDIT_CONTROL") ? 4 : 1)
+        }
+        do {
+            try KernelSetup.claimOwnership(control, takeover: configuration.audit.takeover, logger: logger)
+        } catch { throw StartError(message: error.message, exitCode: error.exitCode) }
+
+        // Outputs open before registration: a path that cannot be written is an error to report
+        // now, before the kernel starts sending us records.
+        let started: [Output]
+        do { started = try OutputFactory.start(configuration.outputs, logger: logger) } catch {
+            throw StartError(message: "\(error)", exitCode: 1)
+        }
+        let outputs = OutputSet(started)
+        var capture: CaptureWriter?
+        if let path = options.recordPath {
+            do { capture = try CaptureWriter(path: path, disposition: .truncate) } catch {
+                closeAll(started)
+                throw StartError(message: "--record \(path): \(error)", exitCode: 1)
+            }
+        }
+
+        KernelSetup.apply(configuration.audit, client: control, logger: logger)
+
+        let ring: RecordRing
+        do { ring = try RecordRing(slotCount: ringSlots(forBytes: configuration.pipeline.ringSize)) } catch {
+            closeAll(started)
+            throw StartError(message: "cannot allocate the ring: \(error)", exitCode: 1)
+        }
+        let registration: AuditClient
+        do {
+            registration = try KernelSetup.registerReaderSocket(bufferSize: configuration.audit.socketBufferSize, logger: logger)
+        } catch {
+            closeAll(started)
+            throw StartError(message: error.message, exitCode: error.exitCode)
+        }
+        // Records that arrived while registering (our own CONFIG_CHANGE) go first.
+        for record in registration.takePendingRecords() {
+            ring.withNextFreeSlot { slot in Self.frame(record, into: slot) }
+        }
+        ring.publish()
+
+        let processor = ProcessorControl(ring: ring, outputs: outputs)
+        let processing = processorConfiguration(configuration, replay: false)
+        let recordingCapture = SendableBox(capture.take())
+        let processorThread: SystemThread
+        do {
+            processorThread = try SystemThread.spawn(name: "audit-process") {
+                EventProcessor(configuration: processing, capture: recordingCapture.take()).run(control: processor)
+            }
+        } catch {
+            _ = try? registration.unregister()
+            closeAll(started)
+            throw StartError(message: "\(error)", exitCode: 1)
+        }
+        let reader = KernelReader(socket: registration.socket, ring: ring)
+        let readerThread: SystemThread
+        do {
+            readerThread = try SystemThread.spawn(name: "audit-read") { reader.run() }
+        } catch {
+            _ = try? registration.unregister()
+            processor.finish()
+            processorThread.join()
+            closeAll(started)
+            throw StartError(message: "\(error)", exitCode: 1)
+        }
+
+        var daemon = RunningDaemon(
+            configuration: configuration, configurationPath: options.configurationPath, logger: logger,
+            control: control, registration: registration, ring: ring, reader: reader, readerThread: readerThread,
+            processor: processor, processorThread: processorThread, outputs: outputs,
+            outputConfigurations: Dictionary(configuration.outputs.map { ($0.name, $0) }) { first, _ in first },
+            statusEncoder: EventEncoder(hostname: processing.hostname, users: UserDirectory(path: "/dev/null")))
+        daemon.pollKernel(force: true)
+        daemon.broadcast(
+            StatusEvent(
+                type: "swift-audit.start",
+                fields: [
+                    ("pid", .integer(Int64(getpid()))), ("config", .string(options.configurationPath ?? "(built-in quick start)")),
+                    ("outputs", .string(started.map(\.name).joined(separator: ","))),
+                    ("record", .string(options.recordPath ?? "")),
+                ]))
+        daemon.notifier.ready(status: daemon.statusLine())
+        logger.info(
+            "swift-audit started: registered as the audit daemon",
+            metadata: ["pid": "\(getpid())", "outputs": "\(started.map(\.name).joined(separator: ","))"])
+        return daemon
+    }
+
+    /// A kernel datagram (header + payload) for a record received by a control client.
+    static func frame(_ record: AuditRawRecord, into slot: UnsafeMutableRawBufferPointer) -> Int {
+        let total = 16 + record.payload.count
+        guard total <= slot.count else { return 0 }
+        slot.storeBytes(of: UInt32(record.payload.count), toByteOffset: 0, as: UInt32.self)
+        slot.storeBytes(of: record.type.rawValue, toByteOffset: 4, as: UInt16.self)
+        for offset in stride(from: 6, to: 16, by: 2) { slot.storeBytes(of: UInt16(0), toByteOffset: offset, as: UInt16.self) }
+        record.payload.withUnsafeBytes { payload in
+            UnsafeMutableRawBufferPointer(rebasing: slot[16..<total]).copyMemory(from: payload)
+        }
+        return total
+    }
+
+    static func closeAll(_ outputs: [Output]) {
+        for output in outputs { _ = output.worker.close(drainTimeout: .seconds(2)) }
+    }
+
+    // MARK: The control loop
+
+    /// Waits for signals and timers until told to stop; returns the exit code.
+    mutating func serve() -> Int32 {
+        let watchdog = notifier.watchdogInterval
+        let lossInterval = Self.milliseconds(configuration.pipeline.lossReportInterval)
+        var tick = lossInterval
+        if let watchdog { tick = min(tick, max(100, Self.milliseconds(watchdog) / 2)) }
+        while true {
+            if let signal = SignalWaiter.wait(timeoutMilliseconds: tick) {
+                switch signal.action {
+                case .stop:
+                    return stop(signal)
+                case .reload:
+                    reload(signal)
+                case .reopen:
+                    logger.info("reopening file outputs", metadata: ["signal": "\(signal)"])
+                    for output in outputs.snapshot() { output.worker.requestReopen() }
+                }
+            }
+            pollKernel(force: false)
+            reportLoss()
+            notifier.status(statusLine())
+            if watchdog != nil, pipelineMadeProgress() { notifier.watchdog() }
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let parts = duration.components
+        return Int(parts.seconds) * 1000 + Int(parts.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// True when both pipeline threads went round their loop since the last check (each wakes
+    /// at least every 100 ms, idle or not); a stuck thread stops the watchdog pings.
+    mutating func pipelineMadeProgress() -> Bool {
+        let now = (reader: reader.counters.heartbeat, processor: processor.statistics.heartbeat)
+        defer { lastHeartbeats = now }
+        return now.reader != lastHeartbeats.reader && now.processor != lastHeartbeats.processor
+    }
+
+    /// Reads AUDIT_GET on the control socket every `status_interval` (never AUDIT_SET: each SET
+    /// writes a CONFIG_CHANGE record).
+    mutating func pollKernel(force: Bool, registered: Bool = true) {
+        let now = MonotonicClock.milliseconds()
+        guard force || now &- lastStatusPoll >= UInt64(Self.milliseconds(configuration.pipeline.statusInterval)) else { return }
+        lastStatusPoll = now
+        do {
+            let status = try control.status()
+            lossMonitor.kernelLostTotal(reading: status.lost, total: &kernelLostTotal)
+            lastKernelBacklog = status.backlog
+            if registered && status.pid != UInt32(getpid()) {
+                logger.error("the kernel no longer names this process as the audit daemon", metadata: ["registered_pid": "\(status.pid)"])
+            }
+        } catch {
+            logger.error("cannot read the kernel audit status", metadata: ["error": "\(error)"])
+        }
+        // Records that reached the control socket are not ours to route (they are multicast-free
+        // unicast replies only); drop them so the buffer does not grow.
+        _ = control.takePendingRecords()
+    }
+
+    func currentLossCounters() -> LossCounters {
+        let readerCounters = reader.counters
+        let processing = processor.statistics
+        var counters = LossCounters()
+        counters.kernelLost = kernelLostTotal
+        counters.socketOverflows = readerCounters.overflows
+        counters.spoofedDatagrams = readerCounters.rejected
+        counters.malformedDatagrams = readerCounters.malformed + processing.malformedDatagrams
+        counters.serialGaps = Int(processing.reassembler.lostSerials)
+        counters.evictedEvents = Int(processing.reassembler.evictedEvents)
+        counters.ringStalls = ring.statistics.stallEpisodes
+        for output in outputs.snapshot() {
+            let writer = output.worker.counters
+            counters.writerDrops[output.name] = writer.dropped + writer.rejected
+        }
+        return counters
+    }
+
+    mutating func reportLoss() {
+        for event in lossMonitor.events(for: currentLossCounters(), logger: logger) { broadcast(event) }
+    }
+
+    func broadcast(_ event: StatusEvent) {
+        var line: [UInt8] = []
+        statusEncoder.encode(event, into: &line)
+        if line.last == UInt8(ascii: "\n") { line.removeLast() }
+        outputs.broadcast(line)
+    }
+
+    /// The one line `systemctl status` shows: what flowed, what was lost, how each output does.
+    func statusLine() -> String {
+        let processing = processor.statistics
+        let loss = currentLossCounters()
+        var parts = [
+            "events \(processing.events)",
+            "kernel lost \(loss.kernelLost)",
+            "enobufs \(loss.socketOverflows)",
+            "gaps \(loss.serialGaps)",
+            "backlog \(lastKernelBacklog)",
+        ]
+        for output in outputs.snapshot() {
+            let counters = output.worker.counters
+            parts.append(
+                "\(output.name): \(counters.isFailing ? "FAILING" : "ok") written \(counters.written) dropped \(counters.dropped + counters.rejected)")
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    // MARK: Reload
+
+    /// SIGHUP: re-read the file; apply it whole, or keep the running configuration whole.
+    mutating func reload(_ signal: DaemonSignal) {
+        guard let path = configurationPath else {
+            logger.warning("SIGHUP: running on the built-in configuration; there is no file to re-read")
+            return
+        }
+        let parsed: ParsedConfiguration
+        do {
+            parsed = try DaemonConfiguration.load(path: path)
+        } catch {
+            for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
+            logger.error("configuration reload failed; the running configuration stays in force", metadata: ["file": "\(path)"])
+            broadcast(
+                StatusEvent(
+                    type: "swift-audit.reload",
+                    fields: [("result", "failed"), ("error", .string(error.description)), ("sender_pid", .integer(Int64(signal.senderPID)))]))
+            return
+        }
+        notifier.reloading()
+        for warning in parsed.warnings { logger.warning("\(warning)") }
+        let next = parsed.configuration
+        KernelSetup.apply(next.audit, client: control, logger: logger)
+
+        // Outputs: keep the running worker of an output whose configuration did not change,
+        // start the new and changed ones, then swap and close what is gone.
+        var keep: [Output] = []
+        var started: [Output] = []
+        let running = Dictionary(outputs.snapshot().map { ($0.name, $0) }) { first, _ in first }
+        var failed = false
+        for output in next.outputs where output.enabled {
+            if let old = running[output.name], outputConfigurations[output.name] == output {
+                keep.append(old)
+                continue
+            }
+            do {
+                started.append(try OutputFactory.start(output, logger: logger))
+            } catch {
+                logger.error("configuration reload: \(error); the running configuration stays in force")
+                failed = true
+                break
+            }
+        }
+        if failed {
+            Self.closeAll(started)
+            notifier.ready(status: statusLine())
+            broadcast(StatusEvent(type: "swift-audit.reload", fields: [("result", "failed"), ("error", "an output could not start")]))
+            return
+        }
+        let newList = next.outputs.compactMap { output in
+            (keep + started).first { $0.name == output.name }
+        }
+        let old = outputs.replace(with: newList)
+        processor.reconfigure(processorConfiguration(next, replay: false))
+        let kept = Set(keep.map { ObjectIdentifier($0.worker) })
+        for output in old where !kept.contains(ObjectIdentifier(output.worker)) {
+            // The processing thread may still hold the old list for one batch; the worker drains
+            // whatever that batch gave it before closing.
+            _ = output.worker.close(drainTimeout: .seconds(5))
+        }
+        configuration = next
+        outputConfigurations = Dictionary(next.outputs.map { ($0.name, $0) }) { first, _ in first }
+        statusEncoder = EventEncoder(hostname: resolveHostname(next.hostname), users: UserDirectory(path: "/dev/null"))
+        broadcast(
+            StatusEvent(
+                type: "swift-audit.reload",
+                fields: [("result", "ok"), ("outputs", .string(newList.map(\.name).joined(separator: ","))), ("sender_pid", .integer(Int64(signal.senderPID)))]))
+        logger.info("configuration reloaded", metadata: ["file": "\(path)"])
+        notifier.ready(status: statusLine())
+    }
+
+    // MARK: Stop
+
+    /// SIGTERM/SIGINT: stop receiving, drain everything already received, and unregister.
+    mutating func stop(_ signal: DaemonSignal) -> Int32 {
+        notifier.stopping(status: "stopping on \(signal)")
+        logger.info("stopping", metadata: ["signal": "\(signal)"])
+        // Unregister from the control socket while the reader keeps draining the registered one,
+        // so the kernel can never block on our full buffer meanwhile (audit-userspace #203).
+        do { try control.unregister() } catch {
+            logger.error("cannot unregister as the audit daemon", metadata: ["error": "\(error)"])
+        }
+        reader.finishWhenDrained()
+        readerThread.join()
+        processor.finish()
+        processorThread.join()
+        pollKernel(force: true, registered: false)
+        reportLoss()
+        let processing = processor.statistics
+        broadcast(
+            StatusEvent(
+                type: "swift-audit.stop",
+                fields: [
+                    ("signal", .integer(Int64(signal.number))), ("sender_pid", .integer(Int64(signal.senderPID))),
+                    ("sender_uid", .unsigned(UInt64(signal.senderUID))), ("events", .integer(Int64(processing.events))),
+                ]))
+        if configuration.rules.atExit == .clear {
+            do { try control.deleteAllRules() } catch {
+                logger.error("cannot delete the rules at exit", metadata: ["error": "\(error)"])
+            }
+        }
+        var exitCode = DaemonExitCode.success
+        for output in outputs.snapshot() {
+            let report = output.worker.close(drainTimeout: .seconds(5))
+            if !report.finished || report.counters.droppedAtShutdown > 0 {
+                logger.error(
+                    "output did not drain at shutdown",
+                    metadata: ["output": "\(output.name)", "dropped_at_shutdown": "\(report.counters.droppedAtShutdown)"])
+                exitCode = DaemonExitCode.failure
+            }
+        }
+        _ = registration  // the registered socket closes with it, after the reader is done
+        logger.info("stopped", metadata: ["events": "\(processing.events)"])
+        return exitCode
+    }
+}
+
+/// Moves a non-copyable value into a thread's closure exactly once.
+final class SendableBox<Value: ~Copyable>: @unchecked Sendable {  // taken once, by the one thread it is handed to
+    private var value: Value?
+    init(_ value: consuming Value?) { self.value = value }
+    func take() -> Value? { value.take() }
+}

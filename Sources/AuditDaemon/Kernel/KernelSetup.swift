@@ -1,0 +1,120 @@
+import AuditConfig
+import AuditNetlink
+internal import Glibc
+import Logging
+
+/// The kernel-facing steps of starting, reloading and stopping: privileges, the audit settings,
+/// and registration as the audit daemon.
+enum KernelSetup {
+    /// A start-up failure with the exit code auditd would use for it.
+    struct Failure: Error, CustomStringConvertible {
+        var message: String
+        var exitCode: Int32
+        var description: String { message }
+    }
+
+    /// Refuses to start without `CAP_AUDIT_CONTROL` (exit 4, as auditd), naming the capability.
+    static func checkPrivileges() throws(Failure) {
+        guard hasEffectiveCapability(30) else {  // CAP_AUDIT_CONTROL
+            throw Failure(
+                message: "swift-audit run needs CAP_AUDIT_CONTROL (run it as root, or grant the capability)",
+                exitCode: 4)
+        }
+    }
+
+    /// True when the effective capability set holds `bit` (from /proc/self/status).
+    static func hasEffectiveCapability(_ bit: UInt64) -> Bool {
+        let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return geteuid() == 0 }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 8192)
+        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return geteuid() == 0 }
+        let text = String(decoding: bytes[0..<count], as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("CapEff:") {
+            let hex = line.dropFirst(7).filter { !$0.isWhitespace }
+            guard let mask = UInt64(hex, radix: 16) else { return false }
+            return mask & (1 << bit) != 0
+        }
+        return geteuid() == 0
+    }
+
+    /// Makes sure no other live process owns the audit pid: with `takeover`, asks it to stop
+    /// (SIGTERM) and waits up to `wait` seconds; otherwise fails naming it.
+    static func claimOwnership(_ client: AuditClient, takeover: Bool, logger: Logger) throws(Failure) {
+        let owner: UInt32
+        do { owner = try client.status().pid } catch { throw Failure(message: "\(error)", exitCode: 1) }
+        guard owner != 0, owner != UInt32(getpid()) else { return }
+        guard let command = processName(owner) else {
+            logger.notice("the kernel names pid \(owner) as audit daemon but it is gone; registering over it")
+            return
+        }
+        guard takeover else {
+            throw Failure(
+                message: "process \(owner) (\(command)) is registered as the audit daemon; stop it first "
+                    + "(systemctl stop auditd) or set takeover = yes", exitCode: 1)
+        }
+        logger.warning("takeover: asking the registered audit daemon to stop", metadata: ["pid": "\(owner)", "command": "\(command)"])
+        kill(pid_t(owner), SIGTERM)
+        for _ in 0..<100 {
+            usleep(100_000)
+            let now = (try? client.status().pid) ?? owner
+            if now == 0 || processName(owner) == nil { return }
+        }
+        throw Failure(message: "process \(owner) (\(command)) did not stop within 10 s after SIGTERM", exitCode: 1)
+    }
+
+    /// Applies the configured kernel settings that differ from the kernel's. A locked kernel
+    /// (enabled 2) refuses every change: that is reported once and is not an error, since the
+    /// daemon must still run and record.
+    static func apply(_ settings: AuditSettings, client: AuditClient, logger: Logger) {
+        let status: AuditStatus
+        do { status = try client.status() } catch {
+            logger.error("cannot read the audit status", metadata: ["error": "\(error)"])
+            return
+        }
+        if status.enabled == .locked {
+            logger.warning("the audit configuration is locked (enabled 2) until reboot; kernel settings and rules are left as they are")
+            return
+        }
+        func attempt(_ name: String, _ wanted: UInt32, _ current: UInt32, _ body: () throws(AuditNetlinkError) -> Void) {
+            guard wanted != current else { return }
+            do {
+                try body()
+                logger.info("kernel setting applied", metadata: ["setting": "\(name)", "old": "\(current)", "new": "\(wanted)"])
+            } catch {
+                logger.error("kernel setting refused", metadata: ["setting": "\(name)", "value": "\(wanted)", "error": "\(error)"])
+            }
+        }
+        attempt("failure", settings.failure.rawValue, status.failure.rawValue) { () throws(AuditNetlinkError) in try client.setFailureMode(settings.failure) }
+        attempt("rate_limit", settings.rateLimit, status.rateLimit) { () throws(AuditNetlinkError) in try client.setRateLimit(settings.rateLimit) }
+        attempt("backlog_limit", settings.backlogLimit, status.backlogLimit) { () throws(AuditNetlinkError) in try client.setBacklogLimit(settings.backlogLimit) }
+        attempt("backlog_wait_time", settings.backlogWaitTime, status.backlogWaitTime) { () throws(AuditNetlinkError) in
+            try client.setBacklogWaitTime(settings.backlogWaitTime)
+        }
+        // enabled last: `lock` (2) freezes everything else.
+        attempt("enabled", settings.enabled.rawValue, status.enabled.rawValue) { () throws(AuditNetlinkError) in try client.setEnabled(settings.enabled) }
+    }
+
+    /// Opens the socket the reader will own, sizes its buffer, and registers through it.
+    static func registerReaderSocket(bufferSize: Int, logger: Logger) throws(Failure) -> AuditClient {
+        let socket: AuditSocket
+        do { socket = try AuditSocket.open(mode: .unicast) } catch { throw Failure(message: "\(error)", exitCode: 1) }
+        if bufferSize > 0 {
+            do {
+                let granted = try socket.setReceiveBufferSize(bufferSize)
+                logger.info("socket receive buffer set", metadata: ["requested": "\(bufferSize)", "kernel_reports": "\(granted)"])
+            } catch {
+                logger.warning("cannot enlarge the socket receive buffer; bursts may overflow it (ENOBUFS, counted)", metadata: ["error": "\(error)"])
+            }
+        }
+        let client = AuditClient(socket: socket)
+        do {
+            try client.register()
+        } catch {
+            if case .permissionDenied = error.kind { throw Failure(message: "\(error)", exitCode: 4) }
+            throw Failure(message: "\(error)", exitCode: 1)
+        }
+        return client
+    }
+}

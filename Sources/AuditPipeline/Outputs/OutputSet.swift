@@ -1,0 +1,53 @@
+public import AuditWriters
+import Synchronization
+
+/// One running output: its configured name, its worker (queue + thread), and whether its writer
+/// needs the structured event beside the JSON line (syslog timestamps, GELF fields).
+public struct Output: Sendable {
+    /// The name from the configuration (`output.NAME.…`).
+    public var name: String
+    /// The queue and thread that feed the writer.
+    public var worker: OutputWorker
+    /// Whether items carry the `AuditEvent` (costs memory while queued; only structured writers).
+    public var wantsEvent: Bool
+
+    /// Wraps a worker.
+    public init(name: String, worker: OutputWorker, wantsEvent: Bool) {
+        self.name = name
+        self.worker = worker
+        self.wantsEvent = wantsEvent
+    }
+}
+
+/// The outputs in force. The processing thread takes a snapshot once per batch; a reload swaps
+/// the whole list at once, so no batch ever sees half of an old and half of a new configuration.
+public final class OutputSet: Sendable {
+    private let outputs: Mutex<[Output]>
+
+    /// Starts with `outputs`.
+    public init(_ outputs: [Output]) {
+        self.outputs = Mutex(outputs)
+    }
+
+    /// The current outputs.
+    public func snapshot() -> [Output] {
+        outputs.withLock { $0 }
+    }
+
+    /// Installs `newOutputs` and returns the previous list, so the caller can close the workers
+    /// that are no longer used (after the processing thread has moved on to the new list).
+    @discardableResult
+    public func replace(with newOutputs: [Output]) -> [Output] {
+        outputs.withLock { current in
+            let old = current
+            current = newOutputs
+            return old
+        }
+    }
+
+    /// Offers an already-encoded line (a daemon status or loss event) to every output.
+    public func broadcast(_ line: [UInt8]) {
+        let item = OutputItem(line: line)
+        for output in snapshot() { output.worker.enqueue(item) }
+    }
+}

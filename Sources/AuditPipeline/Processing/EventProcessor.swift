@@ -1,0 +1,248 @@
+import AuditEncoding
+public import AuditEvents
+import AuditNetlink
+import AuditThreads
+import AuditWriters
+import Synchronization
+
+/// What the processing stage needs to know; a reload hands it a new one.
+public struct ProcessorConfiguration: Sendable {
+    /// Reassembly knobs (timeout, in-flight bound, type window, clock).
+    public var reassembler: Reassembler.Configuration
+    /// `"hostname"` in every event, when set.
+    public var hostname: String?
+    /// Where uid names come from.
+    public var userDirectoryPath: String
+    /// Records handed over per batch before the stage checks its timer and control requests.
+    public var batchSize: Int
+    /// How long the stage sleeps when idle before it checks timeouts and control requests.
+    public var idleWakeMilliseconds: Int
+
+    /// A configuration with the daemon's defaults.
+    public init(
+        reassembler: Reassembler.Configuration = .init(), hostname: String? = nil,
+        userDirectoryPath: String = "/etc/passwd", batchSize: Int = 256, idleWakeMilliseconds: Int = 100
+    ) {
+        self.reassembler = reassembler
+        self.hostname = hostname
+        self.userDirectoryPath = userDirectoryPath
+        self.batchSize = batchSize
+        self.idleWakeMilliseconds = idleWakeMilliseconds
+    }
+}
+
+/// Counters of the processing stage, published for `STATUS=` and loss events.
+public struct ProcessorStatistics: Hashable, Sendable {
+    /// Datagrams taken from the ring.
+    public var datagrams = 0
+    /// Datagrams that did not decode as netlink (dropped, counted).
+    public var malformedDatagrams = 0
+    /// Messages that are not audit records (control replies, `AUDIT_REPLACE`).
+    public var ignoredMessages = 0
+    /// Events encoded and offered to the outputs.
+    public var events = 0
+    /// Datagrams appended to the `--record` capture, and appends that failed.
+    public var recordedDatagrams = 0
+    /// Capture appends that failed (the capture is a debugging aid: events still flow).
+    public var recordErrors = 0
+    /// The reassembler's own counters (gaps, late, evicted, timed out…).
+    public var reassembler = ReassemblerStatistics()
+    /// Loop turns; advances at least every `idleWakeMilliseconds` while the stage is healthy.
+    public var heartbeat = 0
+}
+
+/// The handle the control thread keeps on the processing stage.
+public final class ProcessorControl: Sendable {
+    private let finishRequested = Atomic<Bool>(false)
+    private let pending = Mutex<ProcessorConfiguration?>(nil)
+    private let published = Mutex(ProcessorStatistics())
+    private let heartbeatCounter = Atomic<Int>(0)
+    /// The outputs the stage writes to.
+    public let outputs: OutputSet
+    let ring: RecordRing
+
+    /// A handle for a stage that reads `ring` and writes to `outputs`.
+    public init(ring: RecordRing, outputs: OutputSet) {
+        self.ring = ring
+        self.outputs = outputs
+    }
+
+    /// Asks the stage to finish once the ring is empty: flush the reassembler, then return.
+    /// Call it after the producer (reader or replay) has stopped.
+    public func finish() {
+        finishRequested.store(true, ordering: .releasing)
+        ring.wakeConsumer()
+    }
+
+    var isFinishing: Bool { finishRequested.load(ordering: .acquiring) }
+
+    /// Hands the stage a new configuration, applied between two batches without losing events.
+    public func reconfigure(_ configuration: ProcessorConfiguration) {
+        pending.withLock { $0 = configuration }
+        ring.wakeConsumer()
+    }
+
+    func takePendingConfiguration() -> ProcessorConfiguration? {
+        pending.withLock { value in
+            defer { value = nil }
+            return value
+        }
+    }
+
+    /// The latest counters; any thread.
+    public var statistics: ProcessorStatistics { published.withLock { $0 } }
+
+    func publish(_ statistics: ProcessorStatistics) {
+        published.withLock { $0 = statistics }
+    }
+}
+
+/// Special datagrams a producer may put in the ring besides kernel records.
+public enum RingMarker {
+    /// "A new serial stream starts here" (the next capture file of a replay): the reassembler
+    /// flushes and forgets its serial frontier. Netlink type 0 never comes from the kernel.
+    public static let streamBoundary: [UInt8] = {
+        var bytes: [UInt8] = [16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        bytes += Array("swift-audit:stream-boundary".utf8)
+        bytes[0] = UInt8(bytes.count)
+        return bytes
+    }()
+
+    static func isStreamBoundary(_ datagram: UnsafeRawBufferPointer) -> Bool {
+        datagram.count == streamBoundary.count && datagram.elementsEqual(streamBoundary)
+    }
+}
+
+/// The second stage: ring → reassembler → JSON → every output's queue, on one thread.
+///
+/// Per batch it reads the clock once, takes one snapshot of the outputs, decodes each datagram
+/// in place, and lets the reassembler copy what it keeps; each finished event is encoded once into
+/// a line that all outputs share (copy-on-write). Idle, it wakes every `idleWakeMilliseconds` to
+/// run the end-of-event timer, so an event whose tail the kernel dropped leaves on time even when
+/// no other record comes.
+public struct EventProcessor: ~Copyable {
+    private var configuration: ProcessorConfiguration
+    private var capture: CaptureWriter?
+
+    /// A stage with `configuration`; `capture` receives every datagram (`run --record`).
+    public init(configuration: ProcessorConfiguration, capture: consuming CaptureWriter? = nil) {
+        self.configuration = configuration
+        self.capture = capture
+    }
+
+    /// Runs until `control.finish()` and an empty ring; then flushes every event in flight.
+    public consuming func run(control: ProcessorControl) {
+        let ring = control.ring
+        var configuration = self.configuration
+        var capture = self.capture.take()
+        var reassembler = Reassembler(configuration: configuration.reassembler)
+        var sink = EventSink(configuration: configuration)
+        let live = configuration.reassembler.clock == .external
+        while true {
+            if let next = control.takePendingConfiguration() {
+                if next.reassembler != configuration.reassembler { reassembler.reconfigure(next.reassembler) }
+                sink.apply(next, previous: configuration)
+                configuration = next
+            }
+            let finishing = control.isFinishing
+            let ready = ring.waitForData(timeoutMilliseconds: finishing ? 0 : configuration.idleWakeMilliseconds)
+            let outputs = control.outputs.snapshot()
+            let now = live ? MonotonicClock.milliseconds() : 0
+            if ready {
+                ring.consumeAvailable(max: configuration.batchSize) { datagram in
+                    sink.statistics.datagrams += 1
+                    if RingMarker.isStreamBoundary(datagram) {
+                        reassembler.restart { sink.dispatch($0, to: outputs) }
+                        return
+                    }
+                    if capture != nil { sink.record(datagram, into: &capture!) }
+                    guard let (type, payload) = sink.decode(datagram) else { return }
+                    reassembler.push(type: type, payload: payload, now: now) { sink.dispatch($0, to: outputs) }
+                }
+            }
+            if live {
+                reassembler.tick(now: now) { sink.dispatch($0, to: outputs) }
+            }
+            sink.statistics.heartbeat += 1
+            sink.statistics.reassembler = reassembler.statistics
+            control.publish(sink.statistics)
+            if finishing && !ring.waitForData(timeoutMilliseconds: 0) { break }
+        }
+        let outputs = control.outputs.snapshot()
+        reassembler.flushAll { sink.dispatch($0, to: outputs) }
+        sink.statistics.reassembler = reassembler.statistics
+        if var writer = capture.take() {
+            do { try writer.flush() } catch { sink.statistics.recordErrors += 1 }
+            do { try writer.close() } catch { sink.statistics.recordErrors += 1 }
+        }
+        control.publish(sink.statistics)
+    }
+}
+
+/// The processing stage's state besides the reassembler: the encoder and the counters. Kept
+/// apart from the reassembler so that the reassembler's emit closure can mutate it.
+private struct EventSink {
+    var encoder: EventEncoder
+    var statistics = ProcessorStatistics()
+    private var lastLineSize = 512
+
+    init(configuration: ProcessorConfiguration) {
+        encoder = Self.makeEncoder(configuration)
+    }
+
+    static func makeEncoder(_ configuration: ProcessorConfiguration) -> EventEncoder {
+        EventEncoder(hostname: configuration.hostname, users: UserDirectory(path: configuration.userDirectoryPath))
+    }
+
+    mutating func apply(_ next: ProcessorConfiguration, previous: ProcessorConfiguration) {
+        if next.hostname != previous.hostname || next.userDirectoryPath != previous.userDirectoryPath {
+            encoder = Self.makeEncoder(next)
+        }
+    }
+
+    mutating func record(_ datagram: UnsafeRawBufferPointer, into capture: inout CaptureWriter) {
+        do {
+            try capture.append(datagram)
+            statistics.recordedDatagrams += 1
+        } catch {
+            statistics.recordErrors += 1
+        }
+    }
+
+    /// The record inside a datagram, or nil (counted) for anything that is not an audit record.
+    mutating func decode(_ datagram: UnsafeRawBufferPointer) -> (AuditMessageType, UnsafeRawBufferPointer)? {
+        let message: NetlinkMessage
+        do {
+            message = try NetlinkMessage.decode(datagram)
+        } catch {
+            statistics.malformedDatagrams += 1
+            return nil
+        }
+        guard message.type.isAuditRecord else {
+            statistics.ignoredMessages += 1
+            return nil
+        }
+        return (message.type, UnsafeRawBufferPointer(rebasing: datagram[message.payload]))
+    }
+
+    /// Encodes `event` once and offers the line to every output.
+    mutating func dispatch(_ event: consuming AuditEvent, to outputs: [Output]) {
+        var line: [UInt8] = []
+        line.reserveCapacity(lastLineSize + lastLineSize / 4)
+        encoder.encode(event, into: &line)
+        if line.last == UInt8(ascii: "\n") { line.removeLast() }
+        lastLineSize = line.count
+        statistics.events += 1
+        var plain: OutputItem?
+        var structured: OutputItem?
+        for output in outputs {
+            if output.wantsEvent {
+                if structured == nil { structured = OutputItem(line: line, event: copy event) }
+                output.worker.enqueue(structured!)
+            } else {
+                if plain == nil { plain = OutputItem(line: line) }
+                output.worker.enqueue(plain!)
+            }
+        }
+    }
+}
