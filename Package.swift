@@ -85,6 +85,7 @@ let package = Package(
             name: "AuditWritersTests", dependencies: ["AuditWriters", "AuditEvents", "AuditThreads"], swiftSettings: tests),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink"], swiftSettings: tests),
         .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
+        .testTarget(name: "DaemonTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: tests),
         .testTarget(
             name: "AuditEncodingTests", dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink"], swiftSettings: tests),

@@ -41,7 +41,7 @@ public func withKernelAudit(
     try KernelTestLock.withLock {
         let client = try AuditClient()
         let snapshot = try KernelStateSnapshot.take(client)
-        if snapshot.status.pid != 0 {
+        if snapshot.status.pid != 0, snapshot.status.pid != UInt32(getpid()), processName(snapshot.status.pid) != nil {
             let owner = processName(snapshot.status.pid) ?? "gone"
             Issue.record(
                 "process \(snapshot.status.pid) (\(owner)) is registered as the audit daemon; kernel tests need it stopped",

@@ -1,0 +1,164 @@
+import AuditNetlink
+import Foundation
+import Glibc
+
+/// A temporary directory removed with its contents.
+public final class TemporaryDirectory: @unchecked Sendable {  // used by one test at a time
+    /// Its absolute path.
+    public let path: String
+
+    /// Makes a fresh 0700 directory under /tmp.
+    public init(prefix: String = "swift-audit-test") throws {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw POSIXError(.EIO)
+        }
+        path = String(cString: made)
+    }
+
+    /// A path inside the directory.
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// Writes `text` to a file inside, mode 0600, and returns its path.
+    @discardableResult
+    public func write(_ name: String, _ text: String, mode: mode_t = 0o600) throws -> String {
+        let path = file(name)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, mode)
+        return path
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The built `swift-audit run` as a child process, for end-to-end tests against the kernel.
+public final class DaemonProcess: @unchecked Sendable {  // driven by one test thread
+    /// The child.
+    public let process: Process
+    /// What it writes to stderr (its log), collected as it goes.
+    private let errorPipe = Pipe()
+    private let collected = NSLock()
+    private var errorText = Data()
+
+    /// Starts `swift-audit ARGUMENTS` with stdout going to `standardOutput` (a FileHandle) and
+    /// `environment` added to ours; waits until it is registered as the audit daemon.
+    public init(
+        arguments: [String], standardOutput: FileHandle? = nil, environment: [String: String] = [:],
+        waitForRegistration: Bool = true
+    ) throws {
+        process = Process()
+        process.executableURL = TestEnvironment.executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        env.removeValue(forKey: "WATCHDOG_USEC")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = standardOutput ?? FileHandle.nullDevice
+        process.standardError = errorPipe
+        errorPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self else { return }
+            self.collected.lock()
+            self.errorText.append(data)
+            self.collected.unlock()
+        }
+        try process.run()
+        if waitForRegistration { try waitUntilRegistered() }
+    }
+
+    /// The child's pid.
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Its log so far.
+    public var log: String {
+        collected.lock()
+        defer { collected.unlock() }
+        return String(decoding: errorText, as: UTF8.self)
+    }
+
+    /// Waits (≤ 10 s) until the kernel names the child as the audit daemon.
+    public func waitUntilRegistered() throws {
+        let client = try AuditClient()
+        for _ in 0..<200 {
+            if try client.status().pid == UInt32(pid) { return }
+            if !process.isRunning { throw DaemonError("swift-audit exited with \(process.terminationStatus) before registering:\n\(log)") }
+            usleep(50_000)
+        }
+        throw DaemonError("swift-audit did not register within 10 s:\n\(log)")
+    }
+
+    /// Sends a signal.
+    public func signal(_ number: Int32) { kill(pid, number) }
+
+    /// Sends SIGTERM and waits (≤ `timeout` seconds) for the exit status.
+    @discardableResult
+    public func stop(timeout: Double = 15) throws -> Int32 {
+        signal(SIGTERM)
+        return try waitForExit(timeout: timeout)
+    }
+
+    /// Waits for the child to exit; kills it (and fails) after `timeout` seconds.
+    public func waitForExit(timeout: Double) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+            throw DaemonError("swift-audit did not exit within \(timeout) s; killed. Log:\n\(log)")
+        }
+        errorPipe.fileHandleForReading.readabilityHandler = nil
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// A failure of the daemon harness, with the daemon's log.
+public struct DaemonError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Makes `count` audited-looking calls from a child process: getppid(MAGIC, i, 0, 0). A rule
+/// `-F a0=MAGIC` matches them and nothing else on the machine.
+public func triggerSyscalls(count: Int, magic: UInt32 = 0x7e57_b00c, token: UInt32 = 0) throws {
+    let number = HostSyscalls.getppid
+    let output = try runPython(
+        "import ctypes,sys\ns=ctypes.CDLL(None).syscall\nfor i in range(int(sys.argv[1])): s(\(number), \(magic), int(sys.argv[2]) + i, 0, 0)",
+        [String(count), String(token)])
+    if output.status != 0 { throw DaemonError("trigger failed: \(output.standardError)") }
+}
+
+/// Syscall numbers and audit arch of this machine.
+public enum HostSyscalls {
+    static var machine: String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    /// getppid's number.
+    public static var getppid: Int { machine == "aarch64" ? 173 : 110 }
+
+    /// The auditctl `-F arch=` value for native calls.
+    public static let arch = "b64"
+}
+
+/// Reads JSON lines from a file (skipping an incomplete last line).
+public func readJSONLines(_ path: String) throws -> [[String: Any]] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    var lines: [[String: Any]] = []
+    for line in data.split(separator: UInt8(ascii: "\n")) {
+        guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+            throw DaemonError("not a JSON object: \(String(decoding: line, as: UTF8.self))")
+        }
+        lines.append(object)
+    }
+    return lines
+}

@@ -1,0 +1,265 @@
+import AuditNetlink
+import AuditTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// The built daemon against the real kernel: rules fire, events reach the outputs, signals work.
+/// Serialised, under the kernel-test lock, restoring the kernel state after each test.
+@Suite(.serialized, .enabled(if: KernelAccess.condition, KernelAccess.skipReason))
+struct DaemonEndToEndTests {
+    static let key = "swift-audit-e2e"
+
+    /// A configuration with the given output sections and small, test-friendly intervals.
+    static func configuration(_ outputs: String, extra: String = "") -> String {
+        """
+        # written by DaemonEndToEndTests
+        end_of_event_timeout = 500ms
+        status_interval = 200ms
+        loss_report_interval = 200ms
+        \(extra)
+        \(outputs)
+        """
+    }
+
+    static func fileOutput(_ name: String, _ path: String, extra: String = "") -> String {
+        "output.\(name).type = file\noutput.\(name).path = \(path)\n\(extra)"
+    }
+
+    static func addRule() throws {
+        let result = try runProcess(
+            "/sbin/auditctl",
+            ["-a", "always,exit", "-F", "arch=\(HostSyscalls.arch)", "-S", "getppid", "-F", "a0=0x7e57b00c", "-k", key])
+        if result.status != 0 { throw DaemonError("auditctl failed: \(result.standardError)") }
+    }
+
+    /// The events of `path` that the test's syscalls produced.
+    static func triggeredEvents(_ path: String) throws -> [[String: Any]] {
+        try readJSONLines(path).filter { event in
+            guard let messages = event["messages"] as? [[String: Any]] else { return false }
+            return messages.contains { ($0["data"] as? String)?.contains("a0=7e57b00c") == true }
+        }
+    }
+
+    static func statusEvents(_ path: String, type: String) throws -> [[String: Any]] {
+        try readJSONLines(path).filter { $0["type"] as? String == type }
+    }
+
+    /// The a1 values (the trigger's counter) of the triggered events.
+    static func tokens(_ events: [[String: Any]]) -> [Int] {
+        events.compactMap { event in
+            let messages = event["messages"] as? [[String: Any]] ?? []
+            guard let data = messages.first(where: { $0["type"] as? Int == 1300 })?["data"] as? String,
+                let field = data.split(separator: " ").first(where: { $0.hasPrefix("a1=") })
+            else { return nil }
+            return Int(field.dropFirst(3), radix: 16)
+        }
+    }
+
+    @Test func everyTriggeredSyscallBecomesExactlyOneEventInTheFile() throws {
+        try withKernelAudit { client in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let config = try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("main", events)))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            try triggerSyscalls(count: 500)
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+            #expect(try client.status().pid == 0, "the daemon unregisters on SIGTERM")
+
+            let triggered = try Self.triggeredEvents(events)
+            #expect(triggered.count == 500)
+            #expect(Set(Self.tokens(triggered)) == Set(0..<500))
+            for event in triggered.prefix(20) {
+                let messages = try #require(event["messages"] as? [[String: Any]])
+                #expect(messages.first?["type"] as? Int == 1300)
+                #expect(messages.contains { $0["type"] as? Int == 1327 }, "PROCTITLE kept")
+                #expect(!messages.contains { $0["type"] as? Int == 1320 }, "EOE is not written")
+                #expect((messages.first?["data"] as? String)?.contains("key=\"\(Self.key)\"") == true)
+                #expect(event["sequence"] is Int)
+                let timestamp = try #require(event["timestamp"] as? String)
+                #expect(timestamp.range(of: #"^\d+\.\d{3}$"#, options: .regularExpression) != nil)
+                #expect(event["uid_map"] is [String: Any])
+            }
+            let sequences = try readJSONLines(events).compactMap { $0["sequence"] as? Int }
+            #expect(sequences == sequences.sorted(), "events leave in serial order")
+            #expect(try Self.statusEvents(events, type: "swift-audit.start").count == 1)
+            let stop = try #require(try Self.statusEvents(events, type: "swift-audit.stop").first)
+            #expect(stop["sender_pid"] as? Int == Int(getpid()))
+            #expect(try Self.statusEvents(events, type: "swift-audit.loss").filter { $0["reason"] as? String != "ring_stall" }.isEmpty)
+        }
+    }
+
+    @Test func twoOutputsEachReceiveEveryEvent() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let first = directory.file("first.json")
+            let second = directory.file("second.json")
+            let config = try directory.write(
+                "swift-audit.conf",
+                Self.configuration(Self.fileOutput("first", first) + Self.fileOutput("second", second, extra: "output.second.mode = 0640\n")))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            try triggerSyscalls(count: 300)
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+            #expect(try Self.triggeredEvents(first).count == 300)
+            #expect(try Self.triggeredEvents(second).count == 300)
+            var info = stat()
+            stat(second, &info)
+            #expect(info.st_mode & 0o777 == 0o640)
+            stat(first, &info)
+            #expect(info.st_mode & 0o777 == 0o600, "default mode")
+        }
+    }
+
+    @Test func sigusr1ReopensTheFileAfterLogrotateRenamedIt() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let config = try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("main", events)))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            try triggerSyscalls(count: 100, token: 0)
+            try waitFor { try Self.triggeredEvents(events).count == 100 }
+            #expect(rename(events, events + ".1") == 0)
+            daemon.signal(SIGUSR1)
+            try waitFor { FileManager.default.fileExists(atPath: events) }
+            try triggerSyscalls(count: 100, token: 1000)
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+            let rotated = Self.tokens(try Self.triggeredEvents(events + ".1"))
+            let current = Self.tokens(try Self.triggeredEvents(events))
+            #expect(Set(rotated) == Set(0..<100))
+            #expect(Set(current) == Set(1000..<1100))
+        }
+    }
+
+    @Test func sighupAppliesAValidConfigurationAndKeepsTheRunningOneOnAnInvalidOne() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let first = directory.file("first.json")
+            let second = directory.file("second.json")
+            let config = try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("first", first)))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            try triggerSyscalls(count: 50, token: 0)
+
+            try directory.write(
+                "swift-audit.conf", Self.configuration(Self.fileOutput("first", first) + Self.fileOutput("second", second)))
+            daemon.signal(SIGHUP)
+            try waitFor { try Self.statusEvents(first, type: "swift-audit.reload").count == 1 }
+            try triggerSyscalls(count: 50, token: 100)
+
+            try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("first", first)) + "\nbacklog_limit = lots\n")
+            daemon.signal(SIGHUP)
+            try waitFor { try Self.statusEvents(first, type: "swift-audit.reload").count == 2 }
+            #expect(daemon.log.contains("swift-audit.conf:"), "the error names the file and line")
+            #expect(daemon.log.contains("backlog_limit"))
+            try triggerSyscalls(count: 50, token: 200)
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+
+            let reloads = try Self.statusEvents(first, type: "swift-audit.reload")
+            #expect(reloads.map { $0["result"] as? String } == ["ok", "failed"])
+            #expect(Set(Self.tokens(try Self.triggeredEvents(first))) == Set((0..<50).map { $0 } + (100..<150) + (200..<250)))
+            // The second output exists from the first reload on, and survives the failed one.
+            #expect(Set(Self.tokens(try Self.triggeredEvents(second))) == Set((100..<150).map { $0 } + (200..<250)))
+        }
+    }
+
+    @Test func tellsSystemdWhenItIsReadyReloadingAndStopping() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let receiver = try NotifySocket(path: directory.file("notify.sock"))
+            let events = directory.file("events.json")
+            let config = try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("main", events)))
+            let daemon = try DaemonProcess(
+                arguments: ["run", "--config", config],
+                environment: ["NOTIFY_SOCKET": receiver.path, "WATCHDOG_USEC": "400000"])
+            var messages = try receiver.receive(until: { $0.contains("READY=1") })
+            #expect(messages.contains { $0.contains("STATUS=events") })
+            messages = try receiver.receive(until: { $0.contains("WATCHDOG=1") })
+            daemon.signal(SIGHUP)
+            messages = try receiver.receive(until: { $0.contains("READY=1") })
+            #expect(messages.contains { $0.contains("RELOADING=1") && $0.contains("MONOTONIC_USEC=") })
+            daemon.signal(SIGTERM)
+            messages = try receiver.receive(until: { $0.contains("STOPPING=1") })
+            #expect(try daemon.waitForExit(timeout: 15) == 0)
+        }
+    }
+
+    @Test func aStalledOutputDoesNotStallTheFileOutput() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let fifo = directory.file("stalled.fifo")
+            #expect(mkfifo(fifo, 0o600) == 0)
+            // Opened read-write so the open does not wait for a reader; nobody ever reads it.
+            let stalled = open(fifo, O_RDWR | O_CLOEXEC)
+            defer { close(stalled) }
+            let config = try directory.write(
+                "swift-audit.conf",
+                Self.configuration(Self.fileOutput("main", events) + "output.console.type = stdout\noutput.console.queue_size = 64\n"))
+            let daemon = try DaemonProcess(
+                arguments: ["run", "--config", config], standardOutput: FileHandle(fileDescriptor: stalled, closeOnDealloc: false))
+            try Self.addRule()
+            try triggerSyscalls(count: 3000)
+            _ = try daemon.stop(timeout: 30)
+            #expect(try Self.triggeredEvents(events).count == 3000, "the file output keeps every event")
+            let drops = try Self.statusEvents(events, type: "swift-audit.loss").filter {
+                $0["reason"] as? String == "writer_drop" && $0["output"] as? String == "console"
+            }
+            #expect(!drops.isEmpty, "the stalled output's drops are reported as loss events")
+        }
+    }
+}
+
+/// Polls `condition` every 20 ms for at most `timeout` seconds.
+func waitFor(timeout: Double = 10, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return }
+        usleep(20_000)
+    }
+    throw DaemonError("condition not met within \(timeout) s")
+}
+
+/// A NOTIFY_SOCKET for the daemon to talk to, as systemd would provide.
+final class NotifySocket {
+    let path: String
+    let descriptor: Int32
+
+    init(path: String) throws {
+        self.path = path
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() where index < buffer.count - 1 { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if bound != 0 { throw DaemonError("cannot bind \(path)") }
+    }
+
+    /// Collects datagrams until one satisfies `done` (≤ 10 s); returns all of them.
+    func receive(until done: (String) -> Bool) throws -> [String] {
+        var messages: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { continue }
+            let message = String(decoding: buffer[0..<count], as: UTF8.self)
+            messages.append(message)
+            if done(message) { return messages }
+        }
+        throw DaemonError("no matching notification within 10 s; got \(messages)")
+    }
+
+    deinit {
+        close(descriptor)
+        unlink(path)
+    }
+}
