@@ -46,7 +46,10 @@ let package = Package(
         .target(name: "AuditThreads", swiftSettings: strict),
 
         // Outputs: the writer protocol, one bounded queue and thread per output, file and stdout.
-        .target(name: "AuditWriters", dependencies: ["AuditEvents", "AuditThreads"], swiftSettings: strict),
+        .target(
+            name: "AuditWriters", dependencies: ["AuditEvents", "AuditEncoding", "AuditNetlink", "AuditThreads", "CZlib"],
+            swiftSettings: strict),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The hot path: socket reader → lock-free ring → reassembly → encoding → output queues.
         .target(
@@ -69,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "swift-audit",
             dependencies: [
-                "AuditNetlink", "AuditConfig", "AuditDaemon",
+                "AuditNetlink", "AuditConfig", "AuditDaemon", "AuditRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -85,6 +88,7 @@ let package = Package(
             name: "AuditWritersTests", dependencies: ["AuditWriters", "AuditEvents", "AuditThreads"], swiftSettings: tests),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink"], swiftSettings: tests),
         .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
+        .testTarget(name: "CLITests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(name: "DaemonTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: tests),
         .testTarget(

@@ -1,0 +1,137 @@
+import AuditNetlink
+import AuditTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// The built `swift-audit` binary as an operator runs it: output, messages and exit codes.
+@Suite struct CommandLineTests {
+    static var binary: String { TestEnvironment.executable.path }
+
+    @Test func helpExplainsEverySubcommand() throws {
+        let help = try runProcess(Self.binary, ["--help"])
+        #expect(help.status == 0)
+        for command in ["run", "replay", "status", "set"] { #expect(help.standardOutput.contains(command)) }
+        let set = try runProcess(Self.binary, ["help", "set"])
+        #expect(set.standardOutput.contains("backlog-wait-time"))
+        #expect(set.standardOutput.contains("jiffies"))
+    }
+
+    @Test(arguments: [
+        (["set", "--enabled", "2"], "--confirm-lock"),
+        (["set", "--failure", "panic"], "--confirm-panic"),
+        (["set", "--enabled", "7"], "expected 0 (off), 1 (on) or 2"),
+        (["set", "--failure", "loud"], "expected silent (0), printk (1) or panic (2)"),
+        (["set"], "nothing to set"),
+    ])
+    func dangerousOrInvalidSettingsAreRefusedBeforeTouchingTheKernel(arguments: [String], message: String) throws {
+        let result = try runProcess(Self.binary, arguments)
+        #expect(result.status == 64, "usage error")
+        #expect(result.standardError.contains(message), "\(result.standardError)")
+    }
+
+    @Test func checkConfigPrintsTheEffectiveConfigurationOfTheExample() throws {
+        let example = TestEnvironment.repositoryRoot.appendingPathComponent("config/swift-audit.conf").path
+        let directory = try TemporaryDirectory()
+        // The example must be root-owned and not writable by others to pass the file checks, as
+        // installed; the copy is.
+        let copy = try directory.write("swift-audit.conf", try String(contentsOfFile: example, encoding: .utf8))
+        let result = try runProcess(Self.binary, ["run", "--check-config", "--config", copy])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("backlog_limit = 8192"))
+        #expect(result.standardOutput.contains("output.main.path = /var/log/swift-audit/events.json"))
+    }
+
+    @Test func invalidConfigurationsExitSixNamingFileLineAndValue() throws {
+        let directory = try TemporaryDirectory()
+        let config = try directory.write(
+            "bad.conf", "backlog_limit = lots\nnot_a_key = 1\noutput.main.type = file\noutput.main.path = relative.json\n")
+        let result = try runProcess(Self.binary, ["run", "--config", config])
+        #expect(result.status == 6)
+        #expect(result.standardError.contains("\(config):1: backlog_limit"))
+        #expect(result.standardError.contains("\(config):2:"))
+        #expect(result.standardError.contains("not_a_key"))
+        #expect(result.standardError.contains("\(config):4:"))
+    }
+
+    @Test func aWorldWritableConfigurationIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let config = try directory.write("open.conf", "output.main.type = stdout\n", mode: 0o666)
+        let result = try runProcess(Self.binary, ["run", "--check-config", "--config", config])
+        #expect(result.status == 6)
+        #expect(result.standardError.contains("writable"))
+    }
+
+    @Test func replayWritesTheEventsOfACaptureAsJSONLines() throws {
+        guard let capture = TestEnvironment.corpusFile("local/exec.unicast.bin") else { return }
+        let result = try runProcess(Self.binary, ["replay", capture.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = result.standardOutput.split(separator: "\n")
+        #expect(lines.count > 10)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["sequence"] is Int)
+            #expect(object?["messages"] is [[String: Any]])
+        }
+    }
+
+    @Test func unitFileVerifiesAndIsHardened() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
+            if TestEnvironment.isCI { Issue.record("systemd-analyze is missing") }
+            return
+        }
+        let unit = TestEnvironment.repositoryRoot.appendingPathComponent("contrib/swift-audit.service").path
+        let directory = try TemporaryDirectory()
+        // verify wants ExecStart's binary to exist: point it at the one just built.
+        let text = try String(contentsOfFile: unit, encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/sbin/swift-audit", with: Self.binary)
+        let copy = try directory.write("swift-audit.service", text, mode: 0o644)
+        let verify = try runProcess("/usr/bin/systemd-analyze", ["verify", copy])
+        #expect(verify.status == 0)
+        #expect(verify.standardError.isEmpty, "\(verify.standardError)")
+        let security = try runProcess("/usr/bin/systemd-analyze", ["security", "--offline=true", copy])
+        let score = security.standardOutput.split(separator: "\n").last { $0.contains("Overall exposure level") }
+            .flatMap { line in line.split(separator: " ").compactMap { Double($0) }.first }
+        let exposure = try #require(score, "\(security.standardOutput)")
+        #expect(exposure <= 3.0, "exposure \(exposure); Debian's auditd.service scores 8.9")
+    }
+}
+
+/// `status` and `set` against the kernel, restoring what they change.
+@Suite(.serialized, .enabled(if: KernelAccess.condition, KernelAccess.skipReason))
+struct CommandLineKernelTests {
+    @Test func statusPrintsTheKernelsNumbersAsJSONAndAsATable() throws {
+        try withKernelAudit { client in
+            let kernel = try client.status()
+            let json = try runProcess(CommandLineTests.binary, ["status", "--json"])
+            #expect(json.status == 0)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+            #expect(object["backlog_limit"] as? Int == Int(kernel.backlogLimit))
+            #expect(object["pid"] as? Int == 0)
+            #expect(object["pid_alive"] as? Bool == false)
+            let table = try runProcess(CommandLineTests.binary, ["status"])
+            #expect(table.standardOutput.contains("backlog_limit             \(kernel.backlogLimit)"))
+            #expect(table.standardOutput.contains("no audit daemon registered"))
+        }
+    }
+
+    @Test func setAppliesAndConfirmsEachValue() throws {
+        try withKernelAudit { client in
+            let before = try client.status()
+            let wanted = before.backlogLimit == 4321 ? 4322 : 4321
+            let result = try runProcess(
+                CommandLineTests.binary, ["set", "--backlog-limit", "\(wanted)", "--rate-limit", "0", "--reset-lost"])
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardOutput.contains("backlog_limit: \(before.backlogLimit) -> \(wanted)"))
+            #expect(result.standardOutput.contains("lost: "))
+            #expect(try client.status().backlogLimit == wanted)
+        }
+    }
+
+    @Test func withoutThePrivilegeTheErrorNamesTheCapabilityAndExitsFour() throws {
+        let result = try runProcess(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", CommandLineTests.binary, "status"])
+        #expect(result.status == 4)
+        #expect(result.standardError.contains("CAP_AUDIT_CONTROL"))
+    }
+}
