@@ -138,7 +138,7 @@ def make_daemons(tools, wait, selected):
                 f.write(
                     f"local_events = yes\nwrite_logs = yes\nlog_file = {out}\nlog_group = root\nlog_format = RAW\n"
                     "flush = INCREMENTAL_ASYNC\nfreq = 50\nmax_log_file = 1024\nnum_logs = 2\npriority_boost = 4\n"
-                    "name_format = NONE\nmax_log_file_action = IGNORE\nspace_left = 1\nspace_left_action = IGNORE\n"
+                    "name_format = NONE\nmax_log_file_action = IGNORE\nspace_left = 2\nspace_left_action = IGNORE\n"
                     "admin_space_left = 1\nadmin_space_left_action = IGNORE\ndisk_full_action = IGNORE\n"
                     "disk_error_action = IGNORE\nq_depth = 2000\noverflow_action = IGNORE\nmax_restarts = 10\n"
                     f"plugin_dir = {confdir}/plugins.d\nend_of_event_timeout = 2\n")
