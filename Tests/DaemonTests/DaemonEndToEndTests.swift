@@ -186,6 +186,41 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test func aRecordedRunReplaysToTheSameEvents() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let capture = directory.file("capture.bin")
+            let config = try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("main", events)))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config, "--record", capture])
+            try Self.addRule()
+            try triggerSyscalls(count: 200)
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+
+            let replayed = directory.file("replayed.json")
+            #expect(FileManager.default.createFile(atPath: replayed, contents: nil))
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: replayed))
+            let replay = Process()
+            replay.executableURL = TestEnvironment.executable
+            replay.arguments = ["replay", capture]
+            replay.standardOutput = output
+            try replay.run()
+            replay.waitUntilExit()
+            try output.close()
+            #expect(replay.terminationStatus == 0)
+
+            let live = try Self.triggeredEvents(events)
+            let again = try Self.triggeredEvents(replayed)
+            #expect(live.count == 200)
+            #expect(again.count == 200)
+            func key(_ event: [String: Any]) -> String {
+                let messages = (event["messages"] as? [[String: Any]] ?? []).map { "\($0["type"] ?? ""):\($0["data"] ?? "")" }
+                return "\(event["sequence"] ?? "")|\(event["timestamp"] ?? "")|" + messages.joined(separator: "|")
+            }
+            #expect(Set(live.map(key)) == Set(again.map(key)), "the replay gives the very events the live run wrote")
+        }
+    }
+
     @Test func aStalledOutputDoesNotStallTheFileOutput() throws {
         try withKernelAudit { _ in
             let directory = try TemporaryDirectory()
