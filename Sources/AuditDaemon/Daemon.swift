@@ -123,6 +123,8 @@ struct RunningDaemon {
         let logger = options.logger
         let configuration = options.configuration
         do { try KernelSetup.checkPrivileges() } catch { throw StartError(message: error.message, exitCode: error.exitCode) }
+        // Rules are read and checked before anything touches the kernel.
+        let rules = try DaemonRules.prepare(configuration.rules, logger: logger)
 
         let control: AuditClient
         do { control = try AuditClient() } catch {
@@ -199,6 +201,8 @@ struct RunningDaemon {
             outputConfigurations: Dictionary(configuration.outputs.map { ($0.name, $0) }) { first, _ in first },
             statusEncoder: EventEncoder(hostname: processing.hostname, users: UserDirectory(path: "/dev/null")))
         daemon.pollKernel(force: true)
+        // Rules after registration, so the events they produce from the first moment are ours.
+        let rulesEvent = rules.map { DaemonRules.apply($0, client: control, logger: logger) }
         daemon.broadcast(
             StatusEvent(
                 type: "swift-audit.start",
@@ -207,6 +211,7 @@ struct RunningDaemon {
                     ("outputs", .string(started.map(\.name).joined(separator: ","))),
                     ("record", .string(options.recordPath ?? "")),
                 ]))
+        if let rulesEvent { daemon.broadcast(rulesEvent) }
         daemon.notifier.ready(status: daemon.statusLine())
         logger.info(
             "swift-audit started: registered as the audit daemon",
@@ -360,10 +365,23 @@ struct RunningDaemon {
                     fields: [("result", "failed"), ("error", .string(error.description)), ("sender_pid", .integer(Int64(signal.senderPID)))]))
             return
         }
+        let next = parsed.configuration
+        let rules: DaemonRules.Prepared?
+        do {
+            rules = try DaemonRules.prepare(next.rules, logger: logger)
+        } catch {
+            logger.error("\(error.message)")
+            logger.error("configuration reload failed: rule files do not check; the running configuration and rules stay in force")
+            broadcast(
+                StatusEvent(
+                    type: "swift-audit.reload",
+                    fields: [("result", "failed"), ("error", .string(error.message)), ("sender_pid", .integer(Int64(signal.senderPID)))]))
+            return
+        }
         notifier.reloading()
         for warning in parsed.warnings { logger.warning("\(warning)") }
-        let next = parsed.configuration
         KernelSetup.apply(next.audit, client: control, logger: logger)
+        if let rules { broadcast(DaemonRules.apply(rules, client: control, logger: logger)) }
 
         // Outputs: keep the running worker of an output whose configuration did not change,
         // start the new and changed ones, then swap and close what is gone.

@@ -12,7 +12,7 @@ struct SwiftAudit: ParsableCommand {
 
             Start with `swift-audit status` to see what the kernel is doing now.
             """,
-        subcommands: [RunCommand.self, ReplayCommand.self, StatusCommand.self, SetCommand.self]
+        subcommands: [RunCommand.self, ReplayCommand.self, StatusCommand.self, SetCommand.self, RulesCommand.self]
     )
 }
 

@@ -90,6 +90,43 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test func loadsItsRulesFileWithoutAuditctlAndClearsThemAtExit() throws {
+        try withKernelAudit { client in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let rules = try directory.write(
+                "test.rules",
+                "# rules for the test\n-D\n-a always,exit -F arch=\(HostSyscalls.arch) -S getppid -F a0=0x7e57b00c -k \(Self.key)\n")
+            let config = try directory.write(
+                "swift-audit.conf",
+                Self.configuration(Self.fileOutput("main", events), extra: "rules_file = \(rules)\nrules_at_exit = clear"))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try waitFor { try client.listRules().count == 1 }
+            try triggerSyscalls(count: 100)
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+            #expect(try Self.triggeredEvents(events).count == 100)
+            let loaded = try #require(try Self.statusEvents(events, type: "swift-audit.rules").first)
+            #expect(loaded["result"] as? String == "applied")
+            #expect(loaded["added"] as? Int == 1)
+            #expect(try client.listRules().isEmpty, "rules_at_exit = clear")
+        }
+    }
+
+    @Test func aRulesFileThatDoesNotParseStopsTheStartWithExitSix() throws {
+        try withKernelAudit { client in
+            let directory = try TemporaryDirectory()
+            let rules = try directory.write("bad.rules", "-a always,exit -S getppid -F uidd=0\n")
+            let config = try directory.write(
+                "swift-audit.conf", Self.configuration(Self.fileOutput("main", directory.file("events.json")), extra: "rules_file = \(rules)"))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config], waitForRegistration: false)
+            #expect(try daemon.waitForExit(timeout: 15) == 6)
+            #expect(daemon.log.contains("\(rules):1:"), "\(daemon.log)")
+            #expect(daemon.log.contains("uidd"))
+            #expect(try client.status().pid == 0, "it never registered")
+            #expect(try client.listRules().isEmpty)
+        }
+    }
+
     @Test func twoOutputsEachReceiveEveryEvent() throws {
         try withKernelAudit { _ in
             let directory = try TemporaryDirectory()

@@ -1,0 +1,66 @@
+import AuditConfig
+import AuditEncoding
+import AuditNetlink
+import AuditRules
+import Logging
+
+/// Loading the configured rules (`rules_file`, `rules_dir`) at start and on SIGHUP.
+///
+/// Parsing happens before anything touches the kernel: at start a rule file that does not parse
+/// stops the daemon with exit 6 (like an invalid configuration: running without the intended
+/// rules would be silent under-auditing); on SIGHUP it keeps the rules in force. Applying is
+/// transactional (`RuleLoader`): a rule the kernel refuses rolls everything back.
+enum DaemonRules {
+    /// A loader and its checked plan, ready to apply.
+    struct Prepared {
+        var loader: RuleLoader
+        var plan: RuleLoadPlan
+    }
+
+    /// Reads and checks the configured rule files; nil when none are configured. The error text
+    /// lists every problem, each naming file, line and column.
+    static func prepare(_ settings: RuleSettings, logger: Logger) throws(StartError) -> Prepared? {
+        let paths = RuleFiles.paths(of: settings)
+        guard !paths.isEmpty else { return nil }
+        let reading = RuleFiles.read(paths)
+        for warning in reading.warnings { logger.warning("\(warning)") }
+        guard reading.problems.isEmpty else {
+            throw StartError(message: reading.problems.joined(separator: "\n"), exitCode: DaemonExitCode.configuration)
+        }
+        guard let environment = RuleEnvironment.system() else {
+            throw StartError(message: "rules: this machine's architecture has no syscall table", exitCode: DaemonExitCode.failure)
+        }
+        let loader = RuleLoader(environment: environment)
+        let plan = loader.plan(reading.sources)
+        for warning in plan.warnings { logger.warning("\(warning)") }
+        guard plan.isValid else {
+            throw StartError(
+                message: plan.errors.map(\.description).joined(separator: "\n")
+                    + "\n\(plan.errors.count) rule error(s); no rule was loaded",
+                exitCode: DaemonExitCode.configuration)
+        }
+        return Prepared(loader: loader, plan: plan)
+    }
+
+    /// Applies a prepared plan through the control client, logs the outcome, and returns the
+    /// `swift-audit.rules` event that records it in the trail.
+    static func apply(_ prepared: Prepared, client: AuditClient, logger: Logger) -> StatusEvent {
+        let report = prepared.loader.apply(prepared.plan, to: client)
+        for issue in report.errors { logger.error("\(issue)") }
+        for issue in report.skipped + report.ignored { logger.warning("\(issue)") }
+        let succeeded = report.outcome == .applied
+        if succeeded {
+            logger.info("rules loaded", metadata: ["files": "\(prepared.plan.sources.joined(separator: ","))", "summary": "\(report.summary)"])
+        } else {
+            logger.error("rules not (fully) loaded", metadata: ["outcome": "\(report.outcome)", "summary": "\(report.summary)"])
+        }
+        return StatusEvent(
+            type: "swift-audit.rules",
+            fields: [
+                ("result", .string("\(report.outcome)")), ("files", .string(prepared.plan.sources.joined(separator: ","))),
+                ("added", .integer(Int64(report.added))), ("deleted", .integer(Int64(report.deleted))),
+                ("errors", .integer(Int64(report.errors.count))),
+                ("first_error", .string(report.errors.first?.description ?? "")),
+            ])
+    }
+}
