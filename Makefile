@@ -67,8 +67,19 @@ bench: release
 	cp .build/release/swift-audit $(BENCH_TOOLS)/swift-audit
 	python3 Benchmarks/bench.py --tools $(BENCH_TOOLS) $(BENCH_ARGS)
 
+# An existing configuration is never overwritten; the example goes beside it as .dist.
 install: release
 	install -D -m 0755 .build/release/swift-audit $(DESTDIR)$(PREFIX)/sbin/swift-audit
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/swift-audit
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/swift-audit/swift-audit.conf ]; then \
+		install -m 0640 config/swift-audit.conf $(DESTDIR)$(SYSCONFDIR)/swift-audit/swift-audit.conf.dist; \
+	else \
+		install -m 0640 config/swift-audit.conf $(DESTDIR)$(SYSCONFDIR)/swift-audit/swift-audit.conf; \
+	fi
+	sed 's|/usr/local/sbin/swift-audit|$(PREFIX)/sbin/swift-audit|' contrib/swift-audit.service > swift-audit.service.tmp
+	install -D -m 0644 swift-audit.service.tmp $(DESTDIR)$(UNITDIR)/swift-audit.service
+	rm -f swift-audit.service.tmp
+	install -D -m 0644 contrib/logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/swift-audit
 
 clean:
 	rm -rf .build
