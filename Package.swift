@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditPipeline", "AuditWriters",
+                "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditRules", "AuditPipeline", "AuditWriters",
                 "AuditThreads", "CSystemd", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
