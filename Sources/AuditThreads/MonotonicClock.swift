@@ -27,7 +27,12 @@ package enum MonotonicClock {
 
     /// Sleeps the calling thread (EINTR resumes the rest of the sleep).
     package static func sleep(milliseconds: Int) {
-        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        sleep(microseconds: milliseconds * 1000)
+    }
+
+    /// Sleeps the calling thread (EINTR resumes the rest of the sleep).
+    package static func sleep(microseconds: Int) {
+        var request = timespec(tv_sec: microseconds / 1_000_000, tv_nsec: (microseconds % 1_000_000) * 1000)
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }

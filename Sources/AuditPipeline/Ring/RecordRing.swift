@@ -37,7 +37,7 @@ public final class RecordRing: @unchecked Sendable {
 
     /// Bytes before each slot's payload: the payload length (an `Int`) and padding that keeps
     /// the payload 16-byte aligned.
-    private static let slotHeaderSize = 16
+    fileprivate static let slotHeaderSize = 16
 
     /// The number of slots, a power of two.
     public let slotCount: Int
@@ -122,7 +122,7 @@ public final class RecordRing: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func slot(_ index: Int) -> UnsafeMutableRawPointer {
+    fileprivate func slot(_ index: Int) -> UnsafeMutableRawPointer {
         memory + (index & mask) &* stride
     }
 
@@ -143,6 +143,47 @@ public final class RecordRing: @unchecked Sendable {
             while !waitForFreeSlot(timeoutMilliseconds: nil) {}
         }
         return try fill(body)
+    }
+
+    /// Fills up to `limit` free slots in one go (one `recvmmsg` for many datagrams), waiting while
+    /// the ring is full exactly as `withNextFreeSlot` does. `body` gets the free slots and returns
+    /// how many of the first ones it filled, after setting each one's length; those become the
+    /// next records. A filled slot must not be left empty (length 0).
+    @discardableResult
+    public func withFreeSlots<E: Error>(max limit: Int, _ body: (inout FreeSlots) throws(E) -> Int) throws(E) -> Int {
+        if !producerHasSpace() {
+            while !waitForFreeSlot(timeoutMilliseconds: nil) {}
+        }
+        if stallStart.load(ordering: .relaxed) != 0 { endStall() }
+        let first = pendingTail.load(ordering: .relaxed)
+        var available = slotCount - (first - producerCachedHead.load(ordering: .relaxed))
+        if available < limit {
+            let seenHead = head.load(ordering: .acquiring)
+            producerCachedHead.store(seenHead, ordering: .relaxed)
+            available = slotCount - (first - seenHead)
+        }
+        var slots = FreeSlots(ring: self, first: first, count: max(0, min(limit, available)))
+        let filled = try max(0, min(body(&slots), slots.count))
+        if filled > 0 { pendingTail.store(first + filled, ordering: .relaxed) }
+        return filled
+    }
+
+    /// Free slots handed to the producer by `withFreeSlots`.
+    public struct FreeSlots: ~Copyable {
+        fileprivate let ring: RecordRing
+        fileprivate let first: Int
+        /// How many slots are free, from index 0.
+        public let count: Int
+
+        /// The payload area of the `index`-th free slot.
+        public func buffer(_ index: Int) -> UnsafeMutableRawBufferPointer {
+            UnsafeMutableRawBufferPointer(start: ring.slot(first + index) + RecordRing.slotHeaderSize, count: ring.slotSize)
+        }
+
+        /// Records how many bytes the `index`-th slot holds (clamped to the slot size, at least 1).
+        public func setLength(_ length: Int, at index: Int) {
+            ring.slot(first + index).storeBytes(of: max(1, min(length, ring.slotSize)), as: Int.self)
+        }
     }
 
     /// Like `withNextFreeSlot`, but returns nil at once when the ring is full (and starts a stall

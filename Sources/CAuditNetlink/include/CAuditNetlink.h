@@ -19,4 +19,13 @@ static inline uint32_t caudit_nlmsg_space(uint32_t len) { return NLMSG_SPACE(len
 /* The netlink multicast group bit for AUDIT_NLGRP_READLOG (an enum in the header). */
 static inline uint32_t caudit_readlog_group_mask(void) { return 1u << (AUDIT_NLGRP_READLOG - 1); }
 
+/* recvmmsg(2) and struct mmsghdr are GNU extensions that Swift's Glibc module does not export
+ * (it is built without _GNU_SOURCE). The same layout under our own name, bound to glibc's symbol. */
+struct caudit_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+extern int caudit_recvmmsg(int fd, struct caudit_mmsghdr *vector, unsigned int count, int flags, void *timeout)
+    __asm__("recvmmsg");
+
 #endif

@@ -1,0 +1,78 @@
+internal import CAuditNetlink
+internal import Glibc
+
+/// Receives many datagrams with one system call (`recvmmsg`), into buffers the caller owns.
+///
+/// The daemon's reader fills ring slots with it: at 100k records a second, one call per record is
+/// most of a reader's cost. The headers, vectors and sender addresses are allocated once, here.
+public struct AuditReceiveBatch: ~Copyable {
+    /// How many datagrams one call receives at most.
+    public let capacity: Int
+    private let headers: UnsafeMutablePointer<caudit_mmsghdr>
+    private let vectors: UnsafeMutablePointer<iovec>
+    private let senders: UnsafeMutablePointer<sockaddr_nl>
+
+    /// What one call produced.
+    public enum Outcome: Hashable, Sendable {
+        /// This many datagrams (at least one) are in the first buffers; see `length(at:)`,
+        /// `senderPortID(at:)` and `isTruncated(at:)`.
+        case received(Int)
+        /// The socket buffer overflowed (`ENOBUFS`): datagrams were lost before we read them.
+        case overflow
+        /// Nothing is queued.
+        case empty
+    }
+
+    /// Space for `capacity` datagrams per call.
+    public init(capacity: Int = 64) {
+        self.capacity = max(1, capacity)
+        headers = .allocate(capacity: self.capacity)
+        vectors = .allocate(capacity: self.capacity)
+        senders = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        headers.deallocate()
+        vectors.deallocate()
+        senders.deallocate()
+    }
+
+    /// Receives up to `count` datagrams from `socket` without waiting, the `i`-th into `buffer(i)`.
+    public mutating func receive(
+        from socket: AuditSocket, count: Int, into buffer: (Int) -> UnsafeMutableRawBufferPointer
+    ) throws(AuditNetlinkError) -> Outcome {
+        let count = min(count, capacity)
+        guard count > 0 else { return .empty }
+        for index in 0..<count {
+            let target = buffer(index)
+            vectors[index] = iovec(iov_base: target.baseAddress, iov_len: target.count)
+            senders[index] = sockaddr_nl()
+            var header = msghdr()
+            header.msg_name = UnsafeMutableRawPointer(senders + index)
+            header.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
+            header.msg_iov = vectors + index
+            header.msg_iovlen = 1
+            headers[index] = caudit_mmsghdr(msg_hdr: header, msg_len: 0)
+        }
+        let result = Syscall.retryingOnInterrupt {
+            caudit_recvmmsg(socket.fileDescriptor, headers, UInt32(count), Int32(MSG_DONTWAIT), nil)
+        }
+        if result.result < 0 {
+            switch result.errno {
+            case ENOBUFS: return .overflow
+            case EAGAIN: return .empty
+            default: throw AuditNetlinkError(.system, errno: result.errno, operation: "recvmmsg")
+            }
+        }
+        return result.result == 0 ? .empty : .received(Int(result.result))
+    }
+
+    /// The length of the `index`-th datagram of the last call.
+    public func length(at index: Int) -> Int { Int(headers[index].msg_len) }
+
+    /// The sender of the `index`-th datagram (0 for the kernel; anything else is spoofed).
+    public func senderPortID(at index: Int) -> UInt32 { senders[index].nl_pid }
+
+    /// True when the `index`-th datagram did not fit its buffer.
+    public func isTruncated(at index: Int) -> Bool { headers[index].msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 }
+}
