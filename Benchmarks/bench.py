@@ -108,11 +108,22 @@ class Daemon:
         return count_lines(self.output)
 
     def progress_marker(self):
-        """Something that changes while events arrive: the output's size, or (bare reader) the
-        kernel backlog going to zero is all we can see until it writes its stats at exit."""
-        if self.output and os.path.exists(self.output):
-            return os.path.getsize(self.output)
-        return None
+        """How many benchmark events the output holds so far (read incrementally), or None for the
+        bare reader, which only reports at exit. Counting the events rather than watching the file
+        size matters: a daemon's own later lines (loss reports, status) must not count as work."""
+        if not (self.output and os.path.exists(self.output)):
+            return None
+        if not hasattr(self, "_offset"):
+            self._offset, self._count, self._carry = 0, 0, b""
+        with open(self.output, "rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        self._offset += len(data)
+        data = self._carry + data
+        cut = data.rfind(b"\n") + 1
+        self._count += data[:cut].count(MAGIC.encode())
+        self._carry = data[cut:]
+        return self._count
 
 
 def make_daemons(tools, wait, selected):
