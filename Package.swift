@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "AuditRules", dependencies: ["AuditNetlink"], swiftSettings: strict),
 
         // Plain threads, parking and clocks shared by the pipeline stages and the output workers.
-        .target(name: "AuditThreads", swiftSettings: strict),
+        .target(name: "CAuditThreads"),
+        .target(name: "AuditThreads", dependencies: ["CAuditThreads"], swiftSettings: strict),
 
         // Outputs: the writer protocol, one bounded queue and thread per output, file and stdout.
         .target(

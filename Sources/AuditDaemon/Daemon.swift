@@ -175,6 +175,7 @@ struct RunningDaemon {
         let processorThread: SystemThread
         do {
             processorThread = try SystemThread.spawn(name: "audit-process") {
+                SystemThread.lowerCurrentPriority(by: 5)
                 EventProcessor(configuration: processing, capture: recordingCapture.take()).run(control: processor)
             }
         } catch {

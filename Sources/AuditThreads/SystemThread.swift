@@ -1,3 +1,4 @@
+internal import CAuditThreads
 import Glibc
 
 /// A plain POSIX thread running one closure: the pipeline's stages are long-lived threads, not
@@ -42,6 +43,15 @@ package struct SystemThread: Sendable {
             throw SpawnError(errno: result, name: name)
         }
         return SystemThread(handle: handle)
+    }
+
+    /// Makes the calling thread yield to other work by `nice` steps (Linux per-thread nice).
+    ///
+    /// The pipeline's processing and output threads run a few steps below the reader: during a
+    /// burst the kernel's kauditd thread and the reader, which only move records into buffers,
+    /// should get the CPU first, and the processing catches up from the buffers afterwards.
+    package static func lowerCurrentPriority(by nice: Int32) {
+        _ = caudit_set_thread_nice(nice)
     }
 
     /// Waits for the thread to finish. Call exactly once (or `detach`).
