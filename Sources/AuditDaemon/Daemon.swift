@@ -175,7 +175,6 @@ struct RunningDaemon {
         let processorThread: SystemThread
         do {
             processorThread = try SystemThread.spawn(name: "audit-process") {
-                SystemThread.lowerCurrentPriority(by: 5)
                 EventProcessor(configuration: processing, capture: recordingCapture.take()).run(control: processor)
             }
         } catch {
@@ -186,7 +185,12 @@ struct RunningDaemon {
         let reader = KernelReader(socket: registration.socket, ring: ring)
         let readerThread: SystemThread
         do {
-            readerThread = try SystemThread.spawn(name: "audit-read") { reader.run() }
+            readerThread = try SystemThread.spawn(name: "audit-read") {
+                // Like auditd's priority_boost: the reader only moves records from the socket into
+                // the ring, and during a burst it must get the CPU before the audited programs do.
+                SystemThread.setCurrentPriority(nice: -4)
+                reader.run()
+            }
         } catch {
             _ = try? registration.unregister()
             processor.finish()
@@ -449,13 +453,18 @@ struct RunningDaemon {
         pollKernel(force: true, registered: false)
         reportLoss()
         let processing = processor.statistics
-        broadcast(
-            StatusEvent(
-                type: "swift-audit.stop",
-                fields: [
-                    ("signal", .integer(Int64(signal.number))), ("sender_pid", .integer(Int64(signal.senderPID))),
-                    ("sender_uid", .unsigned(UInt64(signal.senderUID))), ("events", .integer(Int64(processing.events))),
-                ]))
+        var fields: [(key: String, value: StatusEvent.Value)] = [
+            ("signal", .integer(Int64(signal.number))), ("sender_pid", .integer(Int64(signal.senderPID))),
+            ("sender_uid", .unsigned(UInt64(signal.senderUID))), ("events", .integer(Int64(processing.events))),
+            ("kernel_lost", .integer(Int64(kernelLostTotal))), ("ring_stalls", .integer(Int64(ring.statistics.stallEpisodes))),
+            ("ring_peak", .integer(Int64(ring.statistics.peakOccupancy))),
+        ]
+        for output in outputs.snapshot() {
+            let counters = output.worker.counters
+            fields.append(("output_\(output.name)_peak_queued", .integer(Int64(counters.peakQueued))))
+            fields.append(("output_\(output.name)_dropped", .integer(Int64(counters.dropped + counters.rejected))))
+        }
+        broadcast(StatusEvent(type: "swift-audit.stop", fields: fields))
         if configuration.rules.atExit == .clear {
             do { try control.deleteAllRules() } catch {
                 logger.error("cannot delete the rules at exit", metadata: ["error": "\(error)"])

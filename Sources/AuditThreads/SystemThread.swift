@@ -45,12 +45,10 @@ package struct SystemThread: Sendable {
         return SystemThread(handle: handle)
     }
 
-    /// Makes the calling thread yield to other work by `nice` steps (Linux per-thread nice).
-    ///
-    /// The pipeline's processing and output threads run a few steps below the reader: during a
-    /// burst the kernel's kauditd thread and the reader, which only move records into buffers,
-    /// should get the CPU first, and the processing catches up from the buffers afterwards.
-    package static func lowerCurrentPriority(by nice: Int32) {
+    /// Sets the calling thread's nice value (Linux schedules threads, so this is per thread).
+    /// Raising priority (negative values) needs CAP_SYS_NICE; without it the call fails quietly
+    /// and the thread keeps the process's priority.
+    package static func setCurrentPriority(nice: Int32) {
         _ = caudit_set_thread_nice(nice)
     }
 

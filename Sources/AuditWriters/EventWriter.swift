@@ -61,11 +61,17 @@ public struct WriteOutcome: Sendable, Hashable {
     /// A problem that did not stop the write (a failed rotation, a failed sync): reported and
     /// counted, not retried.
     public var warning: WriterError?
+    /// Reconnections and oversize handling since the writer last reported (added to
+    /// `WriterCounters.activity`).
+    public var activity: WriterActivity
 
     /// Describes a write.
-    public init(bytes: Int = 0, rotations: Int = 0, warning: WriterError? = nil) {
+    public init(
+        bytes: Int = 0, rotations: Int = 0, warning: WriterError? = nil, activity: WriterActivity = WriterActivity()
+    ) {
         self.bytes = bytes
         self.rotations = rotations
         self.warning = warning
+        self.activity = activity
     }
 }

@@ -31,6 +31,10 @@ public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
         case threadStart
         /// The writer's configuration is invalid.
         case configuration
+        /// Connecting a network or local socket (refused, timed out, unreachable).
+        case connect
+        /// Looking up a host name (`getaddrinfo`); `detail` has the resolver's message.
+        case resolve
     }
 
     /// What was being done.
@@ -49,6 +53,9 @@ public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
     public var unwrittenItems: Int
     /// Whether the same items may succeed later (disk full, collector down) rather than never.
     public var isRetryable: Bool
+    /// Reconnections and oversize handling done before the failure (added to
+    /// `WriterCounters.activity` like a successful write's).
+    public var activity: WriterActivity
 
     /// Describes a failure.
     public init(
@@ -59,7 +66,8 @@ public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
         completedItems: Int = 0,
         completedBytes: Int = 0,
         unwrittenItems: Int = 0,
-        isRetryable: Bool = true
+        isRetryable: Bool = true,
+        activity: WriterActivity = WriterActivity()
     ) {
         self.code = code
         self.target = target
@@ -69,6 +77,7 @@ public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
         self.completedBytes = completedBytes
         self.unwrittenItems = unwrittenItems
         self.isRetryable = isRetryable
+        self.activity = activity
     }
 
     /// The errno's symbolic name (`ENOSPC`), or nil when there is none.
@@ -92,6 +101,8 @@ public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
             case .rejected: "item rejected by"
             case .threadStart: "cannot start the writer thread for"
             case .configuration: "invalid configuration for"
+            case .connect: "cannot connect to"
+            case .resolve: "cannot resolve"
             }
         var text = "\(operation) \(target)"
         if !detail.isEmpty { text += " (\(detail))" }

@@ -108,6 +108,16 @@ func errnoName(_ code: Int32) -> String {
     case ETIMEDOUT: "ETIMEDOUT"
     case EMSGSIZE: "EMSGSIZE"
     case ESTALE: "ESTALE"
+    case ENETUNREACH: "ENETUNREACH"
+    case EHOSTUNREACH: "EHOSTUNREACH"
+    case ENETDOWN: "ENETDOWN"
+    case EPROTOTYPE: "EPROTOTYPE"
+    case EADDRNOTAVAIL: "EADDRNOTAVAIL"
+    case EAFNOSUPPORT: "EAFNOSUPPORT"
+    case ENOTCONN: "ENOTCONN"
+    case ECONNABORTED: "ECONNABORTED"
+    case ENOBUFS: "ENOBUFS"
+    case ENOTSOCK: "ENOTSOCK"
     default: "errno \(code)"
     }
 }

@@ -379,8 +379,11 @@ enum WorkerLoop {
                     let outcome = try writer.write(batch[start..<end])
                     let droppedNow = finish(batch[start..<end], written: end - start, bytes: outcome.bytes)
                     start = end
-                    if outcome.rotations > 0 {
-                        core.state.withLock { $0.counters.rotations += outcome.rotations }
+                    if outcome.rotations > 0 || !outcome.activity.isEmpty {
+                        core.state.withLock {
+                            $0.counters.rotations += outcome.rotations
+                            $0.counters.activity += outcome.activity
+                        }
                     }
                     if let warning = outcome.warning { warn(warning) }
                     if let ended = failure {
@@ -403,6 +406,7 @@ enum WorkerLoop {
                     start += done
                     let startsFailure = core.state.withLock { state -> Bool in
                         state.counters.writeErrors += 1
+                        state.counters.activity += error.activity
                         state.counters.lastError = error
                         if error.isRetryable && !state.counters.isFailing {
                             state.counters.isFailing = true

@@ -77,6 +77,9 @@ public struct WriterCounters: Sendable, Hashable {
     public var rotations: Int
     /// Times the writer came back after failing.
     public var recoveries: Int
+    /// What network writers did besides writing items: reconnections, oversize handling, refused
+    /// datagrams (all zero for files and stdout).
+    public var activity: WriterActivity
     /// Whether the writer is failing right now (retrying with backoff).
     public var isFailing: Bool
     /// The most recent error or warning.
@@ -99,6 +102,7 @@ public struct WriterCounters: Sendable, Hashable {
         warnings = 0
         rotations = 0
         recoveries = 0
+        activity = WriterActivity()
         isFailing = false
         lastError = nil
     }
@@ -125,4 +129,60 @@ public struct WriterCloseReport: Sendable, Hashable {
     /// True when the worker finished (drained or gave up at the deadline, then closed the
     /// writer); false when it was still blocked after the grace period and was left behind.
     public var finished: Bool
+}
+
+/// Things a writer did besides writing items, reported with each `write` (in `WriteOutcome` or in
+/// the thrown `WriterError`) and summed in `WriterCounters.activity` for `STATUS=` and loss events.
+///
+/// The oversize counts say how an event longer than the destination allows was handled; none of
+/// them is silent (the output carries a marker, or the item is counted as rejected too).
+public struct WriterActivity: Sendable, Hashable {
+    /// Connections established after the first one (the collector came back, a stream was reset).
+    public var reconnects: Int
+    /// Connection attempts that failed (refused, timed out, name not resolved).
+    public var connectFailures: Int
+    /// Events sent as several marked messages (syslog `oversize = split`).
+    public var oversizeSplit: Int
+    /// Events sent shortened, with a marker (syslog `truncate`, GELF documents over the limit).
+    public var oversizeTruncated: Int
+    /// Events not sent because they were too long (syslog `drop`); also counted as `rejected`.
+    public var oversizeDropped: Int
+    /// Events sent over TCP because they did not fit a UDP datagram (syslog `oversize = tcp`).
+    public var oversizeRerouted: Int
+    /// UDP or local datagrams the receiving host refused (ECONNREFUSED: no one listening). Each
+    /// refusal means at least one earlier datagram was lost; ICMP rate limits make it a lower bound.
+    public var refusedDatagrams: Int
+
+    /// All zeros.
+    public init(
+        reconnects: Int = 0,
+        connectFailures: Int = 0,
+        oversizeSplit: Int = 0,
+        oversizeTruncated: Int = 0,
+        oversizeDropped: Int = 0,
+        oversizeRerouted: Int = 0,
+        refusedDatagrams: Int = 0
+    ) {
+        self.reconnects = reconnects
+        self.connectFailures = connectFailures
+        self.oversizeSplit = oversizeSplit
+        self.oversizeTruncated = oversizeTruncated
+        self.oversizeDropped = oversizeDropped
+        self.oversizeRerouted = oversizeRerouted
+        self.refusedDatagrams = refusedDatagrams
+    }
+
+    /// True when nothing happened.
+    public var isEmpty: Bool { self == WriterActivity() }
+
+    /// Adds `other`'s counts to `total`.
+    public static func += (total: inout WriterActivity, other: WriterActivity) {
+        total.reconnects += other.reconnects
+        total.connectFailures += other.connectFailures
+        total.oversizeSplit += other.oversizeSplit
+        total.oversizeTruncated += other.oversizeTruncated
+        total.oversizeDropped += other.oversizeDropped
+        total.oversizeRerouted += other.oversizeRerouted
+        total.refusedDatagrams += other.refusedDatagrams
+    }
 }

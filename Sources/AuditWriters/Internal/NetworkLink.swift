@@ -1,0 +1,187 @@
+import Glibc
+
+/// One connection of a network writer: where it goes, whether it is up, and when the next
+/// connection attempt is allowed.
+///
+/// Connecting is lazy (on the first write) and never blocks longer than `connectTimeout`. After
+/// a failed attempt the next one waits `reconnectMinimum`, doubling up to `reconnectMaximum`;
+/// until then `connect()` throws at once without a system call. A connection that breaks is
+/// retried immediately once, then with the same backoff. Names are resolved at every attempt
+/// (`getaddrinfo`, IPv4 and IPv6), so a DNS change is picked up on reconnect.
+struct NetworkLink: Sendable {
+    /// The destination.
+    enum Endpoint: Sendable, Hashable {
+        /// A local unix socket: datagram, or stream when the socket is a stream one.
+        case unix(path: String)
+        /// UDP to a host and port.
+        case udp(host: String, port: UInt16)
+        /// TCP to a host and port.
+        case tcp(host: String, port: UInt16)
+    }
+
+    let endpoint: Endpoint
+    /// Names the link in errors ("syslog udp 127.0.0.1:514").
+    let target: String
+    let connectTimeout: Int32
+    let sendTimeout: Int32
+    /// Datagram sockets get at least this send buffer (so a long local datagram fits).
+    let sendBufferHint: Int
+    /// Tests: the exact `SO_SNDBUF` of datagram sockets (to provoke EMSGSIZE).
+    var forcedSendBuffer: Int?
+    private let minimumDelay: UInt64
+    private let maximumDelay: UInt64
+
+    private(set) var descriptor: Int32 = -1
+    /// Whether the connected socket is a stream (TCP, or a stream unix socket).
+    private(set) var isStream = false
+    /// Incremented at each successful connection: a frame begun on one connection cannot be
+    /// finished on another.
+    private(set) var generation = 0
+    /// Reconnections and failures not yet reported in a `WriteOutcome` or `WriterError`.
+    var activity = WriterActivity()
+    private var delay: UInt64
+    private var notBefore: UInt64 = 0
+    private var lastFailure: WriterError?
+
+    init(
+        endpoint: Endpoint, target: String, connectTimeout: Duration, sendTimeout: Duration,
+        reconnectMinimum: Duration, reconnectMaximum: Duration, sendBufferHint: Int = 0
+    ) {
+        self.endpoint = endpoint
+        self.target = target
+        self.connectTimeout = Int32(clamping: max(1, connectTimeout.clampedNanoseconds / 1_000_000))
+        self.sendTimeout = Int32(clamping: max(1, sendTimeout.clampedNanoseconds / 1_000_000))
+        self.sendBufferHint = sendBufferHint
+        self.minimumDelay = max(1_000_000, reconnectMinimum.clampedNanoseconds)
+        self.maximumDelay = max(minimumDelay, reconnectMaximum.clampedNanoseconds)
+        self.delay = minimumDelay
+    }
+
+    var isConnected: Bool { descriptor >= 0 }
+
+    /// Takes the activity not yet reported.
+    mutating func takeActivity() -> WriterActivity {
+        defer { activity = WriterActivity() }
+        return activity
+    }
+
+    /// Connects unless connected. Throws a retryable `connect` or `resolve` error when the
+    /// attempt fails or the backoff after the last failure has not yet passed.
+    mutating func connect() throws(WriterError) {
+        if descriptor >= 0 { return }
+        let now = monotonicNanoseconds()
+        if now < notBefore, var failure = lastFailure {
+            failure.detail = joined(failure.detail, "next attempt in \((notBefore - now + 999_999) / 1_000_000) ms")
+            throw failure
+        }
+        var descriptor: Int32 = -1
+        var stream = false
+        switch endpoint {
+        case .unix(let path):
+            var (opened, code) = SocketCalls.connectUnix(
+                path: path, socketType: SocketCalls.datagram, timeout: connectTimeout)
+            if opened < 0 && code == EPROTOTYPE {
+                (opened, code) = SocketCalls.connectUnix(
+                    path: path, socketType: SocketCalls.stream, timeout: connectTimeout)
+                stream = true
+            }
+            guard opened >= 0 else {
+                throw failed(WriterError(code: .connect, target: target, errno: code))
+            }
+            descriptor = opened
+        case .udp(let host, let port), .tcp(let host, let port):
+            stream = if case .tcp = endpoint { true } else { false }
+            let (addresses, failure) = SocketCalls.resolve(
+                host: host, port: port, socketType: stream ? SocketCalls.stream : SocketCalls.datagram)
+            if let failure {
+                throw failed(WriterError(code: .resolve, target: target, detail: failure))
+            }
+            var code: Int32 = 0
+            for address in addresses {
+                (descriptor, code) = SocketCalls.connect(address, timeout: connectTimeout)
+                if descriptor >= 0 { break }
+            }
+            guard descriptor >= 0 else {
+                throw failed(WriterError(code: .connect, target: target, errno: code))
+            }
+        }
+        if stream {
+            SocketCalls.setOption(descriptor, level: SOL_SOCKET, name: SO_KEEPALIVE, value: 1)
+        } else if let forcedSendBuffer {
+            SocketCalls.setOption(
+                descriptor, level: SOL_SOCKET, name: SO_SNDBUF, value: Int32(clamping: forcedSendBuffer))
+        } else if sendBufferHint > 0, let current = SocketCalls.option(descriptor, level: SOL_SOCKET, name: SO_SNDBUF),
+            Int(current) < sendBufferHint + 4096
+        {
+            SocketCalls.setOption(
+                descriptor, level: SOL_SOCKET, name: SO_SNDBUF, value: Int32(clamping: sendBufferHint + 4096))
+        }
+        self.descriptor = descriptor
+        self.isStream = stream
+        generation += 1
+        if generation > 1 { activity.reconnects += 1 }
+        delay = minimumDelay
+        notBefore = 0
+        lastFailure = nil
+    }
+
+    /// Records a failed attempt and arms the backoff; returns the error to throw.
+    private mutating func failed(_ error: WriterError) -> WriterError {
+        activity.connectFailures += 1
+        notBefore = monotonicNanoseconds() &+ delay
+        delay = min(maximumDelay, delay &* 2)
+        lastFailure = error
+        return error
+    }
+
+    /// Closes the connection (after an error, or at close); the next `connect` may try at once.
+    mutating func disconnect() {
+        closeDescriptor(descriptor)
+        descriptor = -1
+    }
+
+    /// Closes a stream whose receiver has closed or reset it, so that the next batch goes to a
+    /// new connection instead of vanishing into a dead one.
+    mutating func dropIfPeerClosed() {
+        if descriptor >= 0, isStream, !SocketCalls.streamIsOpen(descriptor) { disconnect() }
+    }
+
+    /// Sends one datagram. Returns 0, or the errno (EAGAIN when the socket accepted nothing for
+    /// the send timeout).
+    func sendDatagram(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        let deadline = monotonicNanoseconds() &+ UInt64(sendTimeout) &* 1_000_000
+        while true {
+            let (count, code) = sendRetryingInterrupts(descriptor, bytes)
+            if count >= 0 { return 0 }
+            guard code == EAGAIN || code == EWOULDBLOCK else { return code }
+            let now = monotonicNanoseconds()
+            if now >= deadline { return EAGAIN }
+            let left = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            if !waitUntilWritable(descriptor, milliseconds: left) { return EAGAIN }
+        }
+    }
+
+    /// Sends `bytes` on a stream. Returns how many went out and 0, or the errno that stopped it
+    /// (EAGAIN when nothing was accepted for the send timeout).
+    func sendStream(_ bytes: UnsafeRawBufferPointer) -> (sent: Int, errno: Int32) {
+        var offset = 0
+        while offset < bytes.count {
+            let (count, code) = sendRetryingInterrupts(descriptor, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            if count > 0 {
+                offset += count
+                continue
+            }
+            if count < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
+                if waitUntilWritable(descriptor, milliseconds: sendTimeout) { continue }
+                return (offset, EAGAIN)
+            }
+            return (offset, count == 0 ? EPIPE : code)
+        }
+        return (offset, 0)
+    }
+}
+
+/// `first; second`, or whichever is not empty.
+func joined(_ first: String, _ second: String) -> String {
+    first.isEmpty ? second : (second.isEmpty ? first : "\(first); \(second)")
+}

@@ -1,0 +1,486 @@
+import Glibc
+
+/// Sends each event's JSON as the MSG of one syslog message: to the local syslog socket
+/// (`/dev/log`), or to a remote receiver over UDP (RFC 5426) or TCP (RFC 6587).
+///
+/// The header is RFC 5424 or RFC 3164 (see `SyslogFormatter`); the MSG is the JSON line byte for
+/// byte. A message longer than `maxMessage` (header included) is split into marked parts,
+/// truncated with a marker, dropped, or, for UDP, sent over TCP to the same address: each case
+/// is counted in `WriterActivity` (a dropped event also as `rejected`), none is silent. A
+/// datagram the socket refuses as too long (EMSGSIZE, go-audit #25) lowers this writer's limit
+/// for the rest of its life, with a warning, and the event is laid out again.
+///
+/// # Never blocking the daemon
+/// The writer runs on its `OutputWorker` thread. Sockets are non-blocking: a connection attempt
+/// waits at most `connectTimeout`, a send at most `sendTimeout` without progress; then `write`
+/// throws a retryable error, the worker backs off and the queue (bounded) holds or drops new
+/// events, counted. Reconnection attempts follow `reconnectMinimum` doubling to
+/// `reconnectMaximum`. Before each batch on a stream, a receiver that closed the connection is
+/// detected (it never sends data, so a readable socket means EOF or a reset) and the batch goes
+/// to a new connection. Bytes already accepted by the kernel for a TCP receiver that then dies
+/// are lost with it (TCP has no application acknowledgement; at most the socket buffer).
+///
+/// # Local socket
+/// `/dev/log` is tried as a datagram socket first (one message per datagram, as rsyslog's
+/// imuxsock and journald expect), then as a stream socket with the configured framing. A
+/// receiver that goes away (ECONNREFUSED) is reconnected with backoff.
+public struct SyslogWriter: EventWriter {
+    /// Where and how to send.
+    public struct Configuration: Sendable, Hashable {
+        /// The destination.
+        public enum Target: Sendable, Hashable {
+            /// A local unix socket (`/dev/log`; a test's own path).
+            case local(path: String)
+            /// UDP: one message per datagram (RFC 5426).
+            case udp(host: String, port: UInt16)
+            /// TCP with the given framing (RFC 6587).
+            case tcp(host: String, port: UInt16, framing: Framing)
+        }
+
+        /// How messages are delimited on a stream.
+        public enum Framing: Sendable, Hashable {
+            /// `LENGTH SP MESSAGE`: safe for any content (RFC 6587 §3.4.1).
+            case octetCounting
+            /// `MESSAGE LF`: for receivers that need it; the JSON never holds a raw LF.
+            case newline
+        }
+
+        /// The header format.
+        public enum Format: Sendable, Hashable {
+            /// RFC 5424, optionally with the `[swift-audit@32473 seq="…" types="…"]` element.
+            case rfc5424(structuredData: Bool)
+            /// RFC 3164 (BSD syslog).
+            case rfc3164
+        }
+
+        /// What happens to a message longer than `maxMessage`.
+        public enum OversizePolicy: Sendable, Hashable {
+            /// Marked parts, each a complete syslog message.
+            case split
+            /// The start of the event with a marker.
+            case truncate
+            /// Not sent (counted as rejected and as `oversizeDropped`).
+            case drop
+            /// Sent whole over TCP to the same host and port (only for `.udp`).
+            case tcp
+        }
+
+        /// The destination.
+        public var target: Target
+        /// The header format.
+        public var format: Format
+        /// The facility, 0…23 (22 = local6).
+        public var facility: UInt8
+        /// The severity, 0…7 (6 = info).
+        public var severity: UInt8
+        /// RFC 5424 APP-NAME / RFC 3164 TAG (sanitised; at most 48 / 32 bytes are kept).
+        public var tag: String
+        /// The HOSTNAME field; nil uses `gethostname()`.
+        public var hostname: String?
+        /// Bytes of one message, header included (480…1 MiB; at most 65507 for UDP). Applies to
+        /// every target: receivers cut longer messages silently (rsyslog's default is 8096).
+        public var maxMessage: Int
+        /// What happens to a longer message.
+        public var oversize: OversizePolicy
+        /// The first wait after a failed connection; doubled after each further failure…
+        public var reconnectMinimum: Duration
+        /// …up to this.
+        public var reconnectMaximum: Duration
+        /// How long one connection attempt may take.
+        public var connectTimeout: Duration
+        /// How long a send may make no progress before the write fails (retryable).
+        public var sendTimeout: Duration
+
+        /// A configuration with the defaults of `config/swift-audit.conf`: `/dev/log`, RFC 5424
+        /// without structured data, local6.info, tag `swift-audit`, 8096-byte messages (rsyslog's
+        /// default limit: it cuts longer ones without a marker), split.
+        public init(
+            target: Target = .local(path: "/dev/log"),
+            format: Format = .rfc5424(structuredData: false),
+            facility: UInt8 = 22,
+            severity: UInt8 = 6,
+            tag: String = "swift-audit",
+            hostname: String? = nil,
+            maxMessage: Int = 8096,
+            oversize: OversizePolicy = .split,
+            reconnectMinimum: Duration = .milliseconds(100),
+            reconnectMaximum: Duration = .seconds(5),
+            connectTimeout: Duration = .seconds(2),
+            sendTimeout: Duration = .seconds(1)
+        ) {
+            self.target = target
+            self.format = format
+            self.facility = facility
+            self.severity = severity
+            self.tag = tag
+            self.hostname = hostname
+            self.maxMessage = maxMessage
+            self.oversize = oversize
+            self.reconnectMinimum = reconnectMinimum
+            self.reconnectMaximum = reconnectMaximum
+            self.connectTimeout = connectTimeout
+            self.sendTimeout = sendTimeout
+        }
+    }
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// "syslog udp 127.0.0.1:514", "syslog local /dev/log".
+    public let name: String
+
+    private var link: NetworkLink
+    private var framer: SyslogFramer
+    private var stream = StreamSender()
+    private var pending: PendingDatagrams?
+    /// The datagram limit, lowered after EMSGSIZE.
+    private var datagramLimit: Int
+    /// The TCP route for `oversize = tcp`, created on first use.
+    private var tcpLink: NetworkLink?
+    private var tcpFramer: SyslogFramer
+    private var tcpStream = StreamSender()
+    private var pendingWarning: WriterError?
+
+    /// Validates `configuration`; connects on the first write, so a receiver that is down at
+    /// start delays nothing (its events wait in the queue).
+    public init(configuration: Configuration) throws(WriterError) {
+        let name = Self.name(of: configuration.target)
+        func invalid(_ detail: String) -> WriterError {
+            WriterError(code: .configuration, target: name, detail: detail, isRetryable: false)
+        }
+        guard configuration.facility <= 23 else { throw invalid("facility \(configuration.facility) is not 0…23") }
+        guard configuration.severity <= 7 else { throw invalid("severity \(configuration.severity) is not 0…7") }
+        guard (480...1_048_576).contains(configuration.maxMessage) else {
+            throw invalid("max_message \(configuration.maxMessage) is not 480…1048576")
+        }
+        guard configuration.reconnectMinimum > .zero, configuration.connectTimeout > .zero,
+            configuration.sendTimeout > .zero
+        else { throw invalid("timeouts and reconnect delays must be positive") }
+        let endpoint: NetworkLink.Endpoint
+        let framing: Configuration.Framing
+        switch configuration.target {
+        case .local(let path):
+            guard !path.isEmpty, path.utf8.count < 108 else { throw invalid("socket path must be 1…107 bytes") }
+            endpoint = .unix(path: path)
+            framing = .octetCounting
+        case .udp(let host, let port):
+            guard configuration.maxMessage <= 65507 else {
+                throw invalid("max_message \(configuration.maxMessage) exceeds a UDP datagram (65507)")
+            }
+            guard !host.isEmpty, port != 0 else { throw invalid("host and port are required") }
+            endpoint = .udp(host: host, port: port)
+            framing = .octetCounting
+        case .tcp(let host, let port, let streamFraming):
+            guard !host.isEmpty, port != 0 else { throw invalid("host and port are required") }
+            endpoint = .tcp(host: host, port: port)
+            framing = streamFraming
+        }
+        if configuration.oversize == .tcp {
+            guard case .udp = configuration.target else { throw invalid("oversize = tcp applies only to a udp target") }
+        }
+        let isLocal = if case .local = configuration.target { true } else { false }
+        let style: SyslogFormatter.Style =
+            switch configuration.format {
+            case .rfc5424(let structuredData): .rfc5424(structuredData: structuredData)
+            case .rfc3164: .rfc3164(hostname: !isLocal)
+            }
+        let formatter = SyslogFormatter(
+            style: style, facility: configuration.facility, severity: configuration.severity,
+            hostname: configuration.hostname ?? Self.systemHostname(), appName: configuration.tag,
+            processID: getpid())
+        let overflow: SyslogFormatter.Overflow =
+            switch configuration.oversize {
+            case .split: .split
+            case .truncate: .truncate
+            case .drop, .tcp: .refuse
+            }
+        self.configuration = configuration
+        self.name = name
+        self.link = NetworkLink(
+            endpoint: endpoint, target: name, connectTimeout: configuration.connectTimeout,
+            sendTimeout: configuration.sendTimeout, reconnectMinimum: configuration.reconnectMinimum,
+            reconnectMaximum: configuration.reconnectMaximum, sendBufferHint: configuration.maxMessage)
+        self.framer = SyslogFramer(
+            formatter: formatter, target: name, framing: framing, limit: configuration.maxMessage, overflow: overflow)
+        self.tcpFramer = SyslogFramer(
+            formatter: formatter, target: name, framing: .octetCounting, limit: Int.max, overflow: .refuse)
+        self.datagramLimit = configuration.maxMessage
+    }
+
+    /// For tests: like `init(configuration:)`, with the send buffer of datagram sockets set to
+    /// `datagramSendBuffer` bytes (the kernel doubles it), so that EMSGSIZE can be provoked.
+    package init(configuration: Configuration, datagramSendBuffer: Int) throws(WriterError) {
+        try self.init(configuration: configuration)
+        link.forcedSendBuffer = datagramSendBuffer
+    }
+
+    /// "syslog local PATH", "syslog udp HOST:PORT", "syslog tcp HOST:PORT".
+    static func name(of target: Configuration.Target) -> String {
+        switch target {
+        case .local(let path): "syslog local \(path)"
+        case .udp(let host, let port): "syslog udp \(hostPort(host, port))"
+        case .tcp(let host, let port, _): "syslog tcp \(hostPort(host, port))"
+        }
+    }
+
+    /// `gethostname()`, or `localhost`.
+    static func systemHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let bytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
+        return bytes.isEmpty ? "localhost" : String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Checks idle streams for a receiver that closed them, every second.
+    public var maintenanceInterval: Duration? { .seconds(1) }
+
+    /// Sends one message (or several parts) per item: a datagram each, or frames batched into
+    /// few `send(2)` calls on a stream.
+    public mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
+        link.dropIfPeerClosed()
+        if !link.isConnected {
+            do {
+                try link.connect()
+            } catch {
+                var error = error
+                error.activity += link.takeActivity()
+                throw error
+            }
+        }
+        var outcome: WriteOutcome
+        if link.isStream {
+            outcome = try stream.write(items, link: &link, framer: &framer)
+        } else {
+            outcome = try writeDatagrams(items)
+        }
+        if let warning = pendingWarning {
+            outcome.warning = warning
+            pendingWarning = nil
+        }
+        return outcome
+    }
+
+    private var isUDP: Bool {
+        if case .udp = configuration.target { true } else { false }
+    }
+
+    private mutating func writeDatagrams(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
+        var outcome = WriteOutcome()
+        var done = 0
+        func failure(_ error: WriterError) -> WriterError {
+            var error = error
+            error.completedItems = done
+            error.completedBytes = outcome.bytes
+            outcome.activity += link.takeActivity()
+            error.activity += outcome.activity
+            if let warning = pendingWarning, error.isRetryable {
+                error.detail = joined(error.detail, warning.description)
+                pendingWarning = nil
+            }
+            return error
+        }
+        for index in items.indices {
+            let item = items[index]
+            if let resumed = pending {
+                pending = nil
+                if resumed.line == item.line {
+                    switch link.sendDatagrams(resumed.messages, from: resumed.next, countRefusals: isUDP) {
+                    case .sent(let bytes):
+                        outcome.bytes += bytes
+                        done += 1
+                        continue
+                    case .failed(let at, let code, let bytes):
+                        outcome.bytes += bytes
+                        pending = PendingDatagrams(line: resumed.line, messages: resumed.messages, next: at)
+                        throw failure(sendFailure(code))
+                    }
+                }
+            }
+            var limit = datagramLimit
+            while true {
+                switch framer.layOut(item, limit: limit) {
+                case .whole, .split, .truncated:
+                    let activity = framer.lastActivity
+                    switch link.sendDatagrams(framer.messages, from: 0, countRefusals: isUDP) {
+                    case .sent(let bytes):
+                        outcome.bytes += bytes
+                        outcome.activity += activity
+                        done += 1
+                    case .failed(_, EMSGSIZE, _) where limit > 480:
+                        // The socket takes less than max_message: lower the limit for good.
+                        let refused = framer.messages.range(0).count
+                        limit = max(480, min(limit / 2, refused - 1))
+                        pendingWarning = WriterError(
+                            code: .write, target: name, errno: EMSGSIZE,
+                            detail: "the socket refused a \(refused)-byte datagram; max_message lowered from "
+                                + "\(datagramLimit) to \(limit) bytes")
+                        datagramLimit = limit
+                        continue
+                    case .failed(_, EMSGSIZE, _):
+                        throw failure(
+                            WriterError(
+                                code: .rejected, target: name, errno: EMSGSIZE,
+                                detail: "the socket refuses even a \(framer.messages.range(0).count)-byte datagram",
+                                isRetryable: false))
+                    case .failed(let at, let code, let bytes):
+                        outcome.bytes += bytes
+                        if at > 0 {
+                            outcome.activity += activity
+                            pending = PendingDatagrams(line: item.line, messages: framer.messages, next: at)
+                        }
+                        throw failure(sendFailure(code))
+                    }
+                case .tooLarge(let size):
+                    if configuration.oversize == .tcp {
+                        do {
+                            outcome.bytes += try sendOverTCP(items[index...index])
+                        } catch {
+                            throw failure(error)
+                        }
+                        outcome.activity.oversizeRerouted += 1
+                        done += 1
+                        break
+                    }
+                    outcome.activity.oversizeDropped += 1
+                    throw failure(
+                        WriterError(
+                            code: .rejected, target: name,
+                            detail: "a \(size)-byte message exceeds max_message (\(limit)); oversize = drop",
+                            isRetryable: false))
+                case .newline(let offset):
+                    throw failure(newlineRejection(offset))
+                }
+                break
+            }
+        }
+        outcome.activity += link.takeActivity()
+        return outcome
+    }
+
+    /// The error for a failed datagram send; closes the socket unless the failure is transient
+    /// (a stall, a full buffer, a refusal by a remote UDP port).
+    private mutating func sendFailure(_ code: Int32) -> WriterError {
+        let transient = code == EAGAIN || code == ENOBUFS || (code == ECONNREFUSED && isUDP)
+        if !transient { link.disconnect() }
+        return streamError(code, link: link)
+    }
+
+    /// Sends one oversize item over the TCP route; returns the bytes sent.
+    private mutating func sendOverTCP(_ item: ArraySlice<OutputItem>) throws(WriterError) -> Int {
+        if tcpLink == nil, case .udp(let host, let port) = configuration.target {
+            tcpLink = NetworkLink(
+                endpoint: .tcp(host: host, port: port), target: "syslog tcp \(hostPort(host, port))",
+                connectTimeout: configuration.connectTimeout, sendTimeout: configuration.sendTimeout,
+                reconnectMinimum: configuration.reconnectMinimum, reconnectMaximum: configuration.reconnectMaximum)
+        }
+        guard var route = tcpLink else { return 0 }
+        defer { tcpLink = route }
+        let outcome = try tcpStream.write(item, link: &route, framer: &tcpFramer)
+        link.activity += outcome.activity
+        return outcome.bytes
+    }
+
+    private func newlineRejection(_ offset: Int) -> WriterError {
+        WriterError(
+            code: .rejected, target: name,
+            detail: "the line has a raw newline at byte \(offset); a syslog message must be one line",
+            isRetryable: false)
+    }
+
+    /// Nothing is buffered in the writer.
+    public mutating func flush() throws(WriterError) {}
+
+    /// Drops the connections so the next write connects again (and resolves the name again).
+    public mutating func reopen() throws(WriterError) {
+        _ = stream.finishTail(link: &link)
+        link.disconnect()
+        if var route = tcpLink {
+            _ = tcpStream.finishTail(link: &route)
+            route.disconnect()
+            tcpLink = route
+        }
+    }
+
+    /// Closes idle streams whose receiver went away, so the next batch reconnects first.
+    public mutating func performMaintenance() throws(WriterError) {
+        link.dropIfPeerClosed()
+        tcpLink?.dropIfPeerClosed()
+    }
+
+    /// Finishes a frame cut short if it can, then closes the sockets.
+    public mutating func close() throws(WriterError) {
+        try reopen()
+    }
+}
+
+/// The syslog formatter with the stream framing and the size policy, for `StreamSender`.
+struct SyslogFramer: StreamFramer, Sendable {
+    var formatter: SyslogFormatter
+    let target: String
+    let framing: SyslogWriter.Configuration.Framing
+    let limit: Int
+    let overflow: SyslogFormatter.Overflow
+    /// What the last layout did (a split, a truncation), counted when it is sent.
+    private(set) var lastActivity = WriterActivity()
+
+    init(
+        formatter: SyslogFormatter, target: String, framing: SyslogWriter.Configuration.Framing, limit: Int,
+        overflow: SyslogFormatter.Overflow
+    ) {
+        self.formatter = formatter
+        self.target = target
+        self.framing = framing
+        self.limit = limit
+        self.overflow = overflow
+    }
+
+    var messages: MessageList { formatter.messages }
+
+    /// Lays out `item` within `limit` (the datagram path passes its own, possibly lowered).
+    mutating func layOut(_ item: OutputItem, limit: Int) -> SyslogFormatter.Layout {
+        let layout = formatter.layOut(item, limit: limit, overflow: overflow)
+        lastActivity = WriterActivity()
+        switch layout {
+        case .split: lastActivity.oversizeSplit = 1
+        case .truncated: lastActivity.oversizeTruncated = 1
+        case .whole, .tooLarge, .newline: break
+        }
+        return layout
+    }
+
+    mutating func appendFrame(_ item: OutputItem, to buffer: inout [UInt8]) -> FrameOutcome {
+        switch layOut(item, limit: limit) {
+        case .whole, .split, .truncated:
+            let messages = formatter.messages
+            for index in 0..<messages.count {
+                let message = messages.message(index)
+                switch framing {
+                case .octetCounting:
+                    appendDecimal(UInt64(message.count), to: &buffer)
+                    buffer.append(UInt8(ascii: " "))
+                    buffer.append(contentsOf: message)
+                case .newline:
+                    buffer.append(contentsOf: message)
+                    buffer.append(UInt8(ascii: "\n"))
+                }
+            }
+            return .framed(lastActivity)
+        case .tooLarge(let size):
+            return .rejected(
+                WriterError(
+                    code: .rejected, target: target,
+                    detail: "a \(size)-byte message exceeds max_message (\(limit)); oversize = drop",
+                    isRetryable: false, activity: WriterActivity(oversizeDropped: 1)))
+        case .newline(let offset):
+            return .rejected(
+                WriterError(
+                    code: .rejected, target: target,
+                    detail: "the line has a raw newline at byte \(offset); a syslog message must be one line",
+                    isRetryable: false))
+        }
+    }
+}
+
+/// `host:port`, with brackets around an IPv6 address.
+func hostPort(_ host: String, _ port: UInt16) -> String {
+    host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+}
