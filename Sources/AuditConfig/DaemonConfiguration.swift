@@ -170,7 +170,7 @@ public struct PipelineSettings: Hashable, Sendable {
 
     /// The defaults: 4 MiB, 5 s, 1 s.
     public init(
-        ringSize: Int = 4 << 20,
+        ringSize: Int = 16 << 20,
         statusInterval: Duration = .seconds(5),
         lossReportInterval: Duration = .seconds(1)
     ) {
