@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "swift-audit",
             dependencies: [
-                "AuditNetlink", "AuditConfig", "AuditDaemon", "AuditRules",
+                "AuditNetlink", "AuditConfig", "AuditDaemon", "AuditRules", "AuditEncoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

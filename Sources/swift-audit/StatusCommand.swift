@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditEncoding
 import AuditNetlink
 
 /// `swift-audit status`: the kernel's audit state, for people or for scripts.
@@ -91,51 +92,53 @@ struct StatusReport {
         (features.enabled.contains(feature) ? "1" : "0") + (features.locked.contains(feature) ? " locked" : " unlocked")
     }
 
+    /// One JSON object; strings go through the daemon's own escaping (process names may hold any
+    /// byte but `/` and NUL).
     func json() -> String {
-        var fields: [String] = [
-            "\"enabled\":\(status.enabled.rawValue)",
-            "\"failure\":\(status.failure.rawValue)",
-            "\"failure_name\":\"\(status.failure)\"",
-            "\"pid\":\(status.pid)",
-            "\"pid_alive\":\(ownerCommand != nil)",
-            "\"pid_command\":" + (ownerCommand.map(Self.jsonString) ?? "null"),
-            "\"rate_limit\":\(status.rateLimit)",
-            "\"backlog_limit\":\(status.backlogLimit)",
-            "\"lost\":\(status.lost)",
-            "\"backlog\":\(status.backlog)",
-            "\"backlog_wait_time\":\(status.backlogWaitTime)",
-            "\"backlog_wait_time_actual\":\(status.backlogWaitTimeActual)",
-            "\"feature_bitmap\":\(status.featureBitmap)",
-            "\"kernel_features\":[" + featureNames.map(Self.jsonString).joined(separator: ",") + "]",
-        ]
+        var writer = JSONWriter()
+        func key(_ name: String, first: Bool = false) {
+            if !first { writer.appendByte(UInt8(ascii: ",")) }
+            writer.appendString(name)
+            writer.appendByte(UInt8(ascii: ":"))
+        }
+        func number(_ name: String, _ value: UInt32, first: Bool = false) {
+            key(name, first: first)
+            writer.appendDecimal(UInt64(value))
+        }
+        func boolean(_ name: String, _ value: Bool) {
+            key(name)
+            writer.appendRaw(value ? "true" : "false")
+        }
+        writer.appendByte(UInt8(ascii: "{"))
+        number("enabled", status.enabled.rawValue, first: true)
+        number("failure", status.failure.rawValue)
+        key("failure_name")
+        writer.appendString(status.failure.description)
+        number("pid", status.pid)
+        boolean("pid_alive", ownerCommand != nil)
+        key("pid_command")
+        if let ownerCommand { writer.appendString(ownerCommand) } else { writer.appendRaw("null") }
+        number("rate_limit", status.rateLimit)
+        number("backlog_limit", status.backlogLimit)
+        number("lost", status.lost)
+        number("backlog", status.backlog)
+        number("backlog_wait_time", status.backlogWaitTime)
+        number("backlog_wait_time_actual", status.backlogWaitTimeActual)
+        number("feature_bitmap", status.featureBitmap)
+        key("kernel_features")
+        writer.appendByte(UInt8(ascii: "["))
+        for (index, name) in featureNames.enumerated() {
+            if index > 0 { writer.appendByte(UInt8(ascii: ",")) }
+            writer.appendString(name)
+        }
+        writer.appendByte(UInt8(ascii: "]"))
         if let features {
-            fields.append("\"loginuid_immutable\":\(features.enabled.contains(.loginUIDImmutable) ? 1 : 0)")
-            fields.append("\"loginuid_immutable_locked\":\(features.locked.contains(.loginUIDImmutable))")
-            fields.append("\"only_unset_loginuid\":\(features.enabled.contains(.onlyUnsetLoginUID) ? 1 : 0)")
+            number("loginuid_immutable", features.enabled.contains(.loginUIDImmutable) ? 1 : 0)
+            boolean("loginuid_immutable_locked", features.locked.contains(.loginUIDImmutable))
+            number("only_unset_loginuid", features.enabled.contains(.onlyUnsetLoginUID) ? 1 : 0)
         }
-        return "{" + fields.joined(separator: ",") + "}"
-    }
-
-    /// A JSON string literal; process names may hold any byte but `/` and NUL.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        writer.appendByte(UInt8(ascii: "}"))
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 }
 
