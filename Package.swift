@@ -86,7 +86,9 @@ let package = Package(
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(name: "AuditPipelineTests", dependencies: ["AuditPipeline", "AuditThreads"], swiftSettings: tests),
         .testTarget(
-            name: "AuditWritersTests", dependencies: ["AuditWriters", "AuditEvents", "AuditThreads"], swiftSettings: tests),
+            name: "AuditWritersTests",
+            dependencies: ["AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib"],
+            swiftSettings: tests),
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink"], swiftSettings: tests),
         .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
         .testTarget(

@@ -139,7 +139,7 @@ public struct SyslogOutput: Hashable, Sendable {
         tag: String = "swift-audit",
         hostname: String? = nil,
         oversize: SyslogOversizePolicy = .split,
-        maxMessage: Int = 8192,
+        maxMessage: Int = 8096,
         reconnect: ReconnectBackoff = ReconnectBackoff()
     ) {
         self.transport = transport

@@ -258,6 +258,46 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test func syslogAndGELFOutputsReceiveEveryEventBesideTheFile() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let syslog = try UDPReceiver()
+            let gelf = try UDPReceiver()
+            let config = try directory.write(
+                "swift-audit.conf",
+                Self.configuration(
+                    Self.fileOutput("main", events)
+                        + "output.relay.type = syslog\noutput.relay.target = udp\noutput.relay.address = 127.0.0.1:\(syslog.port)\n"
+                        + "output.graylog.type = gelf\noutput.graylog.address = 127.0.0.1:\(gelf.port)\n"))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            try triggerSyscalls(count: 200)
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+            #expect(try Self.triggeredEvents(events).count == 200)
+
+            let syslogMessages = syslog.drain().map { String(decoding: $0, as: UTF8.self) }.filter { $0.contains("a0=7e57b00c") }
+            #expect(syslogMessages.count == 200)
+            if let first = syslogMessages.first {
+                // RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID - {json}
+                #expect(first.hasPrefix("<182>1 "), "local6.info")
+                let json = try #require(first.firstIndex(of: "{").map { String(first[$0...]) })
+                #expect(try JSONSerialization.jsonObject(with: Data(json.utf8)) is [String: Any])
+            }
+            let documents = try UDPReceiver.assembleGELF(gelf.drain()).compactMap {
+                try JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]
+            }
+            let audited = documents.filter { ($0["_event"] as? String)?.contains("a0=7e57b00c") == true }
+            #expect(audited.count == 200)
+            if let document = audited.first {
+                #expect(document["version"] as? String == "1.1")
+                #expect((document["short_message"] as? String)?.isEmpty == false)
+                #expect(document["timestamp"] is Double || document["timestamp"] is Int)
+                #expect(document["_key"] as? String == Self.key)
+            }
+        }
+    }
+
     @Test func aStalledOutputDoesNotStallTheFileOutput() throws {
         try withKernelAudit { _ in
             let directory = try TemporaryDirectory()
@@ -292,6 +332,67 @@ func waitFor(timeout: Double = 10, _ condition: () throws -> Bool) throws {
         usleep(20_000)
     }
     throw DaemonError("condition not met within \(timeout) s")
+}
+
+/// A UDP socket on 127.0.0.1 that collects datagrams as text.
+final class UDPReceiver {
+    let descriptor: Int32
+    let port: UInt16
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        self.descriptor = descriptor
+        var size: Int32 = 8 << 20
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound != 0 { throw DaemonError("cannot bind a UDP port") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    /// Every datagram received so far.
+    func drain() -> [[UInt8]] {
+        var messages: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count <= 0 { return messages }
+            messages.append(Array(buffer[0..<count]))
+        }
+    }
+
+    /// GELF messages from datagrams: whole ones as they are, chunked ones (magic 0x1e 0x0f,
+    /// 8-byte id, sequence, count) joined in sequence order once complete.
+    static func assembleGELF(_ datagrams: [[UInt8]]) -> [[UInt8]] {
+        var messages: [[UInt8]] = []
+        var chunks: [[UInt8]: [Int: [UInt8]]] = [:]
+        var counts: [[UInt8]: Int] = [:]
+        for datagram in datagrams {
+            guard datagram.count > 12, datagram[0] == 0x1e, datagram[1] == 0x0f else {
+                messages.append(datagram)
+                continue
+            }
+            let id = Array(datagram[2..<10])
+            chunks[id, default: [:]][Int(datagram[10])] = Array(datagram[12...])
+            counts[id] = Int(datagram[11])
+            if let parts = chunks[id], parts.count == counts[id] {
+                messages.append(parts.keys.sorted().flatMap { parts[$0] ?? [] })
+                chunks[id] = nil
+            }
+        }
+        return messages
+    }
+
+    deinit { close(descriptor) }
 }
 
 /// A NOTIFY_SOCKET for the daemon to talk to, as systemd would provide.

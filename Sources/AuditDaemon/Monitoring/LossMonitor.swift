@@ -21,6 +21,10 @@ struct LossCounters: Hashable, Sendable {
     var ringStalls = 0
     /// Per output: items dropped at its queue or rejected by its writer.
     var writerDrops: [String: Int] = [:]
+    /// Per output: events shortened (with a marker) to fit the destination's message limit.
+    var writerTruncations: [String: Int] = [:]
+    /// Per output: UDP datagrams the destination refused (ECONNREFUSED: nobody listening).
+    var writerRefusals: [String: Int] = [:]
 }
 
 /// Turns counter increases into structured loss events and log lines.
@@ -59,6 +63,14 @@ struct LossMonitor {
         check(.ringStall, current.ringStalls, reported.ringStalls, message: "the reader waited for ring space (processing fell behind)")
         for (output, drops) in current.writerDrops.sorted(by: { $0.key < $1.key }) {
             check(.writerDrop, drops, reported.writerDrops[output] ?? 0, output: output, message: "an output dropped events")
+        }
+        for (output, count) in current.writerTruncations.sorted(by: { $0.key < $1.key }) {
+            check(LossReason(rawValue: "writer_truncated"), count, reported.writerTruncations[output] ?? 0, output: output,
+                  message: "an output shortened events to fit its message limit (marked)")
+        }
+        for (output, count) in current.writerRefusals.sorted(by: { $0.key < $1.key }) {
+            check(LossReason(rawValue: "writer_refused"), count, reported.writerRefusals[output] ?? 0, output: output,
+                  message: "an output's datagrams were refused (nobody listening)")
         }
         reported = current
         return events

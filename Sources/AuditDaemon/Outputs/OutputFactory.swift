@@ -1,5 +1,6 @@
 import AuditConfig
 import AuditPipeline
+import AuditRules
 import AuditWriters
 internal import Glibc
 import Logging
@@ -32,7 +33,7 @@ enum OutputFactory {
 
     /// Starts one output.
     static func start(_ configuration: OutputConfiguration, logger: Logger) throws(Failure) -> Output {
-        let queue = OutputQueueConfiguration(
+        var queue = OutputQueueConfiguration(
             capacity: configuration.queueSize, threadName: "out-" + String(configuration.name.prefix(11)))
         let name = configuration.name
         let notices: @Sendable (WriterNotice) -> Void = { notice in
@@ -57,14 +58,65 @@ enum OutputFactory {
             case .stdout:
                 let writer = try StdoutWriter()
                 return Output(name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices), wantsEvent: false)
-            case .syslog, .gelf:
-                throw Failure(output: name, reason: "\(configuration.typeName) outputs are not available in this build yet")
+            case .syslog(let syslog):
+                // The queue retries on the writer's reconnect schedule, so a dead collector costs
+                // one attempt per backoff step, not one per second.
+                queue.retryInitialDelay = syslog.reconnect.minimum
+                queue.retryMaximumDelay = syslog.reconnect.maximum
+                let writer = try SyslogWriter(configuration: syslogConfiguration(syslog))
+                return Output(name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices), wantsEvent: true)
+            case .gelf(let gelf):
+                queue.retryInitialDelay = gelf.reconnect.minimum
+                queue.retryMaximumDelay = gelf.reconnect.maximum
+                let writer = try GELFWriter(
+                    configuration: gelfConfiguration(gelf), syscallName: { AuditMachine(elf: $0)?.syscalls.name(of: $1) })
+                return Output(name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices), wantsEvent: true)
             }
         } catch let error as Failure {
             throw error
         } catch {
             throw Failure(output: name, reason: "\(error)")
         }
+    }
+
+    static func syslogConfiguration(_ syslog: SyslogOutput) -> SyslogWriter.Configuration {
+        let target: SyslogWriter.Configuration.Target =
+            switch syslog.transport {
+            case .local(let path): .local(path: path)
+            case .udp(let address): .udp(host: address.host, port: address.port)
+            case .tcp(let address, let framing):
+                .tcp(host: address.host, port: address.port, framing: framing == .newline ? .newline : .octetCounting)
+            }
+        let format: SyslogWriter.Configuration.Format =
+            switch syslog.format {
+            case .rfc5424(let structuredData): .rfc5424(structuredData: structuredData)
+            case .rfc3164: .rfc3164
+            }
+        let oversize: SyslogWriter.Configuration.OversizePolicy =
+            switch syslog.oversize {
+            case .split: .split
+            case .truncate: .truncate
+            case .drop: .drop
+            case .tcp: .tcp
+            }
+        return SyslogWriter.Configuration(
+            target: target, format: format, facility: syslog.facility.rawValue, severity: syslog.severity.rawValue,
+            tag: syslog.tag, hostname: syslog.hostname, maxMessage: syslog.maxMessage, oversize: oversize,
+            reconnectMinimum: syslog.reconnect.minimum, reconnectMaximum: syslog.reconnect.maximum)
+    }
+
+    static func gelfConfiguration(_ gelf: GELFOutput) -> GELFWriter.Configuration {
+        let transport: GELFWriter.Configuration.Transport =
+            switch gelf.transport {
+            case .tcp: .tcp
+            case .udp(let compression, let chunkSize):
+                .udp(
+                    compression: compression == .gzip ? .gzip : compression == .zlib ? .zlib : .none,
+                    chunkSize: chunkSize)
+            }
+        return GELFWriter.Configuration(
+            host: gelf.address.host, port: gelf.address.port, transport: transport, hostname: gelf.hostname,
+            reconnectMinimum: gelf.reconnect.minimum, reconnectMaximum: gelf.reconnect.maximum)
     }
 
     static func fileConfiguration(_ file: FileOutput, output: String) throws(Failure) -> FileWriter.Configuration {

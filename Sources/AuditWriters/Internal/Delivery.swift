@@ -223,9 +223,6 @@ struct StreamSender: Sendable {
         let (_, code) = pending.rest.withUnsafeBytes { link.sendStream($0) }
         return code == 0
     }
-
-    /// Whether a frame is waiting to be finished.
-    var hasTail: Bool { tail != nil }
 }
 
 /// The retryable error for a failed stream or datagram send.

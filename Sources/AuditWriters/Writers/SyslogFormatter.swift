@@ -125,7 +125,8 @@ package struct SyslogFormatter: Sendable {
             return .tooLarge(size: total)
         case .truncate:
             let totalText = decimalBytes(line.count)
-            let marker = Self.truncatedPrefix.count + 2 * totalText.count + 1 + Self.sequencePrefix.count
+            let marker =
+                Self.truncatedPrefix.count + 2 * totalText.count + 1 + Self.sequencePrefix.count
                 + sequence.count + 2
             let kept = Self.boundary(in: line, from: 0, atMost: max(64, limit - header.count - marker))
             messages.append(contentsOf: header)

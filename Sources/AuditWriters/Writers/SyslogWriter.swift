@@ -316,6 +316,7 @@ public struct SyslogWriter: EventWriter {
                         datagramLimit = limit
                         continue
                     case .failed(_, EMSGSIZE, _):
+                        outcome.activity.oversizeDropped += 1
                         throw failure(
                             WriterError(
                                 code: .rejected, target: name, errno: EMSGSIZE,
