@@ -117,6 +117,11 @@ struct RunningDaemon {
     var lastKernelBacklog: UInt32 = 0
     var lastStatusPoll: UInt64 = 0
     var lastHeartbeats = (reader: -1, processor: -1)
+    var lastProgress = (reader: MonotonicClock.milliseconds(), processor: MonotonicClock.milliseconds())
+    var lastWatchdogPing: UInt64 = 0
+    /// Final counters of outputs retired by reloads, by name, so an output whose worker was
+    /// replaced keeps counting from where it was.
+    var retiredDrops: [String: Int] = [:]
     let startedAt = MonotonicClock.milliseconds()
 
     static func start(_ options: DaemonOptions) throws(StartError) -> RunningDaemon {
@@ -163,12 +168,6 @@ struct RunningDaemon {
             closeAll(started)
             throw StartError(message: error.message, exitCode: error.exitCode)
         }
-        // Records that arrived while registering (our own CONFIG_CHANGE) go first.
-        for record in registration.takePendingRecords() {
-            ring.withNextFreeSlot { slot in Self.frame(record, into: slot) }
-        }
-        ring.publish()
-
         let processor = ProcessorControl(ring: ring, outputs: outputs)
         let processing = processorConfiguration(configuration, replay: false)
         let recordingCapture = SendableBox(capture.take())
@@ -178,10 +177,18 @@ struct RunningDaemon {
                 EventProcessor(configuration: processing, capture: recordingCapture.take()).run(control: processor)
             }
         } catch {
-            _ = try? registration.unregister()
+            // Through the control socket: nothing reads the registered one yet, and the kernel's
+            // AUDIT_REPLACE to it must never wait on a full buffer (audit-userspace #203).
+            _ = try? control.unregister()
             closeAll(started)
             throw StartError(message: "\(error)", exitCode: 1)
         }
+        // Records that arrived while registering (our own CONFIG_CHANGE) go first; the consumer
+        // runs already, so a full ring only waits for it.
+        for record in registration.takePendingRecords() {
+            ring.withNextFreeSlot { slot in Self.frame(record, into: slot) }
+        }
+        ring.publish()
         let reader = KernelReader(socket: registration.socket, ring: ring)
         let readerThread: SystemThread
         do {
@@ -192,7 +199,7 @@ struct RunningDaemon {
                 reader.run()
             }
         } catch {
-            _ = try? registration.unregister()
+            _ = try? control.unregister()
             processor.finish()
             processorThread.join()
             closeAll(started)
@@ -238,18 +245,17 @@ struct RunningDaemon {
     }
 
     static func closeAll(_ outputs: [Output]) {
-        for output in outputs { _ = output.worker.close(drainTimeout: .seconds(2)) }
+        _ = OutputWorker.closeAll(outputs.map(\.worker), drainTimeout: .seconds(2))
     }
 
     // MARK: The control loop
 
     /// Waits for signals and timers until told to stop; returns the exit code.
     mutating func serve() -> Int32 {
-        let watchdog = notifier.watchdogInterval
-        let lossInterval = Self.milliseconds(configuration.pipeline.lossReportInterval)
-        var tick = lossInterval
-        if let watchdog { tick = min(tick, max(100, Self.milliseconds(watchdog) / 2)) }
+        let watchdog = notifier.watchdogInterval.map { Self.milliseconds($0) }
         while true {
+            var tick = Self.milliseconds(configuration.pipeline.lossReportInterval)
+            if let watchdog { tick = min(tick, max(50, watchdog / 4)) }
             if let signal = SignalWaiter.wait(timeoutMilliseconds: tick) {
                 switch signal.action {
                 case .stop:
@@ -264,7 +270,7 @@ struct RunningDaemon {
             pollKernel(force: false)
             reportLoss()
             notifier.status(statusLine())
-            if watchdog != nil, pipelineMadeProgress() { notifier.watchdog() }
+            if let watchdog { pingWatchdogIfAlive(interval: watchdog) }
         }
     }
 
@@ -273,12 +279,21 @@ struct RunningDaemon {
         return Int(parts.seconds) * 1000 + Int(parts.attoseconds / 1_000_000_000_000_000)
     }
 
-    /// True when both pipeline threads went round their loop since the last check (each wakes
-    /// at least every 100 ms, idle or not); a stuck thread stops the watchdog pings.
-    mutating func pipelineMadeProgress() -> Bool {
-        let now = (reader: reader.counters.heartbeat, processor: processor.statistics.heartbeat)
-        defer { lastHeartbeats = now }
-        return now.reader != lastHeartbeats.reader && now.processor != lastHeartbeats.processor
+    /// Pings the watchdog when both pipeline threads went round their loop (each does at least
+    /// every 100 ms, idle or not) within the last half interval; a thread stuck for longer stops
+    /// the pings and systemd restarts the daemon. Judged by time, not by loop turns, so a burst of
+    /// signals or a long reload cannot starve the pings of a healthy pipeline.
+    mutating func pingWatchdogIfAlive(interval: Int) {
+        let now = MonotonicClock.milliseconds()
+        let beats = (reader: reader.counters.heartbeat, processor: processor.statistics.heartbeat)
+        if beats.reader != lastHeartbeats.reader { lastProgress.reader = now }
+        if beats.processor != lastHeartbeats.processor { lastProgress.processor = now }
+        lastHeartbeats = beats
+        let window = UInt64(max(1, interval / 2))
+        let alive = now &- lastProgress.reader < window && now &- lastProgress.processor < window
+        guard alive, now &- lastWatchdogPing >= UInt64(max(1, interval / 4)) else { return }
+        lastWatchdogPing = now
+        notifier.watchdog()
     }
 
     /// Reads AUDIT_GET on the control socket every `status_interval` (never AUDIT_SET: each SET
@@ -310,12 +325,15 @@ struct RunningDaemon {
         counters.socketOverflows = readerCounters.overflows
         counters.spoofedDatagrams = readerCounters.rejected
         counters.malformedDatagrams = readerCounters.malformed + processing.malformedDatagrams
-        counters.serialGaps = Int(processing.reassembler.lostSerials)
+        // Missing serials ever declared, so late arrivals never make the count go down (and
+        // consumers summing the reported increases get the right total).
+        counters.serialGaps = Int(processing.reassembler.lostSerials + processing.reassembler.recoveredSerials)
+        counters.receiveErrors = readerCounters.receiveErrors
         counters.evictedEvents = Int(processing.reassembler.evictedEvents)
         counters.ringStalls = ring.statistics.stallEpisodes
         for output in outputs.snapshot() {
             let writer = output.worker.counters
-            counters.writerDrops[output.name] = writer.dropped + writer.rejected
+            counters.writerDrops[output.name] = (retiredDrops[output.name] ?? 0) + writer.dropped + writer.rejected
             counters.writerTruncations[output.name] = writer.activity.oversizeTruncated
             counters.writerRefusals[output.name] = writer.activity.refusedDatagrams
         }
@@ -391,15 +409,17 @@ struct RunningDaemon {
         }
         notifier.reloading()
         for warning in parsed.warnings { logger.warning("\(warning)") }
-        KernelSetup.apply(next.audit, client: control, logger: logger)
-        if let rules { broadcast(DaemonRules.apply(rules, client: control, logger: logger)) }
+        for key in Self.restartOnlyChanges(from: configuration, to: next) {
+            logger.warning("\(key) changed; it takes effect at the next restart, the running value stays")
+        }
 
-        // Outputs: keep the running worker of an output whose configuration did not change,
-        // start the new and changed ones, then swap and close what is gone.
+        // Outputs first: keep the running worker of an output whose configuration did not
+        // change, start the new and changed ones. Only when all of them started does anything
+        // else change (kernel settings, rules, the output list): a reload applies whole or not.
         var keep: [Output] = []
         var started: [Output] = []
         let running = Dictionary(outputs.snapshot().map { ($0.name, $0) }) { first, _ in first }
-        var failed = false
+        var failure: String?
         for output in next.outputs where output.enabled {
             if let old = running[output.name], outputConfigurations[output.name] == output {
                 keep.append(old)
@@ -408,27 +428,38 @@ struct RunningDaemon {
             do {
                 started.append(try OutputFactory.start(output, logger: logger))
             } catch {
-                logger.error("configuration reload: \(error); the running configuration stays in force")
-                failed = true
+                failure = "\(error)"
                 break
             }
         }
-        if failed {
+        if let failure {
+            logger.error("configuration reload: \(failure); the running configuration stays in force")
             Self.closeAll(started)
             notifier.ready(status: statusLine())
-            broadcast(StatusEvent(type: "swift-audit.reload", fields: [("result", "failed"), ("error", "an output could not start")]))
+            broadcast(StatusEvent(type: "swift-audit.reload", fields: [("result", "failed"), ("error", .string(failure))]))
             return
         }
+        KernelSetup.apply(next.audit, client: control, logger: logger)
+        if let rules { broadcast(DaemonRules.apply(rules, client: control, logger: logger)) }
         let newList = next.outputs.compactMap { output in
             (keep + started).first { $0.name == output.name }
         }
         let old = outputs.replace(with: newList)
         processor.reconfigure(processorConfiguration(next, replay: false))
         let kept = Set(keep.map { ObjectIdentifier($0.worker) })
-        for output in old where !kept.contains(ObjectIdentifier(output.worker)) {
-            // The processing thread may still hold the old list for one batch; the worker drains
-            // whatever that batch gave it before closing.
-            _ = output.worker.close(drainTimeout: .seconds(5))
+        let retiring = old.filter { !kept.contains(ObjectIdentifier($0.worker)) }
+        if !retiring.isEmpty {
+            // The processing thread may still be using the old list for the batch in hand; wait
+            // until it has gone round its loop (it does at least every 100 ms) before closing.
+            processor.waitForNextBatch(timeoutMilliseconds: 2000)
+            let reports = OutputWorker.closeAll(retiring.map(\.worker), drainTimeout: .seconds(5))
+            for (output, report) in zip(retiring, reports) {
+                let counters = report.counters
+                retiredDrops[output.name, default: 0] += counters.dropped + counters.rejected + counters.droppedAtShutdown
+                if counters.droppedAtShutdown > 0 || !report.finished {
+                    logger.error("a replaced output did not drain", metadata: ["output": "\(output.name)", "dropped": "\(counters.droppedAtShutdown)"])
+                }
+            }
         }
         configuration = next
         outputConfigurations = Dictionary(next.outputs.map { ($0.name, $0) }) { first, _ in first }
@@ -439,6 +470,14 @@ struct RunningDaemon {
                 fields: [("result", "ok"), ("outputs", .string(newList.map(\.name).joined(separator: ","))), ("sender_pid", .integer(Int64(signal.senderPID)))]))
         logger.info("configuration reloaded", metadata: ["file": "\(path)"])
         notifier.ready(status: statusLine())
+    }
+
+    /// Keys a reload cannot change in a running daemon (they size buffers made at start).
+    static func restartOnlyChanges(from old: DaemonConfiguration, to new: DaemonConfiguration) -> [String] {
+        var keys: [String] = []
+        if old.pipeline.ringSize != new.pipeline.ringSize { keys.append("ring_size") }
+        if old.audit.socketBufferSize != new.audit.socketBufferSize { keys.append("socket_buffer") }
+        return keys
     }
 
     // MARK: Stop
@@ -452,8 +491,15 @@ struct RunningDaemon {
         do { try control.unregister() } catch {
             logger.error("cannot unregister as the audit daemon", metadata: ["error": "\(error)"])
         }
+        // kauditd may still be sending records it dequeued before we unregistered: read on until
+        // the kernel's backlog is empty, then the reader stops once the socket stays quiet.
+        for _ in 0..<60 {
+            guard let status = try? control.status(), status.backlog > 0 else { break }
+            MonotonicClock.sleep(milliseconds: 50)
+        }
         reader.finishWhenDrained()
         readerThread.join()
+        if let error = reader.lastReceiveError { logger.error("last receive error", metadata: ["error": "\(error)"]) }
         processor.finish()
         processorThread.join()
         pollKernel(force: true, registered: false)
@@ -478,8 +524,9 @@ struct RunningDaemon {
         }
         // A requested stop exits 0 even when an output could not drain (a dead collector): the
         // loss is in the log and, for the other outputs, in the stop event's per-output counts.
-        for output in outputs.snapshot() {
-            let report = output.worker.close(drainTimeout: .seconds(5))
+        let closing = outputs.snapshot()
+        let reports = OutputWorker.closeAll(closing.map(\.worker), drainTimeout: .seconds(5))
+        for (output, report) in zip(closing, reports) {
             if !report.finished || report.counters.droppedAtShutdown > 0 {
                 logger.error(
                     "output did not drain at shutdown",

@@ -48,8 +48,10 @@ extension Daemon {
                 while let frame = try reader.next() {
                     push(frame.datagram, into: ring)
                     frames += 1
-                    if frames % 64 == 0 { ring.publish() }
-                    if frames % 256 == 0 { waitForRoom(in: outputs, capacity: configuration.outputs) }
+                    if frames % 16 == 0 {
+                        ring.publish()
+                        waitForRoom(in: outputs, capacity: configuration.outputs)
+                    }
                 }
                 ring.publish()
                 logger.info("capture replayed", metadata: ["file": "\(path)", "datagrams": "\(frames)"])
@@ -76,12 +78,31 @@ extension Daemon {
     }
 
     /// A replay has no kernel to protect, so it waits for slow outputs instead of letting their
-    /// queues overflow: nothing read from a capture is dropped.
-    private static func waitForRoom(in outputs: OutputSet, capacity configurations: [OutputConfiguration]) {
+    /// queues overflow: nothing read from a capture is dropped while the outputs work. An output
+    /// that keeps failing (a closed pipe, a full disk) is not waited for beyond `patience`: its
+    /// drops are counted and the replay exits 1.
+    private static func waitForRoom(
+        in outputs: OutputSet, capacity configurations: [OutputConfiguration], patience: Duration = .seconds(5)
+    ) {
         let limits = Dictionary(configurations.map { ($0.name, $0.queueSize) }) { first, _ in first }
         for output in outputs.snapshot() {
-            let limit = max(1, (limits[output.name] ?? 8192) / 2)
-            while output.worker.counters.queued > limit { MonotonicClock.sleep(milliseconds: 1) }
+            let limit = max(1, (limits[output.name] ?? 8192) - 64)
+            var failingSince: UInt64?
+            while true {
+                let counters = output.worker.counters
+                guard counters.queued > limit else { break }
+                if counters.isFailing {
+                    let now = MonotonicClock.milliseconds()
+                    if let since = failingSince {
+                        if now &- since > UInt64(patience.components.seconds) * 1000 { break }
+                    } else {
+                        failingSince = now
+                    }
+                } else {
+                    failingSince = nil
+                }
+                MonotonicClock.sleep(milliseconds: 1)
+            }
         }
     }
 

@@ -54,6 +54,13 @@ enum KernelSetup {
                 message: "process \(owner) (\(command)) is registered as the audit daemon; stop it first "
                     + "(systemctl stop auditd) or set takeover = yes", exitCode: 1)
         }
+        // The kernel keeps naming a daemon that died while no records flowed, and its pid may
+        // have been reused: only signal processes that are audit daemons by name.
+        guard knownAuditDaemons.contains(command) else {
+            throw Failure(
+                message: "the kernel names pid \(owner) as the audit daemon, but that process is \(command), "
+                    + "not a known audit daemon; not signalling it. Stop the audit daemon by hand", exitCode: 1)
+        }
         logger.warning("takeover: asking the registered audit daemon to stop", metadata: ["pid": "\(owner)", "command": "\(command)"])
         kill(pid_t(owner), SIGTERM)
         for _ in 0..<100 {
@@ -63,6 +70,9 @@ enum KernelSetup {
         }
         throw Failure(message: "process \(owner) (\(command)) did not stop within 10 s after SIGTERM", exitCode: 1)
     }
+
+    /// Process names `takeover` may stop.
+    static let knownAuditDaemons: Set<String> = ["auditd", "go-audit", "auditbeat", "swift-audit", "audit-read"]
 
     /// Applies the configured kernel settings that differ from the kernel's. A locked kernel
     /// (enabled 2) refuses every change: that is reported once and is not an error, since the

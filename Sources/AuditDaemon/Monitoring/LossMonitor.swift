@@ -17,6 +17,8 @@ struct LossCounters: Hashable, Sendable {
     var serialGaps = 0
     /// Events emitted without their end because the in-flight bound was reached.
     var evictedEvents = 0
+    /// Receive calls that failed for another reason than ENOBUFS (the reader retries).
+    var receiveErrors = 0
     /// Times the reader had to wait for ring space (no loss by itself; the kernel backlog absorbs).
     var ringStalls = 0
     /// Per output: items dropped at its queue or rejected by its writer.
@@ -60,6 +62,7 @@ struct LossMonitor {
         check(LossReason(rawValue: "malformed_datagram"), current.malformedDatagrams, reported.malformedDatagrams, message: "malformed datagrams were dropped")
         check(.serialGap, current.serialGaps, reported.serialGaps, message: "serial gaps: events never reached the daemon")
         check(.eviction, current.evictedEvents, reported.evictedEvents, message: "events emitted incomplete: too many events in flight")
+        check(LossReason(rawValue: "receive_error"), current.receiveErrors, reported.receiveErrors, message: "receiving from the audit socket failed")
         check(.ringStall, current.ringStalls, reported.ringStalls, message: "the reader waited for ring space (processing fell behind)")
         for (output, drops) in current.writerDrops.sorted(by: { $0.key < $1.key }) {
             check(.writerDrop, drops, reported.writerDrops[output] ?? 0, output: output, message: "an output dropped events")

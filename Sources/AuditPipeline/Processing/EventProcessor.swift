@@ -89,6 +89,17 @@ public final class ProcessorControl: Sendable {
         }
     }
 
+    /// Waits until the processing thread has started a new batch after this call (so it no
+    /// longer holds an output list taken before it), or the timeout passed.
+    public func waitForNextBatch(timeoutMilliseconds: Int) {
+        let start = statistics.heartbeat
+        let deadline = MonotonicClock.milliseconds() &+ UInt64(max(0, timeoutMilliseconds))
+        ring.wakeConsumer()
+        while statistics.heartbeat < start + 2, MonotonicClock.milliseconds() < deadline {
+            MonotonicClock.sleep(milliseconds: 1)
+        }
+    }
+
     /// The latest counters; any thread.
     public var statistics: ProcessorStatistics { published.withLock { $0 } }
 

@@ -112,8 +112,9 @@ public final class KernelReader: Sendable {
                 continue
             }
             if stopWhenDrained.load(ordering: .acquiring) {
-                // One last look: records may have arrived between the empty read and the flag.
-                if (try? socket.waitReadable(timeoutMilliseconds: 0)) == true { continue }
+                // Stop only once the socket stays quiet for a while: kauditd can still be sending
+                // records it dequeued before the daemon unregistered.
+                if (try? socket.waitReadable(timeoutMilliseconds: Self.quietBeforeStopMilliseconds)) == true { continue }
                 return
             }
             if emptyNaps < Self.idleNaps {
@@ -131,6 +132,9 @@ public final class KernelReader: Sendable {
             }
         }
     }
+
+    /// How long the socket must stay empty, once asked to finish, before the reader returns.
+    static let quietBeforeStopMilliseconds = 100
 
     /// How long the reader naps when the socket runs dry during traffic.
     static let busyNapMicroseconds = 200

@@ -163,6 +163,9 @@ public final class RecordRing: @unchecked Sendable {
             available = slotCount - (first - seenHead)
         }
         var slots = FreeSlots(ring: self, first: first, count: max(0, min(limit, available)))
+        // A slot whose length the body forgot to set reads as empty (and is counted as malformed
+        // by the consumer), never as stale or uninitialised bytes.
+        for index in 0..<slots.count { slot(first + index).storeBytes(of: 0, as: Int.self) }
         let filled = try max(0, min(body(&slots), slots.count))
         if filled > 0 { pendingTail.store(first + filled, ordering: .relaxed) }
         return filled
@@ -177,11 +180,13 @@ public final class RecordRing: @unchecked Sendable {
 
         /// The payload area of the `index`-th free slot.
         public func buffer(_ index: Int) -> UnsafeMutableRawBufferPointer {
-            UnsafeMutableRawBufferPointer(start: ring.slot(first + index) + RecordRing.slotHeaderSize, count: ring.slotSize)
+            precondition(index >= 0 && index < count, "free slot \(index) of \(count)")
+            return UnsafeMutableRawBufferPointer(start: ring.slot(first + index) + RecordRing.slotHeaderSize, count: ring.slotSize)
         }
 
         /// Records how many bytes the `index`-th slot holds (clamped to the slot size, at least 1).
         public func setLength(_ length: Int, at index: Int) {
+            precondition(index >= 0 && index < count, "free slot \(index) of \(count)")
             ring.slot(first + index).storeBytes(of: max(1, min(length, ring.slotSize)), as: Int.self)
         }
     }

@@ -94,6 +94,31 @@ public final class OutputWorker: Sendable {
     }
 }
 
+extension OutputWorker {
+    /// Closes several workers at once with one shared deadline, so that N stalled outputs cost
+    /// one `drainTimeout`, not N (systemd's stop timeout is finite). Reports come in order.
+    public static func closeAll(
+        _ workers: [OutputWorker], drainTimeout: Duration, grace: Duration = .seconds(2)
+    ) -> [WriterCloseReport] {
+        let deadline = monotonicNanoseconds() &+ drainTimeout.clampedNanoseconds
+        let threads = workers.map { worker in worker.thread.withLock { $0.take() } }
+        for (worker, thread) in zip(workers, threads) where thread != nil {
+            worker.core.requestClose(deadline: deadline)
+        }
+        var reports: [WriterCloseReport] = []
+        for (worker, thread) in zip(workers, threads) {
+            guard let thread else {
+                reports.append(WriterCloseReport(counters: worker.core.snapshot(), finished: worker.core.isFinished))
+                continue
+            }
+            let finished = worker.core.waitUntilFinished(deadline: deadline &+ grace.clampedNanoseconds)
+            if finished { thread.join() } else { thread.detach() }
+            reports.append(WriterCloseReport(counters: worker.core.snapshot(), finished: finished))
+        }
+        return reports
+    }
+}
+
 /// The state shared between the enqueuing threads, the worker thread and `close`.
 final class WorkerCore: Sendable {
     struct State {
