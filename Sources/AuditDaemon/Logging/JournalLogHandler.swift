@@ -8,8 +8,9 @@ internal import Synchronization
 ///
 /// Lines are written with one `write(2)` each so concurrent threads never interleave within a line.
 /// A message that repeats (same text) more than `burst` times within `window` seconds is
-/// suppressed, and the count of suppressed lines is reported once the window ends: a failing
-/// output must not flood the journal, but the counters it reports never stop.
+/// suppressed; the number suppressed is added to the next line with that text after the window:
+/// a failing output must not flood the journal, while the loss events and counters it reports
+/// are never rate-limited.
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
