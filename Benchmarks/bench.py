@@ -25,6 +25,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,11 +73,68 @@ def count_lines(path, needle=MAGIC):
     return n
 
 
+class Sink:
+    """A collector on loopback for the network outputs: counts benchmark events it receives.
+    `dead` listens nowhere (a collector that is down)."""
+
+    def __init__(self, kind):
+        self.kind, self.count, self.stop = kind, 0, False
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        if kind == "dead":
+            self.sock.close()  # the port is free again: connections are refused
+            return
+        if kind == "udp":
+            self.sock.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE
+        else:
+            self.sock.listen(4)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        needle = MAGIC.encode()
+        if self.kind == "udp":
+            self.sock.settimeout(0.2)
+            while not self.stop:
+                try:
+                    data = self.sock.recv(65536)
+                except socket.timeout:
+                    continue
+                self.count += data.count(needle)
+            return
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            conn.settimeout(0.2)
+            carry = b""
+            while not self.stop:
+                try:
+                    data = conn.recv(1 << 20)
+                except socket.timeout:
+                    continue
+                if not data:
+                    break
+                data = carry + data
+                self.count += data.count(needle)
+                carry = data[-(len(needle) - 1):]  # a needle split across two reads
+
+    def close(self):
+        self.stop = True
+        if self.kind != "dead":
+            self.thread.join(timeout=2)
+            self.sock.close()
+
+
 class Daemon:
     """One daemon under test: how to start it, where its events land, how to count them."""
 
-    def __init__(self, name, args, output=None, stats=None, env=None):
-        self.name, self.args, self.output, self.stats, self.env = name, args, output, stats, env
+    def __init__(self, name, args, output=None, stats=None, env=None, sink=None):
+        self.name, self.args, self.output, self.stats, self.env, self.sink = name, args, output, stats, env, sink
         self.proc = None
 
     def start(self):
@@ -100,6 +158,9 @@ class Daemon:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.sink:
+            time.sleep(0.3)
+            self.sink.close()
 
     def delivered(self):
         if self.stats:
@@ -126,18 +187,33 @@ class Daemon:
         return self._count
 
 
+# swift-audit variants: the file output alone, or beside a network output (its collector on
+# loopback; "dead" is a TCP collector that is down, to show it costs the file nothing).
+NETWORK_VARIANTS = {
+    "swift-audit": None,
+    "swift-audit+syslog": ("udp", "output.net.type = syslog\noutput.net.target = udp\noutput.net.address = 127.0.0.1:{port}\n"),
+    "swift-audit+gelf": ("tcp", "output.net.type = gelf\noutput.net.transport = tcp\noutput.net.address = 127.0.0.1:{port}\n"),
+    "swift-audit+deadgelf": ("dead", "output.net.type = gelf\noutput.net.transport = tcp\noutput.net.address = 127.0.0.1:{port}\n"),
+}
+
+
 def make_daemons(tools, wait, selected):
     daemons = []
     for name in selected:
-        if name == "swift-audit":
+        if name in NETWORK_VARIANTS:
             out = f"{WORK}/swift-audit.json"
             conf = f"{WORK}/swift-audit.conf"
+            sink, extra = None, ""
+            if NETWORK_VARIANTS[name]:
+                kind, template = NETWORK_VARIANTS[name]
+                sink = Sink(kind)
+                extra = template.format(port=sink.port)
             with open(conf, "w") as f:
                 f.write(
                     f"backlog_limit = 8192\nbacklog_wait_time = {wait}\nsocket_buffer = 64M\n"
-                    f"output.bench.type = file\noutput.bench.path = {out}\noutput.bench.flush = none\n")
+                    f"output.bench.type = file\noutput.bench.path = {out}\noutput.bench.flush = none\n{extra}")
             os.chmod(conf, 0o600)
-            daemons.append(Daemon(name, [tools["swift-audit"], "run", "--config", conf, "--log-level", "warning"], output=out))
+            daemons.append(Daemon(name, [tools["swift-audit"], "run", "--config", conf, "--log-level", "warning"], output=out, sink=sink))
         elif name == "barereader":
             stats = f"{WORK}/barereader.stats"
             daemons.append(Daemon(name, [tools["barereader"], "-s", stats], stats=stats))
@@ -241,17 +317,31 @@ def run_one(daemon, tools, scenario, events):
         "cpu_per_100k": cpu * 100000 / max(1, delivered), "rss_mib": rss / 1024, "kernel_lost": lost,
         "lat_p50_ms": float(latency.get("lat_p50_ms", "nan")), "lat_p99_ms": float(latency.get("lat_p99_ms", "nan")),
         "lat_found": latency.get("lat_found", "-"),
+        "collector": daemon.sink.count if daemon.sink and daemon.sink.kind != "dead" else None,
     }
+
+
+def collector(runs, daemon):
+    """What the network output's collector received (median), or why there is none."""
+    if daemon == "swift-audit+deadgelf":
+        return "down"
+    counts = [r["collector"] for r in runs if r.get("collector") is not None]
+    return str(int(statistics.median(counts))) if counts else "-"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200000, help="events per run (default 200000)")
     parser.add_argument("--reps", type=int, default=1, help="repetitions; the table shows medians")
-    parser.add_argument("--daemons", default="swift-audit,barereader,auditd")
+    parser.add_argument(
+        "--daemons", default="swift-audit,barereader,auditd",
+        help="any of swift-audit, barereader, auditd, swift-audit+syslog, swift-audit+gelf, swift-audit+deadgelf")
     parser.add_argument("--scenarios", default="backpressure,steady20k,burst-w1,burst-w2,burst-w4")
     parser.add_argument("--tools", required=True, help="directory with swift-audit, loadgen, barereader, latprobe")
     parser.add_argument("--json", help="also write every run as JSON lines here")
+    parser.add_argument(
+        "--network", default="swift-audit+syslog,swift-audit+gelf,swift-audit+deadgelf",
+        help="swift-audit variants with a network output beside the file, run in the steady20k scenario ('' for none)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("make bench needs root (it registers audit daemons and loads rules)")
@@ -280,7 +370,8 @@ def main():
         for name in args.scenarios.split(","):
             scenario = scenarios[name]
             for rep in range(args.reps):
-                for daemon in make_daemons(tools, 15000 if name == "backpressure" else 0, selected):
+                names = selected + ([n for n in args.network.split(",") if n] if name == "steady20k" else [])
+                for daemon in make_daemons(tools, 15000 if name == "backpressure" else 0, names):
                     result = run_one(daemon, tools, scenario, args.events)
                     results.append(result)
                     print(json.dumps(result), file=sys.stderr, flush=True)
@@ -297,17 +388,18 @@ def main():
     print(f"\nswift-audit benchmark: {args.events} events per run, {args.reps} rep(s), medians; kernel {os.uname().release}, {os.cpu_count()} CPUs")
     if ready:
         print(f"READY=1 after start: median {statistics.median(ready):.1f} ms (5 starts)\n")
-    print("| scenario | daemon | delivered | lost % | events/s | CPU s/100k | peak RSS MiB | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| scenario | daemon | delivered | lost % | events/s | CPU s/100k | peak RSS MiB | p50 ms | p99 ms | collector |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.scenarios.split(","):
-        for daemon in selected:
+        for daemon in selected + [n for n in args.network.split(",") if n]:
             runs = [r for r in results if r["scenario"] == name and r["daemon"] == daemon]
             if not runs:
                 continue
             med = lambda key: statistics.median(r[key] for r in runs)
             lat = lambda key: "-" if med(key) != med(key) else f"{med(key):.2f}"
             print(f"| {name} | {daemon} | {int(med('delivered'))} | {med('lost_pct'):.1f} | {med('eps'):.0f} | "
-                  f"{med('cpu_per_100k'):.2f} | {med('rss_mib'):.1f} | {lat('lat_p50_ms')} | {lat('lat_p99_ms')} |")
+                  f"{med('cpu_per_100k'):.2f} | {med('rss_mib'):.1f} | {lat('lat_p50_ms')} | {lat('lat_p99_ms')} | "
+                  f"{collector(runs, daemon)} |")
 
 
 if __name__ == "__main__":
