@@ -202,7 +202,7 @@ def make_daemons(tools, wait, selected):
     for name in selected:
         if name in NETWORK_VARIANTS:
             out = f"{WORK}/swift-audit.json"
-            conf = f"{WORK}/swift-audit.conf"
+            conf = f"{WORK}/{name}.conf"  # one file per variant: all are written before the runs
             sink, extra = None, ""
             if NETWORK_VARIANTS[name]:
                 kind, template = NETWORK_VARIANTS[name]
