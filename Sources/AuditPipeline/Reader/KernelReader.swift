@@ -137,7 +137,7 @@ public final class KernelReader: Sendable {
     static let quietBeforeStopMilliseconds = 100
 
     /// How long the reader naps when the socket runs dry during traffic.
-    static let busyNapMicroseconds = 200
+    static let busyNapMicroseconds = 400
     /// Empty naps in a row before the reader waits in `poll`.
     static let idleNaps = 5
 

@@ -163,10 +163,9 @@ public final class RecordRing: @unchecked Sendable {
             available = slotCount - (first - seenHead)
         }
         var slots = FreeSlots(ring: self, first: first, count: max(0, min(limit, available)))
-        // A slot whose length the body forgot to set reads as empty (and is counted as malformed
-        // by the consumer), never as stale or uninitialised bytes.
-        for index in 0..<slots.count { slot(first + index).storeBytes(of: 0, as: Int.self) }
-        let filled = try max(0, min(body(&slots), slots.count))
+        // Only slots whose length was set, in order, are published: a body that returns more
+        // than it described can never expose stale or uninitialised bytes.
+        let filled = try max(0, min(body(&slots), slots.described))
         if filled > 0 { pendingTail.store(first + filled, ordering: .relaxed) }
         return filled
     }
@@ -177,6 +176,8 @@ public final class RecordRing: @unchecked Sendable {
         fileprivate let first: Int
         /// How many slots are free, from index 0.
         public let count: Int
+        /// How many slots, from index 0, have had their length set.
+        public private(set) var described = 0
 
         /// The payload area of the `index`-th free slot.
         public func buffer(_ index: Int) -> UnsafeMutableRawBufferPointer {
@@ -185,8 +186,10 @@ public final class RecordRing: @unchecked Sendable {
         }
 
         /// Records how many bytes the `index`-th slot holds (clamped to the slot size, at least 1).
-        public func setLength(_ length: Int, at index: Int) {
-            precondition(index >= 0 && index < count, "free slot \(index) of \(count)")
+        /// Slots are described in order: `index` must be the next one (0, 1, 2…).
+        public mutating func setLength(_ length: Int, at index: Int) {
+            precondition(index == described && index < count, "free slot \(index) described out of order")
+            described += 1
             ring.slot(first + index).storeBytes(of: max(1, min(length, ring.slotSize)), as: Int.self)
         }
     }
