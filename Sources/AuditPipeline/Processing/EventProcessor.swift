@@ -17,17 +17,22 @@ public struct ProcessorConfiguration: Sendable {
     public var batchSize: Int
     /// How long the stage sleeps when idle before it checks timeouts and control requests.
     public var idleWakeMilliseconds: Int
+    /// After a wake-up, how long the stage waits for more records before it starts (cut short
+    /// when the ring is half full): one wake-up per batch instead of one per few records.
+    public var lingerMicroseconds: Int
 
     /// A configuration with the daemon's defaults.
     public init(
         reassembler: Reassembler.Configuration = .init(), hostname: String? = nil,
-        userDirectoryPath: String = "/etc/passwd", batchSize: Int = 256, idleWakeMilliseconds: Int = 100
+        userDirectoryPath: String = "/etc/passwd", batchSize: Int = 256, idleWakeMilliseconds: Int = 100,
+        lingerMicroseconds: Int = 300
     ) {
         self.reassembler = reassembler
         self.hostname = hostname
         self.userDirectoryPath = userDirectoryPath
         self.batchSize = batchSize
         self.idleWakeMilliseconds = idleWakeMilliseconds
+        self.lingerMicroseconds = lingerMicroseconds
     }
 }
 
@@ -156,7 +161,9 @@ public struct EventProcessor: ~Copyable {
                 configuration = next
             }
             let finishing = control.isFinishing
-            let ready = ring.waitForData(timeoutMilliseconds: finishing ? 0 : configuration.idleWakeMilliseconds)
+            let ready = ring.waitForData(
+                timeoutMilliseconds: finishing ? 0 : configuration.idleWakeMilliseconds,
+                lingerMicroseconds: finishing ? 0 : configuration.lingerMicroseconds)
             let outputs = control.outputs.snapshot()
             let now = live ? MonotonicClock.milliseconds() : 0
             if ready {
