@@ -10,7 +10,9 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Tests may use Foundation (Process, JSONDecoder) and keep the other strict settings.
-let tests: [SwiftSetting] = strict.filter { "\($0)" != "\(SwiftSetting.enableUpcomingFeature("InternalImportsByDefault"))" }
+let tests: [SwiftSetting] = strict.filter {
+    "\($0)" != "\(SwiftSetting.enableUpcomingFeature("InternalImportsByDefault"))"
+}
 
 let package = Package(
     name: "swift-audit",
@@ -48,7 +50,8 @@ let package = Package(
 
         // Outputs: the writer protocol, one bounded queue and thread per output, file and stdout.
         .target(
-            name: "AuditWriters", dependencies: ["AuditEvents", "AuditEncoding", "AuditNetlink", "AuditThreads", "CZlib"],
+            name: "AuditWriters",
+            dependencies: ["AuditEvents", "AuditEncoding", "AuditNetlink", "AuditThreads", "CZlib"],
             swiftSettings: strict),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -63,7 +66,8 @@ let package = Package(
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditRules", "AuditPipeline", "AuditWriters",
+                "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditRules", "AuditPipeline",
+                "AuditWriters",
                 "AuditThreads", "CSystemd", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -81,9 +85,12 @@ let package = Package(
         ),
 
         // Shared test helpers: corpus paths, the kernel-test lock and state restore, child processes.
-        .target(name: "AuditTestSupport", dependencies: ["AuditNetlink"], path: "Tests/AuditTestSupport", swiftSettings: tests),
+        .target(
+            name: "AuditTestSupport", dependencies: ["AuditNetlink"], path: "Tests/AuditTestSupport",
+            swiftSettings: tests),
 
-        .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
+        .testTarget(
+            name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(name: "AuditPipelineTests", dependencies: ["AuditPipeline", "AuditThreads"], swiftSettings: tests),
         .testTarget(
             name: "AuditWritersTests",
@@ -92,11 +99,13 @@ let package = Package(
         .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink"], swiftSettings: tests),
         .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
         .testTarget(
-            name: "AuditRulesKernelTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
+            name: "AuditRulesKernelTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
+            swiftSettings: tests),
         .testTarget(name: "CLITests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(name: "DaemonTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: tests),
         .testTarget(
-            name: "AuditEncodingTests", dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink"], swiftSettings: tests),
+            name: "AuditEncodingTests", dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink"],
+            swiftSettings: tests),
     ]
 )

@@ -79,7 +79,8 @@ func ringSlots(forBytes bytes: Int) -> Int {
 func processorConfiguration(_ configuration: DaemonConfiguration, replay: Bool) -> ProcessorConfiguration {
     let reassembly = configuration.reassembly
     let timeout = reassembly.endOfEventTimeout.components
-    let milliseconds = UInt64(max(0, timeout.seconds)) * 1000 + UInt64(max(0, timeout.attoseconds) / 1_000_000_000_000_000)
+    let milliseconds =
+        UInt64(max(0, timeout.seconds)) * 1000 + UInt64(max(0, timeout.attoseconds) / 1_000_000_000_000_000)
     return ProcessorConfiguration(
         reassembler: Reassembler.Configuration(
             endOfEventTimeout: milliseconds, maxInFlight: reassembly.maxInFlight, minType: reassembly.minType,
@@ -127,13 +128,16 @@ struct RunningDaemon {
     static func start(_ options: DaemonOptions) throws(StartError) -> RunningDaemon {
         let logger = options.logger
         let configuration = options.configuration
-        do { try KernelSetup.checkPrivileges() } catch { throw StartError(message: error.message, exitCode: error.exitCode) }
+        do { try KernelSetup.checkPrivileges() } catch {
+            throw StartError(message: error.message, exitCode: error.exitCode)
+        }
         // Rules are read and checked before anything touches the kernel.
         let rules = try DaemonRules.prepare(configuration.rules, logger: logger)
 
         let control: AuditClient
         do { control = try AuditClient() } catch {
-            throw StartError(message: "\(error)", exitCode: error.kind == .permissionDenied(capability: "CAP_AUDIT_CONTROL") ? 4 : 1)
+            throw StartError(
+                message: "\(error)", exitCode: error.kind == .permissionDenied(capability: "CAP_AUDIT_CONTROL") ? 4 : 1)
         }
         do {
             try KernelSetup.claimOwnership(control, takeover: configuration.audit.takeover, logger: logger)
@@ -163,7 +167,8 @@ struct RunningDaemon {
         }
         let registration: AuditClient
         do {
-            registration = try KernelSetup.registerReaderSocket(bufferSize: configuration.audit.socketBufferSize, logger: logger)
+            registration = try KernelSetup.registerReaderSocket(
+                bufferSize: configuration.audit.socketBufferSize, logger: logger)
         } catch {
             closeAll(started)
             throw StartError(message: error.message, exitCode: error.exitCode)
@@ -219,7 +224,8 @@ struct RunningDaemon {
             StatusEvent(
                 type: "swift-audit.start",
                 fields: [
-                    ("pid", .integer(Int64(getpid()))), ("config", .string(options.configurationPath ?? "(built-in quick start)")),
+                    ("pid", .integer(Int64(getpid()))),
+                    ("config", .string(options.configurationPath ?? "(built-in quick start)")),
                     ("outputs", .string(started.map(\.name).joined(separator: ","))),
                     ("record", .string(options.recordPath ?? "")),
                 ]))
@@ -237,7 +243,9 @@ struct RunningDaemon {
         guard total <= slot.count else { return 0 }
         slot.storeBytes(of: UInt32(record.payload.count), toByteOffset: 0, as: UInt32.self)
         slot.storeBytes(of: record.type.rawValue, toByteOffset: 4, as: UInt16.self)
-        for offset in stride(from: 6, to: 16, by: 2) { slot.storeBytes(of: UInt16(0), toByteOffset: offset, as: UInt16.self) }
+        for offset in stride(from: 6, to: 16, by: 2) {
+            slot.storeBytes(of: UInt16(0), toByteOffset: offset, as: UInt16.self)
+        }
         record.payload.withUnsafeBytes { payload in
             UnsafeMutableRawBufferPointer(rebasing: slot[16..<total]).copyMemory(from: payload)
         }
@@ -300,14 +308,18 @@ struct RunningDaemon {
     /// writes a CONFIG_CHANGE record).
     mutating func pollKernel(force: Bool, registered: Bool = true) {
         let now = MonotonicClock.milliseconds()
-        guard force || now &- lastStatusPoll >= UInt64(Self.milliseconds(configuration.pipeline.statusInterval)) else { return }
+        guard force || now &- lastStatusPoll >= UInt64(Self.milliseconds(configuration.pipeline.statusInterval)) else {
+            return
+        }
         lastStatusPoll = now
         do {
             let status = try control.status()
             lossMonitor.kernelLostTotal(reading: status.lost, total: &kernelLostTotal)
             lastKernelBacklog = status.backlog
             if registered && status.pid != UInt32(getpid()) {
-                logger.error("the kernel no longer names this process as the audit daemon", metadata: ["registered_pid": "\(status.pid)"])
+                logger.error(
+                    "the kernel no longer names this process as the audit daemon",
+                    metadata: ["registered_pid": "\(status.pid)"])
             }
         } catch {
             logger.error("cannot read the kernel audit status", metadata: ["error": "\(error)"])
@@ -364,7 +376,8 @@ struct RunningDaemon {
         ]
         for output in outputs.snapshot() {
             let counters = output.worker.counters
-            var part = "\(output.name): \(counters.isFailing ? "FAILING" : "ok") written \(counters.written) "
+            var part =
+                "\(output.name): \(counters.isFailing ? "FAILING" : "ok") written \(counters.written) "
                 + "dropped \(counters.dropped + counters.rejected)"
             if counters.activity.reconnects > 0 { part += " reconnects \(counters.activity.reconnects)" }
             if counters.activity.oversizeTruncated > 0 { part += " truncated \(counters.activity.oversizeTruncated)" }
@@ -387,11 +400,15 @@ struct RunningDaemon {
             parsed = try DaemonConfiguration.load(path: path)
         } catch {
             for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
-            logger.error("configuration reload failed; the running configuration stays in force", metadata: ["file": "\(path)"])
+            logger.error(
+                "configuration reload failed; the running configuration stays in force", metadata: ["file": "\(path)"])
             broadcast(
                 StatusEvent(
                     type: "swift-audit.reload",
-                    fields: [("result", "failed"), ("error", .string(error.description)), ("sender_pid", .integer(Int64(signal.senderPID)))]))
+                    fields: [
+                        ("result", "failed"), ("error", .string(error.description)),
+                        ("sender_pid", .integer(Int64(signal.senderPID))),
+                    ]))
             return
         }
         let next = parsed.configuration
@@ -400,11 +417,16 @@ struct RunningDaemon {
             rules = try DaemonRules.prepare(next.rules, logger: logger)
         } catch {
             logger.error("\(error.message)")
-            logger.error("configuration reload failed: rule files do not check; the running configuration and rules stay in force")
+            logger.error(
+                "configuration reload failed: rule files do not check; the running configuration and rules stay in force"
+            )
             broadcast(
                 StatusEvent(
                     type: "swift-audit.reload",
-                    fields: [("result", "failed"), ("error", .string(error.message)), ("sender_pid", .integer(Int64(signal.senderPID)))]))
+                    fields: [
+                        ("result", "failed"), ("error", .string(error.message)),
+                        ("sender_pid", .integer(Int64(signal.senderPID))),
+                    ]))
             return
         }
         notifier.reloading()
@@ -436,7 +458,8 @@ struct RunningDaemon {
             logger.error("configuration reload: \(failure); the running configuration stays in force")
             Self.closeAll(started)
             notifier.ready(status: statusLine())
-            broadcast(StatusEvent(type: "swift-audit.reload", fields: [("result", "failed"), ("error", .string(failure))]))
+            broadcast(
+                StatusEvent(type: "swift-audit.reload", fields: [("result", "failed"), ("error", .string(failure))]))
             return
         }
         KernelSetup.apply(next.audit, client: control, logger: logger)
@@ -455,9 +478,12 @@ struct RunningDaemon {
             let reports = OutputWorker.closeAll(retiring.map(\.worker), drainTimeout: .seconds(5))
             for (output, report) in zip(retiring, reports) {
                 let counters = report.counters
-                retiredDrops[output.name, default: 0] += counters.dropped + counters.rejected + counters.droppedAtShutdown
+                retiredDrops[output.name, default: 0] +=
+                    counters.dropped + counters.rejected + counters.droppedAtShutdown
                 if counters.droppedAtShutdown > 0 || !report.finished {
-                    logger.error("a replaced output did not drain", metadata: ["output": "\(output.name)", "dropped": "\(counters.droppedAtShutdown)"])
+                    logger.error(
+                        "a replaced output did not drain",
+                        metadata: ["output": "\(output.name)", "dropped": "\(counters.droppedAtShutdown)"])
                 }
             }
         }
@@ -467,7 +493,10 @@ struct RunningDaemon {
         broadcast(
             StatusEvent(
                 type: "swift-audit.reload",
-                fields: [("result", "ok"), ("outputs", .string(newList.map(\.name).joined(separator: ","))), ("sender_pid", .integer(Int64(signal.senderPID)))]))
+                fields: [
+                    ("result", "ok"), ("outputs", .string(newList.map(\.name).joined(separator: ","))),
+                    ("sender_pid", .integer(Int64(signal.senderPID))),
+                ]))
         logger.info("configuration reloaded", metadata: ["file": "\(path)"])
         notifier.ready(status: statusLine())
     }
@@ -508,7 +537,8 @@ struct RunningDaemon {
         var fields: [(key: String, value: StatusEvent.Value)] = [
             ("signal", .integer(Int64(signal.number))), ("sender_pid", .integer(Int64(signal.senderPID))),
             ("sender_uid", .unsigned(UInt64(signal.senderUID))), ("events", .integer(Int64(processing.events))),
-            ("kernel_lost", .integer(Int64(kernelLostTotal))), ("ring_stalls", .integer(Int64(ring.statistics.stallEpisodes))),
+            ("kernel_lost", .integer(Int64(kernelLostTotal))),
+            ("ring_stalls", .integer(Int64(ring.statistics.stallEpisodes))),
             ("ring_peak", .integer(Int64(ring.statistics.peakOccupancy))),
         ]
         for output in outputs.snapshot() {
@@ -530,7 +560,9 @@ struct RunningDaemon {
             if !report.finished || report.counters.droppedAtShutdown > 0 {
                 logger.error(
                     "output did not drain at shutdown",
-                    metadata: ["output": "\(output.name)", "dropped_at_shutdown": "\(report.counters.droppedAtShutdown)"])
+                    metadata: [
+                        "output": "\(output.name)", "dropped_at_shutdown": "\(report.counters.droppedAtShutdown)",
+                    ])
             }
         }
         _ = registration  // the registered socket closes with it, after the reader is done

@@ -57,7 +57,9 @@ extension Daemon {
                 logger.info("capture replayed", metadata: ["file": "\(path)", "datagrams": "\(frames)"])
             } catch {
                 ring.publish()
-                logger.error("capture could not be read to its end; what was read was replayed", metadata: ["file": "\(path)", "error": "\(error)"])
+                logger.error(
+                    "capture could not be read to its end; what was read was replayed",
+                    metadata: ["file": "\(path)", "error": "\(error)"])
                 exitCode = DaemonExitCode.failure
             }
         }
@@ -66,14 +68,22 @@ extension Daemon {
         for output in outputs.snapshot() {
             let report = output.worker.close(drainTimeout: .seconds(30))
             if !report.finished || report.counters.dropped + report.counters.droppedAtShutdown > 0 {
-                logger.error("output dropped events", metadata: ["output": "\(output.name)", "dropped": "\(report.counters.dropped + report.counters.droppedAtShutdown)"])
+                logger.error(
+                    "output dropped events",
+                    metadata: [
+                        "output": "\(output.name)",
+                        "dropped": "\(report.counters.dropped + report.counters.droppedAtShutdown)",
+                    ])
                 exitCode = DaemonExitCode.failure
             }
         }
         let statistics = control.statistics
         logger.info(
             "replay finished",
-            metadata: ["events": "\(statistics.events)", "datagrams": "\(statistics.datagrams)", "gaps": "\(statistics.reassembler.lostSerials)"])
+            metadata: [
+                "events": "\(statistics.events)", "datagrams": "\(statistics.datagrams)",
+                "gaps": "\(statistics.reassembler.lostSerials)",
+            ])
         return exitCode
     }
 

@@ -80,7 +80,8 @@ public final class AuditClient {
     public func status() throws(AuditNetlinkError) -> AuditStatus {
         let replies = try query(.get, payload: [], expecting: .data(.get), describe: "AUDIT_GET")
         guard let reply = replies.first else {
-            throw AuditNetlinkError(.malformedReply(.init(kind: .truncatedPayload, byteCount: 0)), operation: "AUDIT_GET")
+            throw AuditNetlinkError(
+                .malformedReply(.init(kind: .truncatedPayload, byteCount: 0)), operation: "AUDIT_GET")
         }
         let decoded = reply.withUnsafeBytes { bytes in
             Result { () throws(NetlinkDecodeError) in try AuditStatus(decoding: bytes) }
@@ -165,7 +166,8 @@ public final class AuditClient {
     public func features() throws(AuditNetlinkError) -> AuditFeatures {
         let replies = try query(.getFeature, payload: [], expecting: .data(.getFeature), describe: "AUDIT_GET_FEATURE")
         guard let reply = replies.first else {
-            throw AuditNetlinkError(.malformedReply(.init(kind: .truncatedPayload, byteCount: 0)), operation: "AUDIT_GET_FEATURE")
+            throw AuditNetlinkError(
+                .malformedReply(.init(kind: .truncatedPayload, byteCount: 0)), operation: "AUDIT_GET_FEATURE")
         }
         let decoded = reply.withUnsafeBytes { bytes in
             Result { () throws(NetlinkDecodeError) in try AuditFeatures(decoding: bytes) }
@@ -177,7 +179,9 @@ public final class AuditClient {
     }
 
     /// Switches one feature on or off (`AUDIT_SET_FEATURE`); with `lock`, it stays so until reboot.
-    public func setFeature(_ feature: AuditFeatures.Feature, enabled: Bool, lock: Bool = false) throws(AuditNetlinkError) {
+    public func setFeature(_ feature: AuditFeatures.Feature, enabled: Bool, lock: Bool = false)
+        throws(AuditNetlinkError)
+    {
         let request = AuditFeatures(
             version: 1, mask: feature, enabled: enabled ? feature : [], locked: lock ? feature : [])
         try command(
@@ -194,12 +198,14 @@ public final class AuditClient {
 
     /// Adds a rule given as an `audit_rule_data` blob; the kernel answers EEXIST for a duplicate.
     public func addRule(_ rule: [UInt8]) throws(AuditNetlinkError) {
-        try command(.addRule, payload: rule, expecting: .acknowledgement, describe: "AUDIT_ADD_RULE (\(rule.count) bytes)")
+        try command(
+            .addRule, payload: rule, expecting: .acknowledgement, describe: "AUDIT_ADD_RULE (\(rule.count) bytes)")
     }
 
     /// Deletes the rule with exactly this blob; the kernel answers ENOENT when there is none.
     public func deleteRule(_ rule: [UInt8]) throws(AuditNetlinkError) {
-        try command(.deleteRule, payload: rule, expecting: .acknowledgement, describe: "AUDIT_DEL_RULE (\(rule.count) bytes)")
+        try command(
+            .deleteRule, payload: rule, expecting: .acknowledgement, describe: "AUDIT_DEL_RULE (\(rule.count) bytes)")
     }
 
     /// Deletes every rule, as `auditctl -D` does (list, then delete each); returns how many.

@@ -38,7 +38,8 @@ public struct AuditNetlinkError: Error, Hashable, Sendable, CustomStringConverti
         case .system:
             return "\(operation) failed: \(reason)"
         case .auditUnsupported:
-            return "\(operation) failed: \(reason); this kernel has no audit support (CONFIG_AUDIT) or audit is not available here"
+            return
+                "\(operation) failed: \(reason); this kernel has no audit support (CONFIG_AUDIT) or audit is not available here"
         case .permissionDenied(let capability):
             return "\(operation) failed: \(reason); this needs \(capability) (run as root)"
         case .kernelRejected:

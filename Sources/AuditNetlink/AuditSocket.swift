@@ -48,7 +48,8 @@ public struct AuditSocket: Hashable, Sendable {
             _ = Glibc.close(fd)
             let operation = mode == .multicast ? "bind(AUDIT_NLGRP_READLOG)" : "bind(NETLINK_AUDIT)"
             if error == EPERM || error == EACCES {
-                throw AuditNetlinkError(.permissionDenied(capability: "CAP_AUDIT_READ"), errno: error, operation: operation)
+                throw AuditNetlinkError(
+                    .permissionDenied(capability: "CAP_AUDIT_READ"), errno: error, operation: operation)
             }
             throw AuditNetlinkError(.system, errno: error, operation: operation)
         }
@@ -83,7 +84,8 @@ public struct AuditSocket: Hashable, Sendable {
             let error = Syscall.errno
             let operation = force ? "setsockopt(SO_RCVBUFFORCE, \(bytes))" : "setsockopt(SO_RCVBUF, \(bytes))"
             if error == EPERM {
-                throw AuditNetlinkError(.permissionDenied(capability: "CAP_NET_ADMIN"), errno: error, operation: operation)
+                throw AuditNetlinkError(
+                    .permissionDenied(capability: "CAP_NET_ADMIN"), errno: error, operation: operation)
             }
             throw AuditNetlinkError(.system, errno: error, operation: operation)
         }
@@ -112,7 +114,8 @@ public struct AuditSocket: Hashable, Sendable {
         let total = NetlinkMessage.align(length)
         var kernel = sockaddr_nl()
         kernel.nl_family = sa_family_t(AF_NETLINK)
-        let sent: (result: Int, errno: Int32) = withUnsafeTemporaryAllocation(byteCount: total, alignment: 4) { buffer in
+        let sent: (result: Int, errno: Int32) = withUnsafeTemporaryAllocation(byteCount: total, alignment: 4) {
+            buffer in
             buffer.initializeMemory(as: UInt8.self, repeating: 0)
             buffer.storeBytes(of: UInt32(length), toByteOffset: 0, as: UInt32.self)
             buffer.storeBytes(of: type.rawValue, toByteOffset: 4, as: UInt16.self)
@@ -134,7 +137,8 @@ public struct AuditSocket: Hashable, Sendable {
         }
         guard sent.result >= 0 else {
             if sent.errno == EPERM {
-                throw AuditNetlinkError(.permissionDenied(capability: "CAP_AUDIT_CONTROL"), errno: sent.errno, operation: "send \(type)")
+                throw AuditNetlinkError(
+                    .permissionDenied(capability: "CAP_AUDIT_CONTROL"), errno: sent.errno, operation: "send \(type)")
             }
             throw AuditNetlinkError(.system, errno: sent.errno, operation: "send \(type)")
         }
@@ -203,7 +207,8 @@ public struct AuditSocket: Hashable, Sendable {
         if sender.nl_pid != 0 { return .rejected(senderPortID: sender.nl_pid, length: length) }
         if length > buffer.count {
             return .malformed(
-                NetlinkDecodeError(kind: .lengthMismatch, byteCount: buffer.count, declaredLength: UInt32(clamping: length)),
+                NetlinkDecodeError(
+                    kind: .lengthMismatch, byteCount: buffer.count, declaredLength: UInt32(clamping: length)),
                 length: length)
         }
         do {

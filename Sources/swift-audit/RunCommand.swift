@@ -33,15 +33,22 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Check the configuration, print the effective configuration (defaults included) and exit.")
     var checkConfig = false
 
-    @Option(help: ArgumentHelp("Also record every datagram received from the kernel to FILE, for `swift-audit replay`.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "Also record every datagram received from the kernel to FILE, for `swift-audit replay`.", valueName: "FILE")
+    )
     var record: String?
 
-    @Option(help: ArgumentHelp("The daemon's own log level (its log goes to stderr, journald under systemd).", valueName: "trace|debug|info|notice|warning|error|critical"))
+    @Option(
+        help: ArgumentHelp(
+            "The daemon's own log level (its log goes to stderr, journald under systemd).",
+            valueName: "trace|debug|info|notice|warning|error|critical"))
     var logLevel: String = "info"
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level \(logLevel): expected trace, debug, info, notice, warning, error or critical")
+            throw ValidationError(
+                "--log-level \(logLevel): expected trace, debug, info, notice, warning, error or critical")
         }
     }
 
@@ -81,7 +88,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "A configuration whose outputs and reassembly settings to use.")
     var config: String?
 
-    @Argument(help: ArgumentHelp("Capture files, replayed in order; each is a serial stream of its own.", valueName: "CAPTURE"))
+    @Argument(
+        help: ArgumentHelp(
+            "Capture files, replayed in order; each is a serial stream of its own.", valueName: "CAPTURE"))
     var captures: [String]
 
     func validate() throws {

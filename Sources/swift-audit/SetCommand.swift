@@ -17,23 +17,31 @@ struct SetCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp(
-        "Auditing off (0) or on (1). 2 turns it on and locks every audit setting and rule until reboot; it needs --confirm-lock.",
-        valueName: "0|1|2"))
+    @Option(
+        help: ArgumentHelp(
+            "Auditing off (0) or on (1). 2 turns it on and locks every audit setting and rule until reboot; it needs --confirm-lock.",
+            valueName: "0|1|2"))
     var enabled: UInt32?
 
-    @Option(help: ArgumentHelp(
-        "What the kernel does when it must drop a record: silent (only count it), printk (also log to the kernel log; the default), or panic (halt the machine; needs --confirm-panic).",
-        valueName: "silent|printk|panic"))
+    @Option(
+        help: ArgumentHelp(
+            "What the kernel does when it must drop a record: silent (only count it), printk (also log to the kernel log; the default), or panic (halt the machine; needs --confirm-panic).",
+            valueName: "silent|printk|panic"))
     var failure: String?
 
     @Option(help: "Records per second the kernel sends at most; 0 means no limit. Records over the limit are lost.")
     var rateLimit: UInt32?
 
-    @Option(help: "Records the kernel queues for the daemon. When the queue is full the kernel makes audited tasks wait (see --backlog-wait-time), then drops records.")
+    @Option(
+        help:
+            "Records the kernel queues for the daemon. When the queue is full the kernel makes audited tasks wait (see --backlog-wait-time), then drops records."
+    )
     var backlogLimit: UInt32?
 
-    @Option(help: "How long, in jiffies (1/HZ s), an audited task waits for room in a full backlog before its record is lost. 0 drops at once and never slows the system.")
+    @Option(
+        help:
+            "How long, in jiffies (1/HZ s), an audited task waits for room in a full backlog before its record is lost. 0 drops at once and never slows the system."
+    )
     var backlogWaitTime: UInt32?
 
     @Flag(help: "Reset the kernel's lost-record counter to 0 and print the old value.")
@@ -42,9 +50,10 @@ struct SetCommand: ParsableCommand {
     @Flag(help: "Reset the kernel's accumulated backlog wait time to 0 and print the old value.")
     var resetBacklogWaitTimeActual = false
 
-    @Option(help: ArgumentHelp(
-        "Whether a login uid, once set, may never change (1) or may (0). Not locked: unlike `auditctl --loginuid-immutable`, this does not fix the choice until reboot.",
-        valueName: "0|1"))
+    @Option(
+        help: ArgumentHelp(
+            "Whether a login uid, once set, may never change (1) or may (0). Not locked: unlike `auditctl --loginuid-immutable`, this does not fix the choice until reboot.",
+            valueName: "0|1"))
     var loginuidImmutable: UInt32?
 
     @Flag(help: "Confirm --enabled 2: no rule or setting can change again until reboot.")
@@ -58,14 +67,16 @@ struct SetCommand: ParsableCommand {
             throw ValidationError("--enabled \(enabled): expected 0 (off), 1 (on) or 2 (on and locked)")
         }
         if enabled == 2 && !confirmLock {
-            throw ValidationError("--enabled 2 locks the audit configuration until reboot; add --confirm-lock if you mean it")
+            throw ValidationError(
+                "--enabled 2 locks the audit configuration until reboot; add --confirm-lock if you mean it")
         }
         if let failure {
             guard let mode = AuditFailureMode(name: failure) else {
                 throw ValidationError("--failure \(failure): expected silent (0), printk (1) or panic (2)")
             }
             if mode == .panic && !confirmPanic {
-                throw ValidationError("--failure panic halts the machine when a record is lost; add --confirm-panic if you mean it")
+                throw ValidationError(
+                    "--failure panic halts the machine when a record is lost; add --confirm-panic if you mean it")
             }
         }
         if let loginuidImmutable, loginuidImmutable > 1 {
@@ -85,29 +96,40 @@ struct SetCommand: ParsableCommand {
             var changes: [SettingChange] = []
             if let enabled, let state = AuditEnabledState(rawValue: enabled) {
                 try client.setEnabled(state)
-                changes.append(.init(name: "enabled", old: before.enabled.rawValue, requested: enabled, read: \.enabled.rawValue))
+                changes.append(
+                    .init(name: "enabled", old: before.enabled.rawValue, requested: enabled, read: \.enabled.rawValue))
             }
             if let failure, let mode = AuditFailureMode(name: failure) {
                 try client.setFailureMode(mode)
-                changes.append(.init(name: "failure", old: before.failure.rawValue, requested: mode.rawValue, read: \.failure.rawValue))
+                changes.append(
+                    .init(
+                        name: "failure", old: before.failure.rawValue, requested: mode.rawValue,
+                        read: \.failure.rawValue))
             }
             if let rateLimit {
                 try client.setRateLimit(rateLimit)
-                changes.append(.init(name: "rate_limit", old: before.rateLimit, requested: rateLimit, read: \.rateLimit))
+                changes.append(
+                    .init(name: "rate_limit", old: before.rateLimit, requested: rateLimit, read: \.rateLimit))
             }
             if let backlogLimit {
                 try client.setBacklogLimit(backlogLimit)
-                changes.append(.init(name: "backlog_limit", old: before.backlogLimit, requested: backlogLimit, read: \.backlogLimit))
+                changes.append(
+                    .init(
+                        name: "backlog_limit", old: before.backlogLimit, requested: backlogLimit, read: \.backlogLimit))
             }
             if let backlogWaitTime {
                 try client.setBacklogWaitTime(backlogWaitTime)
-                changes.append(.init(name: "backlog_wait_time", old: before.backlogWaitTime, requested: backlogWaitTime, read: \.backlogWaitTime))
+                changes.append(
+                    .init(
+                        name: "backlog_wait_time", old: before.backlogWaitTime, requested: backlogWaitTime,
+                        read: \.backlogWaitTime))
             }
             if let loginuidImmutable {
                 try client.setFeature(.loginUIDImmutable, enabled: loginuidImmutable == 1)
                 let now = try client.features().enabled.contains(.loginUIDImmutable) ? UInt32(1) : 0
                 guard now == loginuidImmutable else {
-                    printError("swift-audit: loginuid_immutable is \(now) after setting it to \(loginuidImmutable) (locked?)")
+                    printError(
+                        "swift-audit: loginuid_immutable is \(now) after setting it to \(loginuidImmutable) (locked?)")
                     throw ExitCodes.failure
                 }
                 print("loginuid_immutable: \(loginuidImmutable)")

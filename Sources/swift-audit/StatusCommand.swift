@@ -81,7 +81,12 @@ struct StatusReport {
             rows.append(("loginuid_immutable", Self.describe(.loginUIDImmutable, in: features)))
             rows.append(("only_unset_loginuid", Self.describe(.onlyUnsetLoginUID, in: features)))
         }
-        rows.append(("kernel_features", String(status.featureBitmap, radix: 16).prefixed("0x") + " (" + featureNames.joined(separator: ", ") + ")"))
+        rows.append(
+            (
+                "kernel_features",
+                String(status.featureBitmap, radix: 16).prefixed("0x") + " (" + featureNames.joined(separator: ", ")
+                    + ")"
+            ))
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { name, value in
             name + String(repeating: " ", count: width - name.count + 2) + value + "\n"

@@ -15,7 +15,9 @@ import Testing
         var offset = 0
         while offset < data.count {
             guard offset + 4 <= data.count else { return nil }
-            let length = Int(data[offset]) | Int(data[offset + 1]) << 8 | Int(data[offset + 2]) << 16 | Int(data[offset + 3]) << 24
+            let length =
+                Int(data[offset]) | Int(data[offset + 1]) << 8 | Int(data[offset + 2]) << 16 | Int(data[offset + 3])
+                << 24
             offset += 4
             guard offset + length <= data.count else { return nil }
             frames.append(data[offset..<offset + length])
@@ -42,7 +44,8 @@ import Testing
                     case UInt8(ascii: "n"): payload.append(10); index += 2
                     case UInt8(ascii: "r"): payload.append(13); index += 2
                     case UInt8(ascii: "x"):
-                        payload.append(UInt8(String(decoding: line[index + 2..<index + 4], as: UTF8.self), radix: 16) ?? 0)
+                        payload.append(
+                            UInt8(String(decoding: line[index + 2..<index + 4], as: UTF8.self), radix: 16) ?? 0)
                         index += 4
                     default: payload.append(byte); index += 1
                     }

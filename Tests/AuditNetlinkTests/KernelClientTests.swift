@@ -116,7 +116,8 @@ struct KernelClientTests {
             try client.register()
             let multicast = try AuditClient(mode: .multicast)
             let token = UInt32.random(in: 0x1000_0000...0x7fff_ffff)
-            let rule = RawRule.syscallExit(arch: arch, syscall: arch.getppid, a0: RawRule.magic, key: "swift-audit-test")
+            let rule = RawRule.syscallExit(
+                arch: arch, syscall: arch.getppid, a0: RawRule.magic, key: "swift-audit-test")
             try client.addRule(rule)
             #expect(try client.listRules().contains(rule))
             do {
@@ -229,7 +230,8 @@ enum RawRule {
         let equal: UInt32 = 0x4000_0000
         put(11, at: Int(fields)); put(arch.auditArch, at: Int(values)); put(equal, at: Int(operators))  // AUDIT_ARCH
         put(200, at: Int(fields) + 4); put(a0, at: Int(values) + 4); put(equal, at: Int(operators) + 4)  // AUDIT_ARG0
-        put(210, at: Int(fields) + 8); put(UInt32(keyBytes.count), at: Int(values) + 8); put(equal, at: Int(operators) + 8)  // AUDIT_FILTERKEY
+        put(210, at: Int(fields) + 8); put(UInt32(keyBytes.count), at: Int(values) + 8);
+        put(equal, at: Int(operators) + 8)  // AUDIT_FILTERKEY
         put(UInt32(keyBytes.count), at: 1036)  // buflen
         blob.replaceSubrange(1040..<1040 + keyBytes.count, with: keyBytes)
         return blob

@@ -127,7 +127,9 @@ import Testing
 
 /// Decoding whole datagrams: the unicast length quirk, control messages and broken input.
 @Suite struct NetlinkMessageTests {
-    static func datagram(length: UInt32, type: UInt16, flags: UInt16 = 0, seq: UInt32 = 0, pid: UInt32 = 0, payload: [UInt8])
+    static func datagram(
+        length: UInt32, type: UInt16, flags: UInt16 = 0, seq: UInt32 = 0, pid: UInt32 = 0, payload: [UInt8]
+    )
         -> [UInt8]
     {
         var bytes = WireFormatTests.words([length])
@@ -191,7 +193,9 @@ import Testing
         for _ in 0..<20_000 {
             let count = Int(generator.next() % 64)
             let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-            let result = bytes.withUnsafeBytes { buffer in Result { () throws(NetlinkDecodeError) in try NetlinkMessage.decode(buffer) } }
+            let result = bytes.withUnsafeBytes { buffer in
+                Result { () throws(NetlinkDecodeError) in try NetlinkMessage.decode(buffer) }
+            }
             if case .success(let message) = result {
                 #expect(message.payload.lowerBound == 16)
                 #expect(message.payload.upperBound <= bytes.count)

@@ -82,7 +82,9 @@ public final class DaemonProcess: @unchecked Sendable {  // driven by one test t
         let client = try AuditClient()
         for _ in 0..<200 {
             if try client.status().pid == UInt32(pid) { return }
-            if !process.isRunning { throw DaemonError("swift-audit exited with \(process.terminationStatus) before registering:\n\(log)") }
+            if !process.isRunning {
+                throw DaemonError("swift-audit exited with \(process.terminationStatus) before registering:\n\(log)")
+            }
             usleep(50_000)
         }
         throw DaemonError("swift-audit did not register within 10 s:\n\(log)")

@@ -36,5 +36,6 @@ public enum KernelAccess {
     public static var condition: Bool { available || TestEnvironment.isCI }
 
     /// The reason shown when a kernel test is skipped outside CI.
-    public static let skipReason: Comment = "needs root and a kernel with audit (CONFIG_AUDIT); under CI=true this fails instead"
+    public static let skipReason: Comment =
+        "needs root and a kernel with audit (CONFIG_AUDIT); under CI=true this fails instead"
 }

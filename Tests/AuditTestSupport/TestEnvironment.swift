@@ -22,7 +22,8 @@ public enum TestEnvironment {
         let url = corpusDirectory.appendingPathComponent(relativePath)
         if FileManager.default.fileExists(atPath: url.path) { return url }
         if isCI {
-            Issue.record("corpus file \(url.path) is missing (CI=true: a test must not skip)", sourceLocation: sourceLocation)
+            Issue.record(
+                "corpus file \(url.path) is missing (CI=true: a test must not skip)", sourceLocation: sourceLocation)
         }
         return nil
     }

@@ -45,7 +45,8 @@ import Testing
     @Test func invalidConfigurationsExitSixNamingFileLineAndValue() throws {
         let directory = try TemporaryDirectory()
         let config = try directory.write(
-            "bad.conf", "backlog_limit = lots\nnot_a_key = 1\noutput.main.type = file\noutput.main.path = relative.json\n")
+            "bad.conf",
+            "backlog_limit = lots\nnot_a_key = 1\noutput.main.type = file\noutput.main.path = relative.json\n")
         let result = try runProcess(Self.binary, ["run", "--config", config])
         #expect(result.status == 6)
         #expect(result.standardError.contains("\(config):1: backlog_limit"))
@@ -105,7 +106,8 @@ struct CommandLineKernelTests {
             let kernel = try client.status()
             let json = try runProcess(CommandLineTests.binary, ["status", "--json"])
             #expect(json.status == 0)
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
             #expect(object["backlog_limit"] as? Int == Int(kernel.backlogLimit))
             #expect(object["pid"] as? Int == 0)
             #expect(object["pid_alive"] as? Bool == false)

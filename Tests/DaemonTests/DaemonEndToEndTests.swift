@@ -86,7 +86,10 @@ struct DaemonEndToEndTests {
             #expect(try Self.statusEvents(events, type: "swift-audit.start").count == 1)
             let stop = try #require(try Self.statusEvents(events, type: "swift-audit.stop").first)
             #expect(stop["sender_pid"] as? Int == Int(getpid()))
-            #expect(try Self.statusEvents(events, type: "swift-audit.loss").filter { $0["reason"] as? String != "ring_stall" }.isEmpty)
+            #expect(
+                try Self.statusEvents(events, type: "swift-audit.loss").filter {
+                    $0["reason"] as? String != "ring_stall"
+                }.isEmpty)
         }
     }
 
@@ -96,10 +99,12 @@ struct DaemonEndToEndTests {
             let events = directory.file("events.json")
             let rules = try directory.write(
                 "test.rules",
-                "# rules for the test\n-D\n-a always,exit -F arch=\(HostSyscalls.arch) -S getppid -F a0=0x7e57b00c -k \(Self.key)\n")
+                "# rules for the test\n-D\n-a always,exit -F arch=\(HostSyscalls.arch) -S getppid -F a0=0x7e57b00c -k \(Self.key)\n"
+            )
             let config = try directory.write(
                 "swift-audit.conf",
-                Self.configuration(Self.fileOutput("main", events), extra: "rules_file = \(rules)\nrules_at_exit = clear"))
+                Self.configuration(
+                    Self.fileOutput("main", events), extra: "rules_file = \(rules)\nrules_at_exit = clear"))
             let daemon = try DaemonProcess(arguments: ["run", "--config", config])
             try waitFor { try client.listRules().count == 1 }
             try triggerSyscalls(count: 100)
@@ -117,7 +122,9 @@ struct DaemonEndToEndTests {
             let directory = try TemporaryDirectory()
             let rules = try directory.write("bad.rules", "-a always,exit -S getppid -F uidd=0\n")
             let config = try directory.write(
-                "swift-audit.conf", Self.configuration(Self.fileOutput("main", directory.file("events.json")), extra: "rules_file = \(rules)"))
+                "swift-audit.conf",
+                Self.configuration(
+                    Self.fileOutput("main", directory.file("events.json")), extra: "rules_file = \(rules)"))
             let daemon = try DaemonProcess(arguments: ["run", "--config", config], waitForRegistration: false)
             #expect(try daemon.waitForExit(timeout: 15) == 6)
             #expect(daemon.log.contains("\(rules):1:"), "\(daemon.log)")
@@ -134,7 +141,9 @@ struct DaemonEndToEndTests {
             let second = directory.file("second.json")
             let config = try directory.write(
                 "swift-audit.conf",
-                Self.configuration(Self.fileOutput("first", first) + Self.fileOutput("second", second, extra: "output.second.mode = 0640\n")))
+                Self.configuration(
+                    Self.fileOutput("first", first)
+                        + Self.fileOutput("second", second, extra: "output.second.mode = 0640\n")))
             let daemon = try DaemonProcess(arguments: ["run", "--config", config])
             try Self.addRule()
             try triggerSyscalls(count: 300)
@@ -181,12 +190,14 @@ struct DaemonEndToEndTests {
             try triggerSyscalls(count: 50, token: 0)
 
             try directory.write(
-                "swift-audit.conf", Self.configuration(Self.fileOutput("first", first) + Self.fileOutput("second", second)))
+                "swift-audit.conf",
+                Self.configuration(Self.fileOutput("first", first) + Self.fileOutput("second", second)))
             daemon.signal(SIGHUP)
             try waitFor { try Self.statusEvents(first, type: "swift-audit.reload").count == 1 }
             try triggerSyscalls(count: 50, token: 100)
 
-            try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("first", first)) + "\nbacklog_limit = lots\n")
+            try directory.write(
+                "swift-audit.conf", Self.configuration(Self.fileOutput("first", first)) + "\nbacklog_limit = lots\n")
             daemon.signal(SIGHUP)
             try waitFor { try Self.statusEvents(first, type: "swift-audit.reload").count == 2 }
             #expect(daemon.log.contains("swift-audit.conf:"), "the error names the file and line")
@@ -196,7 +207,9 @@ struct DaemonEndToEndTests {
 
             let reloads = try Self.statusEvents(first, type: "swift-audit.reload")
             #expect(reloads.map { $0["result"] as? String } == ["ok", "failed"])
-            #expect(Set(Self.tokens(try Self.triggeredEvents(first))) == Set((0..<50).map { $0 } + (100..<150) + (200..<250)))
+            #expect(
+                Set(Self.tokens(try Self.triggeredEvents(first)))
+                    == Set((0..<50).map { $0 } + (100..<150) + (200..<250)))
             // The second output exists from the first reload on, and survives the failed one.
             #expect(Set(Self.tokens(try Self.triggeredEvents(second))) == Set((100..<150).map { $0 } + (200..<250)))
         }
@@ -251,7 +264,9 @@ struct DaemonEndToEndTests {
             #expect(live.count == 200)
             #expect(again.count == 200)
             func key(_ event: [String: Any]) -> String {
-                let messages = (event["messages"] as? [[String: Any]] ?? []).map { "\($0["type"] ?? ""):\($0["data"] ?? "")" }
+                let messages = (event["messages"] as? [[String: Any]] ?? []).map {
+                    "\($0["type"] ?? ""):\($0["data"] ?? "")"
+                }
                 return "\(event["sequence"] ?? "")|\(event["timestamp"] ?? "")|" + messages.joined(separator: "|")
             }
             #expect(Set(live.map(key)) == Set(again.map(key)), "the replay gives the very events the live run wrote")
@@ -276,7 +291,9 @@ struct DaemonEndToEndTests {
             #expect(try daemon.stop() == 0, "\(daemon.log)")
             #expect(try Self.triggeredEvents(events).count == 200)
 
-            let syslogMessages = syslog.drain().map { String(decoding: $0, as: UTF8.self) }.filter { $0.contains("a0=7e57b00c") }
+            let syslogMessages = syslog.drain().map { String(decoding: $0, as: UTF8.self) }.filter {
+                $0.contains("a0=7e57b00c")
+            }
             #expect(syslogMessages.count == 200)
             if let first = syslogMessages.first {
                 // RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID - {json}
@@ -309,9 +326,11 @@ struct DaemonEndToEndTests {
             defer { close(stalled) }
             let config = try directory.write(
                 "swift-audit.conf",
-                Self.configuration(Self.fileOutput("main", events) + "output.console.type = stdout\noutput.console.queue_size = 64\n"))
+                Self.configuration(
+                    Self.fileOutput("main", events) + "output.console.type = stdout\noutput.console.queue_size = 64\n"))
             let daemon = try DaemonProcess(
-                arguments: ["run", "--config", config], standardOutput: FileHandle(fileDescriptor: stalled, closeOnDealloc: false))
+                arguments: ["run", "--config", config],
+                standardOutput: FileHandle(fileDescriptor: stalled, closeOnDealloc: false))
             try Self.addRule()
             try triggerSyscalls(count: 3000)
             _ = try daemon.stop(timeout: 30)
@@ -349,7 +368,9 @@ final class UDPReceiver {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         if bound != 0 { throw DaemonError("cannot bind a UDP port") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -364,7 +385,9 @@ final class UDPReceiver {
         var messages: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            let count = buffer.withUnsafeMutableBytes {
+                recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+            }
             if count <= 0 { return messages }
             messages.append(Array(buffer[0..<count]))
         }
@@ -409,7 +432,9 @@ final class NotifySocket {
             for (index, byte) in path.utf8.enumerated() where index < buffer.count - 1 { buffer[index] = byte }
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         if bound != 0 { throw DaemonError("cannot bind \(path)") }
     }

@@ -61,7 +61,9 @@ enum KernelSetup {
                 message: "the kernel names pid \(owner) as the audit daemon, but that process is \(command), "
                     + "not a known audit daemon; not signalling it. Stop the audit daemon by hand", exitCode: 1)
         }
-        logger.warning("takeover: asking the registered audit daemon to stop", metadata: ["pid": "\(owner)", "command": "\(command)"])
+        logger.warning(
+            "takeover: asking the registered audit daemon to stop",
+            metadata: ["pid": "\(owner)", "command": "\(command)"])
         kill(pid_t(owner), SIGTERM)
         for _ in 0..<100 {
             usleep(100_000)
@@ -84,26 +86,40 @@ enum KernelSetup {
             return
         }
         if status.enabled == .locked {
-            logger.warning("the audit configuration is locked (enabled 2) until reboot; kernel settings and rules are left as they are")
+            logger.warning(
+                "the audit configuration is locked (enabled 2) until reboot; kernel settings and rules are left as they are"
+            )
             return
         }
-        func attempt(_ name: String, _ wanted: UInt32, _ current: UInt32, _ body: () throws(AuditNetlinkError) -> Void) {
+        func attempt(_ name: String, _ wanted: UInt32, _ current: UInt32, _ body: () throws(AuditNetlinkError) -> Void)
+        {
             guard wanted != current else { return }
             do {
                 try body()
-                logger.info("kernel setting applied", metadata: ["setting": "\(name)", "old": "\(current)", "new": "\(wanted)"])
+                logger.info(
+                    "kernel setting applied", metadata: ["setting": "\(name)", "old": "\(current)", "new": "\(wanted)"])
             } catch {
-                logger.error("kernel setting refused", metadata: ["setting": "\(name)", "value": "\(wanted)", "error": "\(error)"])
+                logger.error(
+                    "kernel setting refused",
+                    metadata: ["setting": "\(name)", "value": "\(wanted)", "error": "\(error)"])
             }
         }
-        attempt("failure", settings.failure.rawValue, status.failure.rawValue) { () throws(AuditNetlinkError) in try client.setFailureMode(settings.failure) }
-        attempt("rate_limit", settings.rateLimit, status.rateLimit) { () throws(AuditNetlinkError) in try client.setRateLimit(settings.rateLimit) }
-        attempt("backlog_limit", settings.backlogLimit, status.backlogLimit) { () throws(AuditNetlinkError) in try client.setBacklogLimit(settings.backlogLimit) }
+        attempt("failure", settings.failure.rawValue, status.failure.rawValue) { () throws(AuditNetlinkError) in
+            try client.setFailureMode(settings.failure)
+        }
+        attempt("rate_limit", settings.rateLimit, status.rateLimit) { () throws(AuditNetlinkError) in
+            try client.setRateLimit(settings.rateLimit)
+        }
+        attempt("backlog_limit", settings.backlogLimit, status.backlogLimit) { () throws(AuditNetlinkError) in
+            try client.setBacklogLimit(settings.backlogLimit)
+        }
         attempt("backlog_wait_time", settings.backlogWaitTime, status.backlogWaitTime) { () throws(AuditNetlinkError) in
             try client.setBacklogWaitTime(settings.backlogWaitTime)
         }
         // enabled last: `lock` (2) freezes everything else.
-        attempt("enabled", settings.enabled.rawValue, status.enabled.rawValue) { () throws(AuditNetlinkError) in try client.setEnabled(settings.enabled) }
+        attempt("enabled", settings.enabled.rawValue, status.enabled.rawValue) { () throws(AuditNetlinkError) in
+            try client.setEnabled(settings.enabled)
+        }
     }
 
     /// Opens the socket the reader will own, sizes its buffer, and registers through it.
@@ -113,9 +129,13 @@ enum KernelSetup {
         if bufferSize > 0 {
             do {
                 let granted = try socket.setReceiveBufferSize(bufferSize)
-                logger.info("socket receive buffer set", metadata: ["requested": "\(bufferSize)", "kernel_reports": "\(granted)"])
+                logger.info(
+                    "socket receive buffer set",
+                    metadata: ["requested": "\(bufferSize)", "kernel_reports": "\(granted)"])
             } catch {
-                logger.warning("cannot enlarge the socket receive buffer; bursts may overflow it (ENOBUFS, counted)", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "cannot enlarge the socket receive buffer; bursts may overflow it (ENOBUFS, counted)",
+                    metadata: ["error": "\(error)"])
             }
         }
         let client = AuditClient(socket: socket)

@@ -1,6 +1,6 @@
 import AuditThreads
-public import Logging
 internal import Glibc
+public import Logging
 internal import Synchronization
 
 /// A swift-log handler for a daemon under systemd: one line per message on stderr, prefixed with

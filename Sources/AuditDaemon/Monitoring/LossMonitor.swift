@@ -51,29 +51,53 @@ struct LossMonitor {
         var events: [StatusEvent] = []
         func check(_ reason: LossReason, _ now: Int, _ before: Int, output: String? = nil, message: String) {
             guard now > before else { return }
-            events.append(StatusEvent.loss(reason: reason, count: UInt64(now - before), total: UInt64(now), output: output))
-            var metadata: Logger.Metadata = ["reason": "\(reason.rawValue)", "count": "\(now - before)", "total": "\(now)"]
+            events.append(
+                StatusEvent.loss(reason: reason, count: UInt64(now - before), total: UInt64(now), output: output))
+            var metadata: Logger.Metadata = [
+                "reason": "\(reason.rawValue)", "count": "\(now - before)", "total": "\(now)",
+            ]
             if let output { metadata["output"] = "\(output)" }
             logger.warning("\(message)", metadata: metadata)
         }
-        check(.kernelLost, current.kernelLost, reported.kernelLost, message: "the kernel dropped audit records (lost counter grew)")
-        check(.enobufs, current.socketOverflows, reported.socketOverflows, message: "socket buffer overflow (ENOBUFS): records lost before reaching the daemon")
-        check(LossReason(rawValue: "spoofed_datagram"), current.spoofedDatagrams, reported.spoofedDatagrams, message: "datagrams from a sender other than the kernel were dropped")
-        check(LossReason(rawValue: "malformed_datagram"), current.malformedDatagrams, reported.malformedDatagrams, message: "malformed datagrams were dropped")
-        check(.serialGap, current.serialGaps, reported.serialGaps, message: "serial gaps: events never reached the daemon")
-        check(.eviction, current.evictedEvents, reported.evictedEvents, message: "events emitted incomplete: too many events in flight")
-        check(LossReason(rawValue: "receive_error"), current.receiveErrors, reported.receiveErrors, message: "receiving from the audit socket failed")
-        check(.ringStall, current.ringStalls, reported.ringStalls, message: "the reader waited for ring space (processing fell behind)")
+        check(
+            .kernelLost, current.kernelLost, reported.kernelLost,
+            message: "the kernel dropped audit records (lost counter grew)")
+        check(
+            .enobufs, current.socketOverflows, reported.socketOverflows,
+            message: "socket buffer overflow (ENOBUFS): records lost before reaching the daemon")
+        check(
+            LossReason(rawValue: "spoofed_datagram"), current.spoofedDatagrams, reported.spoofedDatagrams,
+            message: "datagrams from a sender other than the kernel were dropped")
+        check(
+            LossReason(rawValue: "malformed_datagram"), current.malformedDatagrams, reported.malformedDatagrams,
+            message: "malformed datagrams were dropped")
+        check(
+            .serialGap, current.serialGaps, reported.serialGaps, message: "serial gaps: events never reached the daemon"
+        )
+        check(
+            .eviction, current.evictedEvents, reported.evictedEvents,
+            message: "events emitted incomplete: too many events in flight")
+        check(
+            LossReason(rawValue: "receive_error"), current.receiveErrors, reported.receiveErrors,
+            message: "receiving from the audit socket failed")
+        check(
+            .ringStall, current.ringStalls, reported.ringStalls,
+            message: "the reader waited for ring space (processing fell behind)")
         for (output, drops) in current.writerDrops.sorted(by: { $0.key < $1.key }) {
-            check(.writerDrop, drops, reported.writerDrops[output] ?? 0, output: output, message: "an output dropped events")
+            check(
+                .writerDrop, drops, reported.writerDrops[output] ?? 0, output: output,
+                message: "an output dropped events")
         }
         for (output, count) in current.writerTruncations.sorted(by: { $0.key < $1.key }) {
-            check(LossReason(rawValue: "writer_truncated"), count, reported.writerTruncations[output] ?? 0, output: output,
-                  message: "an output shortened events to fit its message limit (marked)")
+            check(
+                LossReason(rawValue: "writer_truncated"), count, reported.writerTruncations[output] ?? 0,
+                output: output,
+                message: "an output shortened events to fit its message limit (marked)")
         }
         for (output, count) in current.writerRefusals.sorted(by: { $0.key < $1.key }) {
-            check(LossReason(rawValue: "writer_refused"), count, reported.writerRefusals[output] ?? 0, output: output,
-                  message: "an output's datagrams were refused (nobody listening)")
+            check(
+                LossReason(rawValue: "writer_refused"), count, reported.writerRefusals[output] ?? 0, output: output,
+                message: "an output's datagrams were refused (nobody listening)")
         }
         reported = current
         return events

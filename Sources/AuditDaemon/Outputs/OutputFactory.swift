@@ -39,13 +39,19 @@ enum OutputFactory {
         let notices: @Sendable (WriterNotice) -> Void = { notice in
             switch notice {
             case .failing(let writer, let error):
-                logger.error("output failing, retrying with backoff", metadata: ["output": "\(name)", "writer": "\(writer)", "error": "\(error)"])
+                logger.error(
+                    "output failing, retrying with backoff",
+                    metadata: ["output": "\(name)", "writer": "\(writer)", "error": "\(error)"])
             case .recovered(let writer, let dropped, let failed, let duration):
                 logger.warning(
                     "output recovered",
-                    metadata: ["output": "\(name)", "writer": "\(writer)", "dropped": "\(dropped)", "failed_writes": "\(failed)", "after": "\(duration)"])
+                    metadata: [
+                        "output": "\(name)", "writer": "\(writer)", "dropped": "\(dropped)",
+                        "failed_writes": "\(failed)", "after": "\(duration)",
+                    ])
             case .warning(let writer, let error):
-                logger.warning("output warning", metadata: ["output": "\(name)", "writer": "\(writer)", "error": "\(error)"])
+                logger.warning(
+                    "output warning", metadata: ["output": "\(name)", "writer": "\(writer)", "error": "\(error)"])
             case .reopened(let writer):
                 logger.info("output reopened", metadata: ["output": "\(name)", "writer": "\(writer)"])
             }
@@ -54,23 +60,32 @@ enum OutputFactory {
             switch configuration.kind {
             case .file(let file):
                 let writer = try FileWriter(configuration: try fileConfiguration(file, output: name))
-                return Output(name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices), wantsEvent: false)
+                return Output(
+                    name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
+                    wantsEvent: false)
             case .stdout:
                 let writer = try StdoutWriter()
-                return Output(name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices), wantsEvent: false)
+                return Output(
+                    name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
+                    wantsEvent: false)
             case .syslog(let syslog):
                 // The queue retries on the writer's reconnect schedule, so a dead collector costs
                 // one attempt per backoff step, not one per second.
                 queue.retryInitialDelay = syslog.reconnect.minimum
                 queue.retryMaximumDelay = syslog.reconnect.maximum
                 let writer = try SyslogWriter(configuration: syslogConfiguration(syslog))
-                return Output(name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices), wantsEvent: true)
+                return Output(
+                    name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
+                    wantsEvent: true)
             case .gelf(let gelf):
                 queue.retryInitialDelay = gelf.reconnect.minimum
                 queue.retryMaximumDelay = gelf.reconnect.maximum
                 let writer = try GELFWriter(
-                    configuration: gelfConfiguration(gelf), syscallName: { AuditMachine(elf: $0)?.syscalls.name(of: $1) })
-                return Output(name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices), wantsEvent: true)
+                    configuration: gelfConfiguration(gelf),
+                    syscallName: { AuditMachine(elf: $0)?.syscalls.name(of: $1) })
+                return Output(
+                    name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
+                    wantsEvent: true)
             }
         } catch let error as Failure {
             throw error
@@ -145,12 +160,16 @@ enum OutputFactory {
             case .user:
                 var entry = passwd()
                 var result: UnsafeMutablePointer<passwd>?
-                if getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, let result { return result.pointee.pw_uid }
+                if getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, let result {
+                    return result.pointee.pw_uid
+                }
                 throw Failure(output: output, reason: "owner \"\(name)\": no such user")
             case .group:
                 var entry = group()
                 var result: UnsafeMutablePointer<group>?
-                if getgrnam_r(name, &entry, &buffer, buffer.count, &result) == 0, let result { return result.pointee.gr_gid }
+                if getgrnam_r(name, &entry, &buffer, buffer.count, &result) == 0, let result {
+                    return result.pointee.gr_gid
+                }
                 throw Failure(output: output, reason: "group \"\(name)\": no such group")
             }
         }

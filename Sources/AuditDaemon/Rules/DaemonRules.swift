@@ -28,7 +28,8 @@ enum DaemonRules {
             throw StartError(message: reading.problems.joined(separator: "\n"), exitCode: DaemonExitCode.configuration)
         }
         guard let environment = RuleEnvironment.system() else {
-            throw StartError(message: "rules: this machine's architecture has no syscall table", exitCode: DaemonExitCode.failure)
+            throw StartError(
+                message: "rules: this machine's architecture has no syscall table", exitCode: DaemonExitCode.failure)
         }
         let loader = RuleLoader(environment: environment)
         let plan = loader.plan(reading.sources)
@@ -50,14 +51,18 @@ enum DaemonRules {
         for issue in report.skipped + report.ignored { logger.warning("\(issue)") }
         let succeeded = report.outcome == .applied
         if succeeded {
-            logger.info("rules loaded", metadata: ["files": "\(prepared.plan.sources.joined(separator: ","))", "summary": "\(report.summary)"])
+            logger.info(
+                "rules loaded",
+                metadata: ["files": "\(prepared.plan.sources.joined(separator: ","))", "summary": "\(report.summary)"])
         } else {
-            logger.error("rules not (fully) loaded", metadata: ["outcome": "\(report.outcome)", "summary": "\(report.summary)"])
+            logger.error(
+                "rules not (fully) loaded", metadata: ["outcome": "\(report.outcome)", "summary": "\(report.summary)"])
         }
         return StatusEvent(
             type: "swift-audit.rules",
             fields: [
-                ("result", .string("\(report.outcome)")), ("files", .string(prepared.plan.sources.joined(separator: ","))),
+                ("result", .string("\(report.outcome)")),
+                ("files", .string(prepared.plan.sources.joined(separator: ","))),
                 ("added", .integer(Int64(report.added))), ("deleted", .integer(Int64(report.deleted))),
                 ("errors", .integer(Int64(report.errors.count))),
                 ("first_error", .string(report.errors.first?.description ?? "")),

@@ -114,7 +114,9 @@ public final class KernelReader: Sendable {
             if stopWhenDrained.load(ordering: .acquiring) {
                 // Stop only once the socket stays quiet for a while: kauditd can still be sending
                 // records it dequeued before the daemon unregistered.
-                if (try? socket.waitReadable(timeoutMilliseconds: Self.quietBeforeStopMilliseconds)) == true { continue }
+                if (try? socket.waitReadable(timeoutMilliseconds: Self.quietBeforeStopMilliseconds)) == true {
+                    continue
+                }
                 return
             }
             if emptyNaps < Self.idleNaps {
@@ -144,7 +146,9 @@ public final class KernelReader: Sendable {
     /// Checks one received datagram and returns the length to publish. A datagram that did not
     /// come from the kernel, or was cut, is replaced by an empty `NLMSG_NOOP` message (which the
     /// processing stage ignores) and counted here, so a batch never has holes.
-    private func screen(_ batch: borrowing AuditReceiveBatch, _ index: Int, _ slot: UnsafeMutableRawBufferPointer) -> Int {
+    private func screen(_ batch: borrowing AuditReceiveBatch, _ index: Int, _ slot: UnsafeMutableRawBufferPointer)
+        -> Int
+    {
         let length = batch.length(at: index)
         var valid = true
         if batch.senderPortID(at: index) != 0 {

@@ -182,7 +182,8 @@ public final class RecordRing: @unchecked Sendable {
         /// The payload area of the `index`-th free slot.
         public func buffer(_ index: Int) -> UnsafeMutableRawBufferPointer {
             precondition(index >= 0 && index < count, "free slot \(index) of \(count)")
-            return UnsafeMutableRawBufferPointer(start: ring.slot(first + index) + RecordRing.slotHeaderSize, count: ring.slotSize)
+            return UnsafeMutableRawBufferPointer(
+                start: ring.slot(first + index) + RecordRing.slotHeaderSize, count: ring.slotSize)
         }
 
         /// Records how many bytes the `index`-th slot holds (clamped to the slot size, at least 1).
