@@ -38,17 +38,7 @@ extension AuditRule {
     /// auditctl's list name for the full `flags` value (`(null)` when it has none, as printf does;
     /// that includes a blob still carrying `AUDIT_FILTER_PREPEND`, which the kernel never returns).
     private var listingListName: String {
-        if prepend { return "(null)" }
-        return switch list.rawValue {
-        case 0: "user"
-        case 1: "task"
-        case 2: "entry"
-        case 4: "exit"
-        case 5: "exclude"
-        case 6: "filesystem"
-        case 7: "io_uring"
-        default: "(null)"
-        }
+        prepend ? "(null)" : (list.name ?? "(null)")
     }
 
     /// auditctl prints a rule as `-w path -p perms -k key` when it only has path/dir, perm and key

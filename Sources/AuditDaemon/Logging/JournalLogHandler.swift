@@ -40,15 +40,7 @@ public struct JournalLogHandler: LogHandler {
         }
         if suppressed > 0 { line += " (\(suppressed) similar messages suppressed)" }
         line += "\n"
-        line.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        writeStandardError(line)
     }
 
     /// syslog priorities: 7 debug … 2 critical.
@@ -60,6 +52,22 @@ public struct JournalLogHandler: LogHandler {
         case .warning: 4
         case .error: 3
         case .critical: 2
+        }
+    }
+}
+
+/// Writes `text` to fd 2 with as few `write(2)` calls as it takes (one, normally), so lines from
+/// several threads never interleave; unbuffered, so diagnostics never wait behind other output.
+package func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(2, base + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
         }
     }
 }
