@@ -378,7 +378,7 @@ struct RunningDaemon {
             let counters = output.worker.counters
             var part =
                 "\(output.name): \(counters.isFailing ? "FAILING" : "ok") written \(counters.written) "
-                + "dropped \(counters.dropped + counters.rejected)"
+                + "dropped \(counters.dropped + counters.rejected) bytes \(counters.bytes)"
             if counters.activity.reconnects > 0 { part += " reconnects \(counters.activity.reconnects)" }
             if counters.activity.oversizeTruncated > 0 { part += " truncated \(counters.activity.oversizeTruncated)" }
             if counters.activity.oversizeSplit > 0 { part += " split \(counters.activity.oversizeSplit)" }
