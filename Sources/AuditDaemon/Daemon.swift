@@ -540,6 +540,8 @@ struct RunningDaemon {
             ("kernel_lost", .integer(Int64(kernelLostTotal))),
             ("ring_stalls", .integer(Int64(ring.statistics.stallEpisodes))),
             ("ring_peak", .integer(Int64(ring.statistics.peakOccupancy))),
+            ("datagrams_received", .integer(Int64(reader.counters.datagrams))),
+            ("datagrams_processed", .integer(Int64(processing.datagrams))),
         ]
         for output in outputs.snapshot() {
             let counters = output.worker.counters

@@ -315,6 +315,69 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test func sigtermMidBurstLosesNothingBetweenSocketAndFile() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            // backlog_wait_time: producers wait instead of losing records in the kernel.
+            let config = try directory.write(
+                "swift-audit.conf",
+                Self.configuration(Self.fileOutput("main", events), extra: "backlog_wait_time = 15000"))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            let load = Process()
+            load.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            load.arguments = [
+                "python3", "-c",
+                "import ctypes\ns=ctypes.CDLL(None).syscall\nfor i in range(8000): s(\(HostSyscalls.getppid), 0x7e57b00c, i, 0, 0)",
+            ]
+            try load.run()
+            // The tests run the debug build, whose processing is far slower than the release
+            // build's: it still drains everything it received before it exits.
+            try waitFor { try Self.triggeredEvents(events).count > 1000 }
+            #expect(try daemon.stop(timeout: 60) == 0, "\(daemon.log)")
+            load.waitUntilExit()
+
+            let stop = try #require(try Self.statusEvents(events, type: "swift-audit.stop").first)
+            // Every datagram the reader took from the socket went through the pipeline, and every
+            // event it produced is a line in the file.
+            #expect(stop["datagrams_received"] as? Int != nil)
+            #expect((stop["datagrams_received"] as? Int ?? -1) <= (stop["datagrams_processed"] as? Int ?? -2))
+            let lines = try readJSONLines(events).filter { $0["sequence"] != nil }
+            #expect(lines.count == stop["events"] as? Int)
+            let tokens = Self.tokens(try Self.triggeredEvents(events))
+            #expect(Set(tokens).count == tokens.count, "no event twice")
+            #expect(tokens.count > 1000)
+        }
+    }
+
+    @Test func stopsPromptlyAfterBeingFrozenWithAFullSocketBuffer() throws {
+        // The deregistration trap (audit-userspace #203): with our socket full, the kernel's
+        // AUDIT_REPLACE to us blocks forever unless we keep reading while we unregister.
+        try withKernelAudit { client in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let config = try directory.write(
+                "swift-audit.conf",
+                Self.configuration(Self.fileOutput("main", events), extra: "socket_buffer = 64K\nbacklog_wait_time = 0")
+            )
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            daemon.signal(SIGSTOP)
+            try triggerSyscalls(count: 5000)
+            daemon.signal(SIGCONT)
+            daemon.signal(SIGTERM)
+            let started = Date()
+            #expect(try daemon.waitForExit(timeout: 15) == 0, "\(daemon.log)")
+            #expect(Date().timeIntervalSince(started) < 10)
+            #expect(try client.status().pid == 0)
+            // What the kernel could not deliver while we were frozen is reported, not hidden.
+            let losses = try Self.statusEvents(events, type: "swift-audit.loss").compactMap { $0["reason"] as? String }
+            let delivered = try Self.triggeredEvents(events).count
+            #expect(delivered == 5000 || losses.contains("kernel_lost") || losses.contains("enobufs"), "\(losses)")
+        }
+    }
+
     @Test func aStalledOutputDoesNotStallTheFileOutput() throws {
         try withKernelAudit { _ in
             let directory = try TemporaryDirectory()
