@@ -202,7 +202,9 @@ public struct EventProcessor: ~Copyable {
 private struct EventSink {
     var encoder: EventEncoder
     var statistics = ProcessorStatistics()
-    private var lastLineSize = 512
+    /// Reused for every event: it keeps its grown buffer, so encoding never zero-fills or
+    /// reallocates; each line is then copied out once, at its exact size.
+    private var writer = JSONWriter(capacity: 64 << 10)
 
     init(configuration: ProcessorConfiguration) {
         encoder = Self.makeEncoder(configuration)
@@ -245,11 +247,10 @@ private struct EventSink {
 
     /// Encodes `event` once and offers the line to every output.
     mutating func dispatch(_ event: consuming AuditEvent, to outputs: [Output]) {
-        var line: [UInt8] = []
-        line.reserveCapacity(lastLineSize + lastLineSize / 4)
-        encoder.encode(event, into: &line)
-        if line.last == UInt8(ascii: "\n") { line.removeLast() }
-        lastLineSize = line.count
+        writer.removeAll()
+        encoder.encode(event, into: &writer)
+        let encoded = writer.bytes
+        let line = Array(encoded.last == UInt8(ascii: "\n") ? encoded.dropLast() : encoded)
         statistics.events += 1
         var plain: OutputItem?
         var structured: OutputItem?
