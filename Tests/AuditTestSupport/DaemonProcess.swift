@@ -156,7 +156,9 @@ public enum HostSyscalls {
 public func readJSONLines(_ path: String) throws -> [[String: Any]] {
     guard let data = FileManager.default.contents(atPath: path) else { return [] }
     var lines: [[String: Any]] = []
-    for line in data.split(separator: UInt8(ascii: "\n")) {
+    // Only complete lines: the daemon may be writing the last one right now.
+    let complete = data.lastIndex(of: UInt8(ascii: "\n")).map { data[...$0] } ?? Data()
+    for line in complete.split(separator: UInt8(ascii: "\n")) {
         guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
             throw DaemonError("not a JSON object: \(String(decoding: line, as: UTF8.self))")
         }
