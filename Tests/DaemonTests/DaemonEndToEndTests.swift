@@ -378,6 +378,53 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test func datagramsFromAnyoneButTheKernelAreDroppedAndCounted() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let config = try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("main", events)))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            // A root helper (CAP_NET_ADMIN may send to any port) forges SYSCALL records to every
+            // audit socket of the daemon, found through /proc/net/netlink and the daemon's fds.
+            let forge = try runPython(
+                """
+                import os, socket, struct, sys
+                pid = int(sys.argv[1])
+                inodes = set()
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:["): inodes.add(link[8:-1])
+                ports = []
+                for line in open("/proc/net/netlink").read().splitlines()[1:]:
+                    cols = line.split()
+                    if cols[1] == "9" and cols[-1] in inodes: ports.append(int(cols[2]) & 0xffffffff)
+                s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)
+                s.bind((0, 0))
+                body = b"audit(1.000:1): arch=c000003e syscall=59 forged=swift-audit-spoof-test"
+                for port in ports:
+                    for i in range(100):
+                        s.sendto(struct.pack("=IHHII", 16 + len(body), 1300, 0, i, 0) + body, (port, 0))
+                print(len(ports))
+                """, [String(daemon.pid)])
+            #expect(forge.status == 0, "\(forge.standardError)")
+            #expect(Int(forge.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 1)
+            try waitFor {
+                try Self.statusEvents(events, type: "swift-audit.loss").contains {
+                    $0["reason"] as? String == "spoofed_datagram"
+                }
+            }
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+            let text = try String(contentsOfFile: events, encoding: .utf8)
+            #expect(!text.contains("swift-audit-spoof-test"), "no forged record reaches an output")
+            let spoofed = try Self.statusEvents(events, type: "swift-audit.loss").filter {
+                $0["reason"] as? String == "spoofed_datagram"
+            }
+            #expect(
+                spoofed.compactMap { $0["total"] as? Int }.max() == 100,
+                "every forged datagram to the registered socket is counted")
+        }
+    }
+
     @Test func aStalledOutputDoesNotStallTheFileOutput() throws {
         try withKernelAudit { _ in
             let directory = try TemporaryDirectory()
