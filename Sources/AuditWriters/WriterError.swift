@@ -112,3 +112,15 @@ public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
         return text
     }
 }
+
+extension WriterError {
+    /// This error, completed with the progress a write made before it: the items and bytes done
+    /// and the connection activity, as `EventWriter.write`'s contract asks.
+    func after(items: Int, bytes: Int, activity: WriterActivity) -> WriterError {
+        var error = self
+        error.completedItems = items
+        error.completedBytes = bytes
+        error.activity += activity
+        return error
+    }
+}

@@ -342,6 +342,13 @@ private struct LoadSession<Kernel: AuditRuleKernel> {
 
     mutating func execute(_ command: RuleCommand) throws(RuleLoadIssue) {
         let text = RuleLoader.commandText(command.kind, host: host)
+        func encode(_ rule: AuditRule) throws(RuleLoadIssue) -> [UInt8] {
+            do {
+                return try rule.encoded()
+            } catch {
+                throw RuleLoadIssue(location: command.location, message: "\(text): cannot be encoded: \(error)")
+            }
+        }
         func fail(_ error: AuditNetlinkError, _ hint: String = "") -> RuleLoadIssue {
             RuleLoadIssue(
                 location: command.location, message: describe(error, text, hint),
@@ -349,12 +356,7 @@ private struct LoadSession<Kernel: AuditRuleKernel> {
         }
         switch command.kind {
         case .addRule(let rule):
-            let blob: [UInt8]
-            do {
-                blob = try rule.encoded()
-            } catch {
-                throw RuleLoadIssue(location: command.location, message: "\(text): cannot be encoded: \(error)")
-            }
+            let blob = try encode(rule)
             do {
                 try kernel.addRule(blob)
             } catch {
@@ -362,12 +364,7 @@ private struct LoadSession<Kernel: AuditRuleKernel> {
             }
             added += 1
         case .deleteRule(let rule):
-            let blob: [UInt8]
-            do {
-                blob = try rule.encoded()
-            } catch {
-                throw RuleLoadIssue(location: command.location, message: "\(text): cannot be encoded: \(error)")
-            }
+            let blob = try encode(rule)
             do {
                 try kernel.deleteRule(blob)
             } catch {

@@ -130,12 +130,8 @@ struct StreamSender: Sendable {
         var outcome = WriteOutcome()
         var done = 0
         func failure(_ error: WriterError) -> WriterError {
-            var error = error
-            error.completedItems = done
-            error.completedBytes = outcome.bytes
             outcome.activity += link.takeActivity()
-            error.activity += outcome.activity
-            return error
+            return error.after(items: done, bytes: outcome.bytes, activity: outcome.activity)
         }
         link.dropIfPeerClosed()
         if let pending = tail, pending.generation != link.generation || !link.isConnected {

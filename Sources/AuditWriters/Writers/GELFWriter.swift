@@ -166,12 +166,8 @@ public struct GELFWriter: EventWriter {
         var outcome = WriteOutcome()
         var done = 0
         func failure(_ error: WriterError) -> WriterError {
-            var error = error
-            error.completedItems = done
-            error.completedBytes = outcome.bytes
             outcome.activity += link.takeActivity()
-            error.activity += outcome.activity
-            return error
+            return error.after(items: done, bytes: outcome.bytes, activity: outcome.activity)
         }
         do {
             try link.connect()

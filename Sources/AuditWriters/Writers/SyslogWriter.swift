@@ -267,11 +267,8 @@ public struct SyslogWriter: EventWriter {
         var outcome = WriteOutcome()
         var done = 0
         func failure(_ error: WriterError) -> WriterError {
-            var error = error
-            error.completedItems = done
-            error.completedBytes = outcome.bytes
             outcome.activity += link.takeActivity()
-            error.activity += outcome.activity
+            var error = error.after(items: done, bytes: outcome.bytes, activity: outcome.activity)
             if let warning = pendingWarning, error.isRetryable {
                 error.detail = joined(error.detail, warning.description)
                 pendingWarning = nil
