@@ -425,6 +425,26 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test func restartsCleanlyAfterBeingKilled() throws {
+        // Restart=on-failure after a SIGKILL: the kernel still names the dead pid; the new daemon
+        // must register over it (the kernel drops a registration it can no longer reach).
+        try withKernelAudit { client in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let config = try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("main", events)))
+            let first = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            first.signal(SIGKILL)
+            _ = try first.waitForExit(timeout: 10)
+            #expect(try client.status().pid == UInt32(first.pid), "the kernel still names the killed daemon")
+            let second = try DaemonProcess(arguments: ["run", "--config", config])
+            #expect(second.log.contains("gone"), "\(second.log)")
+            try triggerSyscalls(count: 100, token: 5000)
+            #expect(try second.stop() == 0, "\(second.log)")
+            #expect(Set(Self.tokens(try Self.triggeredEvents(events))).isSuperset(of: Set(5000..<5100)))
+        }
+    }
+
     @Test func aStalledOutputDoesNotStallTheFileOutput() throws {
         try withKernelAudit { _ in
             let directory = try TemporaryDirectory()
