@@ -76,6 +76,32 @@ import Testing
         }
     }
 
+    @Test func replayOfDamagedCapturesNeverCrashes() throws {
+        guard let capture = TestEnvironment.corpusFile("local/misc_kernel.unicast.bin") else { return }
+        let original = [UInt8](try Data(contentsOf: capture))
+        let directory = try TemporaryDirectory()
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<40 {
+            var bytes = original
+            // Flip bytes inside datagrams (headers, lengths, payloads), and cut some files short.
+            for _ in 0..<(1 + round % 12) {
+                let index = Int.random(in: 0..<bytes.count, using: &generator)
+                bytes[index] ^= UInt8.random(in: 1...255, using: &generator)
+            }
+            if round % 5 == 4 { bytes.removeLast(Int.random(in: 1...min(500, bytes.count - 1), using: &generator)) }
+            let path = directory.file("damaged-\(round).bin")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let result = try runProcess(Self.binary, ["replay", path])
+            // 0, or 1 when a frame length runs past the end of the file; never a signal (crash).
+            #expect(result.status == 0 || result.status == 1, "round \(round): \(result.standardError)")
+            for line in result.standardOutput.split(separator: "\n") {
+                #expect(
+                    (try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil,
+                    "round \(round): not JSON: \(line)")
+            }
+        }
+    }
+
     @Test func unitFileVerifiesAndIsHardened() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
             if TestEnvironment.isCI { Issue.record("systemd-analyze is missing") }
