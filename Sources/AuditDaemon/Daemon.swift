@@ -7,6 +7,7 @@ import AuditThreads
 import AuditWriters
 internal import Glibc
 public import Logging
+import Synchronization
 
 /// How to run the daemon.
 public struct DaemonOptions: Sendable {
@@ -123,7 +124,6 @@ struct RunningDaemon {
     /// Final counters of outputs retired by reloads, by name, so an output whose worker was
     /// replaced keeps counting from where it was.
     var retiredDrops: [String: Int] = [:]
-    let startedAt = MonotonicClock.milliseconds()
 
     static func start(_ options: DaemonOptions) throws(StartError) -> RunningDaemon {
         let logger = options.logger
@@ -573,9 +573,9 @@ struct RunningDaemon {
     }
 }
 
-/// Moves a non-copyable value into a thread's closure exactly once.
-final class SendableBox<Value: ~Copyable>: @unchecked Sendable {  // taken once, by the one thread it is handed to
-    private var value: Value?
-    init(_ value: consuming Value?) { self.value = value }
-    func take() -> Value? { value.take() }
+/// Moves a non-copyable value (the `--record` capture writer) into a thread's closure, once.
+final class SendableBox<Value: ~Copyable>: Sendable {
+    private let value: Mutex<Value?>
+    init(_ value: consuming sending Value?) { self.value = Mutex(value) }
+    func take() -> sending Value? { value.withLock { $0.take() } }
 }
