@@ -445,6 +445,41 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test func aFullDiskCostsOnlyItsOwnOutputAndIsReported() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let disk = directory.file("disk")
+            #expect(mkdir(disk, 0o700) == 0)
+            let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", disk])
+            try #require(mounted.status == 0, "mount tmpfs: \(mounted.standardError)")
+            defer { _ = try? runProcess("/bin/umount", ["-l", disk]) }
+            let full = disk + "/events.json"
+            let other = directory.file("other.json")
+            let config = try directory.write(
+                "swift-audit.conf",
+                Self.configuration(Self.fileOutput("small", full) + Self.fileOutput("big", other)))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            // About 500 bytes per event: 1000 events overflow the 128K disk several times over.
+            try triggerSyscalls(count: 1000)
+            try waitFor {
+                try Self.statusEvents(other, type: "swift-audit.loss").contains {
+                    $0["reason"] as? String == "writer_drop" && $0["output"] as? String == "small"
+                } || daemon.log.contains("failing")
+            }
+            // Space comes back: the writer resumes on its own (oldest queued events first).
+            #expect(truncate(full, 0) == 0)
+            try waitFor(timeout: 20) { daemon.log.contains("output recovered") }
+            _ = try daemon.stop(timeout: 30)
+            #expect(try Self.triggeredEvents(other).count == 1000, "the other output keeps every event")
+            #expect(daemon.log.contains("output failing"), "\(daemon.log)")
+            #expect(try !Self.triggeredEvents(full).isEmpty, "writing resumed after space came back")
+            // Whatever the small disk holds is whole lines only.
+            let text = try String(contentsOfFile: full, encoding: .utf8)
+            #expect(text.isEmpty || text.hasSuffix("\n"))
+        }
+    }
+
     @Test func aStalledOutputDoesNotStallTheFileOutput() throws {
         try withKernelAudit { _ in
             let directory = try TemporaryDirectory()
