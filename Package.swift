@@ -96,16 +96,21 @@ let package = Package(
             name: "AuditWritersTests",
             dependencies: ["AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib"],
             swiftSettings: tests),
-        .testTarget(name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink"], swiftSettings: tests),
+        .testTarget(
+            name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
+            swiftSettings: tests),
         .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
         .testTarget(
             name: "AuditRulesKernelTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
         .testTarget(name: "CLITests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(name: "DaemonTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
-        .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: tests),
         .testTarget(
-            name: "AuditEncodingTests", dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink"],
+            name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink", "AuditTestSupport"],
+            swiftSettings: tests),
+        .testTarget(
+            name: "AuditEncodingTests",
+            dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
     ]
 )

@@ -1,4 +1,5 @@
 import AuditEvents
+import AuditTestSupport
 import Testing
 
 @Suite struct AuditRecordHeaderTests {

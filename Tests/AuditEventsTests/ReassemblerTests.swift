@@ -1,5 +1,6 @@
 import AuditEvents
 import AuditNetlink
+import AuditTestSupport
 import Testing
 
 private let user = AuditMessageType(1100)  // USER_AUTH: standalone

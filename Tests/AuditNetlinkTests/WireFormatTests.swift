@@ -1,4 +1,5 @@
 import AuditNetlink
+import AuditTestSupport
 import Testing
 
 /// Every structure the client exchanges with the kernel, checked byte by byte without a kernel.
@@ -201,19 +202,6 @@ import Testing
                 #expect(message.payload.upperBound <= bytes.count)
             }
         }
-    }
-}
-
-/// A small deterministic generator, so property tests fail the same way twice.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
 

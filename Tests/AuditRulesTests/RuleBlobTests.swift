@@ -1,4 +1,5 @@
 import AuditRules
+import AuditTestSupport
 import Testing
 
 /// Encoding and decoding of `struct audit_rule_data`: layout, round trips, and robustness against
@@ -69,7 +70,7 @@ import Testing
     }
 
     @Test func randomGarbageNeverCrashesTheDecoderOrTheListing() {
-        var generator = SplitMix(seed: 0x5EED)
+        var generator = SplitMix64(seed: 0x5EED)
         var decoded = 0
         for round in 0..<3000 {
             let length = round % 3 == 0 ? 1040 + Int(generator.next() % 64) : Int(generator.next() % 1200)
@@ -134,18 +135,5 @@ import Testing
         let negative = mask.insert(-1)
         #expect(inserted && !tooHigh && !negative)
         #expect(mask.numbers == [2047])
-    }
-}
-
-/// A seeded generator (SplitMix64), so that a failing case can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

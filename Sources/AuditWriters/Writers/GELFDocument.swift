@@ -300,18 +300,7 @@ extension GELFDocumentBuilder {
             guard var index = Self.find(pattern, in: line) else { return nil }
             index += pattern.count
             let wanted = decimalBytes(Int(uid))
-            func string() -> ArraySlice<UInt8>? {
-                guard index < line.count, line[index] == UInt8(ascii: "\"") else { return nil }
-                let start = index + 1
-                var end = start
-                while end < line.count, line[end] != UInt8(ascii: "\"") {
-                    if line[end] == UInt8(ascii: "\\") { return nil }
-                    end += 1
-                }
-                guard end < line.count else { return nil }
-                index = end + 1
-                return line[start..<end]
-            }
+            func string() -> ArraySlice<UInt8>? { Self.plainString(in: line, at: &index) }
             while index < line.count, line[index] != UInt8(ascii: "}") {
                 if line[index] == UInt8(ascii: ",") { index += 1 }
                 guard let key = string(), index < line.count, line[index] == UInt8(ascii: ":") else { return nil }
@@ -320,6 +309,21 @@ extension GELFDocumentBuilder {
                 if key.elementsEqual(wanted) { return Array(value) }
             }
             return nil
+        }
+
+        /// The JSON string starting at `index` when it holds no escape (the only strings these
+        /// lookups need); `index` moves past its closing quote. nil for anything else.
+        static func plainString(in line: [UInt8], at index: inout Int) -> ArraySlice<UInt8>? {
+            guard index < line.count, line[index] == UInt8(ascii: "\"") else { return nil }
+            let start = index + 1
+            var end = start
+            while end < line.count, line[end] != UInt8(ascii: "\"") {
+                if line[end] == UInt8(ascii: "\\") { return nil }
+                end += 1
+            }
+            guard end < line.count else { return nil }
+            index = end + 1
+            return line[start..<end]
         }
 
         /// The first occurrence of `pattern` in `bytes`.
@@ -346,18 +350,7 @@ extension GELFDocumentBuilder {
             var index = 0
             guard line.first == UInt8(ascii: "{") else { return [] }
             index = 1
-            func string() -> ArraySlice<UInt8>? {
-                guard index < line.count, line[index] == UInt8(ascii: "\"") else { return nil }
-                let start = index + 1
-                var end = start
-                while end < line.count, line[end] != UInt8(ascii: "\"") {
-                    if line[end] == UInt8(ascii: "\\") { return nil }
-                    end += 1
-                }
-                guard end < line.count else { return nil }
-                index = end + 1
-                return line[start..<end]
-            }
+            func string() -> ArraySlice<UInt8>? { Self.plainString(in: line, at: &index) }
             while members.count < 12, let key = string(), index < line.count, line[index] == UInt8(ascii: ":") {
                 index += 1
                 guard index < line.count else { break }
