@@ -80,8 +80,9 @@ private final class ThreadStart: Sendable {
 private func setCurrentThreadName(_ name: String) {
     let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
     guard descriptor >= 0 else { return }
-    var bytes = Array(name.utf8.prefix(15))
-    bytes.append(UInt8(ascii: "\n"))
+    // No trailing newline: the kernel keeps every byte written, and a "\n" would end up in
+    // `ps`, `perf` and the `comm=` field of this thread's own audit records.
+    let bytes = Array(name.utf8.prefix(15))
     _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     close(descriptor)
 }
