@@ -45,8 +45,14 @@ test-deps: deps
 build:
 	$(SWIFT) build
 
+# The release binary is linked with the toolchain's lld so that it can pack its ~40k relative
+# relocations (DT_RELR, glibc >= 2.36) and export no symbols: ld.so then reads a few KiB instead of
+# ~1 MiB of relocation and symbol tables at every start, and those pages stay resident for the
+# daemon's lifetime. Measured: idle daemon 12.2 -> 10.9 MiB RSS (see README, Memory).
+RELEASE_LINK := -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic
+
 release:
-	$(SWIFT) build -c release --static-swift-stdlib --product swift-audit
+	$(SWIFT) build -c release --static-swift-stdlib --product swift-audit $(RELEASE_LINK)
 
 # --no-parallel: kernel tests share one audit subsystem; they also take a lock of their own.
 test:

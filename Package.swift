@@ -104,7 +104,8 @@ let package = Package(
             name: "AuditRulesKernelTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
         .testTarget(name: "CLITests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
-        .testTarget(name: "DaemonTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
+        .testTarget(
+            name: "DaemonTests", dependencies: ["AuditDaemon", "AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(
             name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),

@@ -88,15 +88,9 @@ struct UIDScanner {
                 continue
             }
             let keyStart = index
-            while index < end {
-                let byte = base[index]
-                // A quote inside a word (`it's`) is part of the word; only a quote that starts a
-                // word or a value opens a quoted string.
-                if byte <= Self.space || byte == Self.equals {
-                    break
-                }
-                index += 1
-            }
+            // A quote inside a word (`it's`) is part of the word; only a quote that starts a word or
+            // a value opens a quoted string.
+            index = Self.firstIndex(base, from: index, to: end, where: Self.keyDelimiters)
             guard index < end else { return }
             if base[index] != Self.equals {
                 continue  // a word without a value
@@ -124,17 +118,32 @@ struct UIDScanner {
                 continue
             }
             if Self.endsInUID(base, from: keyStart, to: keyEnd) {
+                // The value runs to the next space or control byte; its digits are read on the way
+                // (one pass), and it counts only if it is a canonical 32-bit decimal: 1–10 digits,
+                // no leading zero (anything else, `uid=root`, `-1`, hex, `007`, is no id; canonical
+                // only, so that every `uid_map` key appears verbatim in `data`).
                 let valueStart = index
-                while index < end, base[index] > Self.space {
+                var value: UInt64 = 0
+                var digitsOnly = true
+                while index < end {
+                    let byte = base[index]
+                    if byte <= Self.space { break }
+                    let digit = byte &- UInt8(ascii: "0")
+                    if digit >= 10 { digitsOnly = false }
+                    // Wraps only for values longer than 10 bytes, which are rejected below.
+                    value = value &* 10 &+ UInt64(digit)
                     index += 1
                 }
-                if let uid = Self.decimalUInt32(base, from: valueStart, to: index) {
-                    insert(uid)
+                let length = index - valueStart
+                if digitsOnly, length >= 1, length <= 10, length == 1 || base[valueStart] != UInt8(ascii: "0"),
+                    value <= UInt64(UInt32.max)
+                {
+                    insert(UInt32(truncatingIfNeeded: value))
                 }
             } else {
-                // Most values are skipped: long hex strings (proctitle, execve) go by with memchr.
-                // Values end at a space, the separator the kernel and libaudit write.
-                index = Self.find(Self.space, base, from: index, to: end)
+                // Most values are skipped. Values end at a space, the separator the kernel and
+                // libaudit write (a tab or other control byte inside a value does not end it).
+                index = Self.valueEnd(base, from: index, to: end)
             }
         }
     }
@@ -160,18 +169,66 @@ struct UIDScanner {
             && base[end - 1] == UInt8(ascii: "d")
     }
 
-    /// A canonical decimal (1–10 digits, no leading zero) that fits 32 bits; anything else (`uid=root`,
-    /// `-1`, hex, `007`) is no id. Canonical only, so that every `uid_map` key appears verbatim in `data`.
-    private static func decimalUInt32(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> UInt32? {
-        let length = end - start
-        guard length >= 1, length <= 10 else { return nil }
-        if length > 1, base[start] == UInt8(ascii: "0") { return nil }
-        var value: UInt64 = 0
-        for index in start..<end {
-            let digit = base[index] &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            value = value * 10 + UInt64(digit)
+    private static let lowBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// The high bit of every byte of a little-endian word that ends a key: a space or control byte
+    /// (`<= 0x20`) or `=`.
+    ///
+    /// Exact per byte, not just "somewhere in this word": every sum is of two 7-bit values, so no
+    /// carry crosses into the next byte; bytes `>= 0x80` (UTF-8 in a user message) never match.
+    @inline(__always)
+    static func keyDelimiters(_ word: UInt64) -> UInt64 {
+        let low = word & lowBits
+        let aboveSpace = low &+ 0x5F5F_5F5F_5F5F_5F5F  // high bit set when low >= 0x21
+        let notEquals = (low ^ 0x3D3D_3D3D_3D3D_3D3D) &+ lowBits  // high bit set when low != '='
+        return ~((aboveSpace & notEquals) | word) & highBits
+    }
+
+    /// The high bit of every space (0x20) of a little-endian word, exactly (see ``keyDelimiters(_:)``).
+    @inline(__always)
+    static func spaces(_ word: UInt64) -> UInt64 {
+        let low = word & lowBits
+        return ~(((low ^ 0x2020_2020_2020_2020) &+ lowBits) | word) & highBits
+    }
+
+    /// The index of the first byte in `start..<end` whose high bit `mask` sets, or `end`.
+    ///
+    /// Eight bytes per step: keys and most values are 2–16 bytes, too short for `memchr`'s call to
+    /// pay off, too long for a byte loop to be cheap. The last partial word is read as the word that
+    /// ends at `end` (never past it, never before the buffer's start at index 0) with the bytes before
+    /// `start` shifted out.
+    @inline(__always)
+    static func firstIndex(
+        _ base: UnsafePointer<UInt8>, from start: Int, to end: Int, where mask: (UInt64) -> UInt64
+    ) -> Int {
+        var index = start
+        let raw = UnsafeRawPointer(base)
+        while index &+ 8 <= end {
+            let found = mask(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+            if found != 0 { return index &+ found.trailingZeroBitCount &>> 3 }
+            index &+= 8
         }
-        return value <= UInt64(UInt32.max) ? UInt32(value) : nil
+        let rest = end &- index
+        guard rest > 0 else { return end }
+        if end >= 8 {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self))
+            let found = mask(word) &>> UInt64(truncatingIfNeeded: (8 &- rest) &* 8)
+            return found != 0 ? index &+ found.trailingZeroBitCount &>> 3 : end
+        }
+        while index < end, mask(UInt64(base[index])) & 0x80 == 0 {
+            index &+= 1
+        }
+        return index
+    }
+
+    /// The index of the first space at or after `start`, or `end`: a few words inline for the
+    /// common short value, then `memchr` for long hex strings (proctitle, execve arguments).
+    @inline(__always)
+    static func valueEnd(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+        let inlineEnd = min(end, start &+ 32)
+        let found = firstIndex(base, from: start, to: inlineEnd, where: spaces)
+        if found < inlineEnd || inlineEnd == end { return found }
+        return find(space, base, from: inlineEnd, to: end)
     }
 }

@@ -53,16 +53,13 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
-        let logger = Logger(label: "swift-audit")
-        let configuration = try loadConfiguration(path: config, checkOnly: checkConfig)
         if checkConfig {
-            print(configuration.render(), terminator: "")
+            print(try loadConfiguration(path: config, checkOnly: true).render(), terminator: "")
             return
         }
-        let code = Daemon.run(
-            DaemonOptions(configuration: configuration, configurationPath: config, recordPath: record, logger: logger))
+        let options = DaemonCommandLine(
+            configurationPath: config, recordPath: record, logLevel: Logger.Level(rawValue: logLevel) ?? .info)
+        let code = runDaemon(options)
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -108,6 +105,13 @@ struct ReplayCommand: ParsableCommand {
 /// Loads and checks a configuration file, printing every problem; without a path, the built-in
 /// quick-start configuration (events to stdout).
 func loadConfiguration(path: String?, checkOnly: Bool) throws -> DaemonConfiguration {
+    guard let configuration = readConfiguration(path: path) else { throw ExitCodes.configuration }
+    return configuration
+}
+
+/// `loadConfiguration` without ArgumentParser's types, for the daemon's own start: nil when the
+/// file is invalid (every problem printed).
+func readConfiguration(path: String?) -> DaemonConfiguration? {
     guard let path else { return DaemonConfiguration.quickStart(stdout: true) }
     do {
         let parsed = try DaemonConfiguration.load(path: path)
@@ -116,6 +120,20 @@ func loadConfiguration(path: String?, checkOnly: Bool) throws -> DaemonConfigura
     } catch {
         for diagnostic in error.diagnostics { printError(diagnostic.description) }
         printError("swift-audit: \(path): \(error.diagnostics.count) problem(s); nothing was started")
-        throw ExitCodes.configuration
+        return nil
     }
+}
+
+/// Starts the daemon and returns its exit code. Both ways in (the plain command line matched by
+/// `DaemonCommandLine`, and ArgumentParser's `run`) end here, so they behave the same.
+func runDaemon(_ options: DaemonCommandLine) -> Int32 {
+    let level = options.logLevel
+    LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+    guard let configuration = readConfiguration(path: options.configurationPath) else {
+        return DaemonExitCode.configuration
+    }
+    return Daemon.run(
+        DaemonOptions(
+            configuration: configuration, configurationPath: options.configurationPath,
+            recordPath: options.recordPath, logger: Logger(label: "swift-audit")))
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// The `swift-audit` command: the audit daemon and the tools an operator uses around it.
-@main
 struct SwiftAudit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swift-audit",

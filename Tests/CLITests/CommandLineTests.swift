@@ -55,6 +55,26 @@ import Testing
         #expect(result.standardError.contains("\(config):4:"))
     }
 
+    /// `run`'s plain command line skips ArgumentParser (see `DaemonCommandLine`); what it does not
+    /// match must still get ArgumentParser's usage errors and help.
+    @Test(arguments: [
+        (["run", "--log-level", "verbose"], "expected trace, debug, info, notice, warning, error or critical"),
+        (["run", "--config"], "Missing value for '--config <config>'"),
+        (["run", "--no-such-option"], "Unknown option '--no-such-option'"),
+    ])
+    func runArgumentsOutsideThePlainStartGetTheParsersErrors(arguments: [String], message: String) throws {
+        let result = try runProcess(Self.binary, arguments)
+        #expect(result.status == 64, "usage error")
+        #expect(result.standardError.contains(message), "\(result.standardError)")
+    }
+
+    @Test func runHelpStillComesFromTheParser() throws {
+        let result = try runProcess(Self.binary, ["run", "--help"])
+        #expect(result.status == 0)
+        #expect(result.standardOutput.contains("--log-level"))
+        #expect(result.standardOutput.contains("SIGUSR1 reopens file outputs"))
+    }
+
     @Test func aWorldWritableConfigurationIsRefused() throws {
         let directory = try TemporaryDirectory()
         let config = try directory.write("open.conf", "output.main.type = stdout\n", mode: 0o666)
