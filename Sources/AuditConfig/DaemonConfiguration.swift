@@ -161,16 +161,17 @@ public enum HostnameSource: Hashable, Sendable {
 
 /// Sizes and intervals of the daemon's own machinery.
 public struct PipelineSettings: Hashable, Sendable {
-    /// `ring_size`: bytes of the lock-free ring between the socket reader and the reassembler.
+    /// `ring_size`: bytes of the lock-free ring between the socket reader and the reassembler
+    /// (used as the largest power of two that fits).
     public var ringSize: Int
     /// `status_interval`: time between `AUDIT_GET` polls of the kernel's `lost` and `backlog`.
     public var statusInterval: Duration
     /// `loss_report_interval`: the shortest time between two loss events while losses continue.
     public var lossReportInterval: Duration
 
-    /// The defaults: 4 MiB, 5 s, 1 s.
+    /// The defaults: 1 MiB, 5 s, 1 s.
     public init(
-        ringSize: Int = 16 << 20,
+        ringSize: Int = 1 << 20,
         statusInterval: Duration = .seconds(5),
         lossReportInterval: Duration = .seconds(1)
     ) {

@@ -68,12 +68,12 @@ struct StartError: Error {
     var exitCode: Int32
 }
 
-/// The ring's slot count for a byte budget: the largest power of two of slots (at least 16) that
-/// fits, each slot holding one datagram of up to 9 KiB.
-func ringSlots(forBytes bytes: Int) -> Int {
-    var slots = 16
-    while slots * 2 * RecordRing.defaultSlotSize <= bytes && slots < 1 << 20 { slots *= 2 }
-    return slots
+/// The ring's capacity for a byte budget: the largest power of two that fits (the ring masks
+/// offsets), at least 64 KiB (room for several of the largest datagrams) and at most 1 GiB.
+func ringCapacity(forBytes bytes: Int) -> Int {
+    var capacity = 64 << 10
+    while capacity * 2 <= bytes && capacity < 1 << 30 { capacity *= 2 }
+    return capacity
 }
 
 /// The reassembly part of a configuration, as the processing stage takes it.
@@ -161,7 +161,7 @@ struct RunningDaemon {
         KernelSetup.apply(configuration.audit, client: control, logger: logger)
 
         let ring: RecordRing
-        do { ring = try RecordRing(slotCount: ringSlots(forBytes: configuration.pipeline.ringSize)) } catch {
+        do { ring = try RecordRing(capacity: ringCapacity(forBytes: configuration.pipeline.ringSize)) } catch {
             closeAll(started)
             throw StartError(message: "cannot allocate the ring: \(error)", exitCode: 1)
         }
@@ -191,7 +191,7 @@ struct RunningDaemon {
         // Records that arrived while registering (our own CONFIG_CHANGE) go first; the consumer
         // runs already, so a full ring only waits for it.
         for record in registration.takePendingRecords() {
-            ring.withNextFreeSlot { slot in Self.frame(record, into: slot) }
+            ring.write { slot in Self.frame(record, into: slot) }
         }
         ring.publish()
         let reader = KernelReader(socket: registration.socket, ring: ring)
@@ -539,7 +539,8 @@ struct RunningDaemon {
             ("sender_uid", .unsigned(UInt64(signal.senderUID))), ("events", .integer(Int64(processing.events))),
             ("kernel_lost", .integer(Int64(kernelLostTotal))),
             ("ring_stalls", .integer(Int64(ring.statistics.stallEpisodes))),
-            ("ring_peak", .integer(Int64(ring.statistics.peakOccupancy))),
+            ("ring_peak_bytes", .integer(Int64(ring.statistics.peakBytes))),
+            ("ring_touched_bytes", .integer(Int64(ring.statistics.touchedBytes))),
             ("datagrams_received", .integer(Int64(reader.counters.datagrams))),
             ("datagrams_processed", .integer(Int64(processing.datagrams))),
         ]

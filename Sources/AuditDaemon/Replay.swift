@@ -21,7 +21,7 @@ extension Daemon {
             return DaemonExitCode.failure
         }
         let ring: RecordRing
-        do { ring = try RecordRing(slotCount: ringSlots(forBytes: configuration.pipeline.ringSize)) } catch {
+        do { ring = try RecordRing(capacity: ringCapacity(forBytes: configuration.pipeline.ringSize)) } catch {
             logger.critical("cannot allocate the ring: \(error)")
             RunningDaemon.closeAll(started)
             return DaemonExitCode.failure
@@ -117,13 +117,6 @@ extension Daemon {
     }
 
     private static func push(_ datagram: ArraySlice<UInt8>, into ring: RecordRing) {
-        ring.withNextFreeSlot { slot in
-            let count = min(datagram.count, slot.count)
-            datagram.withUnsafeBytes { bytes in
-                UnsafeMutableRawBufferPointer(rebasing: slot[0..<count]).copyMemory(
-                    from: UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
-            }
-            return count
-        }
+        datagram.withUnsafeBytes { ring.append($0) }
     }
 }

@@ -4,9 +4,9 @@ import Glibc
 import Synchronization
 import Testing
 
-/// Fills a slot with `bytes` and returns the count, as a reader's `recv` would.
+/// Writes `bytes` as one record and returns the count, as a reader's `recv` would; nil when full.
 private func push(_ ring: RecordRing, _ bytes: [UInt8]) -> Int? {
-    ring.tryWithNextFreeSlot { slot in
+    ring.tryWrite(maxLength: bytes.count) { slot in
         bytes.withUnsafeBytes { slot.copyMemory(from: $0) }
         return bytes.count
     }
@@ -47,7 +47,7 @@ private func monotonicNow() -> UInt64 {
 
 @Suite struct RecordRingTests {
     @Test func pushedRecordsComeOutInOrderAfterPublish() throws {
-        let ring = try RecordRing(slotCount: 8, slotSize: 64)
+        let ring = try RecordRing(capacity: 256, maxRecordSize: 64)
         #expect(push(ring, [1, 2, 3]) == 3)
         #expect(push(ring, Array(repeating: 7, count: 64)) == 64)
         #expect(push(ring, [9]) == 1)
@@ -61,13 +61,13 @@ private func monotonicNow() -> UInt64 {
         #expect(stats.published == 3)
         #expect(stats.consumed == 3)
         #expect(stats.occupancy == 0)
-        #expect(stats.peakOccupancy == 3)
+        #expect(stats.peakBytes == 16 + 72 + 16, "each record takes 8 header bytes and its length padded to 8")
     }
 
-    @Test func slotsGiveTheFullPayloadAreaAndClampOverlongCounts() throws {
-        let ring = try RecordRing(slotCount: 2, slotSize: 100)
+    @Test func writesGetTheRequestedAreaAndClampOverlongCounts() throws {
+        let ring = try RecordRing(capacity: 256, maxRecordSize: 100)
         var seen = 0
-        ring.withNextFreeSlot { slot in
+        ring.write { slot in
             seen = slot.count
             slot.initializeMemory(as: UInt8.self, repeating: 0xAB)
             return 500
@@ -77,10 +77,10 @@ private func monotonicNow() -> UInt64 {
         #expect(drain(ring) == [Array(repeating: 0xAB, count: 100)])
     }
 
-    @Test func anEmptyFillLeavesTheSlotFree() throws {
-        let ring = try RecordRing(slotCount: 2, slotSize: 16)
-        #expect(ring.withNextFreeSlot { _ in 0 } == 0)
-        #expect(ring.withNextFreeSlot { _ in -1 } == 0)
+    @Test func anEmptyWriteAddsNoRecord() throws {
+        let ring = try RecordRing(capacity: 64, maxRecordSize: 16)
+        #expect(ring.write { _ in 0 } == 0)
+        #expect(ring.write { _ in -1 } == 0)
         ring.publish()
         #expect(ring.statistics.published == 0)
         #expect(push(ring, [1]) == 1)
@@ -89,8 +89,9 @@ private func monotonicNow() -> UInt64 {
         #expect(drain(ring) == [[1], [2]])
     }
 
-    @Test func indicesWrapAroundTheSlotsManyTimes() throws {
-        let ring = try RecordRing(slotCount: 4, slotSize: 8)
+    @Test func positionsWrapAroundTheBufferManyTimes() throws {
+        // 128 bytes: a batch of four 16-byte records still fits after a restart at the front.
+        let ring = try RecordRing(capacity: 128, maxRecordSize: 8)
         var next: UInt8 = 0
         var expected: UInt8 = 0
         for round in 0..<1000 {
@@ -110,11 +111,11 @@ private func monotonicNow() -> UInt64 {
     }
 
     @Test func aFullRingRefusesWithoutDroppingAndCountsOneStall() throws {
-        let ring = try RecordRing(slotCount: 4, slotSize: 8)
+        let ring = try RecordRing(capacity: 64, maxRecordSize: 8)
         for value in 0..<4 { #expect(push(ring, [UInt8(value)]) == 1) }
         #expect(push(ring, [99]) == nil)
         #expect(push(ring, [99]) == nil, "a second refusal is the same stall episode")
-        #expect(!ring.waitForFreeSlot(timeoutMilliseconds: 0))
+        #expect(!ring.waitForSpace(maxLength: 1, timeoutMilliseconds: 0))
         #expect(ring.statistics.isStalled)
         #expect(ring.statistics.stallEpisodes == 1)
         #expect(ring.statistics.published == 4, "waiting publishes what was pending")
@@ -127,7 +128,7 @@ private func monotonicNow() -> UInt64 {
     }
 
     @Test func batchesRespectTheLimit() throws {
-        let ring = try RecordRing(slotCount: 16, slotSize: 4)
+        let ring = try RecordRing(capacity: 256, maxRecordSize: 4)
         for value in 0..<10 { _ = push(ring, [UInt8(value)]) }
         ring.publish()
         #expect(drain(ring, max: 3).map { $0[0] } == [0, 1, 2])
@@ -137,7 +138,7 @@ private func monotonicNow() -> UInt64 {
 
     @Test func aThrowingConsumerReleasesTheRecordItFailedOn() throws {
         struct Refused: Error {}
-        let ring = try RecordRing(slotCount: 8, slotSize: 4)
+        let ring = try RecordRing(capacity: 128, maxRecordSize: 4)
         for value in 0..<5 { _ = push(ring, [UInt8(value)]) }
         ring.publish()
         var seen: [UInt8] = []
@@ -152,29 +153,91 @@ private func monotonicNow() -> UInt64 {
     }
 
     @Test(arguments: [
-        (0, 64, RecordRingError.Code.invalidSlotCount),
-        (1, 64, .invalidSlotCount),
-        (3, 64, .invalidSlotCount),
-        (1000, 64, .invalidSlotCount),
-        (1 << 25, 64, .invalidSlotCount),
-        (8, 0, .invalidSlotSize),
-        (8, -5, .invalidSlotSize),
-        (8, (16 << 20) + 1, .invalidSlotSize),
+        (0, 64, RecordRingError.Code.invalidCapacity),
+        (100, 8, .invalidCapacity),
+        (1000, 8, .invalidCapacity),
+        (64, 64, .invalidCapacity),
+        (1 << 31, 64, .invalidCapacity),
+        (256, 0, .invalidMaxRecordSize),
+        (256, -5, .invalidMaxRecordSize),
+        (1 << 26, (16 << 20) + 1, .invalidMaxRecordSize),
     ])
-    func refusesBadGeometry(slotCount: Int, slotSize: Int, code: RecordRingError.Code) {
-        #expect(throws: RecordRingError(code: code, value: code == .invalidSlotSize ? slotSize : slotCount)) {
-            _ = try RecordRing(slotCount: slotCount, slotSize: slotSize)
+    func refusesBadGeometry(capacity: Int, maxRecordSize: Int, code: RecordRingError.Code) {
+        #expect(throws: RecordRingError(code: code, value: code == .invalidMaxRecordSize ? maxRecordSize : capacity)) {
+            _ = try RecordRing(capacity: capacity, maxRecordSize: maxRecordSize)
         }
     }
 
-    @Test func theDefaultRingHoldsAFullAuditDatagramPerSlot() throws {
+    @Test func theDefaultRingTakesTheLargestAuditDatagram() throws {
         let ring = try RecordRing()
-        #expect(ring.slotCount == 1024)
-        #expect(ring.slotSize >= 8970 + 16)
+        #expect(ring.capacity == 1 << 20)
+        #expect(ring.maxRecordSize >= 8970 + 16)
+        let datagram = [UInt8](repeating: 0x5A, count: 8970 + 16)
+        for _ in 0..<200 {
+            datagram.withUnsafeBytes { ring.append($0) }
+            ring.publish()
+            #expect(drain(ring) == [datagram])
+        }
+    }
+
+    /// Records of every length from 1 to 40 bytes in a 128-byte ring: many records do not fit
+    /// before the end and start again at the front while the consumer still has records to read
+    /// (it lags one record behind).
+    @Test func recordsThatDoNotFitBeforeTheEndStartAtTheFront() throws {
+        let ring = try RecordRing(capacity: 128, maxRecordSize: 40)
+        var written: [[UInt8]] = []
+        var read: [[UInt8]] = []
+        var next = 0
+        for round in 0..<2000 {
+            let length = round % 40 + 1
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: next &+ $0 &* 7) }
+            next += 1
+            while push(ring, bytes) == nil {
+                ring.publish()
+                let waiting = ring.statistics.published - ring.statistics.consumed
+                read += drain(ring, max: max(1, waiting - 1))
+            }
+            written.append(bytes)
+        }
+        ring.publish()
+        read += drain(ring)
+        #expect(read == written)
+        #expect(ring.statistics.stallEpisodes > 0)
+        #expect(ring.statistics.touchedBytes <= 128)
+    }
+
+    /// A consumer that keeps up must not make the ring's whole buffer resident: once the ring is
+    /// empty, the producer starts again at the front (after `restartOffset`).
+    @Test func aRingThatKeepsUpStaysInItsFirstPages() throws {
+        let ring = try RecordRing(capacity: 1 << 20)
+        #expect(ring.restartOffset == 64 << 10)
+        let record = [UInt8](repeating: 0xC3, count: 300)
+        var count = 0
+        for _ in 0..<2000 {
+            for _ in 0..<10 { record.withUnsafeBytes { ring.append($0) } }
+            ring.publish()
+            count += drain(ring).count
+        }
+        #expect(count == 20_000)
+        let touched = ring.statistics.touchedBytes
+        // 20 000 records of 312 bytes are about 6 MiB of traffic through a 1 MiB ring.
+        #expect(touched <= (64 << 10) + 10 * 312, "the producer went up to offset \(touched)")
+        #expect(touched >= 64 << 10)
+    }
+
+    @Test func aRingThatFallsBehindUsesItsWholeBuffer() throws {
+        let ring = try RecordRing(capacity: 256 << 10)
+        let record = [UInt8](repeating: 0x3C, count: 300)
+        for _ in 0..<800 { record.withUnsafeBytes { ring.append($0) } }
+        ring.publish()
+        #expect(ring.statistics.touchedBytes == 800 * 312)
+        #expect(ring.statistics.peakBytes == 0, "no batch started yet")
+        #expect(drain(ring).count == 800)
+        #expect(ring.statistics.peakBytes == 800 * 312)
     }
 
     @Test func waitingForDataTimesOutWithoutTraffic() throws {
-        let ring = try RecordRing(slotCount: 4, slotSize: 8)
+        let ring = try RecordRing(capacity: 64, maxRecordSize: 8)
         let start = monotonicNow()
         #expect(!ring.waitForData(timeoutMilliseconds: 60))
         let waited = milliseconds(since: start)
@@ -183,7 +246,7 @@ private func monotonicNow() -> UInt64 {
     }
 
     @Test func wakeConsumerInterruptsAnUnlimitedWait() throws {
-        let ring = try RecordRing(slotCount: 4, slotSize: 8)
+        let ring = try RecordRing(capacity: 64, maxRecordSize: 8)
         let result = Mutex<Bool?>(nil)
         let thread = try SystemThread.spawn(name: "ring-test") {
             let got = ring.waitForData(timeoutMilliseconds: nil)
@@ -196,7 +259,7 @@ private func monotonicNow() -> UInt64 {
     }
 
     @Test func publishingWakesAParkedConsumer() throws {
-        let ring = try RecordRing(slotCount: 4, slotSize: 8)
+        let ring = try RecordRing(capacity: 64, maxRecordSize: 8)
         let received = Mutex<[[UInt8]]>([])
         let thread = try SystemThread.spawn(name: "ring-test") {
             if ring.waitForData(timeoutMilliseconds: 10_000) {
@@ -214,7 +277,7 @@ private func monotonicNow() -> UInt64 {
     }
 
     @Test func aWokenConsumerLingersToGatherABatch() throws {
-        let ring = try RecordRing(slotCount: 64, slotSize: 8)
+        let ring = try RecordRing(capacity: 1024, maxRecordSize: 8)
         let result = Mutex<(waitedMilliseconds: Double, records: Int)?>(nil)
         let published = Atomic<UInt64>(0)
         let thread = try SystemThread.spawn(name: "ring-test") {
@@ -238,7 +301,7 @@ private func monotonicNow() -> UInt64 {
     }
 
     @Test func aHalfFullRingCutsTheLingerShort() throws {
-        let ring = try RecordRing(slotCount: 8, slotSize: 8)
+        let ring = try RecordRing(capacity: 128, maxRecordSize: 8)
         let waited = Mutex<Double?>(nil)
         let thread = try SystemThread.spawn(name: "ring-test") {
             let start = monotonicNow()
@@ -254,12 +317,12 @@ private func monotonicNow() -> UInt64 {
         }
         thread.join()
         let elapsed = try #require(waited.withLock { $0 })
-        #expect(elapsed < 2000, "a linger of 10 s must end at 4 of 8 slots; took \(elapsed) ms")
+        #expect(elapsed < 2000, "a linger of 10 s must end when half of the 128 bytes wait; took \(elapsed) ms")
         #expect(drain(ring).count == 4)
     }
 
     @Test func aBusyConsumerDoesNotLinger() throws {
-        let ring = try RecordRing(slotCount: 8, slotSize: 8)
+        let ring = try RecordRing(capacity: 128, maxRecordSize: 8)
         _ = push(ring, [1])
         ring.publish()
         let start = monotonicNow()
@@ -268,12 +331,12 @@ private func monotonicNow() -> UInt64 {
     }
 
     @Test func wakeProducerInterruptsAStalledProducer() throws {
-        let ring = try RecordRing(slotCount: 2, slotSize: 8)
+        let ring = try RecordRing(capacity: 32, maxRecordSize: 8)
         _ = push(ring, [1])
         _ = push(ring, [2])
         let result = Mutex<Bool?>(nil)
         let thread = try SystemThread.spawn(name: "ring-test") {
-            let got = ring.waitForFreeSlot(timeoutMilliseconds: nil)
+            let got = ring.waitForSpace(timeoutMilliseconds: nil)
             result.withLock { $0 = got }
         }
         usleep(50_000)
@@ -285,15 +348,15 @@ private func monotonicNow() -> UInt64 {
 
     /// Moves `count` records of 8…64 bytes between two real threads through a small ring and
     /// checks each record's bytes and order on the consumer side.
-    @Test(arguments: [(2_000_000, 1024), (1_000_000, 8)])
-    func twoThreadsMoveMillionsOfRecordsInOrderWithoutLoss(count: Int, slots: Int) throws {
-        let ring = try RecordRing(slotCount: slots, slotSize: 64, spinIterations: 100)
+    @Test(arguments: [(2_000_000, 64 << 10), (1_000_000, 256)])
+    func twoThreadsMoveMillionsOfRecordsInOrderWithoutLoss(count: Int, capacity: Int) throws {
+        let ring = try RecordRing(capacity: capacity, maxRecordSize: 64, spinIterations: 100)
         let producerSum = Mutex<UInt64>(0)
         let producer = try SystemThread.spawn(name: "ring-producer") {
             var sum: UInt64 = 0
             for index in 0..<UInt64(count) {
                 let (length, byte) = record(index)
-                ring.withNextFreeSlot { slot in
+                ring.write(maxLength: length) { slot in
                     for offset in 0..<length {
                         let value = byte(offset)
                         slot[offset] = value
@@ -333,11 +396,11 @@ private func monotonicNow() -> UInt64 {
     }
 
     @Test func aSlowConsumerMakesTheProducerStallAndLosesNothing() throws {
-        let ring = try RecordRing(slotCount: 4, slotSize: 8, spinIterations: 10)
+        let ring = try RecordRing(capacity: 64, maxRecordSize: 8, spinIterations: 10)
         let total = 60
         let producer = try SystemThread.spawn(name: "ring-producer") {
             for value in 0..<total {
-                ring.withNextFreeSlot { slot in
+                ring.write(maxLength: 1) { slot in
                     slot[0] = UInt8(value)
                     return 1
                 }
@@ -356,6 +419,6 @@ private func monotonicNow() -> UInt64 {
         #expect(stats.stallEpisodes > 0)
         #expect(stats.stallDuration > .milliseconds(20), "stalled for \(stats.stallDuration)")
         #expect(!stats.isStalled)
-        #expect(stats.peakOccupancy == 4)
+        #expect(stats.peakBytes == 64, "four records of 16 bytes fill the 64-byte ring")
     }
 }

@@ -4,8 +4,11 @@ import Synchronization
 
 /// The first stage: moves datagrams from the registered audit socket into the ring, and nothing else.
 ///
-/// It receives straight into ring slots (no copy, no allocation), publishes once per batch, and
-/// blocks only in two places: `poll` when the socket is empty, and the ring when it is full. A
+/// It receives a batch of datagrams with one `recvmmsg` into a staging area of its own (each
+/// datagram needs a buffer of the largest size, 9 KiB, to receive into), then copies each into
+/// the ring at its real length, and publishes once per batch: no allocation per record, and the
+/// ring's memory holds records, not empty 9 KiB slots. It blocks only in two places: `poll`
+/// when the socket is empty, and the ring when it is full. A
 /// full ring is a stall that the ring counts; the kernel's backlog and the socket buffer absorb it,
 /// and a socket that overflows anyway reports `ENOBUFS`, counted here as loss. It never waits on an
 /// output: outputs are three stages away, behind their own queues.
@@ -74,36 +77,33 @@ public final class KernelReader: Sendable {
     /// nap costs latency. After `idleNaps` empty naps in a row it waits in `poll` again.
     public func run() {
         var batch = AuditReceiveBatch(capacity: Self.batchSize)
+        let slotSize = ring.maxRecordSize
+        // Only the pages datagrams reach become resident: about one per datagram of the largest batch.
+        let staging = UnsafeMutableRawPointer.allocate(byteCount: Self.batchSize * slotSize, alignment: 4096)
+        defer { staging.deallocate() }
+        let slot = { (index: Int) in UnsafeMutableRawBufferPointer(start: staging + index * slotSize, count: slotSize) }
         var emptyNaps = Self.idleNaps
         while true {
             var drained = false
-            ring.withFreeSlots(max: Self.batchSize) { slots in
-                let received = Result { () throws(AuditNetlinkError) in
-                    try batch.receive(from: socket, count: slots.count) { slots.buffer($0) }
+            switch Result(catching: { () throws(AuditNetlinkError) in
+                try batch.receive(from: socket, count: Self.batchSize, into: slot)
+            }) {
+            case .failure(let error):
+                receiveErrors.add(1, ordering: .relaxed)
+                lastError.withLock { $0 = error }
+                drained = true
+            case .success(.empty):
+                drained = true
+            case .success(.overflow):
+                overflows.add(1, ordering: .relaxed)
+            case .success(.received(let count)):
+                for index in 0..<count {
+                    let buffer = slot(index)
+                    let length = screen(batch, index, buffer)
+                    // Waits (publishing first) while the ring is full: the stall is the ring's to count.
+                    ring.append(UnsafeRawBufferPointer(rebasing: buffer[0..<min(length, slotSize)]))
                 }
-                let outcome: AuditReceiveBatch.Outcome
-                switch received {
-                case .success(let value): outcome = value
-                case .failure(let error):
-                    receiveErrors.add(1, ordering: .relaxed)
-                    lastError.withLock { $0 = error }
-                    drained = true
-                    return 0
-                }
-                switch outcome {
-                case .empty:
-                    drained = true
-                    return 0
-                case .overflow:
-                    overflows.add(1, ordering: .relaxed)
-                    return 0
-                case .received(let count):
-                    for index in 0..<count {
-                        slots.setLength(screen(batch, index, slots.buffer(index)), at: index)
-                    }
-                    datagrams.add(count, ordering: .relaxed)
-                    return count
-                }
+                datagrams.add(count, ordering: .relaxed)
             }
             ring.publish()
             heartbeat.add(1, ordering: .relaxed)

@@ -3,15 +3,13 @@ import Glibc
 import Synchronization
 
 /// The hand-off between the socket reader and the reassembler: a single-producer,
-/// single-consumer ring of fixed-size byte slots, each big enough for one audit datagram, so the
-/// reader can `recv()` straight into a slot and the reassembler parses it in place (no copy, no
-/// allocation per record).
+/// single-consumer ring of bytes in which each record takes only its own length (plus an 8-byte
+/// header), so the reassembler parses records in place without a copy or an allocation per record.
 ///
 /// # Threads
-/// Exactly one thread may call the producer methods (`withNextFreeSlot`, `tryWithNextFreeSlot`,
-/// `publish`, `waitForFreeSlot`) and exactly one other thread the consumer methods
-/// (`consumeAvailable`, `waitForData`). `statistics`, `wakeConsumer` and `wakeProducer` may be
-/// called from any thread.
+/// Exactly one thread may call the producer methods (`write`, `tryWrite`, `append`, `publish`,
+/// `waitForSpace`) and exactly one other thread the consumer methods (`consumeAvailable`,
+/// `waitForData`). `statistics`, `wakeConsumer` and `wakeProducer` may be called from any thread.
 ///
 /// # Waiting
 /// The consumer spins briefly, then parks; the producer wakes it only when the consumer's
@@ -20,35 +18,40 @@ import Synchronization
 /// burst); it never drops a record, and each such stall is counted with its duration.
 ///
 /// # Memory
-/// One allocation made at init: `slotCount` slots of `slotSize` bytes plus a 16-byte header,
-/// rounded up to a multiple of 64. Pages are only touched as slots are first used, but a ring that
-/// has cycled once keeps all of them resident: 1024 × 9 KiB is about 9 MiB of RSS.
+/// One allocation made at init; pages become resident only as records first reach them. A record
+/// that does not fit before the end of the buffer starts again at the front (a wrap marker fills
+/// the rest). And whenever the consumer has caught up completely, the producer also goes back to
+/// the front once it is past `restartOffset`: a daemon that keeps up, which is the normal case,
+/// so only ever touches the first few dozen KiB, and the rest of the ring becomes resident only
+/// if a burst actually needs it. Compared with fixed 9 KiB slots (one datagram each), the same
+/// memory holds about twenty times as many typical (300–500 byte) records.
 public final class RecordRing: @unchecked Sendable {
-    // @unchecked: the slot memory is shared without a lock under the SPSC discipline. A slot
-    // between `head` and `tail` belongs to the consumer, every other slot to the producer, and
-    // ownership only moves through the release/acquire (here sequentially consistent) stores and
-    // loads of `tail` and `head`. Every other mutable field is an `Atomic`.
+    // @unchecked: the buffer is shared without a lock under the SPSC discipline. Bytes between
+    // `head` and `tail` belong to the consumer, all others to the producer, and ownership only
+    // moves through the release/acquire (here sequentially consistent) stores and loads of `tail`
+    // and `head`. Every other mutable field is an `Atomic`.
 
-    /// The default slot payload: `MAX_AUDIT_MESSAGE_LENGTH` (8970) plus the 16-byte netlink
+    /// The largest record by default: `MAX_AUDIT_MESSAGE_LENGTH` (8970) plus the 16-byte netlink
     /// header, rounded up to 9 KiB.
-    public static let defaultSlotSize = 9 * 1024
-    /// The default number of slots (about 9 MiB with the default slot size).
-    public static let defaultSlotCount = 1024
+    public static let defaultMaxRecordSize = 9 * 1024
+    /// The default capacity in bytes.
+    public static let defaultCapacity = 1 << 20
+    /// Bytes before each record: its length as an `Int64` (-1 marks "continue at the front").
+    static let headerSize = 8
+    /// How far into the buffer a producer that finds the ring empty goes back to the front.
+    static let preferredRestartOffset = 64 << 10
 
-    /// Bytes before each slot's payload: the payload length (an `Int`) and padding that keeps
-    /// the payload 16-byte aligned.
-    fileprivate static let slotHeaderSize = 16
-
-    /// The number of slots, a power of two.
-    public let slotCount: Int
-    /// The payload capacity of one slot, in bytes.
-    public let slotSize: Int
+    /// The buffer's size in bytes, a power of two.
+    public let capacity: Int
+    /// The largest record `write` accepts, in bytes.
+    public let maxRecordSize: Int
     /// How many times a waiting side polls before it parks.
     public let spinIterations: Int
+    /// The offset past which a producer that finds the ring empty starts again at the front.
+    public let restartOffset: Int
 
     private let mask: Int
-    private let stride: Int
-    /// The occupancy at which the producer cuts a lingering consumer's wait short.
+    /// The occupancy in bytes at which the producer cuts a lingering consumer's wait short.
     private let lingerWakeThreshold: Int
     private let memory: UnsafeMutableRawPointer
     private let consumerParker = Parker()
@@ -56,12 +59,17 @@ public final class RecordRing: @unchecked Sendable {
 
     // Producer cache line(s): written by the producer, read by the consumer only through `tail`.
     private let padding0 = CacheLinePadding()
-    /// Records published so far (monotonic, never masked): the consumer may read slots below it.
+    /// Bytes published so far (monotonic, never masked): the consumer may read below it.
     private let tail = Atomic<Int>(0)
-    /// Slots filled so far, published or not. Producer-only.
+    /// Bytes written so far, published or not. Producer-only.
     private let pendingTail = Atomic<Int>(0)
+    /// Records written so far, and records published so far (for statistics).
+    private let pendingRecords = Atomic<Int>(0)
+    private let publishedRecords = Atomic<Int>(0)
     /// The producer's last view of `head`. Producer-only.
     private let producerCachedHead = Atomic<Int>(0)
+    /// The highest buffer offset ever written to, for statistics (how much became resident).
+    private let extent = Atomic<Int>(0)
     /// Monotonic nanoseconds at which the current stall began, 0 when not stalled.
     private let stallStart = Atomic<UInt64>(0)
     private let stallEpisodes = Atomic<Int>(0)
@@ -69,12 +77,12 @@ public final class RecordRing: @unchecked Sendable {
 
     // Consumer cache line(s).
     private let padding1 = CacheLinePadding()
-    /// Records consumed so far (monotonic): the producer may refill slots below it.
+    /// Bytes consumed so far (monotonic): the producer may reuse the bytes below it.
     private let head = Atomic<Int>(0)
-    /// The consumer's last view of `tail`. Consumer-only.
-    private let consumerCachedTail = Atomic<Int>(0)
-    /// The largest number of records seen waiting at the start of a batch.
-    private let peakOccupancy = Atomic<Int>(0)
+    /// Records consumed so far (for statistics).
+    private let consumedRecords = Atomic<Int>(0)
+    /// The most bytes ever seen waiting at the start of a batch.
+    private let peakBytes = Atomic<Int>(0)
 
     // Flags: read by the other side on every publish or release, written rarely.
     private let padding2 = CacheLinePadding()
@@ -85,133 +93,99 @@ public final class RecordRing: @unchecked Sendable {
     private let producerWakeRequested = Atomic<Bool>(false)
     private let padding3 = CacheLinePadding()
 
-    /// Allocates a ring of `slotCount` slots (a power of two, 2…2^24) of `slotSize` payload bytes
-    /// (1…16 MiB) each.
+    /// Allocates a ring of `capacity` bytes (a power of two up to 1 GiB, at least room for two
+    /// records of `maxRecordSize`) for records of up to `maxRecordSize` bytes (1…16 MiB).
     ///
     /// `spinIterations` is how often a waiting side re-checks before it parks; keep it small on
     /// machines with few cores, where spinning steals time from the other side.
     public init(
-        slotCount: Int = RecordRing.defaultSlotCount,
-        slotSize: Int = RecordRing.defaultSlotSize,
+        capacity: Int = RecordRing.defaultCapacity,
+        maxRecordSize: Int = RecordRing.defaultMaxRecordSize,
         spinIterations: Int = 200
     ) throws(RecordRingError) {
-        guard slotCount >= 2, slotCount <= 1 << 24, slotCount & (slotCount - 1) == 0 else {
-            throw RecordRingError(code: .invalidSlotCount, value: slotCount)
+        guard maxRecordSize >= 1, maxRecordSize <= 16 << 20 else {
+            throw RecordRingError(code: .invalidMaxRecordSize, value: maxRecordSize)
         }
-        guard slotSize >= 1, slotSize <= 16 << 20 else {
-            throw RecordRingError(code: .invalidSlotSize, value: slotSize)
+        let largest = Self.footprint(maxRecordSize)
+        guard capacity >= 2 * largest, capacity <= 1 << 30, capacity & (capacity - 1) == 0 else {
+            throw RecordRingError(code: .invalidCapacity, value: capacity)
         }
-        let stride = (Self.slotHeaderSize + slotSize + 63) & ~63
-        let (total, overflow) = stride.multipliedReportingOverflow(by: slotCount)
-        guard !overflow else { throw RecordRingError(code: .outOfMemory, value: Int.max) }
         var pointer: UnsafeMutableRawPointer?
-        guard posix_memalign(&pointer, 4096, total) == 0, let pointer else {
-            throw RecordRingError(code: .outOfMemory, value: total)
+        guard posix_memalign(&pointer, 4096, capacity) == 0, let pointer else {
+            throw RecordRingError(code: .outOfMemory, value: capacity)
         }
         self.memory = pointer
-        self.slotCount = slotCount
-        self.slotSize = slotSize
+        self.capacity = capacity
+        self.maxRecordSize = maxRecordSize
         self.spinIterations = max(0, spinIterations)
-        self.mask = slotCount - 1
-        self.stride = stride
-        self.lingerWakeThreshold = slotCount / 2
+        self.mask = capacity - 1
+        self.restartOffset = min(capacity / 2, max(Self.preferredRestartOffset, largest))
+        self.lingerWakeThreshold = capacity / 2
     }
 
     deinit {
         free(memory)
     }
 
+    /// The bytes a record of `length` takes: the header, then the payload padded to 8 bytes.
     @inline(__always)
-    fileprivate func slot(_ index: Int) -> UnsafeMutableRawPointer {
-        memory + (index & mask) &* stride
+    static func footprint(_ length: Int) -> Int {
+        headerSize + (length + 7) & ~7
     }
 
     // MARK: Producer
 
-    /// Fills the next free slot, waiting (spin, then park) while the ring is full; the wait is
+    /// Lets `body` write one record of up to `maxLength` bytes (default and limit:
+    /// `maxRecordSize`), waiting (spin, then park) while the ring has no room; the wait is
     /// counted as a stall. Returns the byte count `body` reported.
     ///
-    /// `body` gets the slot's whole payload area and returns how many bytes it filled; 0 or less
-    /// leaves the slot free (for example `recv` was interrupted). Counts above `slotSize` are
-    /// clamped. The record becomes visible to the consumer at the next `publish()`; the producer
-    /// must publish before it blocks anywhere else (for example in a blocking `recv`).
+    /// `body` gets `maxLength` contiguous bytes and returns how many it filled; 0 or less writes
+    /// no record (for example `recv` was interrupted), counts above `maxLength` are clamped. The
+    /// record becomes visible to the consumer at the next `publish()`; the producer must publish
+    /// before it blocks anywhere else (for example in a blocking `recv`).
     @discardableResult
-    public func withNextFreeSlot<E: Error>(
+    public func write<E: Error>(
+        maxLength: Int? = nil,
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
     ) throws(E) -> Int {
-        if !producerHasSpace() {
-            while !waitForFreeSlot(timeoutMilliseconds: nil) {}
-        }
-        return try fill(body)
-    }
-
-    /// Fills up to `limit` free slots in one go (one `recvmmsg` for many datagrams), waiting while
-    /// the ring is full exactly as `withNextFreeSlot` does. `body` gets the free slots and returns
-    /// how many of the first ones it filled, after setting each one's length; those become the
-    /// next records. A filled slot must not be left empty (length 0).
-    @discardableResult
-    public func withFreeSlots<E: Error>(max limit: Int, _ body: (inout FreeSlots) throws(E) -> Int) throws(E) -> Int {
-        if !producerHasSpace() {
-            while !waitForFreeSlot(timeoutMilliseconds: nil) {}
-        }
-        if stallStart.load(ordering: .relaxed) != 0 { endStall() }
-        let first = pendingTail.load(ordering: .relaxed)
-        var available = slotCount - (first - producerCachedHead.load(ordering: .relaxed))
-        if available < limit {
-            let seenHead = head.load(ordering: .acquiring)
-            producerCachedHead.store(seenHead, ordering: .relaxed)
-            available = slotCount - (first - seenHead)
-        }
-        var slots = FreeSlots(ring: self, first: first, count: max(0, min(limit, available)))
-        // Only slots whose length was set, in order, are published: a body that returns more
-        // than it described can never expose stale or uninitialised bytes.
-        let filled = try max(0, min(body(&slots), slots.described))
-        if filled > 0 { pendingTail.store(first + filled, ordering: .relaxed) }
-        return filled
-    }
-
-    /// Free slots handed to the producer by `withFreeSlots`.
-    public struct FreeSlots: ~Copyable {
-        fileprivate let ring: RecordRing
-        fileprivate let first: Int
-        /// How many slots are free, from index 0.
-        public let count: Int
-        /// How many slots, from index 0, have had their length set.
-        public private(set) var described = 0
-
-        /// The payload area of the `index`-th free slot.
-        public func buffer(_ index: Int) -> UnsafeMutableRawBufferPointer {
-            precondition(index >= 0 && index < count, "free slot \(index) of \(count)")
-            return UnsafeMutableRawBufferPointer(
-                start: ring.slot(first + index) + RecordRing.slotHeaderSize, count: ring.slotSize)
-        }
-
-        /// Records how many bytes the `index`-th slot holds (clamped to the slot size, at least 1).
-        /// Slots are described in order: `index` must be the next one (0, 1, 2…).
-        public mutating func setLength(_ length: Int, at index: Int) {
-            precondition(index == described && index < count, "free slot \(index) described out of order")
-            described += 1
-            ring.slot(first + index).storeBytes(of: max(1, min(length, ring.slotSize)), as: Int.self)
+        let length = clampedLength(maxLength)
+        while true {
+            if let offset = reserve(length) { return try commit(at: offset, maxLength: length, body) }
+            _ = waitForSpace(maxLength: length, timeoutMilliseconds: nil)
         }
     }
 
-    /// Like `withNextFreeSlot`, but returns nil at once when the ring is full (and starts a stall
-    /// episode, ended by the next slot the producer gets).
-    public func tryWithNextFreeSlot<E: Error>(
+    /// Like `write`, but returns nil at once when the ring has no room (and starts a stall
+    /// episode, ended by the next record the producer writes).
+    public func tryWrite<E: Error>(
+        maxLength: Int? = nil,
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
     ) throws(E) -> Int? {
-        guard producerHasSpace() else {
+        let length = clampedLength(maxLength)
+        guard let offset = reserve(length) else {
             beginStall()
             return nil
         }
-        return try fill(body)
+        return try commit(at: offset, maxLength: length, body)
     }
 
-    /// Makes every filled slot visible to the consumer, and wakes it if it sleeps. Cheap when
-    /// nothing is pending; call it once per batch of receives.
+    /// Copies `bytes` (at most `maxRecordSize` of them) in as one record, waiting while the ring
+    /// is full. An empty buffer writes nothing.
+    public func append(_ bytes: UnsafeRawBufferPointer) {
+        let count = min(bytes.count, maxRecordSize)
+        guard count > 0, let source = bytes.baseAddress else { return }
+        write(maxLength: count) { target in
+            target.baseAddress?.copyMemory(from: source, byteCount: count)
+            return count
+        }
+    }
+
+    /// Makes every written record visible to the consumer, and wakes it if it sleeps. Cheap when
+    /// nothing is pending; call it once per batch.
     public func publish() {
         let pending = pendingTail.load(ordering: .relaxed)
         guard pending != tail.load(ordering: .relaxed) else { return }
+        publishedRecords.store(pendingRecords.load(ordering: .relaxed), ordering: .relaxed)
         // Sequentially consistent store then load: pairs with the consumer's store of
         // `consumerSleeping` then load of `tail`, so at least one side sees the other's write
         // and a wake-up cannot be missed.
@@ -228,29 +202,25 @@ public final class RecordRing: @unchecked Sendable {
         }
     }
 
-    /// Waits until at least one slot is free: publishes what is pending, spins, then parks for at
-    /// most `timeoutMilliseconds` (nil or negative: no limit). Returns false on timeout or when
-    /// `wakeProducer()` interrupted the wait. A full ring starts a stall episode that lasts until
-    /// the producer gets a slot.
-    public func waitForFreeSlot(timeoutMilliseconds: Int?) -> Bool {
-        if producerHasSpace() {
-            endStall()
-            return true
-        }
+    /// Waits until a record of `maxLength` bytes (default `maxRecordSize`) fits: publishes what
+    /// is pending, spins, then parks for at most `timeoutMilliseconds` (nil or negative: no
+    /// limit). Returns false on timeout or when `wakeProducer()` interrupted the wait. A full ring
+    /// starts a stall episode that lasts until the producer writes again.
+    public func waitForSpace(maxLength: Int? = nil, timeoutMilliseconds: Int?) -> Bool {
+        let length = clampedLength(maxLength)
+        if hasSpace(for: length, reloadingHead: true) { return true }
         beginStall()
         publish()
-        for _ in 0..<spinIterations where producerHasSpace() {
-            endStall()
+        for _ in 0..<spinIterations where hasSpace(for: length, reloadingHead: true) {
             return true
         }
         let deadline = MonotonicClock.deadline(afterMilliseconds: timeoutMilliseconds)
         while true {
             producerSleeping.store(true, ordering: .sequentiallyConsistent)
             let seenHead = head.load(ordering: .sequentiallyConsistent)
-            if pendingTail.load(ordering: .relaxed) - seenHead < slotCount {
+            producerCachedHead.store(seenHead, ordering: .relaxed)
+            if hasSpace(for: length, reloadingHead: false) {
                 producerSleeping.store(false, ordering: .relaxed)
-                producerCachedHead.store(seenHead, ordering: .relaxed)
-                endStall()
                 return true
             }
             if timeoutMilliseconds == 0 {
@@ -259,36 +229,83 @@ public final class RecordRing: @unchecked Sendable {
             }
             producerParker.park(untilMonotonicNanoseconds: deadline)
             producerSleeping.store(false, ordering: .relaxed)
-            if producerHasSpace() {
-                endStall()
-                return true
-            }
+            if hasSpace(for: length, reloadingHead: true) { return true }
             if producerWakeRequested.exchange(false, ordering: .relaxed) { return false }
             if let deadline, MonotonicClock.nanoseconds() >= deadline { return false }
         }
     }
 
     @inline(__always)
-    private func producerHasSpace() -> Bool {
-        let pending = pendingTail.load(ordering: .relaxed)
-        if pending - producerCachedHead.load(ordering: .relaxed) < slotCount { return true }
-        let seenHead = head.load(ordering: .acquiring)
-        producerCachedHead.store(seenHead, ordering: .relaxed)
-        return pending - seenHead < slotCount
+    private func clampedLength(_ maxLength: Int?) -> Int {
+        max(1, min(maxLength ?? maxRecordSize, maxRecordSize))
+    }
+
+    /// The bytes to skip before a record of `length` can be written at the current position: the
+    /// rest of the buffer when the record does not fit before its end, else 0.
+    @inline(__always)
+    private func wrapSkip(at pending: Int, for length: Int) -> Int {
+        let offset = pending & mask
+        return capacity - offset < Self.footprint(length) ? capacity - offset : 0
     }
 
     @inline(__always)
-    private func fill<E: Error>(
+    private func hasSpace(for length: Int, reloadingHead: Bool) -> Bool {
+        let pending = pendingTail.load(ordering: .relaxed)
+        let lowest = pending + wrapSkip(at: pending, for: length) + Self.footprint(length) - capacity
+        if producerCachedHead.load(ordering: .relaxed) >= lowest { return true }
+        guard reloadingHead else { return false }
+        let seenHead = head.load(ordering: .acquiring)
+        producerCachedHead.store(seenHead, ordering: .relaxed)
+        return seenHead >= lowest
+    }
+
+    /// Finds room for a record of up to `length` bytes and returns the buffer offset of its
+    /// header, writing a wrap marker first if the record goes to the front; nil when full.
+    @inline(__always)
+    private func reserve(_ length: Int) -> Int? {
+        let pending = pendingTail.load(ordering: .relaxed)
+        var skip = wrapSkip(at: pending, for: length)
+        if skip == 0, pending & mask >= restartOffset, pending == tail.load(ordering: .relaxed), isDrained(pending) {
+            // Everything written has been consumed: go back to the front, so that a ring that
+            // keeps up stays within its first pages.
+            skip = capacity - pending & mask
+        }
+        let lowest = pending + skip + Self.footprint(length) - capacity
+        if producerCachedHead.load(ordering: .relaxed) < lowest {
+            let seenHead = head.load(ordering: .acquiring)
+            producerCachedHead.store(seenHead, ordering: .relaxed)
+            guard seenHead >= lowest else { return nil }
+        }
+        guard skip > 0 else { return pending & mask }
+        (memory + pending & mask).storeBytes(of: Int64(-1), as: Int64.self)
+        pendingTail.store(pending + skip, ordering: .relaxed)
+        return 0
+    }
+
+    /// Whether the consumer has consumed everything up to `pending`.
+    @inline(__always)
+    private func isDrained(_ pending: Int) -> Bool {
+        if producerCachedHead.load(ordering: .relaxed) == pending { return true }
+        let seenHead = head.load(ordering: .acquiring)
+        producerCachedHead.store(seenHead, ordering: .relaxed)
+        return seenHead == pending
+    }
+
+    @inline(__always)
+    private func commit<E: Error>(
+        at offset: Int, maxLength: Int,
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
     ) throws(E) -> Int {
         if stallStart.load(ordering: .relaxed) != 0 { endStall() }
-        let index = pendingTail.load(ordering: .relaxed)
-        let base = slot(index)
-        let payload = UnsafeMutableRawBufferPointer(start: base + Self.slotHeaderSize, count: slotSize)
-        let filled = try min(body(payload), slotSize)
+        let header = memory + offset
+        let payload = UnsafeMutableRawBufferPointer(start: header + Self.headerSize, count: maxLength)
+        let filled = try min(body(payload), maxLength)
         guard filled > 0 else { return 0 }
-        base.storeBytes(of: filled, as: Int.self)
-        pendingTail.store(index + 1, ordering: .relaxed)
+        header.storeBytes(of: Int64(filled), as: Int64.self)
+        let size = Self.footprint(filled)
+        pendingTail.store(pendingTail.load(ordering: .relaxed) + size, ordering: .relaxed)
+        pendingRecords.store(pendingRecords.load(ordering: .relaxed) + 1, ordering: .relaxed)
+        if offset + size > extent.load(ordering: .relaxed) { extent.store(offset + size, ordering: .relaxed) }
         return filled
     }
 
@@ -308,7 +325,7 @@ public final class RecordRing: @unchecked Sendable {
 
     // MARK: Consumer
 
-    /// Hands up to `max` waiting records to `body`, oldest first, then frees their slots at once
+    /// Hands up to `max` waiting records to `body`, oldest first, then frees their bytes at once
     /// (one release per batch). Returns how many records were consumed; 0 when the ring is empty.
     ///
     /// The buffer is only valid during the call. If `body` throws, the records before it and the
@@ -321,29 +338,30 @@ public final class RecordRing: @unchecked Sendable {
     ) throws(E) -> Int {
         guard limit > 0 else { return 0 }
         let first = head.load(ordering: .relaxed)
-        var available = consumerCachedTail.load(ordering: .relaxed) - first
-        if available < limit {
-            let seenTail = tail.load(ordering: .acquiring)
-            consumerCachedTail.store(seenTail, ordering: .relaxed)
-            available = seenTail - first
+        let end = tail.load(ordering: .acquiring)
+        guard end > first else { return 0 }
+        if end - first > peakBytes.load(ordering: .relaxed) {
+            peakBytes.store(end - first, ordering: .relaxed)
         }
-        guard available > 0 else { return 0 }
-        if available > peakOccupancy.load(ordering: .relaxed) {
-            peakOccupancy.store(available, ordering: .relaxed)
-        }
-        let count = min(available, limit)
+        var position = first
         var consumed = 0
-        defer { release(upTo: first + consumed) }
-        while consumed < count {
-            let base = slot(first + consumed)
-            let length = base.load(as: Int.self)
+        defer { release(upTo: position, records: consumed) }
+        while consumed < limit && position < end {
+            let offset = position & mask
+            let length = Int((memory + offset).load(as: Int64.self))
+            if length < 0 {
+                position += capacity - offset
+                continue
+            }
+            position += Self.footprint(length)
             consumed += 1
-            try body(UnsafeRawBufferPointer(start: base + Self.slotHeaderSize, count: length))
+            try body(UnsafeRawBufferPointer(start: memory + offset + Self.headerSize, count: length))
         }
-        return count
+        return consumed
     }
 
-    private func release(upTo newHead: Int) {
+    private func release(upTo newHead: Int, records: Int) {
+        consumedRecords.store(consumedRecords.load(ordering: .relaxed) + records, ordering: .relaxed)
         // Pairs with the producer's store of `producerSleeping` then load of `head`.
         head.store(newHead, ordering: .sequentiallyConsistent)
         if producerSleeping.load(ordering: .sequentiallyConsistent),
@@ -417,7 +435,7 @@ public final class RecordRing: @unchecked Sendable {
         consumerParker.unpark()
     }
 
-    /// Makes a current or the next parked `waitForFreeSlot` return false at once, so a stalled
+    /// Makes a current or the next parked `waitForSpace` return false at once, so a stalled
     /// reader can notice a stop request.
     public func wakeProducer() {
         producerWakeRequested.store(true, ordering: .relaxed)
@@ -433,12 +451,13 @@ public final class RecordRing: @unchecked Sendable {
             stalled &+= now &- min(start, now)
         }
         return RecordRingStatistics(
-            published: tail.load(ordering: .relaxed),
-            consumed: head.load(ordering: .relaxed),
+            published: publishedRecords.load(ordering: .relaxed),
+            consumed: consumedRecords.load(ordering: .relaxed),
             stallEpisodes: stallEpisodes.load(ordering: .relaxed),
             stallDuration: .nanoseconds(Int64(clamping: stalled)),
             isStalled: start != 0,
-            peakOccupancy: peakOccupancy.load(ordering: .relaxed)
+            peakBytes: peakBytes.load(ordering: .relaxed),
+            touchedBytes: extent.load(ordering: .relaxed)
         )
     }
 }
@@ -454,10 +473,12 @@ public struct RecordRingStatistics: Hashable, Sendable {
     public var stallEpisodes: Int
     /// Total time the producer spent with a full ring, including a stall in progress.
     public var stallDuration: Duration
-    /// Whether the producer is waiting for a free slot right now.
+    /// Whether the producer is waiting for room right now.
     public var isStalled: Bool
-    /// The most records ever seen waiting at the start of a consumer batch.
-    public var peakOccupancy: Int
+    /// The most bytes (records with their headers) ever seen waiting at the start of a batch.
+    public var peakBytes: Int
+    /// How much of the buffer has ever been written to: the part that became resident memory.
+    public var touchedBytes: Int
 
     /// Records published but not yet consumed.
     public var occupancy: Int { published - consumed }
@@ -469,14 +490,16 @@ public struct RecordRingStatistics: Hashable, Sendable {
         stallEpisodes: Int,
         stallDuration: Duration,
         isStalled: Bool,
-        peakOccupancy: Int
+        peakBytes: Int,
+        touchedBytes: Int
     ) {
         self.published = published
         self.consumed = consumed
         self.stallEpisodes = stallEpisodes
         self.stallDuration = stallDuration
         self.isStalled = isStalled
-        self.peakOccupancy = peakOccupancy
+        self.peakBytes = peakBytes
+        self.touchedBytes = touchedBytes
     }
 }
 
@@ -484,17 +507,17 @@ public struct RecordRingStatistics: Hashable, Sendable {
 public struct RecordRingError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kinds of failure.
     public enum Code: Hashable, Sendable {
-        /// The slot count is not a power of two in 2…2^24.
-        case invalidSlotCount
-        /// The slot size is not in 1…16 MiB.
-        case invalidSlotSize
+        /// The capacity is not a power of two between room for two records and 1 GiB.
+        case invalidCapacity
+        /// The largest record size is not in 1…16 MiB.
+        case invalidMaxRecordSize
         /// The ring's memory could not be allocated (`value` is the byte count).
         case outOfMemory
     }
 
     /// What went wrong.
     public var code: Code
-    /// The value that was refused (slot count, slot size or bytes requested).
+    /// The value that was refused (capacity, record size or bytes requested).
     public var value: Int
 
     /// Creates an error (public so callers can compare against expected errors).
@@ -506,8 +529,9 @@ public struct RecordRingError: Error, Hashable, Sendable, CustomStringConvertibl
     /// A sentence naming the refused value and the accepted range, for logs and config errors.
     public var description: String {
         switch code {
-        case .invalidSlotCount: "ring slot count \(value) is not a power of two between 2 and 16777216"
-        case .invalidSlotSize: "ring slot size \(value) is not between 1 and 16777216 bytes"
+        case .invalidCapacity:
+            "ring capacity \(value) is not a power of two between room for two records and 1073741824 bytes"
+        case .invalidMaxRecordSize: "ring record size \(value) is not between 1 and 16777216 bytes"
         case .outOfMemory: "cannot allocate \(value) bytes for the record ring"
         }
     }
