@@ -231,6 +231,9 @@ struct RunningDaemon {
                 ]))
         if let rulesEvent { daemon.broadcast(rulesEvent) }
         daemon.notifier.ready(status: daemon.statusLine())
+        // Start-up code (configuration, rule compiler, kernel set-up) is done with: let its pages
+        // leave the resident set; the pipeline maps back what it runs (see ProgramPages).
+        ProgramPages.releaseResidentCode()
         logger.info(
             "swift-audit started: registered as the audit daemon",
             metadata: ["pid": "\(getpid())", "outputs": "\(started.map(\.name).joined(separator: ","))"])
@@ -499,6 +502,7 @@ struct RunningDaemon {
                 ]))
         logger.info("configuration reloaded", metadata: ["file": "\(path)"])
         notifier.ready(status: statusLine())
+        ProgramPages.releaseResidentCode()
     }
 
     /// Keys a reload cannot change in a running daemon (they size buffers made at start).
