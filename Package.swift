@@ -105,7 +105,8 @@ let package = Package(
             swiftSettings: tests),
         .testTarget(name: "CLITests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(
-            name: "DaemonTests", dependencies: ["AuditDaemon", "AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
+            name: "DaemonTests", dependencies: ["AuditDaemon", "AuditNetlink", "AuditTestSupport"], swiftSettings: tests
+        ),
         .testTarget(
             name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),

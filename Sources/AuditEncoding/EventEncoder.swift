@@ -63,68 +63,108 @@ public struct EventEncoder: Sendable {
     }
 
     /// Appends `event` as one JSON line, ending in `\n`, to `writer`.
+    ///
+    /// Written in a few large pieces (the head and all messages at once, then one per `uid_map`
+    /// entry, then the tail), each reserved for its worst case, rather than value by value: this
+    /// runs once per event on the processing thread, and each reservation costs a capacity and
+    /// uniqueness check.
     public mutating func encode(_ event: AuditEvent, into writer: inout JSONWriter) {
         users.refreshIfDue()
         scanner.reset()
-        writer.appendRaw("{\"sequence\":")
-        writer.appendDecimal(UInt64(event.id.serial))
-        writer.appendRaw(",\"timestamp\":")
-        writer.appendTimestamp(seconds: event.id.seconds, milliseconds: event.id.milliseconds)
-        writer.appendRaw(",\"messages\":[")
         event.storage.withUnsafeBufferPointer { storage in
-            var first = true
-            for span in event.spans where span.type != .endOfEvent {
-                // Spans come from AuditEvent.append and always lie inside storage; clamp anyway so
-                // that a malformed event can never trap here.
-                let lower = min(max(span.range.lowerBound, 0), storage.count)
-                let upper = min(max(span.range.upperBound, lower), storage.count)
-                let body = UnsafeBufferPointer(rebasing: storage[lower..<upper])
-                writer.appendRaw(first ? "{\"type\":" : ",{\"type\":")
-                first = false
-                writer.appendDecimal(UInt64(span.type.rawValue))
-                writer.appendRaw(",\"data\":")
-                if writer.appendString(body) {
-                    writer.appendRaw(",\"encoding\":\"percent\"")
+            event.spans.withUnsafeBufferPointer { spans in
+                // Head (at most 12 + 20 + 13 + 26 + 13 bytes), then per message at most
+                // `,{"type":` 9 + 5 digits + `,"data":"` 9 + 6 per body byte + `","encoding":"percent"}` 23.
+                var maximum = 96
+                for span in spans {
+                    maximum &+= 48 &+ 6 &* Self.clamped(span.range, to: storage.count).count
                 }
-                writer.appendByte(UInt8(ascii: "}"))
-                scanner.scan(body)
+                writer.withCursor(atMost: maximum) { out in
+                    out.raw("{\"sequence\":")
+                    out.decimal(UInt64(event.id.serial))
+                    out.raw(",\"timestamp\":")
+                    out.timestamp(seconds: event.id.seconds, milliseconds: event.id.milliseconds)
+                    out.raw(",\"messages\":[")
+                    var first = true
+                    for span in spans where span.type != .endOfEvent {
+                        let body = UnsafeBufferPointer(rebasing: storage[Self.clamped(span.range, to: storage.count)])
+                        out.raw(first ? "{\"type\":" : ",{\"type\":")
+                        first = false
+                        out.decimal(UInt64(span.type.rawValue))
+                        out.raw(",\"data\":\"")
+                        if out.escaped(body) {
+                            out.raw("\",\"encoding\":\"percent\"}")
+                        } else {
+                            out.raw("\"}")
+                        }
+                        scanner.scan(body)
+                    }
+                    out.raw("],\"uid_map\":{")
+                }
             }
         }
-        writer.appendRaw("],\"uid_map\":{")
         scanner.sortForOutput()
         for (index, uid) in scanner.uids.enumerated() {
-            writer.appendRaw(index == 0 ? "\"" : ",\"")
-            writer.appendDecimal(UInt64(uid))
-            writer.appendRaw("\":")
-            if let name = users.name(for: uid) {
-                writer.appendString(name)
+            let name = users.name(for: uid)
+            let write = { (name: UnsafeBufferPointer<UInt8>) in
+                // `,"` 2 + 10 digits + `":"` 3 + 6 per name byte + `"` 1.
+                writer.withCursor(atMost: 16 &+ 6 &* name.count) { out in
+                    out.raw(index == 0 ? "\"" : ",\"")
+                    out.decimal(UInt64(uid))
+                    out.raw("\":\"")
+                    // Names are written like any value: a passwd file is not guaranteed to be UTF-8.
+                    _ = out.escaped(name)
+                    out.byte(UInt8(ascii: "\""))
+                }
+            }
+            if let name {
+                name.withUnsafeBufferPointer(write)
             } else if uid == UInt32.max {
-                writer.appendString(Self.unsetUserName)
+                Self.unsetUserNameBytes.withUnsafeBufferPointer(write)
             } else {
-                writer.appendString(Self.unknownUserName)
+                Self.unknownUserNameBytes.withUnsafeBufferPointer(write)
             }
         }
-        writer.appendByte(UInt8(ascii: "}"))
-        writer.appendRaw(hostnameMember)
-        switch event.completion {
-        case .endOfEvent, .standalone: break
-        case .timeout: writer.appendRaw(",\"completion\":\"timeout\"")
-        case .eviction: writer.appendRaw(",\"completion\":\"eviction\"")
-        case .shutdown: writer.appendRaw(",\"completion\":\"shutdown\"")
-        }
-        if !event.flags.isEmpty {
-            writer.appendRaw(",\"flags\":[")
-            var separator = false
-            for (flag, name) in Self.flagNames where event.flags.contains(flag) {
-                writer.appendRaw(separator ? ",\"" : "\"")
-                writer.appendRaw(name)
-                writer.appendByte(UInt8(ascii: "\""))
-                separator = true
+        hostnameMember.withUnsafeBufferPointer { hostname in
+            // `}` 1 + the hostname member + `,"completion":"shutdown"` 24 + `,"flags":[…]` at most 48
+            // + `}\n` 2.
+            writer.withCursor(atMost: 80 &+ hostname.count) { out in
+                out.byte(UInt8(ascii: "}"))
+                out.raw(hostname)
+                switch event.completion {
+                case .endOfEvent, .standalone: break
+                case .timeout: out.raw(",\"completion\":\"timeout\"")
+                case .eviction: out.raw(",\"completion\":\"eviction\"")
+                case .shutdown: out.raw(",\"completion\":\"shutdown\"")
+                }
+                if !event.flags.isEmpty {
+                    out.raw(",\"flags\":[")
+                    var separator = false
+                    for (flag, name) in Self.flagNames where event.flags.contains(flag) {
+                        out.raw(separator ? ",\"" : "\"")
+                        out.raw(name)
+                        out.byte(UInt8(ascii: "\""))
+                        separator = true
+                    }
+                    out.byte(UInt8(ascii: "]"))
+                }
+                out.raw("}\n")
             }
-            writer.appendByte(UInt8(ascii: "]"))
         }
-        writer.appendRaw("}\n")
     }
+
+    /// `range` limited to `0..<count`. Spans come from `AuditEvent.append` and always lie inside the
+    /// storage; clamping anyway means that a malformed event can never trap here.
+    @inline(__always)
+    private static func clamped(_ range: Range<Int>, to count: Int) -> Range<Int> {
+        let lower = min(max(range.lowerBound, 0), count)
+        let upper = min(max(range.upperBound, lower), count)
+        return lower..<upper
+    }
+
+    /// ``unsetUserName`` and ``unknownUserName`` as bytes, made once rather than per event.
+    private static let unsetUserNameBytes = Array(unsetUserName.utf8)
+    private static let unknownUserNameBytes = Array(unknownUserName.utf8)
 
     private static let flagNames: [(AuditEvent.Flags, StaticString)] = [
         (.late, "late"), (.duplicate, "duplicate"), (.malformedHeader, "malformed_header"),

@@ -84,6 +84,22 @@ public struct JSONWriter: Sendable {
         storage.append(contentsOf: repeatElement(0, count: target - storage.count))
     }
 
+    /// Makes room for `maximum` bytes once and lets `body` write at most that many through a
+    /// cursor.
+    ///
+    /// Why: every `append…` call checks the buffer's capacity and uniqueness and goes through a
+    /// closure; the event encoder writes a whole record message (about ten pieces) or the event's
+    /// head with one such check instead. `body` must keep within `maximum` (each cursor method
+    /// documents its own worst case).
+    @inline(__always)
+    package mutating func withCursor(atMost maximum: Int, _ body: (inout JSONCursor) -> Void) {
+        write(atMost: maximum) { target in
+            var cursor = JSONCursor(target)
+            body(&cursor)
+            return cursor.count
+        }
+    }
+
     // MARK: Raw pieces
 
     /// Appends text that is already valid JSON (keys, punctuation).
@@ -132,17 +148,8 @@ public struct JSONWriter: Sendable {
     ///
     /// Milliseconds above 999 cannot come from a header; they are clamped rather than printed wrongly.
     package mutating func appendTimestamp(seconds: UInt64, milliseconds: UInt16) {
-        let millis = min(milliseconds, 999)
         write(atMost: 26) { target in
-            target[0] = UInt8(ascii: "\"")
-            var index = 1 &+ JSONEscaping.writeDecimal(seconds, to: target + 1)
-            target[index] = UInt8(ascii: ".")
-            target[index &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: millis / 100)
-            target[index &+ 2] = 0x30 &+ UInt8(truncatingIfNeeded: millis / 10 % 10)
-            target[index &+ 3] = 0x30 &+ UInt8(truncatingIfNeeded: millis % 10)
-            target[index &+ 4] = UInt8(ascii: "\"")
-            index &+= 5
-            return index
+            JSONEscaping.writeTimestamp(seconds: seconds, milliseconds: milliseconds, to: target)
         }
     }
 
@@ -179,13 +186,74 @@ public struct JSONWriter: Sendable {
     /// Appends the escaped form of `source` without quotes; `true` when it used percent mode.
     @discardableResult
     package mutating func appendEscaped(_ source: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = source.baseAddress else { return false }
-        let percentMode = !JSONEscaping.isWellFormedUTF8(base, count: source.count)
+        var percentMode = false
         // Six output bytes per input byte is the worst case (a control byte becomes `\u00xx`).
-        write(atMost: source.count &* 6) { target in
-            JSONEscaping.escape(base, count: source.count, to: target, percentMode: percentMode)
+        withCursor(atMost: source.count &* 6) { cursor in
+            percentMode = cursor.escaped(source)
         }
         return percentMode
+    }
+}
+
+/// Writes JSON pieces to memory that ``JSONWriter/withCursor(atMost:_:)`` reserved, with no checks
+/// of its own: the caller reserved the worst case of everything it writes.
+package struct JSONCursor {
+    private let start: UnsafeMutablePointer<UInt8>
+    /// The bytes written so far.
+    package private(set) var count = 0
+
+    init(_ start: UnsafeMutablePointer<UInt8>) {
+        self.start = start
+    }
+
+    /// Writes text that is already valid JSON (keys, punctuation): `text.utf8CodeUnitCount` bytes.
+    @inline(__always)
+    package mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { raw($0) }
+    }
+
+    /// Writes bytes that are already valid JSON: `source.count` bytes.
+    @inline(__always)
+    package mutating func raw(_ source: UnsafeBufferPointer<UInt8>) {
+        guard let base = source.baseAddress else { return }
+        (start + count).update(from: base, count: source.count)
+        count &+= source.count
+    }
+
+    /// Writes one byte of JSON punctuation.
+    @inline(__always)
+    package mutating func byte(_ byte: UInt8) {
+        start[count] = byte
+        count &+= 1
+    }
+
+    /// Writes an unsigned integer in decimal: at most 20 bytes.
+    @inline(__always)
+    package mutating func decimal(_ value: UInt64) {
+        count &+= JSONEscaping.writeDecimal(value, to: start + count)
+    }
+
+    /// Writes `"SECONDS.MILLIS"` (see ``JSONWriter/appendTimestamp(seconds:milliseconds:)``): at most
+    /// 26 bytes.
+    @inline(__always)
+    package mutating func timestamp(seconds: UInt64, milliseconds: UInt16) {
+        count &+= JSONEscaping.writeTimestamp(seconds: seconds, milliseconds: milliseconds, to: start + count)
+    }
+
+    /// Writes the escaped form of `source`, without quotes, as described on ``JSONWriter``: at most
+    /// `6 * source.count` bytes. Returns `true` when `source` was not well-formed UTF-8 and was
+    /// written in percent mode.
+    @inline(__always)
+    package mutating func escaped(_ source: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = source.baseAddress else { return false }
+        // Nearly every value is well-formed UTF-8: escape it at once, and start over in percent mode
+        // in the rare case that a bad sequence turns up (one pass instead of validating first).
+        if let written = JSONEscaping.escape(base, count: source.count, to: start + count, percentMode: false) {
+            count &+= written
+            return false
+        }
+        count &+= JSONEscaping.escape(base, count: source.count, to: start + count, percentMode: true) ?? 0
+        return true
     }
 }
 
@@ -200,51 +268,44 @@ enum JSONEscaping {
             digits &+= 1
             scale = scale &* 10
         }
+        // Two digits per division: every event writes its serial, its time and each record's type.
         var rest = value
         var index = digits
-        repeat {
-            index &-= 1
-            target[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-        } while index > 0
+        let pairs = digitPairs.utf8Start
+        while rest >= 100 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            index &-= 2
+            target[index] = pairs[pair]
+            target[index &+ 1] = pairs[pair &+ 1]
+        }
+        if rest >= 10 {
+            let pair = Int(truncatingIfNeeded: rest) &* 2
+            target[0] = pairs[pair]
+            target[1] = pairs[pair &+ 1]
+        } else {
+            target[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest)
+        }
         return digits
     }
 
-    /// True when the `count` bytes at `base` are well-formed UTF-8 (pure ASCII is checked 8 bytes at a
-    /// time; only text with high bytes is walked sequence by sequence).
-    static func isWellFormedUTF8(_ base: UnsafePointer<UInt8>, count end: Int) -> Bool {
-        var index = 0
-        let raw = UnsafeRawPointer(base)
-        while true {
-            while index &+ 8 <= end,
-                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) & highBits == 0
-            {
-                index &+= 8
-            }
-            while index < end, base[index] < 0x80 { index &+= 1 }
-            if index >= end { return true }
-            let length = validSequenceLength(base, at: index, end: end)
-            if length == 0 { return false }
-            index &+= length
-        }
-    }
+    /// "00", "01", … "99" back to back: the two digits of `n` are at `2n` and `2n + 1`.
+    private static let digitPairs: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
 
     /// Writes the escaped form of `count` bytes at `base` to `target` (room for `6 * count` bytes)
     /// and returns the number of bytes written. In `percentMode` (for values that are not
-    /// well-formed UTF-8) bad bytes and `%` become `%XX`; otherwise `%` is copied.
+    /// well-formed UTF-8) bad bytes and `%` become `%XX`. Otherwise `%` is copied, and the result
+    /// is `nil` as soon as a byte turns out not to start a well-formed sequence: the value then
+    /// needs percent mode as a whole, and the caller writes it again (over the partial output).
     static func escape(
         _ base: UnsafePointer<UInt8>, count end: Int, to target: UnsafeMutablePointer<UInt8>, percentMode: Bool
-    ) -> Int {
+    ) -> Int? {
         var out = 0
-        var runStart = 0
         var index = 0
-        @inline(__always) func flush(upTo stop: Int) {
-            let run = stop &- runStart
-            if run > 0 {
-                (target + out).update(from: base + runStart, count: run)
-                out &+= run
-            }
-        }
         @inline(__always) func put(_ byte: UInt8) {
             target[out] = byte
             out &+= 1
@@ -258,28 +319,25 @@ enum JSONEscaping {
             put(hexDigit(scalar, lowercase: true))
         }
         while true {
-            index = firstSpecialByte(base, from: index, end: end, percentMode: percentMode)
+            copyClean(base, index: &index, end: end, to: target, out: &out, percentMode: percentMode)
             if index >= end { break }
             let byte = base[index]
             if byte >= 0x80 {
                 let length = validSequenceLength(base, at: index, end: end)
                 if length != 0 {
                     if let scalar = unicodeEscape(base, at: index, length: length) {
-                        flush(upTo: index)
                         putUnicodeEscape(scalar)
-                        index &+= length
-                        runStart = index
                     } else {
-                        index &+= length  // well-formed and harmless: part of the clean run
+                        for offset in 0..<length { put(base[index &+ offset]) }  // well-formed and harmless
                     }
+                    index &+= length
                     continue
                 }
-                flush(upTo: index)
+                guard percentMode else { return nil }
                 put(UInt8(ascii: "%"))
                 put(hexDigit(UInt16(byte &>> 4), lowercase: false))
                 put(hexDigit(UInt16(byte), lowercase: false))
             } else {
-                flush(upTo: index)
                 switch byte {
                 case UInt8(ascii: "\""):
                     put(UInt8(ascii: "\\"))
@@ -310,10 +368,58 @@ enum JSONEscaping {
                 }
             }
             index &+= 1
-            runStart = index
         }
-        flush(upTo: end)
         return out
+    }
+
+    /// Copies the bytes from `index` on that need no escape to `target + out`, advancing both, and
+    /// stops at the first byte that may (or at `end`).
+    ///
+    /// Sixteen bytes per step with vector compares (SSE2 on x86-64, NEON on arm64), copied as they
+    /// are scanned: one pass over the text, no `memmove` call per clean run. A block holding a
+    /// special byte is stored whole too, but only its clean prefix is counted; the rest is
+    /// overwritten next. That store cannot overrun: every input byte before `index` produced at
+    /// most six output bytes and the target has room for six per input byte, so
+    /// `out + 16 <= 6 * index + 16 <= 6 * end` while `index + 16 <= end`.
+    @inline(__always)
+    static func copyClean(
+        _ base: UnsafePointer<UInt8>, index: inout Int, end: Int, to target: UnsafeMutablePointer<UInt8>,
+        out: inout Int, percentMode: Bool
+    ) {
+        let raw = UnsafeRawPointer(base)
+        let destination = UnsafeMutableRawPointer(target)
+        // Whole vectors: compares against a scalar literal are not lowered to vector instructions.
+        // Outside percent mode the `%` lane compares against `"` again, so one loop serves both.
+        let control = SIMD16<UInt8>(repeating: 0x20)
+        let printable = SIMD16<UInt8>(repeating: 0x7E)
+        let quote = SIMD16<UInt8>(repeating: 0x22)
+        let backslash = SIMD16<UInt8>(repeating: 0x5C)
+        let percent = SIMD16<UInt8>(repeating: percentMode ? 0x25 : 0x22)
+        while index &+ 16 <= end {
+            let block = raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            let special =
+                (block .< control) .| (block .> printable) .| (block .== quote) .| (block .== backslash)
+                .| (block .== percent)
+            destination.storeBytes(of: block, toByteOffset: out, as: SIMD16<UInt8>.self)
+            // Each lane is 0x00 or 0xFF: the two halves as words give the first special byte.
+            let lanes = unsafeBitCast(special, to: SIMD2<UInt64>.self)
+            if lanes[0] | lanes[1] != 0 {
+                let clean =
+                    (lanes[0] != 0 ? lanes[0].trailingZeroBitCount : 64 &+ lanes[1].trailingZeroBitCount) &>> 3
+                index &+= clean
+                out &+= clean
+                return
+            }
+            index &+= 16
+            out &+= 16
+        }
+        while index < end {
+            let byte = base[index]
+            if isSpecial(byte, percentMode: percentMode) { return }
+            target[out] = byte
+            out &+= 1
+            index &+= 1
+        }
     }
 
     /// The hex digit for the low four bits of `value`.
@@ -323,9 +429,20 @@ enum JSONEscaping {
         return nibble < 10 ? 0x30 &+ nibble : (lowercase ? 0x57 : 0x37) &+ nibble
     }
 
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highBits: UInt64 = 0x8080_8080_8080_8080
-    private static let lowBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+    /// Writes `"SECONDS.MILLIS"` at `target` (room for 26 bytes) and returns its length; milliseconds
+    /// above 999 cannot come from a header and are clamped rather than printed wrongly.
+    @inline(__always)
+    static func writeTimestamp(seconds: UInt64, milliseconds: UInt16, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        let millis = min(milliseconds, 999)
+        target[0] = UInt8(ascii: "\"")
+        let index = 1 &+ writeDecimal(seconds, to: target + 1)
+        target[index] = UInt8(ascii: ".")
+        target[index &+ 1] = 0x30 &+ UInt8(truncatingIfNeeded: millis / 100)
+        target[index &+ 2] = 0x30 &+ UInt8(truncatingIfNeeded: millis / 10 % 10)
+        target[index &+ 3] = 0x30 &+ UInt8(truncatingIfNeeded: millis % 10)
+        target[index &+ 4] = UInt8(ascii: "\"")
+        return index &+ 5
+    }
 
     /// True when an ASCII or high byte cannot be copied as it is: `"`, `\`, C0, DEL, ≥ 0x80, and `%`
     /// in percent mode.
@@ -333,40 +450,6 @@ enum JSONEscaping {
     static func isSpecial(_ byte: UInt8, percentMode: Bool) -> Bool {
         byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
             || (percentMode && byte == UInt8(ascii: "%"))
-    }
-
-    /// One bit (the high bit of the byte) per special byte of an 8-byte little-endian word.
-    ///
-    /// Every step works on 7-bit bytes and adds at most 0x7F to them, so no carry crosses into the
-    /// next byte and the mask is exact, not just "somewhere in this word".
-    @inline(__always)
-    static func specialMask(_ word: UInt64, percentMode: Bool) -> UInt64 {
-        let low = word & lowBits
-        let del = (low &+ ones) & highBits  // 0x7F + 1 sets the high bit
-        let control = ~(low &+ 0x6060_6060_6060_6060) & highBits  // < 0x20 stays below 0x80
-        let quote = ~((low ^ 0x2222_2222_2222_2222) &+ lowBits) & highBits
-        let backslash = ~((low ^ 0x5C5C_5C5C_5C5C_5C5C) &+ lowBits) & highBits
-        let percent = percentMode ? ~((low ^ 0x2525_2525_2525_2525) &+ lowBits) & highBits : 0
-        return (word | del | control | quote | backslash | percent) & highBits
-    }
-
-    /// The index of the first special byte at or after `start`, or `end`.
-    @inline(__always)
-    static func firstSpecialByte(_ base: UnsafePointer<UInt8>, from start: Int, end: Int, percentMode: Bool) -> Int {
-        var index = start
-        let raw = UnsafeRawPointer(base)
-        while index &+ 8 <= end {
-            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            let mask = specialMask(word, percentMode: percentMode)
-            if mask != 0 {
-                return index &+ mask.trailingZeroBitCount &>> 3
-            }
-            index &+= 8
-        }
-        while index < end, !isSpecial(base[index], percentMode: percentMode) {
-            index &+= 1
-        }
-        return index
     }
 
     /// The length (2–4) of the well-formed UTF-8 sequence that starts at `index`, or 0 when the byte

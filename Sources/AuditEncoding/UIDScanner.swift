@@ -35,15 +35,115 @@ struct UIDScanner {
     }
 
     /// Adds the ids of one record body.
+    ///
+    /// The field walk below is the rule; this only narrows where it has to run, without changing
+    /// its result. Every counted field contains `uid=`, so a body without one (PROCTITLE, CWD, most
+    /// PATH records) is not walked at all, and the walk ends once it is past the last one (the
+    /// quoted `comm=`/`exe=` tail of a SYSCALL record). It also starts at the word holding the first
+    /// `uid=` when nothing before that word can open a quote or hide a separator (no quote, no
+    /// control byte): there the walk would only step from word to word and count nothing.
     mutating func scan(_ body: UnsafeBufferPointer<UInt8>) {
-        guard let base = body.baseAddress else { return }
-        scanFields(base, from: 0, to: body.count, nested: false)
+        guard let base = body.baseAddress,
+            let (first, last) = Self.uidAssignments(base, count: body.count)
+        else { return }
+        scanFields(base, from: Self.walkStart(base, firstAssignment: first), to: body.count, nested: false, last: last)
+    }
+
+    /// The positions of the `=` of the first and the last `uid=` in the `count` bytes at `base`, or
+    /// nil when there is none.
+    ///
+    /// Sixteen positions per step, with vector compares of the four bytes at offsets 0–3 (whole
+    /// vectors: compares against a scalar literal are not lowered to vector instructions). Each
+    /// lane of the result is 0x00 or 0xFF, so the two halves read as words give the first and last
+    /// hit of a block by counting zero bits, without visiting each hit.
+    static func uidAssignments(_ base: UnsafePointer<UInt8>, count: Int) -> (first: Int, last: Int)? {
+        var first = -1
+        var last = -1
+        let raw = UnsafeRawPointer(base)
+        let letterU = SIMD16<UInt8>(repeating: UInt8(ascii: "u"))
+        let letterI = SIMD16<UInt8>(repeating: UInt8(ascii: "i"))
+        let letterD = SIMD16<UInt8>(repeating: UInt8(ascii: "d"))
+        let equals = SIMD16<UInt8>(repeating: UInt8(ascii: "="))
+        var index = 0
+        while index &+ 19 <= count {
+            let u = raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self) .== letterU
+            let i = raw.loadUnaligned(fromByteOffset: index &+ 1, as: SIMD16<UInt8>.self) .== letterI
+            let d = raw.loadUnaligned(fromByteOffset: index &+ 2, as: SIMD16<UInt8>.self) .== letterD
+            let e = raw.loadUnaligned(fromByteOffset: index &+ 3, as: SIMD16<UInt8>.self) .== equals
+            let hits = unsafeBitCast(u .& i .& d .& e, to: SIMD2<UInt64>.self)
+            let (low, high) = (hits[0], hits[1])
+            if low | high != 0 {
+                if first < 0 {
+                    let lane = low != 0 ? low.trailingZeroBitCount &>> 3 : 8 &+ high.trailingZeroBitCount &>> 3
+                    first = index &+ lane &+ 3
+                }
+                let lane = high != 0 ? 15 &- high.leadingZeroBitCount &>> 3 : 7 &- low.leadingZeroBitCount &>> 3
+                last = index &+ lane &+ 3
+            }
+            index &+= 16
+        }
+        while index &+ 3 < count {
+            if base[index] == UInt8(ascii: "u"), base[index &+ 1] == UInt8(ascii: "i"),
+                base[index &+ 2] == UInt8(ascii: "d"), base[index &+ 3] == UInt8(ascii: "=")
+            {
+                if first < 0 { first = index &+ 3 }
+                last = index &+ 3
+            }
+            index &+= 1
+        }
+        return first < 0 ? nil : (first, last)
+    }
+
+    /// Where the field walk may start for a body whose first `uid=` has its `=` at
+    /// `firstAssignment`: the start of that word when every byte before it is a space or an
+    /// ordinary byte (no quote, no control byte), else 0.
+    ///
+    /// Why that is exact: without quotes and control bytes, the walk goes from word to word (a key
+    /// ends at `=` or a space, an unquoted value at a space), so it reaches the start of that word
+    /// as a word start, and no word before it contains `uid=`.
+    static func walkStart(_ base: UnsafePointer<UInt8>, firstAssignment: Int) -> Int {
+        var wordStart = firstAssignment
+        while wordStart > 0, base[wordStart &- 1] != space {
+            wordStart &-= 1
+        }
+        let raw = UnsafeRawPointer(base)
+        let controls = SIMD16<UInt8>(repeating: 0x20)
+        let doubleQuotes = SIMD16<UInt8>(repeating: doubleQuote)
+        let singleQuotes = SIMD16<UInt8>(repeating: singleQuote)
+        var index = 0
+        while index &+ 16 <= wordStart {
+            let block = raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            if any((block .< controls) .| (block .== doubleQuotes) .| (block .== singleQuotes)) { return 0 }
+            index &+= 16
+        }
+        while index < wordStart {
+            let byte = base[index]
+            if byte < space || byte == doubleQuote || byte == singleQuote { return 0 }
+            index &+= 1
+        }
+        return wordStart
     }
 
     /// Sorts the ids in the order of their decimal strings.
     mutating func sortForOutput() {
-        if uids.count > 1 {
+        guard uids.count > 1 else { return }
+        guard uids.count <= 16 else {
             uids.sort { Self.lexicographicKey($0) < Self.lexicographicKey($1) }
+            return
+        }
+        // An event names a handful of ids (usually 1–3): a plain insertion sort that computes each
+        // id's key once beats the general sort, which recomputes both keys per comparison.
+        uids.withUnsafeMutableBufferPointer { ids in
+            for next in 1..<ids.count {
+                let id = ids[next]
+                let key = Self.lexicographicKey(id)
+                var slot = next
+                while slot > 0, key < Self.lexicographicKey(ids[slot - 1]) {
+                    ids[slot] = ids[slot - 1]
+                    slot -= 1
+                }
+                ids[slot] = id
+            }
         }
     }
 
@@ -74,23 +174,33 @@ struct UIDScanner {
     private static let doubleQuote = UInt8(ascii: "\"")
     private static let singleQuote = UInt8(ascii: "'")
 
-    private mutating func scanFields(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int, nested: Bool) {
+    /// Walks the fields of `start..<end`; `last` is the `=` of the body's last `uid=`: a word that
+    /// starts after it cannot be a counted field, nor can any later one.
+    private mutating func scanFields(
+        _ base: UnsafePointer<UInt8>, from start: Int, to end: Int, nested: Bool, last: Int
+    ) {
         var index = start
         while index < end {
             // Separators: spaces, and any other control byte a user message may hold.
             while index < end, base[index] <= Self.space {
                 index += 1
             }
-            guard index < end else { return }
+            guard index < end, index <= last else { return }
             let first = base[index]
             if first == Self.doubleQuote || first == Self.singleQuote {
                 index = Self.skipQuoted(base, from: index + 1, to: end, quote: first)
                 continue
             }
             let keyStart = index
-            // A quote inside a word (`it's`) is part of the word; only a quote that starts a word or
-            // a value opens a quoted string.
-            index = Self.firstIndex(base, from: index, to: end, where: Self.keyDelimiters)
+            while index < end {
+                let byte = base[index]
+                // A quote inside a word (`it's`) is part of the word; only a quote that starts a
+                // word or a value opens a quoted string.
+                if byte <= Self.space || byte == Self.equals {
+                    break
+                }
+                index += 1
+            }
             guard index < end else { return }
             if base[index] != Self.equals {
                 continue  // a word without a value
@@ -110,7 +220,7 @@ struct UIDScanner {
                         close -= 1
                     }
                     let nestedEnd = close > index ? close : end
-                    scanFields(base, from: index + 1, to: nestedEnd, nested: true)
+                    scanFields(base, from: index + 1, to: nestedEnd, nested: true, last: last)
                     index = nestedEnd + 1
                 } else {
                     index = Self.skipQuoted(base, from: index + 1, to: end, quote: valueFirst)
@@ -118,32 +228,17 @@ struct UIDScanner {
                 continue
             }
             if Self.endsInUID(base, from: keyStart, to: keyEnd) {
-                // The value runs to the next space or control byte; its digits are read on the way
-                // (one pass), and it counts only if it is a canonical 32-bit decimal: 1–10 digits,
-                // no leading zero (anything else, `uid=root`, `-1`, hex, `007`, is no id; canonical
-                // only, so that every `uid_map` key appears verbatim in `data`).
                 let valueStart = index
-                var value: UInt64 = 0
-                var digitsOnly = true
-                while index < end {
-                    let byte = base[index]
-                    if byte <= Self.space { break }
-                    let digit = byte &- UInt8(ascii: "0")
-                    if digit >= 10 { digitsOnly = false }
-                    // Wraps only for values longer than 10 bytes, which are rejected below.
-                    value = value &* 10 &+ UInt64(digit)
+                while index < end, base[index] > Self.space {
                     index += 1
                 }
-                let length = index - valueStart
-                if digitsOnly, length >= 1, length <= 10, length == 1 || base[valueStart] != UInt8(ascii: "0"),
-                    value <= UInt64(UInt32.max)
-                {
-                    insert(UInt32(truncatingIfNeeded: value))
+                if let uid = Self.decimalUInt32(base, from: valueStart, to: index) {
+                    insert(uid)
                 }
             } else {
-                // Most values are skipped. Values end at a space, the separator the kernel and
-                // libaudit write (a tab or other control byte inside a value does not end it).
-                index = Self.valueEnd(base, from: index, to: end)
+                // Most values are skipped: long hex strings (proctitle, execve) go by with memchr.
+                // Values end at a space, the separator the kernel and libaudit write.
+                index = Self.find(Self.space, base, from: index, to: end)
             }
         }
     }
@@ -169,66 +264,18 @@ struct UIDScanner {
             && base[end - 1] == UInt8(ascii: "d")
     }
 
-    private static let lowBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-    private static let highBits: UInt64 = 0x8080_8080_8080_8080
-
-    /// The high bit of every byte of a little-endian word that ends a key: a space or control byte
-    /// (`<= 0x20`) or `=`.
-    ///
-    /// Exact per byte, not just "somewhere in this word": every sum is of two 7-bit values, so no
-    /// carry crosses into the next byte; bytes `>= 0x80` (UTF-8 in a user message) never match.
-    @inline(__always)
-    static func keyDelimiters(_ word: UInt64) -> UInt64 {
-        let low = word & lowBits
-        let aboveSpace = low &+ 0x5F5F_5F5F_5F5F_5F5F  // high bit set when low >= 0x21
-        let notEquals = (low ^ 0x3D3D_3D3D_3D3D_3D3D) &+ lowBits  // high bit set when low != '='
-        return ~((aboveSpace & notEquals) | word) & highBits
-    }
-
-    /// The high bit of every space (0x20) of a little-endian word, exactly (see ``keyDelimiters(_:)``).
-    @inline(__always)
-    static func spaces(_ word: UInt64) -> UInt64 {
-        let low = word & lowBits
-        return ~(((low ^ 0x2020_2020_2020_2020) &+ lowBits) | word) & highBits
-    }
-
-    /// The index of the first byte in `start..<end` whose high bit `mask` sets, or `end`.
-    ///
-    /// Eight bytes per step: keys and most values are 2–16 bytes, too short for `memchr`'s call to
-    /// pay off, too long for a byte loop to be cheap. The last partial word is read as the word that
-    /// ends at `end` (never past it, never before the buffer's start at index 0) with the bytes before
-    /// `start` shifted out.
-    @inline(__always)
-    static func firstIndex(
-        _ base: UnsafePointer<UInt8>, from start: Int, to end: Int, where mask: (UInt64) -> UInt64
-    ) -> Int {
-        var index = start
-        let raw = UnsafeRawPointer(base)
-        while index &+ 8 <= end {
-            let found = mask(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
-            if found != 0 { return index &+ found.trailingZeroBitCount &>> 3 }
-            index &+= 8
+    /// A canonical decimal (1–10 digits, no leading zero) that fits 32 bits; anything else (`uid=root`,
+    /// `-1`, hex, `007`) is no id. Canonical only, so that every `uid_map` key appears verbatim in `data`.
+    private static func decimalUInt32(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> UInt32? {
+        let length = end - start
+        guard length >= 1, length <= 10 else { return nil }
+        if length > 1, base[start] == UInt8(ascii: "0") { return nil }
+        var value: UInt64 = 0
+        for index in start..<end {
+            let digit = base[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value * 10 + UInt64(digit)
         }
-        let rest = end &- index
-        guard rest > 0 else { return end }
-        if end >= 8 {
-            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: end &- 8, as: UInt64.self))
-            let found = mask(word) &>> UInt64(truncatingIfNeeded: (8 &- rest) &* 8)
-            return found != 0 ? index &+ found.trailingZeroBitCount &>> 3 : end
-        }
-        while index < end, mask(UInt64(base[index])) & 0x80 == 0 {
-            index &+= 1
-        }
-        return index
-    }
-
-    /// The index of the first space at or after `start`, or `end`: a few words inline for the
-    /// common short value, then `memchr` for long hex strings (proctitle, execve arguments).
-    @inline(__always)
-    static func valueEnd(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
-        let inlineEnd = min(end, start &+ 32)
-        let found = firstIndex(base, from: start, to: inlineEnd, where: spaces)
-        if found < inlineEnd || inlineEnd == end { return found }
-        return find(space, base, from: inlineEnd, to: end)
+        return value <= UInt64(UInt32.max) ? UInt32(value) : nil
     }
 }

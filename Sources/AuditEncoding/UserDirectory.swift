@@ -25,6 +25,14 @@ public struct UserDirectory: Sendable {
     public private(set) var skippedLines = 0
 
     private var names: [UInt32: [UInt8]] = [:]
+    /// `names` again for the low uids (system accounts and the first users), by position, and the
+    /// largest uid: the encoder looks up every uid of every event, and hashing a key costs more
+    /// than the rest of the lookup; 4294967295 (unset, in most events) is answered without either.
+    private var lowNames: [[UInt8]?] = []
+    private var largestUID = -1
+
+    /// Uids below this are kept in `lowNames` too (32 KiB at most).
+    private static let lowUIDLimit = 4096
     private var identity: FileIdentity?
     private var lastCheck: UInt64 = 0
     private let intervalNanoseconds: UInt64
@@ -50,7 +58,18 @@ public struct UserDirectory: Sendable {
 
     /// The name of `uid`, as bytes (passwd files are not guaranteed to be UTF-8).
     public func name(for uid: UInt32) -> [UInt8]? {
-        names[uid]
+        if Int(uid) < lowNames.count { return lowNames[Int(uid)] }
+        guard Int(uid) <= largestUID else { return nil }
+        return names[uid]
+    }
+
+    private mutating func indexNames() {
+        largestUID = names.keys.max().map { Int($0) } ?? -1
+        var low = [[UInt8]?](repeating: nil, count: min(largestUID + 1, Self.lowUIDLimit))
+        for (uid, name) in names where Int(uid) < low.count {
+            low[Int(uid)] = name
+        }
+        lowNames = low
     }
 
     /// Re-reads the file if it changed, checking at most once per ``refreshInterval``.
@@ -82,6 +101,7 @@ public struct UserDirectory: Sendable {
             let (identity, content) = try Syscalls.readFile(path: path, limit: Self.sizeLimit)
             let (names, skipped) = Self.parse(content)
             self.names = names
+            indexNames()
             self.identity = identity
             skippedLines = skipped
             lastError = nil

@@ -1,6 +1,7 @@
 import AuditEncoding
 import AuditEvents
 import AuditNetlink
+import AuditTestSupport
 import FoundationEssentials
 import Testing
 
@@ -178,6 +179,67 @@ func makeEvent(serial: UInt32, seconds: UInt64 = 1_795_345_044, millis: UInt16 =
         #expect(decoded.uidMap == expected)
     }
 
+    /// The encoder narrows where it walks the fields (only bodies with a `uid=`, from the first
+    /// one's word when nothing before it is quoted, up to the last one); this pins that the ids
+    /// found are exactly those of the plain walk over the whole body, on bodies built from the
+    /// pieces that steer the walk: quotes at word and value starts and inside words, `msg='`,
+    /// control bytes, `=` inside values, near misses of `uid=`, and long plain runs (so that the
+    /// 16-byte vector steps and their tails both run).
+    @Test func uidMapMatchesThePlainFieldWalkOnRandomBodies() throws {
+        let fixture = try PasswdFixture()
+        defer { fixture.directory.remove() }
+        var encoder = EventEncoder(users: fixture.users)
+        var generator = SplitMix64(seed: 0x51D5_CA77_0000_0001)
+        let pieces: [[UInt8]] =
+            [
+                "uid=", "auid=", "euid=", "uid", "ui", "d=", "id=", "=", " ", "  ", "\"", "'", "msg='", "msg=",
+                "msg=\"", "0", "1000", "4294967295", "4294967296", "007", "12", "-1", "x", "abc", "it's", "comm=\"",
+                "\t", "\n", "\u{7F}", "a=b=", "uid=0", " uid=33 ", "pid=5 ", "key=(null) ",
+                "proctitle=2F7573722F62696E2F7375646F ", "arch=c000003e syscall=59 success=yes exit=0 ",
+            ].map { Array($0.utf8) } + [[0xFF], [0xC3, 0xA9], [0x00], [0x01]]
+        var failures = 0
+        for caseNumber in 0..<4_000 {
+            var body: [UInt8] = []
+            let length = Int.random(in: 0...90, using: &generator)
+            while body.count < length {
+                body += pieces[Int.random(in: 0..<pieces.count, using: &generator)]
+            }
+            var event = AuditEvent(id: AuditEventID(seconds: 1, milliseconds: 0, serial: 1))
+            event.append(type: AuditMessageType(1300), body: body)
+            var output: [UInt8] = []
+            encoder.encode(event, into: &output)
+            let text = String(decoding: output, as: UTF8.self)
+            let expected = expectedUIDMap(referenceUIDs(body))
+            if !text.hasSuffix(expected + "}\n") {
+                failures += 1
+                if failures <= 5 {
+                    Issue.record("case \(caseNumber): body \(body) gave \(text), want uid_map \(expected)")
+                }
+            }
+        }
+        #expect(failures == 0)
+    }
+
+    /// Up to 16 ids are sorted by a small insertion sort, more by the general sort: both orders
+    /// must be Go's string order.
+    @Test(arguments: [2, 3, 16, 17, 40])
+    func uidMapKeysAreSortedAsStringsForAnyNumberOfIds(_ count: Int) throws {
+        let fixture = try PasswdFixture()
+        defer { fixture.directory.remove() }
+        var encoder = EventEncoder(users: fixture.users)
+        var generator = SplitMix64(seed: 0x50F7_0000 + UInt64(count))
+        var uids: Set<UInt32> = [UInt32.max, 0]
+        while uids.count < count {
+            let ceilings: [UInt32] = [9, 99, 99_999, UInt32.max]  // short and long decimals mixed
+            let ceiling = ceilings[Int.random(in: 0..<ceilings.count, using: &generator)]
+            uids.insert(UInt32.random(in: 0...ceiling, using: &generator))
+        }
+        let body = uids.shuffled(using: &generator).map { "uid=\($0)" }.joined(separator: " ")
+        var output: [UInt8] = []
+        encoder.encode(makeEvent(serial: 1, [(1300, body)]), into: &output)
+        #expect(String(decoding: output, as: UTF8.self).hasSuffix(expectedUIDMap(uids) + "}\n"))
+    }
+
     @Test func uidMapKeysAreSortedAsStringsLikeGo() throws {
         let fixture = try PasswdFixture()
         defer { fixture.directory.remove() }
@@ -281,4 +343,75 @@ func makeEvent(serial: UInt32, seconds: UInt64 = 1_795_345_044, millis: UInt16 =
             #expect(fqdn == host || fqdn.hasPrefix(host) || fqdn.contains("."))
         }
     }
+}
+
+/// The uid_map rules of `EventEncoder` written out plainly, byte by byte over the whole body, as the
+/// reference for the encoder's narrowed walk: fields are separated by spaces and control bytes; a
+/// quote opens a quoted string only at the start of a word or a value (and runs to the same quote);
+/// a key ending in `uid` with an unquoted canonical 32-bit decimal value counts; a non-uid value ends
+/// at a space only; `msg='…'` (outside `msg='…'`) is walked one level down, up to the body's last `'`.
+func referenceUIDs(_ body: [UInt8]) -> Set<UInt32> {
+    var found: Set<UInt32> = []
+    func skipQuoted(_ start: Int, _ end: Int, _ quote: UInt8) -> Int {
+        var index = start
+        while index < end, body[index] != quote { index += 1 }
+        return min(index + 1, end)
+    }
+    func walk(_ start: Int, _ end: Int, nested: Bool) {
+        var index = start
+        while index < end {
+            while index < end, body[index] <= 0x20 { index += 1 }
+            guard index < end else { return }
+            let first = body[index]
+            if first == 0x22 || first == 0x27 {
+                index = skipQuoted(index + 1, end, first)
+                continue
+            }
+            let keyStart = index
+            while index < end, body[index] > 0x20, body[index] != UInt8(ascii: "=") { index += 1 }
+            guard index < end else { return }
+            guard body[index] == UInt8(ascii: "=") else { continue }
+            let key = Array(body[keyStart..<index])
+            index += 1
+            guard index < end else { return }
+            let valueFirst = body[index]
+            if valueFirst == 0x22 {
+                index = skipQuoted(index + 1, end, valueFirst)
+            } else if valueFirst == 0x27 {
+                if !nested, key == Array("msg".utf8) {
+                    var close = end - 1
+                    while close > index, body[close] != 0x27 { close -= 1 }
+                    let nestedEnd = close > index ? close : end
+                    walk(index + 1, nestedEnd, nested: true)
+                    index = nestedEnd + 1
+                } else {
+                    index = skipQuoted(index + 1, end, valueFirst)
+                }
+            } else if key.count >= 3, key.suffix(3) == Array("uid".utf8)[...] {
+                let valueStart = index
+                while index < end, body[index] > 0x20 { index += 1 }
+                let digits = body[valueStart..<index]
+                if (1...10).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }),
+                    digits.count == 1 || digits.first != 0x30,
+                    let value = UInt32(String(decoding: digits, as: UTF8.self))
+                {
+                    found.insert(value)
+                }
+            } else {
+                while index < end, body[index] != 0x20 { index += 1 }
+            }
+        }
+    }
+    walk(0, body.count, nested: false)
+    return found
+}
+
+/// `"uid_map":{…}` for `uids` with the names of `PasswdFixture`'s default file, keys sorted as
+/// strings.
+func expectedUIDMap(_ uids: Set<UInt32>) -> String {
+    let names: [UInt32: String] = [0: "root", 1000: "cloudsdk", UInt32.max: "unset"]
+    let members = uids.map { String($0) }.sorted().map { key in
+        "\"\(key)\":\"\(names[UInt32(key) ?? 0] ?? "UNKNOWN_USER")\""
+    }
+    return "\"uid_map\":{" + members.joined(separator: ",") + "}"
 }

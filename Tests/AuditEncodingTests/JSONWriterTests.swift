@@ -210,6 +210,57 @@ func referenceEscape(_ input: [UInt8]) -> [UInt8] {
         }
     }
 
+    /// The scan for bytes to escape skips clean 16-byte blocks, then finds the byte within the block
+    /// word by word, then byte by byte in the tail: every escape class at every position of values
+    /// up to three blocks long, on both sides of each boundary.
+    @Test func everyEscapeClassIsFoundAtEveryPositionAcrossBlocks() {
+        let classes: [[UInt8]] = [
+            [0x22], [0x5C], [0x25], [0x0A], [0x0D], [0x09], [0x08], [0x0C], [0x00], [0x1F], [0x7F], [0x20], [0x7E],
+            [0xC2, 0x85], [0xC2, 0xA0], [0xE2, 0x80, 0xA8], [0xE2, 0x80, 0xAE], [0xE2, 0x81, 0xA6], [0xE2, 0x82, 0xAC],
+            [0xF0, 0x9F, 0x98, 0x80], [0x80], [0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80],
+        ]
+        var failures = 0
+        // Lengths around each word and block boundary (all 48 lengths take half a minute in debug).
+        for length in [1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 47, 48] {
+            for position in 0..<length {
+                for special in classes {
+                    var input = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    input.replaceSubrange(position..<min(length, position + special.count), with: special)
+                    var writer = JSONWriter()
+                    writer.appendString(input)
+                    if Array(writer.bytes) != referenceEscape(input) {
+                        failures += 1
+                        if failures <= 5 { Issue.record("length \(length), position \(position): \(input)") }
+                    }
+                }
+            }
+        }
+        #expect(failures == 0)
+    }
+
+    /// A value is escaped optimistically as UTF-8 and written again in percent mode when a bad byte
+    /// turns up: the `%` bytes already written before it must come out as `%25` all the same, and
+    /// nothing of the first attempt may remain (also when the value is appended after other text).
+    @Test func aBadByteAfterCleanBlocksRewritesTheWholeValueInPercentMode() {
+        for percentAt in [0, 7, 8, 15, 16, 31] {
+            for badAt in [percentAt + 1, 17, 32, 40, 47] where badAt > percentAt {
+                var input = [UInt8](repeating: UInt8(ascii: "b"), count: 48)
+                input[percentAt] = UInt8(ascii: "%")
+                input[badAt] = 0xFF
+                let quoteAt = (percentAt + badAt) / 2  // an escape between the two, when there is room
+                if quoteAt != percentAt, quoteAt != badAt { input[quoteAt] = UInt8(ascii: "\"") }
+                var writer = JSONWriter()
+                writer.appendRaw("[1,")
+                let percentMode = writer.appendString(input)
+                writer.appendRaw("]")
+                #expect(percentMode)
+                #expect(
+                    Array(writer.bytes) == Array("[1,".utf8) + referenceEscape(input) + Array("]".utf8),
+                    "% at \(percentAt), 0xFF at \(badAt)")
+            }
+        }
+    }
+
     @Test func decodingRejectsMalformedPercentEscapes() {
         #expect(throws: ByteEscapingError(offset: 1)) { try ByteEscaping.decode("a%") }
         #expect(throws: ByteEscapingError(offset: 0)) { try ByteEscaping.decode("%4") }

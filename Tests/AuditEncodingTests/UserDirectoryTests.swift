@@ -44,6 +44,32 @@ import Testing
         #expect(name(fixture.users, 1) == nil)
     }
 
+    /// Low uids are looked up by position and uids above the largest are answered at once; both
+    /// must agree with the file, at the edges of the positional range, and after a re-read that
+    /// drops names.
+    @Test func looksUpUidsOnBothSidesOfThePositionalRange() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write(
+            "r:x:0:0::/:/bin/sh\nl:x:4095:1::/:/bin/sh\nh:x:4096:1::/:/bin/sh\nf:x:70000:1::/:/bin/sh\n"
+                + "m:x:4294967294:1::/:/bin/sh\n", to: "passwd")
+        var users = UserDirectory(path: directory.file("passwd"), refreshInterval: .zero)
+        let expected: [UInt32: String?] = [
+            0: "r", 1: nil, 4094: nil, 4095: "l", 4096: "h", 4097: nil, 69_999: nil, 70_000: "f",
+            70_001: nil, 4_294_967_294: "m", 4_294_967_295: nil,
+        ]
+        for (uid, want) in expected {
+            #expect(name(users, uid) == want, "uid \(uid)")
+        }
+        try directory.write("r:x:0:0::/:/bin/sh\n", to: "passwd", byRename: true)
+        users.refreshIfDue(now: UserDirectory.monotonicNow())
+        #expect(users.loadCount == 2)
+        for uid: UInt32 in [4095, 4096, 70_000, 4_294_967_294] {
+            #expect(name(users, uid) == nil, "uid \(uid) after the re-read")
+        }
+        #expect(name(users, 0) == "r")
+    }
+
     @Test func rereadsAfterARenameButOnlyOncePerInterval() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -26,6 +26,9 @@ import Testing
         Valid(
             text: "audit(0.000:4294967295):  cwd=\"/\"", seconds: 0, milliseconds: 0, serial: .max, body: " cwd=\"/\""),
         Valid(text: "audit(18446744073709551615.999:1):a", seconds: .max, milliseconds: 999, serial: 1, body: "a"),
+        Valid(
+            text: "audit(9999999999999999999.000:1): a", seconds: 9_999_999_999_999_999_999, milliseconds: 0, serial: 1,
+            body: "a"),
         Valid(text: "audit(00000000000000000001.000:0000000001): b", seconds: 1, milliseconds: 0, serial: 1, body: "b"),
     ]
 
@@ -65,6 +68,8 @@ import Testing
         Invalid(text: "audit(", kind: .badSeconds, offset: 6),
         Invalid(text: "audit(.000:1): x", kind: .badSeconds, offset: 6),
         Invalid(text: "audit(18446744073709551616.000:1): x", kind: .badSeconds, offset: 25),
+        // Only the 20th digit is read with overflow checks: overflow in its multiplication too.
+        Invalid(text: "audit(99999999999999999999.000:1): x", kind: .badSeconds, offset: 25),
         Invalid(text: "audit(123456789012345678901.000:1): x", kind: .badSeconds, offset: 26),
         Invalid(text: "audit(1:000:1): x", kind: .badSeconds, offset: 7),
         Invalid(text: "audit(1.5:1): x", kind: .badMilliseconds, offset: 9),

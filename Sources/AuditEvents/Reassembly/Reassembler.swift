@@ -292,7 +292,7 @@ public struct Reassembler: Sendable {
         event.append(type: type, body: UnsafeRawBufferPointer(rebasing: payload[0..<end]))
         event.completion = .standalone
         event.flags.insert(.malformedHeader)
-        deliver(event, emit: emit)
+        deliver(consume event, emit: emit)
     }
 
     private mutating func route(
@@ -313,9 +313,8 @@ public struct Reassembler: Sendable {
             let keep = keeps(type)
             tally(pending[index].add(type: type, body: body, keep: keep))
         } else {
-            var entry = newEntry(id: id)
-            tally(entry.add(type: type, body: body, keep: keeps(type)))
-            insertPending(entry)
+            let index = insertPending(newEntry(id: id))
+            tally(pending[index].add(type: type, body: body, keep: keeps(type)))
         }
     }
 
@@ -363,7 +362,7 @@ public struct Reassembler: Sendable {
         }
         var entry = newEntry(id: id)
         entry.event.flags.formUnion(flag)
-        stragglers.append(entry)
+        stragglers.append(consume entry)
         let inFlight = inFlightCount
         if inFlight > statistics.inFlightHighWater { statistics.inFlightHighWater = inFlight }
         addToStraggler(at: stragglers.endIndex - 1, type: type, body: body, emit: emit)
@@ -418,20 +417,32 @@ public struct Reassembler: Sendable {
         return nil
     }
 
-    private mutating func insertPending(_ entry: InFlight) {
+    /// Puts `entry` in serial order and returns its index. Consuming, and filled in place by the
+    /// caller afterwards: a copy of an entry retains and later releases both of its arrays, for
+    /// every event.
+    private mutating func insertPending(_ entry: consuming InFlight) -> Int {
         let serial = entry.event.id.serial
         var i = pending.count
         while i > head, Serial.precedes(serial, pending[i - 1].event.id.serial) { i -= 1 }
         if i == pending.count {
-            pending.append(entry)
+            pending.append(consume entry)
         } else {
-            pending.insert(entry, at: i)
+            pending.insert(consume entry, at: i)
         }
         let inFlight = inFlightCount
         if inFlight > statistics.inFlightHighWater { statistics.inFlightHighWater = inFlight }
+        return i
     }
 
     private mutating func popHead() -> InFlight {
+        if head == pending.count - 1 {
+            // The usual case, one event in flight: move it out of the array rather than swap a
+            // vacant entry in (no retain, no release).
+            let entry = pending.removeLast()
+            if head > 0 { pending.removeAll(keepingCapacity: true) }
+            head = 0
+            return entry
+        }
         var entry = InFlight.vacant
         swap(&entry, &pending[head])
         head += 1
@@ -524,9 +535,12 @@ public struct Reassembler: Sendable {
             }
             return
         }
-        var event = entry.event
+        // Moved out of the entry, not copied: a copy would retain both arrays, and dropping the
+        // entry release them again, for every event.
+        var event = AuditEvent(id: entry.event.id)
+        swap(&event, &entry.event)
         event.completion = completion
-        deliver(event, emit: emit)
+        deliver(consume event, emit: emit)
     }
 
     private mutating func deliver(_ event: consuming AuditEvent, emit: (consuming AuditEvent) -> Void) {
@@ -535,6 +549,6 @@ public struct Reassembler: Sendable {
         // Running averages (weight 1/8), padded by a quarter so most events never regrow.
         averageBytes = min(1 << 16, max(64, (averageBytes * 7 + event.storage.count + event.storage.count / 4) / 8))
         averageRecords = min(1 << 10, max(1, (averageRecords * 7 + event.count + 1) / 8))
-        emit(event)
+        emit(consume event)  // moved: a copy here would retain and release both arrays
     }
 }

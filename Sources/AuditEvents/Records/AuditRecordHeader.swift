@@ -52,11 +52,18 @@ public struct AuditRecordHeader: Hashable, Sendable {
         var seconds: UInt64 = 0
         let secondsStart = i
         while i < end, let digit = decimalDigit(payload[i]) {
-            guard i - secondsStart < maxSecondsDigits else { throw fail(.badSeconds, at: i) }
-            let (times10, o1) = seconds.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times10.addingReportingOverflow(UInt64(digit))
-            guard !o1, !o2 else { throw fail(.badSeconds, at: i) }
-            seconds = sum
+            let digitCount = i - secondsStart
+            if digitCount < maxSecondsDigits - 1 {
+                // 19 digits cannot overflow a UInt64: only the 20th needs the (slower) checked
+                // arithmetic, which would otherwise lengthen the loop for every record.
+                seconds = seconds &* 10 &+ UInt64(digit)
+            } else {
+                guard digitCount < maxSecondsDigits else { throw fail(.badSeconds, at: i) }
+                let (times10, o1) = seconds.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(UInt64(digit))
+                guard !o1, !o2 else { throw fail(.badSeconds, at: i) }
+                seconds = sum
+            }
             i += 1
         }
         guard i > secondsStart else { throw fail(.badSeconds, at: i) }
@@ -79,7 +86,7 @@ public struct AuditRecordHeader: Hashable, Sendable {
         let serialStart = i
         while i < end, let digit = decimalDigit(payload[i]) {
             guard i - serialStart < maxSerialDigits else { throw fail(.badSerial, at: i) }
-            serial = serial * 10 + UInt64(digit)
+            serial = serial &* 10 &+ UInt64(digit)  // at most 10 digits: cannot overflow a UInt64
             i += 1
         }
         guard i > serialStart, serial <= UInt64(UInt32.max) else { throw fail(.badSerial, at: serialStart) }
