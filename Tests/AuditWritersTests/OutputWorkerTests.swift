@@ -1,3 +1,4 @@
+import AuditEvents
 import AuditWriters
 import Glibc
 import Synchronization
@@ -44,6 +45,18 @@ private struct ScriptedWriter: EventWriter {
 }
 
 @Suite struct OutputWorkerTests {
+    /// A queue holds thousands of items while its writer catches up: an item must stay two words
+    /// (line and event reference), whatever the size of `AuditEvent`.
+    @Test func aQueuedItemIsTwoWords() {
+        #expect(MemoryLayout<OutputItem>.stride == 2 * MemoryLayout<Int>.stride)
+        let event = AuditEvent(id: AuditEventID(seconds: 1, milliseconds: 2, serial: 3))
+        let item = OutputItem(line: Array("x".utf8), event: event)
+        #expect(item.event?.id == event.id)
+        var copy = item
+        copy.event = nil
+        #expect(copy.event == nil && item.event != nil)
+    }
+
     @Test func closeDrainsEverythingQueued() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

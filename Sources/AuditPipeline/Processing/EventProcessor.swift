@@ -20,12 +20,17 @@ public struct ProcessorConfiguration: Sendable {
     /// After a wake-up, how long the stage waits for more records before it starts (cut short
     /// when the ring is half full): one wake-up per batch instead of one per few records.
     public var lingerMicroseconds: Int
+    /// Queued items above which the stage waits for a healthy output's writer to catch up (0:
+    /// never), and the longest it waits per batch; see `OutputPacer`.
+    public var pacingThreshold: Int
+    /// The longest the stage waits for writers per batch, in microseconds.
+    public var pacingMaxWaitMicroseconds: Int
 
     /// A configuration with the daemon's defaults.
     public init(
         reassembler: Reassembler.Configuration = .init(), hostname: String? = nil,
         userDirectoryPath: String = "/etc/passwd", batchSize: Int = 256, idleWakeMilliseconds: Int = 100,
-        lingerMicroseconds: Int = 300
+        lingerMicroseconds: Int = 300, pacingThreshold: Int = 256, pacingMaxWaitMicroseconds: Int = 1000
     ) {
         self.reassembler = reassembler
         self.hostname = hostname
@@ -33,6 +38,8 @@ public struct ProcessorConfiguration: Sendable {
         self.batchSize = batchSize
         self.idleWakeMilliseconds = idleWakeMilliseconds
         self.lingerMicroseconds = lingerMicroseconds
+        self.pacingThreshold = pacingThreshold
+        self.pacingMaxWaitMicroseconds = pacingMaxWaitMicroseconds
     }
 }
 
@@ -153,12 +160,16 @@ public struct EventProcessor: ~Copyable {
         var capture = self.capture.take()
         var reassembler = Reassembler(configuration: configuration.reassembler)
         var sink = EventSink(configuration: configuration)
+        var pacer = OutputPacer(
+            threshold: configuration.pacingThreshold, maxWaitMicroseconds: configuration.pacingMaxWaitMicroseconds)
         let live = configuration.reassembler.clock == .external
         while true {
             if let next = control.takePendingConfiguration() {
                 if next.reassembler != configuration.reassembler { reassembler.reconfigure(next.reassembler) }
                 sink.apply(next, previous: configuration)
                 configuration = next
+                pacer.threshold = next.pacingThreshold
+                pacer.maxWaitMicroseconds = next.pacingMaxWaitMicroseconds
             }
             let finishing = control.isFinishing
             let ready = ring.waitForData(
@@ -181,6 +192,7 @@ public struct EventProcessor: ~Copyable {
             if live {
                 reassembler.tick(now: now) { sink.dispatch($0, to: outputs) }
             }
+            if ready { pacer.pace(outputs) }
             sink.statistics.heartbeat += 1
             sink.statistics.reassembler = reassembler.statistics
             control.publish(sink.statistics)

@@ -42,7 +42,7 @@ public final class KernelReader: Sendable {
     private let lastError = Mutex<AuditNetlinkError?>(nil)
 
     /// The most datagrams received before the batch is published to the consumer.
-    static let batchSize = 64
+    static let batchSize = 32
 
     /// A reader for `socket` (already registered, buffer sized) feeding `ring`.
     public init(socket: AuditSocket, ring: RecordRing, idleWakeMilliseconds: Int = 100) {

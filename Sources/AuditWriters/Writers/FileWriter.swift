@@ -92,8 +92,11 @@ public struct FileWriter: EventWriter {
         }
     }
 
-    /// Bytes gathered before a `write(2)` even in mid-batch, bounding the buffer.
-    private static let chunkSize = 1 << 20
+    /// Bytes gathered before a `write(2)` even in mid-batch, bounding the buffer. 128 KiB is
+    /// about 180 events: the system call costs nothing next to the copy at that size, and the
+    /// buffer (which keeps its capacity) stays small in the resident set; 1 MiB cost ~0.6 MiB of
+    /// RSS under load for no measurable gain.
+    private static let chunkSize = 128 << 10
     /// How long after a failed rotation the next attempt waits.
     private static let rotationRetryNanoseconds: UInt64 = 5_000_000_000
 
