@@ -92,7 +92,8 @@ let package = Package(
         .testTarget(
             name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(
-            name: "AuditPipelineTests", dependencies: ["AuditPipeline", "AuditThreads", "AuditWriters"], swiftSettings: tests),
+            name: "AuditPipelineTests", dependencies: ["AuditPipeline", "AuditThreads", "AuditWriters"],
+            swiftSettings: tests),
         .testTarget(
             name: "AuditWritersTests",
             dependencies: ["AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib"],
