@@ -194,7 +194,8 @@ struct RunningDaemon {
             ring.write { slot in Self.frame(record, into: slot) }
         }
         ring.publish()
-        let reader = KernelReader(socket: registration.socket, ring: ring)
+        let reader = KernelReader(
+            socket: registration.socket, ring: ring, socketBufferBytes: configuration.audit.socketBufferSize)
         let readerThread: SystemThread
         do {
             readerThread = try SystemThread.spawn(name: "audit-read") {
