@@ -258,6 +258,45 @@ private func monotonicNow() -> UInt64 {
         #expect(result.withLock { $0 } == false)
     }
 
+    /// A producer in the middle of a burst publishes without waking a sleeping consumer until a
+    /// quarter of the ring waits, and wakes it when the burst ends.
+    @Test func deferredPublishesWakeTheConsumerAtTheEndOfABurst() throws {
+        let ring = try RecordRing(capacity: 1024, maxRecordSize: 8)
+        let woke = Atomic<UInt64>(0)
+        let thread = try SystemThread.spawn(name: "ring-test") {
+            if ring.waitForData(timeoutMilliseconds: 10_000) { woke.store(monotonicNow(), ordering: .releasing) }
+        }
+        usleep(50_000)  // the consumer parks
+        for value in 0..<8 {  // 8 × 16 bytes: below a quarter of 1024
+            _ = push(ring, [UInt8(value)])
+            ring.publish(deferringWake: true)
+        }
+        usleep(100_000)
+        let early = woke.load(ordering: .acquiring)
+        #expect(early == 0, "mid-burst publishes did not wake it")
+        let end = monotonicNow()
+        ring.wakeConsumerIfWaiting()
+        thread.join()
+        let late = woke.load(ordering: .acquiring)
+        #expect(late >= end)
+        #expect(drain(ring).count == 8)
+
+        // Past a quarter of the ring, a deferred publish wakes it anyway.
+        let second = Atomic<Bool>(false)
+        let waiter = try SystemThread.spawn(name: "ring-test") {
+            second.store(ring.waitForData(timeoutMilliseconds: 10_000), ordering: .releasing)
+        }
+        usleep(50_000)
+        for value in 0..<17 {  // 17 × 16 = 272 bytes > 256
+            _ = push(ring, [UInt8(value)])
+            ring.publish(deferringWake: true)
+        }
+        waiter.join()
+        let wokeAgain = second.load(ordering: .acquiring)
+        #expect(wokeAgain)
+        #expect(drain(ring).count == 17)
+    }
+
     @Test func publishingWakesAParkedConsumer() throws {
         let ring = try RecordRing(capacity: 64, maxRecordSize: 8)
         let received = Mutex<[[UInt8]]>([])

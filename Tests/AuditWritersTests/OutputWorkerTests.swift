@@ -57,6 +57,37 @@ private struct ScriptedWriter: EventWriter {
         #expect(copy.event == nil && item.event != nil)
     }
 
+    /// Deferred enqueues leave an idle writer asleep until the producer's batch ends (or a full
+    /// write's worth waits), so a burst is written in one go rather than event by event.
+    @Test func deferredEnqueuesWakeTheWriterOnlyWhenAsked() throws {
+        let script = ScriptedWriter.Script()
+        let worker = try OutputWorker(
+            ScriptedWriter(script: script), configuration: .init(maxItemsPerWrite: 64, batchDelay: .zero))
+        usleep(50_000)  // the writer goes to sleep
+        for item in items(0..<10) { worker.enqueue(item, deferringWake: true) }
+        usleep(100_000)
+        #expect(script.written.withLock { $0 }.isEmpty, "nobody woke the writer")
+        #expect(worker.counters.queued == 10)
+        worker.wakeIfWaiting()
+        var waited = 0
+        while script.written.withLock({ $0.count }) < 10 && waited < 5_000 {
+            usleep(1_000)
+            waited += 1
+        }
+        #expect(script.written.withLock { $0 } == Array(0..<10))
+        #expect(script.calls.load(ordering: .relaxed) == 1, "one write for the whole batch")
+        usleep(50_000)
+        // A full write's worth wakes it without being asked.
+        for item in items(10..<74) { worker.enqueue(item, deferringWake: true) }
+        waited = 0
+        while script.written.withLock({ $0.count }) < 74 && waited < 5_000 {
+            usleep(1_000)
+            waited += 1
+        }
+        #expect(script.written.withLock { $0.count } == 74)
+        _ = worker.close(drainTimeout: .seconds(5))
+    }
+
     @Test func closeDrainsEverythingQueued() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -18,7 +18,10 @@ public struct ProcessorConfiguration: Sendable {
     /// How long the stage sleeps when idle before it checks timeouts and control requests.
     public var idleWakeMilliseconds: Int
     /// After a wake-up, how long the stage waits for more records before it starts (cut short
-    /// when the ring is half full): one wake-up per batch instead of one per few records.
+    /// when the ring is half full). 0 by default: the daemon's reader defers its wake-ups to the
+    /// end of each burst (`RecordRing.publish(deferringWake:)`), so the stage already wakes once
+    /// per batch; a linger would only add latency. Useful with a producer that publishes and
+    /// wakes record by record.
     public var lingerMicroseconds: Int
     /// Queued items above which the stage waits for a healthy output's writer to catch up (0:
     /// never), and the longest it waits per batch; see `OutputPacer`.
@@ -30,7 +33,7 @@ public struct ProcessorConfiguration: Sendable {
     public init(
         reassembler: Reassembler.Configuration = .init(), hostname: String? = nil,
         userDirectoryPath: String = "/etc/passwd", batchSize: Int = 256, idleWakeMilliseconds: Int = 100,
-        lingerMicroseconds: Int = 300, pacingThreshold: Int = 256, pacingMaxWaitMicroseconds: Int = 1000
+        lingerMicroseconds: Int = 0, pacingThreshold: Int = 256, pacingMaxWaitMicroseconds: Int = 1000
     ) {
         self.reassembler = reassembler
         self.hostname = hostname
@@ -192,6 +195,9 @@ public struct EventProcessor: ~Copyable {
             if live {
                 reassembler.tick(now: now) { sink.dispatch($0, to: outputs) }
             }
+            // Writers were not woken event by event (see `OutputWorker.enqueue`): one wake-up
+            // per batch.
+            for output in outputs { output.worker.wakeIfWaiting() }
             if ready { pacer.pace(outputs) }
             sink.statistics.heartbeat += 1
             sink.statistics.reassembler = reassembler.statistics
@@ -200,6 +206,7 @@ public struct EventProcessor: ~Copyable {
         }
         let outputs = control.outputs.snapshot()
         reassembler.flushAll { sink.dispatch($0, to: outputs) }
+        for output in outputs { output.worker.wakeIfWaiting() }
         sink.statistics.reassembler = reassembler.statistics
         if var writer = capture.take() {
             do { try writer.flush() } catch { sink.statistics.recordErrors += 1 }
@@ -269,10 +276,10 @@ private struct EventSink {
         for output in outputs {
             if output.wantsEvent {
                 if structured == nil { structured = OutputItem(line: line, event: copy event) }
-                output.worker.enqueue(structured!)
+                output.worker.enqueue(structured!, deferringWake: true)
             } else {
                 if plain == nil { plain = OutputItem(line: line) }
-                output.worker.enqueue(plain!)
+                output.worker.enqueue(plain!, deferringWake: true)
             }
         }
     }

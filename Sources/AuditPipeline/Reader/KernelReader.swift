@@ -57,11 +57,10 @@ public final class KernelReader: Sendable {
     /// How long the reader naps when the socket runs dry during traffic: 700 µs with a large
     /// socket buffer, less with a small one.
     ///
-    /// Why 700 µs: at a moderate rate the stages behind the reader wake once per batch it
-    /// publishes, and on a VM each wake-up is expensive. Measured (`make bench`, steady20k, with
-    /// the processing stage's 300 µs linger and the writers' 500 µs batch delay): naps of 400 µs
-    /// cost 0.90 CPU s per 100k events at a p99 latency of 2.2 ms, 700 µs 0.78 at 2.2 ms (the
-    /// target is 3 ms); saturated (backpressure, 6 runs each) 0.40 and 0.36 CPU s per 100k.
+    /// Why 700 µs: at a moderate rate the stages behind the reader wake once per nap, and on a VM
+    /// each wake-up is expensive. Measured (`make bench`, steady20k, 3 runs each): naps of 400 µs
+    /// cost 0.90 CPU s per 100k events, 700 µs 0.77, 1000 µs 0.68, with p99 latencies of 0.9,
+    /// 1.3 and 2.0 ms (the target is 3 ms).
     ///
     /// The nap must never let the socket overflow: while it naps at most ~450k records/s arrive
     /// (the most the kernel delivered on the benchmark VM), each charged ~2.3 KiB to the buffer,
@@ -129,7 +128,10 @@ public final class KernelReader: Sendable {
                 }
                 datagrams.add(count, ordering: .relaxed)
             }
-            ring.publish()
+            // Mid-burst the processing stage is woken only when a quarter of the ring waits; when
+            // the socket runs dry (below) it is woken for whatever is left.
+            ring.publish(deferringWake: !drained)
+            if drained { ring.wakeConsumerIfWaiting() }
             heartbeat.add(1, ordering: .relaxed)
             guard drained else {
                 emptyNaps = 0

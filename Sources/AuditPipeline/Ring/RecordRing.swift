@@ -53,6 +53,8 @@ public final class RecordRing: @unchecked Sendable {
     private let mask: Int
     /// The occupancy in bytes at which the producer cuts a lingering consumer's wait short.
     private let lingerWakeThreshold: Int
+    /// The occupancy in bytes at which a deferred wake-up happens anyway.
+    private let deferredWakeThreshold: Int
     private let memory: UnsafeMutableRawPointer
     private let consumerParker = Parker()
     private let producerParker = Parker()
@@ -121,6 +123,7 @@ public final class RecordRing: @unchecked Sendable {
         self.mask = capacity - 1
         self.restartOffset = min(capacity / 2, max(Self.preferredRestartOffset, largest))
         self.lingerWakeThreshold = capacity / 2
+        self.deferredWakeThreshold = capacity / 4
     }
 
     deinit {
@@ -182,7 +185,13 @@ public final class RecordRing: @unchecked Sendable {
 
     /// Makes every written record visible to the consumer, and wakes it if it sleeps. Cheap when
     /// nothing is pending; call it once per batch.
-    public func publish() {
+    ///
+    /// With `deferringWake`, a sleeping consumer is woken only once a quarter of the ring waits;
+    /// the producer then calls `wakeConsumerIfWaiting()` when its burst ends (before it sleeps
+    /// itself). Why: a producer that publishes batch after batch would otherwise wake a faster
+    /// consumer for every small batch, and each wake-up costs both CPUs (an inter-processor
+    /// interrupt, on a VM a VM exit each); deferring gives one wake-up per burst or quarter ring.
+    public func publish(deferringWake: Bool = false) {
         let pending = pendingTail.load(ordering: .relaxed)
         guard pending != tail.load(ordering: .relaxed) else { return }
         publishedRecords.store(pendingRecords.load(ordering: .relaxed), ordering: .relaxed)
@@ -190,6 +199,7 @@ public final class RecordRing: @unchecked Sendable {
         // `consumerSleeping` then load of `tail`, so at least one side sees the other's write
         // and a wake-up cannot be missed.
         tail.store(pending, ordering: .sequentiallyConsistent)
+        if deferringWake && pending - head.load(ordering: .relaxed) < deferredWakeThreshold { return }
         if consumerSleeping.load(ordering: .sequentiallyConsistent),
             consumerSleeping.exchange(false, ordering: .sequentiallyConsistent)
         {
@@ -197,6 +207,18 @@ public final class RecordRing: @unchecked Sendable {
         } else if consumerLingering.load(ordering: .sequentiallyConsistent),
             pending - head.load(ordering: .relaxed) >= lingerWakeThreshold,
             consumerLingering.exchange(false, ordering: .sequentiallyConsistent)
+        {
+            consumerParker.unpark()
+        }
+    }
+
+    /// Wakes the consumer if it sleeps while published records wait (after `publish(deferringWake:)`).
+    public func wakeConsumerIfWaiting() {
+        guard tail.load(ordering: .sequentiallyConsistent) != head.load(ordering: .sequentiallyConsistent) else {
+            return
+        }
+        if consumerSleeping.load(ordering: .sequentiallyConsistent),
+            consumerSleeping.exchange(false, ordering: .sequentiallyConsistent)
         {
             consumerParker.unpark()
         }

@@ -55,9 +55,19 @@ public final class OutputWorker: Sendable {
 
     /// Queues `item` for writing; false when it was dropped (queue full or closed), which is
     /// counted. Never blocks on the writer.
+    ///
+    /// With `deferringWake`, an idle writer thread is woken only once a full write's worth is
+    /// queued; the caller then calls `wakeIfWaiting()` after its batch. Why: the processing stage
+    /// hands over events one by one in bursts, and waking the writer for the first of them makes
+    /// it write a few events at a time (or wait out `batchDelay` guessing the burst's length).
     @discardableResult
-    public func enqueue(_ item: OutputItem) -> Bool {
-        core.enqueue(item)
+    public func enqueue(_ item: OutputItem, deferringWake: Bool = false) -> Bool {
+        core.enqueue(item, deferringWake: deferringWake)
+    }
+
+    /// Wakes the writer thread if it sleeps while items wait (after `enqueue(_:deferringWake:)`).
+    public func wakeIfWaiting() {
+        core.wakeIfWaiting()
     }
 
     /// Asks the thread to reopen the destination (SIGUSR1 after logrotate); returns at once.
@@ -157,7 +167,16 @@ final class WorkerCore: Sendable {
         self.state = Mutex(initial)
     }
 
-    func enqueue(_ item: OutputItem) -> Bool {
+    func wakeIfWaiting() {
+        let wake = state.withLock { state -> Bool in
+            guard state.sleeping, !state.pending.isEmpty else { return false }
+            state.sleeping = false
+            return true
+        }
+        if wake { workerParker.unpark() }
+    }
+
+    func enqueue(_ item: OutputItem, deferringWake: Bool) -> Bool {
         let size = item.line.count
         let capacity = configuration.capacity
         let maxBytes = configuration.maxBytes
@@ -173,8 +192,10 @@ final class WorkerCore: Sendable {
             state.pendingBytes += size
             state.counters.enqueued += 1
             state.counters.peakQueued = max(state.counters.peakQueued, queued + 1)
-            let wake = state.sleeping || (state.lingering && queued + 1 >= lingerWakeThreshold)
-            state.sleeping = false
+            let wake =
+                (state.sleeping && (!deferringWake || queued + 1 >= lingerWakeThreshold))
+                || (state.lingering && queued + 1 >= lingerWakeThreshold)
+            if wake { state.sleeping = false }
             if wake { state.lingering = false }
             return (true, wake)
         }

@@ -15,7 +15,9 @@ public struct OutputQueueConfiguration: Sendable, Hashable {
     /// How long an idle worker, once woken by a new item, waits for more before writing
     /// (cut short when a full write's worth is queued). At a moderate rate this turns one
     /// wake-up and one `write(2)` per event into one per window; it adds at most this much
-    /// latency. Zero writes each item as soon as the thread wakes.
+    /// latency. Zero (the default) writes what is queued as soon as the thread wakes: the
+    /// daemon's processing stage wakes a writer once per batch it hands over (see
+    /// `OutputWorker.enqueue(_:deferringWake:)`), which batches better than any fixed delay.
     public var batchDelay: Duration
     /// The thread's name in `top -H` (at most 15 bytes are kept).
     public var threadName: String
@@ -28,7 +30,7 @@ public struct OutputQueueConfiguration: Sendable, Hashable {
         maxItemsPerWrite: Int = 1024,
         retryInitialDelay: Duration = .milliseconds(50),
         retryMaximumDelay: Duration = .seconds(1),
-        batchDelay: Duration = .microseconds(500),
+        batchDelay: Duration = .zero,
         threadName: String = "audit-output"
     ) {
         self.capacity = capacity
