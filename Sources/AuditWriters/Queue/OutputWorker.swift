@@ -195,8 +195,10 @@ final class WorkerCore: Sendable {
             let wake =
                 (state.sleeping && (!deferringWake || queued + 1 >= lingerWakeThreshold))
                 || (state.lingering && queued + 1 >= lingerWakeThreshold)
-            if wake { state.sleeping = false }
-            if wake { state.lingering = false }
+            if wake {
+                state.sleeping = false
+                state.lingering = false
+            }
             return (true, wake)
         }
         if wake { workerParker.unpark() }
