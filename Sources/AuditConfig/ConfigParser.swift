@@ -95,6 +95,9 @@ let topLevelSpecs: [KeySpec] = [
     KeySpec("end_of_event_timeout", { Values.duration($0, in: .milliseconds(10) ... .seconds(600)) }) {
         $0.reassembly.endOfEventTimeout = $1
     },
+    KeySpec("reorder_window", { Values.duration($0, in: .zero ... .seconds(1)) }) {
+        $0.reassembly.reorderWindow = $1
+    },
     KeySpec("max_in_flight", { Values.integer($0, in: 1...1_048_576) }) { $0.reassembly.maxInFlight = $1 },
     KeySpec("min_type", { Values.integer($0, in: 1000...65535) }) {
         $0.reassembly.minType = AuditMessageType(UInt16($1))

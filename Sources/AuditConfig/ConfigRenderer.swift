@@ -26,6 +26,7 @@ extension DaemonConfiguration {
         out.blank()
         out.comment("Events")
         out.set("end_of_event_timeout", renderDuration(reassembly.endOfEventTimeout))
+        out.set("reorder_window", renderDuration(reassembly.reorderWindow))
         out.set("max_in_flight", String(reassembly.maxInFlight))
         out.set("min_type", String(reassembly.minType.rawValue))
         out.set("max_type", String(reassembly.maxType.rawValue))

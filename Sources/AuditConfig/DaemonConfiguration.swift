@@ -126,6 +126,10 @@ public enum RulesAtExit: String, Hashable, Sendable, CaseIterable {
 public struct ReassemblySettings: Hashable, Sendable {
     /// `end_of_event_timeout`: how long an event without its EOE stays open (wall clock).
     public var endOfEventTimeout: Duration
+    /// `reorder_window`: how long a complete event waits for a missing serial before it, before
+    /// that serial is counted as lost (several CPUs log at once, so the kernel often sends events
+    /// a few serials out of order).
+    public var reorderWindow: Duration
     /// `max_in_flight`: open events kept at most; the oldest is closed (and counted) beyond it.
     public var maxInFlight: Int
     /// `min_type`: records of lower types are not emitted.
@@ -133,14 +137,16 @@ public struct ReassemblySettings: Hashable, Sendable {
     /// `max_type`: records of higher types are not emitted.
     public var maxType: AuditMessageType
 
-    /// The defaults: 2 s (auditd's `end_of_event_timeout`), 4096 events, types 1100…2999.
+    /// The defaults: 2 s (auditd's `end_of_event_timeout`), 5 ms, 4096 events, types 1100…2999.
     public init(
         endOfEventTimeout: Duration = .seconds(2),
+        reorderWindow: Duration = .milliseconds(5),
         maxInFlight: Int = 4096,
         minType: AuditMessageType = AuditMessageType(1100),
         maxType: AuditMessageType = AuditMessageType(2999)
     ) {
         self.endOfEventTimeout = endOfEventTimeout
+        self.reorderWindow = reorderWindow
         self.maxInFlight = maxInFlight
         self.minType = minType
         self.maxType = maxType

@@ -79,13 +79,15 @@ func ringCapacity(forBytes bytes: Int) -> Int {
 /// The reassembly part of a configuration, as the processing stage takes it.
 func processorConfiguration(_ configuration: DaemonConfiguration, replay: Bool) -> ProcessorConfiguration {
     let reassembly = configuration.reassembly
-    let timeout = reassembly.endOfEventTimeout.components
-    let milliseconds =
-        UInt64(max(0, timeout.seconds)) * 1000 + UInt64(max(0, timeout.attoseconds) / 1_000_000_000_000_000)
+    func milliseconds(_ duration: Duration) -> UInt64 {
+        let parts = duration.components
+        return UInt64(max(0, parts.seconds)) * 1000 + UInt64(max(0, parts.attoseconds) / 1_000_000_000_000_000)
+    }
     return ProcessorConfiguration(
         reassembler: Reassembler.Configuration(
-            endOfEventTimeout: milliseconds, maxInFlight: reassembly.maxInFlight, minType: reassembly.minType,
-            maxType: reassembly.maxType, clock: replay ? .recordTimestamps : .external),
+            endOfEventTimeout: milliseconds(reassembly.endOfEventTimeout), maxInFlight: reassembly.maxInFlight,
+            minType: reassembly.minType, maxType: reassembly.maxType,
+            reorderWindow: milliseconds(reassembly.reorderWindow), clock: replay ? .recordTimestamps : .external),
         hostname: resolveHostname(configuration.hostname))
 }
 

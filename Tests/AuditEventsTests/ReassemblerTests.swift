@@ -5,6 +5,8 @@ import Testing
 
 private let user = AuditMessageType(1100)  // USER_AUTH: standalone
 private let eoe = AuditMessageType.endOfEvent
+/// The default reorder window: how long an event after a hole in the serials waits for it.
+private let window = Reassembler.Configuration().reorderWindow
 
 @Suite struct ReassemblerTests {
     // MARK: - Completion
@@ -88,7 +90,9 @@ private let eoe = AuditMessageType.endOfEvent
             h.push(.syscall, serial: serial)
             h.push(eoe, serial: serial)
         }
-        #expect(h.take().map(\.id.serial) == [10, 11, 15, 16, 20])
+        #expect(h.take().map(\.id.serial) == [10, 11], "15 and 20 wait for the serials before them")
+        h.tick(window)
+        #expect(h.take().map(\.id.serial) == [15, 16, 20])
         #expect(h.statistics.gaps == 2)
         #expect(h.statistics.lostSerials == 6)
         h.checkAccounting()
@@ -101,6 +105,7 @@ private let eoe = AuditMessageType.endOfEvent
         h.push(.syscall, serial: 59, "x")
         h.push(.execve, serial: 59, "y")
         h.push(eoe, serial: 59)
+        h.tick(window)
         let events = h.take()
         #expect(events.last?.bodyTexts == ["x", "y"])
         #expect(h.statistics.lostSerials == 9)
@@ -118,8 +123,58 @@ private let eoe = AuditMessageType.endOfEvent
             h.push(.syscall, serial: serial)
             h.push(eoe, serial: serial)
         }
+        h.tick(window)
         #expect(h.take().map(\.id.serial) == serials)
         #expect(h.statistics.lostSerials == lost)
+        h.checkAccounting()
+    }
+
+    @Test func anEventThatOvertakesTheSerialBeforeItWaitsForIt() {
+        // Two CPUs: serial 11 was handed out first, but 12's records were queued first.
+        var h = Harness()
+        h.push(.syscall, serial: 10, now: 100)
+        h.push(eoe, serial: 10, now: 100)
+        h.push(.syscall, serial: 12, "b", now: 100)
+        h.push(.proctitle, serial: 12, "b2", now: 100)
+        h.push(eoe, serial: 12, now: 100)
+        #expect(h.take().map(\.id.serial) == [10])
+        #expect(h.reassembler.nextDue == 100 + window)
+        h.push(.syscall, serial: 11, "a", now: 101)
+        h.push(eoe, serial: 11, now: 101)
+        let events = h.take()
+        #expect(events.map(\.id.serial) == [11, 12])
+        #expect(events.allSatisfy { $0.flags == [] && $0.completion == .endOfEvent })
+        #expect(h.statistics.lostSerials == 0 && h.statistics.gaps == 0 && h.statistics.lateRecords == 0)
+        h.checkAccounting()
+    }
+
+    @Test func aHoleThatStaysEmptyIsCountedWhenTheWindowEnds() {
+        var h = Harness()
+        h.push(.syscall, serial: 10, now: 100)
+        h.push(eoe, serial: 10, now: 100)
+        h.push(.syscall, serial: 13, now: 102)
+        h.push(eoe, serial: 13, now: 102)
+        h.push(.syscall, serial: 14, now: 103)
+        h.push(eoe, serial: 14, now: 103)
+        h.tick(102 + window - 1)
+        #expect(h.take().map(\.id.serial) == [10])
+        #expect(h.statistics.lostSerials == 0)
+        #expect(h.reassembler.nextDue == 102 + window)
+        h.tick(102 + window)
+        #expect(h.take().map(\.id.serial) == [13, 14], "14 follows 13 at once: no hole between them")
+        #expect(h.statistics.lostSerials == 2 && h.statistics.gaps == 1)
+        #expect(h.reassembler.nextDue == nil)
+        h.checkAccounting()
+    }
+
+    @Test func aZeroReorderWindowCountsAHoleAtOnce() {
+        var h = Harness(.init(reorderWindow: 0))
+        h.push(.syscall, serial: 10)
+        h.push(eoe, serial: 10)
+        h.push(.syscall, serial: 12)
+        h.push(eoe, serial: 12)
+        #expect(h.take().map(\.id.serial) == [10, 12])
+        #expect(h.statistics.lostSerials == 1)
         h.checkAccounting()
     }
 
@@ -163,6 +218,7 @@ private let eoe = AuditMessageType.endOfEvent
         h.push(eoe, serial: 10)
         h.push(.syscall, serial: 12)
         h.push(eoe, serial: 12)
+        h.tick(window)
         #expect(h.statistics.lostSerials == 1)
         h.push(.syscall, serial: 11, "late")
         h.push(eoe, serial: 11)

@@ -22,8 +22,14 @@ public import AuditNetlink
 /// that is in flight has completed, timed out or been evicted. Only the oldest in-flight event
 /// is checked against the timeout, so a later event that timed out waits at most until the oldest
 /// one does (records of one event arrive together, so the oldest serial is nearly always the one
-/// that started first). Serials that never showed up are not waited for: they are counted as a
-/// gap when the next event leaves.
+/// that started first).
+///
+/// Serials are handed out before an event's records are queued, so with several CPUs logging at
+/// once the kernel often sends a whole event before the first record of the serial just below it
+/// (by a few records, microseconds apart). A complete event that comes right after a hole in the
+/// serials therefore waits up to `reorderWindow` milliseconds (from its first record) for the
+/// hole to fill; only then is the hole counted as a gap. Without the wait, every such overtaking
+/// would be reported as loss and its event would come out flagged `late`.
 ///
 /// ## Irregular records
 /// - A record whose serial is already behind the frontier (the last serial passed in order) is
@@ -73,6 +79,9 @@ public struct Reassembler: Sendable {
         /// The highest record type kept in events (like go-audit's `events.max`). When it is below
         /// `minType`, no record is kept.
         public var maxType: AuditMessageType
+        /// Milliseconds a complete event that follows a hole in the serials waits for the missing
+        /// serial before the hole is counted as lost (see "Order"). 0: never wait.
+        public var reorderWindow: UInt64
         /// Where the clock comes from.
         public var clock: Clock
 
@@ -93,9 +102,11 @@ public struct Reassembler: Sendable {
             maxInFlight: Int = 4_096,
             minType: AuditMessageType = AuditMessageType(0),
             maxType: AuditMessageType = AuditMessageType(UInt16.max),
+            reorderWindow: UInt64 = 5,
             clock: Clock = .external
         ) {
             self.endOfEventTimeout = endOfEventTimeout
+            self.reorderWindow = reorderWindow
             self.maxInFlight = maxInFlight
             self.minType = minType
             self.maxType = maxType
@@ -116,6 +127,8 @@ public struct Reassembler: Sendable {
         var event: AuditEvent
         /// Clock value at which it times out.
         var deadline: UInt64
+        /// Clock value when its first record came.
+        var arrival: UInt64
         /// Closed by `EOE` or a standalone record.
         var closed: Bool
         /// Records dropped by the type window.
@@ -152,7 +165,7 @@ public struct Reassembler: Sendable {
         }
 
         static var vacant: InFlight {
-            InFlight(event: AuditEvent(id: .unknown), deadline: 0, closed: false, filtered: 0)
+            InFlight(event: AuditEvent(id: .unknown), deadline: 0, arrival: 0, closed: false, filtered: 0)
         }
     }
 
@@ -400,7 +413,7 @@ public struct Reassembler: Sendable {
     private func newEntry(id: AuditEventID) -> InFlight {
         InFlight(
             event: AuditEvent(id: id, reservingCapacity: averageBytes, reservingRecords: averageRecords),
-            deadline: deadline, closed: false, filtered: 0)
+            deadline: deadline, arrival: clock, closed: false, filtered: 0)
     }
 
     // MARK: - In-order queue
@@ -461,10 +474,44 @@ public struct Reassembler: Sendable {
         return stragglers.remove(at: index)
     }
 
+    /// Whether the head of the serial order may leave: timed out, or closed and not waiting for a
+    /// hole before it to fill.
+    @inline(__always)
+    private func isDue(_ entry: borrowing InFlight) -> Bool {
+        if entry.deadline <= clock { return true }
+        guard entry.closed else { return false }
+        return !waitsForHole(entry) || releaseTime(of: entry) <= clock
+    }
+
+    @inline(__always)
+    private func waitsForHole(_ entry: borrowing InFlight) -> Bool {
+        guard configuration.reorderWindow > 0, let frontier else { return false }
+        return Serial.distance(entry.event.id.serial, from: frontier) > 1
+    }
+
+    @inline(__always)
+    private func releaseTime(of entry: borrowing InFlight) -> UInt64 {
+        let (sum, overflow) = entry.arrival.addingReportingOverflow(configuration.reorderWindow)
+        return overflow ? .max : sum
+    }
+
+    /// The earliest clock value at which `tick(now:emit:)` would emit something without any new
+    /// record, or nil when nothing is in flight. A live caller sleeps no longer than this, so an
+    /// event held for a missing serial leaves when its window ends, not at the next idle wake-up.
+    public var nextDue: UInt64? {
+        var due: UInt64? = nil
+        if head < pending.count {
+            due = pending[head].deadline
+            if pending[head].closed && waitsForHole(pending[head]) { due = min(due!, releaseTime(of: pending[head])) }
+        }
+        for straggler in stragglers { due = min(due ?? .max, straggler.deadline) }
+        return due
+    }
+
     /// Emits what is due: closed or timed-out events at the head of the serial order, and
     /// out-of-order events that timed out.
     private mutating func drain(emit: (consuming AuditEvent) -> Void) {
-        while head < pending.count, pending[head].closed || pending[head].deadline <= clock {
+        while head < pending.count, isDue(pending[head]) {
             let entry = popHead()
             finishInOrder(entry, completion: entry.closed ? entry.event.completion : .timeout, emit: emit)
         }

@@ -175,8 +175,15 @@ public struct EventProcessor: ~Copyable {
                 pacer.maxWaitMicroseconds = next.pacingMaxWaitMicroseconds
             }
             let finishing = control.isFinishing
+            var idleWait = configuration.idleWakeMilliseconds
+            if live, let due = reassembler.nextDue {
+                // Wake when the reassembler has something due (an event held for a missing
+                // serial, a timeout), not only at the idle period.
+                let untilDue = due &- min(due, MonotonicClock.milliseconds())
+                idleWait = min(idleWait, Int(min(untilDue, UInt64(idleWait))) + 1)
+            }
             let ready = ring.waitForData(
-                timeoutMilliseconds: finishing ? 0 : configuration.idleWakeMilliseconds,
+                timeoutMilliseconds: finishing ? 0 : idleWait,
                 lingerMicroseconds: finishing ? 0 : configuration.lingerMicroseconds)
             let outputs = control.outputs.snapshot()
             let now = live ? MonotonicClock.milliseconds() : 0
