@@ -351,6 +351,50 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test func eventsLoggedOnTwoCPUsAtOnceAreNeitherLostNorLate() throws {
+        // Two processes at full speed on two CPUs: the kernel numbers an event before it queues
+        // its records, so one event regularly overtakes the one numbered below it. That is
+        // reordering, not loss: no serial_gap, no `late` flag, serials in order in the file.
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let config = try directory.write(
+                "swift-audit.conf",
+                Self.configuration(
+                    Self.fileOutput("main", events), extra: "backlog_wait_time = 15000\nbacklog_limit = 8192"))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            let perProcess = 10000
+            let loads = try (0..<2).map { index in
+                let load = Process()
+                load.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                load.arguments = [
+                    "python3", "-c",
+                    "import ctypes\ns=ctypes.CDLL(None).syscall\n"
+                        + "for i in range(\(perProcess)): s(\(HostSyscalls.getppid), 0x7e57b00c, \(index * 100_000) + i, 0, 0)",
+                ]
+                try load.run()
+                return load
+            }
+            for load in loads { load.waitUntilExit() }
+            try waitFor(timeout: 60) { try Self.triggeredEvents(events).count >= 2 * perProcess }
+            #expect(try daemon.stop(timeout: 60) == 0, "\(daemon.log)")
+
+            let triggered = try Self.triggeredEvents(events)
+            let tokens = Self.tokens(triggered)
+            #expect(tokens.count == 2 * perProcess && Set(tokens).count == tokens.count)
+            let gaps = try Self.statusEvents(events, type: "swift-audit.loss").filter {
+                $0["reason"] as? String == "serial_gap"
+            }
+            #expect(gaps.isEmpty, "\(gaps)")
+            let flagged = triggered.filter { ($0["flags"] as? [String])?.isEmpty == false }
+            #expect(flagged.isEmpty, "\(flagged.prefix(3))")
+            let serials = triggered.compactMap { $0["sequence"] as? Int }
+            #expect(serials.count == triggered.count)
+            #expect(zip(serials, serials.dropFirst()).allSatisfy { $0 < $1 }, "events leave in serial order")
+        }
+    }
+
     @Test func stopsPromptlyAfterBeingFrozenWithAFullSocketBuffer() throws {
         // The deregistration trap (audit-userspace #203): with our socket full, the kernel's
         // AUDIT_REPLACE to us blocks forever unless we keep reading while we unregister.
