@@ -499,12 +499,13 @@ public struct Reassembler: Sendable {
     /// record, or nil when nothing is in flight. A live caller sleeps no longer than this, so an
     /// event held for a missing serial leaves when its window ends, not at the next idle wake-up.
     public var nextDue: UInt64? {
-        var due: UInt64? = nil
+        guard inFlightCount > 0 else { return nil }
+        var due = UInt64.max
         if head < pending.count {
             due = pending[head].deadline
-            if pending[head].closed && waitsForHole(pending[head]) { due = min(due!, releaseTime(of: pending[head])) }
+            if pending[head].closed && waitsForHole(pending[head]) { due = min(due, releaseTime(of: pending[head])) }
         }
-        for straggler in stragglers { due = min(due ?? .max, straggler.deadline) }
+        for index in stragglers.indices { due = min(due, stragglers[index].deadline) }
         return due
     }
 
