@@ -45,10 +45,10 @@ private struct ScriptedWriter: EventWriter {
 }
 
 @Suite struct OutputWorkerTests {
-    /// A queue holds thousands of items while its writer catches up: an item must stay two words
-    /// (line and event reference), whatever the size of `AuditEvent`.
-    @Test func aQueuedItemIsTwoWords() {
-        #expect(MemoryLayout<OutputItem>.stride == 2 * MemoryLayout<Int>.stride)
+    /// A queue holds thousands of items while its writer catches up: an item must stay three words
+    /// (buffer, range and event reference), whatever the size of `AuditEvent`.
+    @Test func aQueuedItemIsThreeWords() {
+        #expect(MemoryLayout<OutputItem>.stride == 3 * MemoryLayout<Int>.stride)
         let event = AuditEvent(id: AuditEventID(seconds: 1, milliseconds: 2, serial: 3))
         let item = OutputItem(line: Array("x".utf8), event: event)
         #expect(item.event?.id == event.id)
@@ -86,6 +86,50 @@ private struct ScriptedWriter: EventWriter {
         }
         #expect(script.written.withLock { $0.count } == 74)
         _ = worker.close(drainTimeout: .seconds(5))
+    }
+
+    @Test func itemsSharingAChunkSeeOnlyTheirOwnLine() {
+        let lines = (0..<4).map { eventLine($0, size: 40 + $0) }
+        let chunk = lines.flatMap { $0 }
+        var start = 0
+        let shared = lines.map { line -> OutputItem in
+            defer { start += line.count }
+            return OutputItem(sharing: chunk, range: start..<start + line.count)
+        }
+        #expect(shared.map(\.line) == lines)
+        #expect(shared.map(\.lineCount) == lines.map(\.count))
+        #expect(shared.map { item in item.withLineBytes { Array($0) } } == lines)
+        // A range beyond the chunk is clamped, never read out of bounds.
+        let clamped = OutputItem(sharing: chunk, range: chunk.count - 3..<chunk.count + 50)
+        #expect(clamped.line == Array(chunk.suffix(3)))
+        #expect(OutputItem(sharing: chunk, range: chunk.count + 1..<chunk.count + 9).lineCount == 0)
+        // Replacing the line of one item leaves the chunk and the other items alone.
+        var edited = shared[1]
+        edited.line = Array("{}".utf8)
+        #expect(edited.line == Array("{}".utf8) && edited.lineCount == 2)
+        #expect(shared[1].line == lines[1])
+    }
+
+    @Test func aBatchIsQueuedInOrderAndWhatDoesNotFitIsDroppedAndCounted() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("events.json")
+        let script = ScriptedWriter.Script()
+        script.failing.withLock { $0 = WriterError(code: .write, target: "scripted", errno: EIO) }
+        let stuck = try OutputWorker(ScriptedWriter(script: script), configuration: .init(capacity: 10))
+        #expect(stuck.enqueue(contentsOf: items(0..<25)) == 10)
+        #expect(stuck.counters.dropped == 15)
+        _ = stuck.close(drainTimeout: .zero)
+
+        let lines = (0..<300).map { eventLine($0) }
+        let chunk = lines.flatMap { $0 }
+        let batch = lines.indices.map { OutputItem(sharing: chunk, range: $0 * 100..<($0 + 1) * 100) }
+        let worker = try OutputWorker(FileWriter(configuration: .init(path: path)), configuration: .init())
+        #expect(worker.enqueue(contentsOf: batch[..<120], deferringWake: true) == 120)
+        #expect(worker.enqueue(contentsOf: batch[120...]) == 180)
+        let report = worker.close(drainTimeout: .seconds(10))
+        #expect(report.counters.written == 300 && report.counters.dropped == 0)
+        #expect(isExactly(eventNumbers(inFile: path)?.numbers, 0..<300))
     }
 
     @Test func closeDrainsEverythingQueued() throws {

@@ -202,6 +202,7 @@ public struct EventProcessor: ~Copyable {
             if live {
                 reassembler.tick(now: now) { sink.dispatch($0, to: outputs) }
             }
+            sink.deliverBatch(to: outputs)
             // Writers were not woken event by event (see `OutputWorker.enqueue`): one wake-up
             // per batch.
             for output in outputs { output.worker.wakeIfWaiting() }
@@ -213,6 +214,7 @@ public struct EventProcessor: ~Copyable {
         }
         let outputs = control.outputs.snapshot()
         reassembler.flushAll { sink.dispatch($0, to: outputs) }
+        sink.deliverBatch(to: outputs)
         for output in outputs { output.worker.wakeIfWaiting() }
         sink.statistics.reassembler = reassembler.statistics
         if var writer = capture.take() {
@@ -229,8 +231,11 @@ private struct EventSink {
     var encoder: EventEncoder
     var statistics = ProcessorStatistics()
     /// Reused for every event: it keeps its grown buffer, so encoding never zero-fills or
-    /// reallocates; each line is then copied out once, at its exact size.
+    /// reallocates; each line is then copied out once, into the batch's chunk.
     private var writer = JSONWriter(capacity: 64 << 10)
+    /// This batch's lines for the byte-only outputs, one after another, and where each ends.
+    private var batchBytes: [UInt8] = []
+    private var batchEnds: [Int] = []
 
     init(configuration: ProcessorConfiguration) {
         encoder = Self.makeEncoder(configuration)
@@ -271,23 +276,57 @@ private struct EventSink {
         return (message.type, UnsafeRawBufferPointer(rebasing: datagram[message.payload]))
     }
 
-    /// Encodes `event` once and offers the line to every output.
+    /// Encodes `event` once and offers the line to every output: at once to outputs that take
+    /// the event (syslog, GELF), and into the batch's shared chunk for the others (file, stdout),
+    /// which `deliverBatch(to:)` hands over when the batch ends.
     mutating func dispatch(_ event: consuming AuditEvent, to outputs: [Output]) {
         writer.removeAll()
         encoder.encode(event, into: &writer)
         let encoded = writer.bytes
-        let line = Array(encoded.last == UInt8(ascii: "\n") ? encoded.dropLast() : encoded)
+        let line = encoded.last == UInt8(ascii: "\n") ? encoded.dropLast() : encoded
         statistics.events += 1
-        var plain: OutputItem?
+        var plain = false
         var structured: OutputItem?
         for output in outputs {
             if output.wantsEvent {
-                if structured == nil { structured = OutputItem(line: line, event: copy event) }
+                if structured == nil { structured = OutputItem(line: Array(line), event: copy event) }
                 output.worker.enqueue(structured!, deferringWake: true)
             } else {
-                if plain == nil { plain = OutputItem(line: line) }
-                output.worker.enqueue(plain!, deferringWake: true)
+                plain = true
             }
         }
+        if plain {
+            if batchBytes.capacity == 0 { batchBytes.reserveCapacity(Self.chunkBytes) }
+            batchBytes.append(contentsOf: line)
+            batchEnds.append(batchBytes.count)
+            // A full chunk goes out at once: chunks stay one size, which the allocator reuses
+            // as they come back, and few lines wait for the end of a long batch.
+            if batchBytes.count >= Self.chunkBytes - Self.chunkBytes / 8 { deliverBatch(to: outputs) }
+        }
+    }
+
+    /// The size of a chunk of lines: about sixty lines of a typical event.
+    static let chunkBytes = 32 << 10
+
+    /// Hands the lines gathered since the last call to every output that takes only bytes, one
+    /// lock per output: the lines share one chunk, and the chunk is freed when the last of them
+    /// has been written everywhere. The items stay in event order, and a batch is what the stage
+    /// takes from the ring between two wake-ups of the writers, so this adds no latency.
+    mutating func deliverBatch(to outputs: [Output]) {
+        guard !batchEnds.isEmpty else { return }
+        let chunk = batchBytes
+        var items: [OutputItem] = []
+        items.reserveCapacity(batchEnds.count)
+        var start = 0
+        for end in batchEnds {
+            items.append(OutputItem(sharing: chunk, range: start..<end))
+            start = end
+        }
+        for output in outputs where !output.wantsEvent {
+            output.worker.enqueue(contentsOf: items, deferringWake: true)
+        }
+        // The items keep this chunk; the next line starts a new one.
+        batchBytes = []
+        batchEnds.removeAll(keepingCapacity: true)
     }
 }

@@ -12,8 +12,8 @@ struct LineBuffer {
         lineEnds.removeAll(keepingCapacity: true)
     }
 
-    mutating func append(line: [UInt8]) {
-        bytes.append(contentsOf: line)
+    mutating func append(_ item: OutputItem) {
+        item.withLineBytes { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\n"))
         lineEnds.append(bytes.count)
     }

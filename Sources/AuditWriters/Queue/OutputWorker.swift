@@ -62,7 +62,14 @@ public final class OutputWorker: Sendable {
     /// it write a few events at a time (or wait out `batchDelay` guessing the burst's length).
     @discardableResult
     public func enqueue(_ item: OutputItem, deferringWake: Bool = false) -> Bool {
-        core.enqueue(item, deferringWake: deferringWake)
+        core.enqueue(CollectionOfOne(item), deferringWake: deferringWake) == 1
+    }
+
+    /// Queues `items` in order under one lock, each counted as `enqueue(_:deferringWake:)` would:
+    /// those that do not fit are dropped and counted. Returns how many were accepted.
+    @discardableResult
+    public func enqueue(contentsOf items: some Collection<OutputItem>, deferringWake: Bool = false) -> Int {
+        core.enqueue(items, deferringWake: deferringWake)
     }
 
     /// Wakes the writer thread if it sleeps while items wait (after `enqueue(_:deferringWake:)`).
@@ -176,30 +183,36 @@ final class WorkerCore: Sendable {
         if wake { workerParker.unpark() }
     }
 
-    func enqueue(_ item: OutputItem, deferringWake: Bool) -> Bool {
-        let size = item.line.count
+    func enqueue(_ items: some Collection<OutputItem>, deferringWake: Bool) -> Int {
         let capacity = configuration.capacity
         let maxBytes = configuration.maxBytes
         let lingerWakeThreshold = self.lingerWakeThreshold
-        let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
-            let queued = state.pending.count + state.held
-            let bytes = state.pendingBytes + state.heldBytes
-            if state.closing || queued >= capacity || (queued > 0 && bytes + size > maxBytes) {
-                state.counters.dropped += 1
-                return (false, false)
+        let (accepted, wake) = state.withLock { state -> (Int, Bool) in
+            var accepted = 0
+            for item in items {
+                let size = item.lineCount
+                let queued = state.pending.count + state.held
+                let bytes = state.pendingBytes + state.heldBytes
+                if state.closing || queued >= capacity || (queued > 0 && bytes + size > maxBytes) {
+                    state.counters.dropped += 1
+                    continue
+                }
+                state.pending.append(item)
+                state.pendingBytes += size
+                state.counters.enqueued += 1
+                accepted += 1
             }
-            state.pending.append(item)
-            state.pendingBytes += size
-            state.counters.enqueued += 1
-            state.counters.peakQueued = max(state.counters.peakQueued, queued + 1)
+            guard accepted > 0 else { return (0, false) }
+            let queued = state.pending.count + state.held
+            state.counters.peakQueued = max(state.counters.peakQueued, queued)
             let wake =
-                (state.sleeping && (!deferringWake || queued + 1 >= lingerWakeThreshold))
-                || (state.lingering && queued + 1 >= lingerWakeThreshold)
+                (state.sleeping && (!deferringWake || queued >= lingerWakeThreshold))
+                || (state.lingering && queued >= lingerWakeThreshold)
             if wake {
                 state.sleeping = false
                 state.lingering = false
             }
-            return (true, wake)
+            return (accepted, wake)
         }
         if wake { workerParker.unpark() }
         return accepted
@@ -344,7 +357,7 @@ enum WorkerLoop {
             -> Int
         {
             var lineBytes = 0
-            for item in items { lineBytes += item.line.count }
+            for item in items { lineBytes += item.lineCount }
             return core.state.withLock { state in
                 state.held -= items.count
                 state.heldBytes -= lineBytes

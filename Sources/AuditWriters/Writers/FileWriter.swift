@@ -148,7 +148,7 @@ public struct FileWriter: EventWriter {
         try finishPartialLine()
         lines.reset()
         for item in items {
-            let length = item.line.count + 1
+            let length = item.lineCount + 1
             if let limit = configuration.maxFileSize, size + lines.bytes.count + length > limit,
                 size + lines.bytes.count > 0, rotationAllowed()
             {
@@ -157,7 +157,7 @@ public struct FileWriter: EventWriter {
                 if rotation.done { outcome.rotations += 1 }
                 if let warning = rotation.warning { outcome.warning = warning }
             }
-            lines.append(line: item.line)
+            lines.append(item)
             if lines.bytes.count >= Self.chunkSize { try writeOut(&outcome, done: &done) }
         }
         try writeOut(&outcome, done: &done)

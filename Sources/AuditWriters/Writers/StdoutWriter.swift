@@ -64,7 +64,7 @@ public struct StdoutWriter: EventWriter {
         var outcome = WriteOutcome()
         try finishPartialLine()
         lines.reset()
-        for item in items { lines.append(line: item.line) }
+        for item in items { lines.append(item) }
         let (offset, failure) = lines.bytes.withUnsafeBytes { push($0) }
         if failure == 0 {
             outcome.bytes = lines.bytes.count
