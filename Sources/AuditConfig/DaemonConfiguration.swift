@@ -126,9 +126,9 @@ public enum RulesAtExit: String, Hashable, Sendable, CaseIterable {
 public struct ReassemblySettings: Hashable, Sendable {
     /// `end_of_event_timeout`: how long an event without its EOE stays open (wall clock).
     public var endOfEventTimeout: Duration
-    /// `reorder_window`: how long a complete event waits for a missing serial before it, before
-    /// that serial is counted as lost (several CPUs log at once, so the kernel often sends events
-    /// a few serials out of order).
+    /// `reorder_window`: how long a complete event waits for a missing lower serial to arrive;
+    /// only then is that serial counted as lost (several CPUs log at once, so the kernel often
+    /// sends events a few serials out of order).
     public var reorderWindow: Duration
     /// `max_in_flight`: open events kept at most; the oldest is closed (and counted) beyond it.
     public var maxInFlight: Int

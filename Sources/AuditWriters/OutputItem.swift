@@ -46,6 +46,10 @@ public struct OutputItem: Sendable {
         return storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
+    /// The capacity of the buffer the line lives in (its own array or the shared chunk): what
+    /// queueing the item keeps allocated.
+    package var bufferCapacity: Int { storage.capacity }
+
     /// The structured event, for writers that need fields (GELF's `_syscall`, syslog's
     /// timestamp); nil for daemon-generated lines such as loss reports.
     public var event: AuditEvent? {

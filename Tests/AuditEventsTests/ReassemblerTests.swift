@@ -167,6 +167,25 @@ private let window = Reassembler.Configuration().reorderWindow
         h.checkAccounting()
     }
 
+    @Test func theInFlightBoundReleasesAHeldEventWholeNotEvicted() {
+        var h = Harness(.init(maxInFlight: 2))
+        h.push(.syscall, serial: 10)
+        h.push(eoe, serial: 10)
+        for serial: UInt32 in [12, 13] {
+            h.push(.syscall, serial: serial)
+            h.push(eoe, serial: serial)
+        }
+        #expect(h.take().map(\.id.serial) == [10], "12 and 13 wait for 11")
+        h.push(.syscall, serial: 14)  // a third event in flight: over the bound
+        let events = h.take()
+        #expect(events.map(\.id.serial) == [12, 13])
+        #expect(events.allSatisfy { $0.completion == .endOfEvent })
+        #expect(h.statistics.evictedEvents == 0)
+        #expect(h.statistics.lostSerials == 1 && h.statistics.gaps == 1)
+        h.flush()
+        h.checkAccounting()
+    }
+
     @Test func aZeroReorderWindowCountsAHoleAtOnce() {
         var h = Harness(.init(reorderWindow: 0))
         h.push(.syscall, serial: 10)

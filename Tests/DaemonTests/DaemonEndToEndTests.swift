@@ -360,8 +360,12 @@ struct DaemonEndToEndTests {
             let events = directory.file("events.json")
             let config = try directory.write(
                 "swift-audit.conf",
+                // A wide window: a producer preempted between taking its serial and queueing its
+                // records on this busy 2-CPU machine must not make the test flaky (unit tests
+                // cover the 5 ms default; with reorder_window = 0 this test fails).
                 Self.configuration(
-                    Self.fileOutput("main", events), extra: "backlog_wait_time = 15000\nbacklog_limit = 8192"))
+                    Self.fileOutput("main", events),
+                    extra: "backlog_wait_time = 15000\nbacklog_limit = 8192\nreorder_window = 50ms"))
             let daemon = try DaemonProcess(arguments: ["run", "--config", config])
             try Self.addRule()
             let perProcess = 10000

@@ -29,7 +29,9 @@ public import AuditNetlink
 /// (by a few records, microseconds apart). A complete event that comes right after a hole in the
 /// serials therefore waits up to `reorderWindow` milliseconds (from its first record) for the
 /// hole to fill; only then is the hole counted as a gap. Without the wait, every such overtaking
-/// would be reported as loss and its event would come out flagged `late`.
+/// would be reported as loss and its event would come out flagged `late`. The first event after
+/// the start (or `restart`) has no frontier to compare with and never waits: if the one numbered
+/// below it comes next, that one is `late`.
 ///
 /// ## Irregular records
 /// - A record whose serial is already behind the frontier (the last serial passed in order) is
@@ -502,6 +504,8 @@ public struct Reassembler: Sendable {
         guard inFlightCount > 0 else { return nil }
         var due = UInt64.max
         if head < pending.count {
+            // Already due (a reload shortened the window): now.
+            if isDue(pending[head]) { return clock }
             due = pending[head].deadline
             if pending[head].closed && waitsForHole(pending[head]) { due = min(due, releaseTime(of: pending[head])) }
         }
@@ -535,7 +539,9 @@ public struct Reassembler: Sendable {
                 finishStraggler(entry, completion: .eviction, emit: emit)
             } else {
                 let entry = popHead()
-                finishInOrder(entry, completion: .eviction, emit: emit)
+                // A complete event held for a missing serial before it is not cut short: it
+                // leaves whole, and the serial it waited for counts as lost.
+                finishInOrder(entry, completion: entry.closed ? entry.event.completion : .eviction, emit: emit)
                 drain(emit: emit)
             }
         }

@@ -142,10 +142,11 @@ public enum RingMarker {
 /// The second stage: ring → reassembler → JSON → every output's queue, on one thread.
 ///
 /// Per batch it reads the clock once, takes one snapshot of the outputs, decodes each datagram
-/// in place, and lets the reassembler copy what it keeps; each finished event is encoded once into
-/// a line that all outputs share (copy-on-write). Idle, it wakes every `idleWakeMilliseconds` to
-/// run the end-of-event timer, so an event whose tail the kernel dropped leaves on time even when
-/// no other record comes.
+/// in place, and lets the reassembler copy what it keeps; each finished event is encoded once, into
+/// the batch's chunk for the outputs that take bytes (file, stdout) and into a line of its own for
+/// those that take the event (syslog, GELF). Idle, it wakes every `idleWakeMilliseconds` (or when
+/// the reassembler has something due) to run the end-of-event timer, so an event whose tail the
+/// kernel dropped leaves on time even when no other record comes.
 public struct EventProcessor: ~Copyable {
     private var configuration: ProcessorConfiguration
     private var capture: CaptureWriter?
@@ -176,7 +177,7 @@ public struct EventProcessor: ~Copyable {
             }
             let finishing = control.isFinishing
             var idleWait = configuration.idleWakeMilliseconds
-            if live, let due = reassembler.nextDue {
+            if live, idleWait > 0, let due = reassembler.nextDue {
                 // Wake when the reassembler has something due (an event held for a missing
                 // serial, a timeout), not only at the idle period.
                 let untilDue = due &- min(due, MonotonicClock.milliseconds())
@@ -314,7 +315,14 @@ private struct EventSink {
     /// takes from the ring between two wake-ups of the writers, so this adds no latency.
     mutating func deliverBatch(to outputs: [Output]) {
         guard !batchEnds.isEmpty else { return }
-        let chunk = batchBytes
+        // A chunk less than half full (a quiet moment: a line or two per wake-up) is copied out at
+        // its exact size and the buffer kept for the next batch; otherwise every queued line would
+        // pin a mostly empty 32 KiB chunk, and a stalled output's queue would hold many times the
+        // bytes it accounts for. A fuller chunk is handed over as it is, and the next line starts
+        // a new one.
+        let shared = batchBytes.count >= batchBytes.capacity / 2
+        // (`withUnsafeBytes` forces the copy: `Array(batchBytes)` would share the buffer.)
+        let chunk = shared ? batchBytes : batchBytes.withUnsafeBytes { [UInt8]($0) }
         var items: [OutputItem] = []
         items.reserveCapacity(batchEnds.count)
         var start = 0
@@ -325,8 +333,11 @@ private struct EventSink {
         for output in outputs where !output.wantsEvent {
             output.worker.enqueue(contentsOf: items, deferringWake: true)
         }
-        // The items keep this chunk; the next line starts a new one.
-        batchBytes = []
+        if shared {
+            batchBytes = []
+        } else {
+            batchBytes.removeAll(keepingCapacity: true)
+        }
         batchEnds.removeAll(keepingCapacity: true)
     }
 }

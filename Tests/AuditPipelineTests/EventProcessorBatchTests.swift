@@ -1,0 +1,83 @@
+import AuditPipeline
+import AuditThreads
+import AuditWriters
+import Glibc
+import Synchronization
+import Testing
+
+/// Collects what the processing stage hands an output: each line and the size of the buffer
+/// that queueing it keeps allocated.
+private struct CollectingWriter: EventWriter {
+    final class Seen: Sendable {
+        let items = Mutex<[(line: [UInt8], bufferCapacity: Int)]>([])
+    }
+    let seen: Seen
+    var name: String { "collect" }
+
+    mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
+        seen.items.withLock { $0.append(contentsOf: items.map { ($0.line, $0.bufferCapacity) }) }
+        return WriteOutcome(bytes: items.reduce(0) { $0 + $1.lineCount })
+    }
+    mutating func flush() throws(WriterError) {}
+    mutating func close() throws(WriterError) {}
+}
+
+/// One netlink datagram carrying an audit record of `type` for event `serial`.
+private func datagram(type: UInt16, serial: Int, body: String) -> [UInt8] {
+    let payload = Array("audit(1700000000.123:\(serial)): \(body)".utf8)
+    var bytes: [UInt8] = []
+    func put<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+    put(UInt32(16 + payload.count))
+    put(type)
+    put(UInt16(0))
+    put(UInt32(0))
+    put(UInt32(0))
+    return bytes + payload
+}
+
+@Suite struct EventProcessorBatchTests {
+    /// File and stdout lines of a busy batch share one chunk; a quiet batch's line gets a buffer of
+    /// its own size, so a stalled output's queue never pins a mostly empty chunk per line.
+    @Test func busyBatchesShareAChunkAndQuietOnesDoNotPinIt() throws {
+        let ring = try RecordRing(capacity: 1 << 20)
+        let seen = CollectingWriter.Seen()
+        let worker = try OutputWorker(CollectingWriter(seen: seen))
+        let control = ProcessorControl(
+            ring: ring, outputs: OutputSet([Output(name: "collect", worker: worker, wantsEvent: false)]))
+        let stage = try SystemThread.spawn(name: "process-test") {
+            EventProcessor(configuration: ProcessorConfiguration(idleWakeMilliseconds: 5)).run(control: control)
+        }
+        let body = "arch=c000003e syscall=110 success=yes exit=1 " + String(repeating: "x", count: 300)
+        func send(_ serials: Range<Int>) {
+            for serial in serials {
+                let records = [
+                    datagram(type: 1300, serial: serial, body: body), datagram(type: 1320, serial: serial, body: ""),
+                ]
+                for record in records { record.withUnsafeBytes { ring.append($0) } }
+            }
+            ring.publish()
+        }
+        // Quiet: one event per wake-up of the stage.
+        for serial in 1...5 {
+            send(serial..<serial + 1)
+            usleep(30_000)
+        }
+        // Busy: hundreds of events waiting at once.
+        send(6..<406)
+        control.finish()
+        stage.join()
+        _ = worker.close(drainTimeout: .seconds(5))
+
+        let items = seen.items.withLock { $0 }
+        #expect(items.count == 405)
+        let serials = items.map { item in
+            String(decoding: item.line, as: UTF8.self).split(separator: ",").first.map(String.init) ?? ""
+        }
+        #expect(serials == (1...405).map { "{\"sequence\":\($0)" }, "every event once, in order")
+        #expect(items.prefix(5).allSatisfy { $0.bufferCapacity < 4096 }, "\(items.prefix(5).map(\.bufferCapacity))")
+        let shared = items.dropFirst(5).filter { $0.bufferCapacity >= 16 << 10 }.count
+        #expect(shared >= 300, "most busy lines share a chunk: \(shared) of 400")
+    }
+}
