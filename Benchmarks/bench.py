@@ -381,6 +381,7 @@ def main():
                 names = selected + ([n for n in args.network.split(",") if n] if name == "steady20k" else [])
                 for daemon in make_daemons(tools, 15000 if name == "backpressure" else 0, names):
                     result = run_one(daemon, tools, scenario, args.events)
+                    result["rep"] = rep
                     results.append(result)
                     print(json.dumps(result), file=sys.stderr, flush=True)
     finally:
@@ -408,6 +409,23 @@ def main():
             print(f"| {name} | {daemon} | {int(med('delivered'))} | {med('lost_pct'):.1f} | {med('eps'):.0f} | "
                   f"{med('cpu_per_100k'):.2f} | {med('rss_mib'):.1f} | {lat('lat_p50_ms')} | {lat('lat_p99_ms')} | "
                   f"{collector(runs, daemon)} |")
+    capacity = capacity_ratios(results)
+    if capacity:
+        ratios = " ".join(f"{r:.2f}" for r in capacity)
+        print(f"\nSustained capacity of swift-audit relative to the bare reader, per repetition "
+              f"(the two run back to back): {ratios}; median {statistics.median(capacity):.2f}")
+
+
+def capacity_ratios(results):
+    """swift-audit's events/s over the bare reader's in the backpressure scenario, one ratio per
+    repetition. The machine's own speed drifts over minutes (on a shared VM the bare reader alone
+    varies by a fifth between repetitions), and the two daemons of one repetition run seconds
+    apart, so the ratio within a repetition carries less of that drift than a ratio of medians."""
+    by_rep = {}
+    for r in results:
+        if r["scenario"] == "backpressure" and r["daemon"] in ("swift-audit", "barereader"):
+            by_rep.setdefault(r["rep"], {})[r["daemon"]] = r["eps"]
+    return [pair["swift-audit"] / pair["barereader"] for _, pair in sorted(by_rep.items()) if len(pair) == 2]
 
 
 if __name__ == "__main__":
