@@ -27,7 +27,7 @@ public struct AuditReceiveBatch: ~Copyable {
     public init(capacity: Int = 64) {
         self.capacity = max(1, capacity)
         headers = .allocate(capacity: self.capacity)
-        vectors = .allocate(capacity: self.capacity)
+        vectors = .allocate(capacity: 2 * self.capacity)
         senders = .allocate(capacity: self.capacity)
     }
 
@@ -41,17 +41,49 @@ public struct AuditReceiveBatch: ~Copyable {
     public mutating func receive(
         from socket: AuditSocket, count: Int, into buffer: (Int) -> UnsafeMutableRawBufferPointer
     ) throws(AuditNetlinkError) -> Outcome {
+        try receive(
+            from: socket, count: count, into: buffer,
+            spillingInto: { _ in UnsafeMutableRawBufferPointer(start: nil, count: 0) }, scatters: false)
+    }
+
+    /// Receives up to `count` datagrams from `socket` without waiting, the `i`-th into `head(i)`
+    /// and, for the bytes that do not fit there, on into `spill(i)`: `length(at:)` is the whole
+    /// datagram's length, of which the first `head(i).count` bytes are in `head(i)`.
+    ///
+    /// Why two buffers: a datagram may be up to 9 KiB, but almost all audit records are under
+    /// 1 KiB. With one 9 KiB buffer per datagram, each received datagram makes another page of
+    /// the reader resident (one per buffer of the largest batch); small heads side by side take a
+    /// few pages for the whole batch, and a spill buffer's pages become resident only when a long
+    /// record actually reaches them.
+    public mutating func receive(
+        from socket: AuditSocket, count: Int, into head: (Int) -> UnsafeMutableRawBufferPointer,
+        spillingInto spill: (Int) -> UnsafeMutableRawBufferPointer
+    ) throws(AuditNetlinkError) -> Outcome {
+        try receive(from: socket, count: count, into: head, spillingInto: spill, scatters: true)
+    }
+
+    private mutating func receive(
+        from socket: AuditSocket, count: Int, into head: (Int) -> UnsafeMutableRawBufferPointer,
+        spillingInto spill: (Int) -> UnsafeMutableRawBufferPointer, scatters: Bool
+    ) throws(AuditNetlinkError) -> Outcome {
         let count = min(count, capacity)
         guard count > 0 else { return .empty }
         for index in 0..<count {
-            let target = buffer(index)
-            vectors[index] = iovec(iov_base: target.baseAddress, iov_len: target.count)
+            let first = head(index)
+            let vector = vectors + 2 * index
+            vector[0] = iovec(iov_base: first.baseAddress, iov_len: first.count)
+            var vectorCount = 1
+            if scatters {
+                let rest = spill(index)
+                vector[1] = iovec(iov_base: rest.baseAddress, iov_len: rest.count)
+                vectorCount = 2
+            }
             senders[index] = sockaddr_nl()
             var header = msghdr()
             header.msg_name = UnsafeMutableRawPointer(senders + index)
             header.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
-            header.msg_iov = vectors + index
-            header.msg_iovlen = 1
+            header.msg_iov = vector
+            header.msg_iovlen = vectorCount
             headers[index] = caudit_mmsghdr(msg_hdr: header, msg_len: 0)
         }
         let result = Syscall.retryingOnInterrupt {

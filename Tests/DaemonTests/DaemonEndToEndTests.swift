@@ -473,6 +473,50 @@ struct DaemonEndToEndTests {
         }
     }
 
+    @Test func recordsLongerThanTheReadersHeadsArriveByteForByte() throws {
+        // The reader receives each datagram into a 1 KiB head and spills the rest into a buffer of
+        // its own: user messages of 40 bytes to the kernel's limit (8560), sent in one burst so
+        // that short and long ones share a receive batch, must come out whole and unchanged.
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let config = try directory.write("swift-audit.conf", Self.configuration(Self.fileOutput("main", events)))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            let lengths = [40, 900, 990, 1000, 1010, 1100, 2047, 4000, 60, 8000, 8559, 70]
+            let texts = lengths.enumerated().map { index, length in
+                let prefix = "swift-audit-long-\(index)-"
+                let filler = (0..<(length - prefix.count)).map { alphabet[($0 * 7 + index) % alphabet.count] }
+                return prefix + String(filler)
+            }
+            let send = try runPython(
+                """
+                import socket, struct, sys
+                s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)
+                s.bind((0, 0))
+                for i, text in enumerate(sys.argv[1:]):
+                    body = text.encode() + b"\\0"
+                    # AUDIT_USER_MSG (1112) with NLM_F_REQUEST, to the kernel
+                    s.sendto(struct.pack("=IHHII", 16 + len(body), 1112, 1, i + 1, 0) + body, (0, 0))
+                """, texts)
+            #expect(send.status == 0, "\(send.standardError)")
+            try waitFor {
+                let text = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
+                return text.contains("swift-audit-long-\(lengths.count - 1)-")
+            }
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+            let received = try readJSONLines(events).flatMap { event in
+                (event["messages"] as? [[String: Any]] ?? []).filter { $0["type"] as? Int == 1112 }
+                    .compactMap { $0["data"] as? String }
+            }
+            for (index, text) in texts.enumerated() {
+                let matching = received.filter { $0.contains("swift-audit-long-\(index)-") }
+                #expect(matching.count == 1, "message \(index) (\(text.count) bytes) arrives once")
+                #expect(matching.first?.contains("msg='\(text)'") == true, "message \(index) arrives whole")
+            }
+        }
+    }
+
     @Test func restartsCleanlyAfterBeingKilled() throws {
         // Restart=on-failure after a SIGKILL: the kernel still names the dead pid; the new daemon
         // must register over it (the kernel drops a registration it can no longer reach).

@@ -48,9 +48,14 @@ public final class KernelReader: Sendable {
     /// 28 datagrams per call with 32, so a larger batch saves system calls, and on a 2-vCPU VM every
     /// CPU cycle the daemon spends is taken from the audited processes and kauditd. Measured there
     /// (16 interleaved pairs under backpressure): 64 delivered a median 2.6 % more events/s than 32
-    /// and kauditd slept about 9 % less often. The price is resident staging memory: a datagram
-    /// touches about one page of its 9 KiB slot, so up to 64 pages.
+    /// and kauditd slept about 9 % less often. Received into 1 KiB heads (`headBytes`), the batch
+    /// keeps 64 KiB of staging resident.
     static let batchSize = 64
+
+    /// The bytes of each datagram received into the densely packed heads (the rest spills into a
+    /// buffer of its own): room for nearly every audit record, which the kernel rarely makes longer
+    /// than a few hundred bytes (long `EXECVE` arguments and user messages spill).
+    static let headBytes = 1024
 
     /// A reader for `socket` (already registered, its receive buffer set to `socketBufferBytes`,
     /// 0 for the kernel's default) feeding `ring`.
@@ -108,15 +113,26 @@ public final class KernelReader: Sendable {
     public func run() {
         var batch = AuditReceiveBatch(capacity: Self.batchSize)
         let slotSize = ring.maxRecordSize
-        // Only the pages datagrams reach become resident: about one per datagram of the largest batch.
-        let staging = UnsafeMutableRawPointer.allocate(byteCount: Self.batchSize * slotSize, alignment: 4096)
-        defer { staging.deallocate() }
-        let slot = { (index: Int) in UnsafeMutableRawBufferPointer(start: staging + index * slotSize, count: slotSize) }
+        // (At least a netlink header: `screen` writes one over a datagram it rejects.)
+        let headSize = max(min(Self.headBytes, slotSize), NetlinkMessage.headerSize)
+        let spillSize = max(0, slotSize - headSize)
+        // Heads side by side: a batch of typical records makes a few pages resident, and a spill
+        // buffer's pages become resident only when a long record reaches them.
+        let heads = UnsafeMutableRawPointer.allocate(byteCount: Self.batchSize * headSize, alignment: 4096)
+        let spills = UnsafeMutableRawPointer.allocate(byteCount: max(1, Self.batchSize * spillSize), alignment: 4096)
+        defer {
+            heads.deallocate()
+            spills.deallocate()
+        }
+        let head = { (index: Int) in UnsafeMutableRawBufferPointer(start: heads + index * headSize, count: headSize) }
+        let spill = { (index: Int) in
+            UnsafeMutableRawBufferPointer(start: spills + index * spillSize, count: spillSize)
+        }
         var emptyNaps = Self.idleNaps
         while true {
             var drained = false
             switch Result(catching: { () throws(AuditNetlinkError) in
-                try batch.receive(from: socket, count: Self.batchSize, into: slot)
+                try batch.receive(from: socket, count: Self.batchSize, into: head, spillingInto: spill)
             }) {
             case .failure(let error):
                 receiveErrors.add(1, ordering: .relaxed)
@@ -128,10 +144,17 @@ public final class KernelReader: Sendable {
                 overflows.add(1, ordering: .relaxed)
             case .success(.received(let count)):
                 for index in 0..<count {
-                    let buffer = slot(index)
-                    let length = screen(batch, index, buffer)
+                    let length = min(screen(batch, index, head(index)), slotSize)
+                    let inHead = min(length, headSize)
                     // Waits (publishing first) while the ring is full: the stall is the ring's to count.
-                    ring.append(UnsafeRawBufferPointer(rebasing: buffer[0..<min(length, slotSize)]))
+                    _ = ring.write(maxLength: length) { target in
+                        guard let base = target.baseAddress else { return 0 }
+                        base.copyMemory(from: heads + index * headSize, byteCount: inHead)
+                        if length > inHead {
+                            (base + inHead).copyMemory(from: spills + index * spillSize, byteCount: length - inHead)
+                        }
+                        return length
+                    }
                 }
                 datagrams.add(count, ordering: .relaxed)
             }
