@@ -425,7 +425,8 @@ def capacity_ratios(results):
     for r in results:
         if r["scenario"] == "backpressure" and r["daemon"] in ("swift-audit", "barereader"):
             by_rep.setdefault(r["rep"], {})[r["daemon"]] = r["eps"]
-    return [pair["swift-audit"] / pair["barereader"] for _, pair in sorted(by_rep.items()) if len(pair) == 2]
+    return [pair["swift-audit"] / pair["barereader"] for _, pair in sorted(by_rep.items())
+            if len(pair) == 2 and pair["barereader"] > 0]
 
 
 if __name__ == "__main__":

@@ -37,53 +37,34 @@ public struct AuditReceiveBatch: ~Copyable {
         senders.deallocate()
     }
 
-    /// Receives up to `count` datagrams from `socket` without waiting, the `i`-th into `buffer(i)`.
-    public mutating func receive(
-        from socket: AuditSocket, count: Int, into buffer: (Int) -> UnsafeMutableRawBufferPointer
-    ) throws(AuditNetlinkError) -> Outcome {
-        try receive(
-            from: socket, count: count, into: buffer,
-            spillingInto: { _ in UnsafeMutableRawBufferPointer(start: nil, count: 0) }, scatters: false)
-    }
-
     /// Receives up to `count` datagrams from `socket` without waiting, the `i`-th into `head(i)`
-    /// and, for the bytes that do not fit there, on into `spill(i)`: `length(at:)` is the whole
-    /// datagram's length, of which the first `head(i).count` bytes are in `head(i)`.
+    /// and, for the bytes that do not fit there, on into `spill(i)`: `length(at:)` is the bytes
+    /// received (the whole datagram unless `isTruncated(at:)`), of which the first
+    /// `head(i).count` are in `head(i)`.
     ///
     /// Why two buffers: a datagram may be up to 9 KiB, but almost all audit records are under
     /// 1 KiB. With one 9 KiB buffer per datagram, each received datagram makes another page of
     /// the reader resident (one per buffer of the largest batch); small heads side by side take a
     /// few pages for the whole batch, and a spill buffer's pages become resident only when a long
-    /// record actually reaches them.
+    /// record actually reaches them. A caller that wants one buffer passes empty spills.
     public mutating func receive(
         from socket: AuditSocket, count: Int, into head: (Int) -> UnsafeMutableRawBufferPointer,
         spillingInto spill: (Int) -> UnsafeMutableRawBufferPointer
-    ) throws(AuditNetlinkError) -> Outcome {
-        try receive(from: socket, count: count, into: head, spillingInto: spill, scatters: true)
-    }
-
-    private mutating func receive(
-        from socket: AuditSocket, count: Int, into head: (Int) -> UnsafeMutableRawBufferPointer,
-        spillingInto spill: (Int) -> UnsafeMutableRawBufferPointer, scatters: Bool
     ) throws(AuditNetlinkError) -> Outcome {
         let count = min(count, capacity)
         guard count > 0 else { return .empty }
         for index in 0..<count {
             let first = head(index)
+            let rest = spill(index)
             let vector = vectors + 2 * index
             vector[0] = iovec(iov_base: first.baseAddress, iov_len: first.count)
-            var vectorCount = 1
-            if scatters {
-                let rest = spill(index)
-                vector[1] = iovec(iov_base: rest.baseAddress, iov_len: rest.count)
-                vectorCount = 2
-            }
+            vector[1] = iovec(iov_base: rest.baseAddress, iov_len: rest.count)
             senders[index] = sockaddr_nl()
             var header = msghdr()
             header.msg_name = UnsafeMutableRawPointer(senders + index)
             header.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
             header.msg_iov = vector
-            header.msg_iovlen = vectorCount
+            header.msg_iovlen = 2
             headers[index] = caudit_mmsghdr(msg_hdr: header, msg_len: 0)
         }
         let result = Syscall.retryingOnInterrupt {
@@ -99,7 +80,8 @@ public struct AuditReceiveBatch: ~Copyable {
         return result.result == 0 ? .empty : .received(Int(result.result))
     }
 
-    /// The length of the `index`-th datagram of the last call.
+    /// The bytes received of the `index`-th datagram of the last call: its length, or what fit
+    /// when `isTruncated(at:)`.
     public func length(at index: Int) -> Int { Int(headers[index].msg_len) }
 
     /// The sender of the `index`-th datagram (0 for the kernel; anything else is spoofed).

@@ -475,8 +475,9 @@ struct DaemonEndToEndTests {
 
     @Test func recordsLongerThanTheReadersHeadsArriveByteForByte() throws {
         // The reader receives each datagram into a 1 KiB head and spills the rest into a buffer of
-        // its own: user messages of 40 bytes to the kernel's limit (8560), sent in one burst so
-        // that short and long ones share a receive batch, must come out whole and unchanged.
+        // its own: user messages of 40 bytes to the kernel's limit (8560) must come out whole and
+        // unchanged. The daemon is stopped while they are sent, so that they wait in its socket
+        // and short and long ones arrive in one receive batch, each in a slot of its own.
         try withKernelAudit { _ in
             let directory = try TemporaryDirectory()
             let events = directory.file("events.json")
@@ -489,6 +490,7 @@ struct DaemonEndToEndTests {
                 let filler = (0..<(length - prefix.count)).map { alphabet[($0 * 7 + index) % alphabet.count] }
                 return prefix + String(filler)
             }
+            daemon.signal(SIGSTOP)
             let send = try runPython(
                 """
                 import socket, struct, sys
@@ -499,6 +501,7 @@ struct DaemonEndToEndTests {
                     # AUDIT_USER_MSG (1112) with NLM_F_REQUEST, to the kernel
                     s.sendto(struct.pack("=IHHII", 16 + len(body), 1112, 1, i + 1, 0) + body, (0, 0))
                 """, texts)
+            daemon.signal(SIGCONT)
             #expect(send.status == 0, "\(send.standardError)")
             try waitFor {
                 let text = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""

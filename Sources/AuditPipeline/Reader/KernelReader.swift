@@ -1,15 +1,16 @@
 public import AuditNetlink
 import AuditThreads
+import Glibc
 import Synchronization
 
 /// The first stage: moves datagrams from the registered audit socket into the ring, and nothing else.
 ///
 /// It receives a batch of datagrams with one `recvmmsg` into a staging area of its own (each
-/// datagram needs a buffer of the largest size, 9 KiB, to receive into), then copies each into
-/// the ring at its real length, and publishes once per batch: no allocation per record, and the
-/// ring's memory holds records, not empty 9 KiB slots. It blocks only in two places: `poll`
-/// when the socket is empty, and the ring when it is full. A
-/// full ring is a stall that the ring counts; the kernel's backlog and the socket buffer absorb it,
+/// datagram needs room for the largest size, 9 KiB: a 1 KiB head and a spill for the rest), then
+/// copies each into the ring at its real length, and publishes once per batch: no allocation per
+/// record, and the ring's memory holds records, not empty 9 KiB slots. It blocks only in two
+/// places: `poll` when the socket is empty, and the ring when it is full. A full ring is a stall
+/// that the ring counts; the kernel's backlog and the socket buffer absorb it,
 /// and a socket that overflows anyway reports `ENOBUFS`, counted here as loss. It never waits on an
 /// output: outputs are three stages away, behind their own queues.
 public final class KernelReader: Sendable {
@@ -47,14 +48,18 @@ public final class KernelReader: Sendable {
     /// Why 64, as the bare reader of `make bench` uses: under sustained load the reader takes about
     /// 28 datagrams per call with 32, so a larger batch saves system calls, and on a 2-vCPU VM every
     /// CPU cycle the daemon spends is taken from the audited processes and kauditd. Measured there
-    /// (16 interleaved pairs under backpressure): 64 delivered a median 2.6 % more events/s than 32
-    /// and kauditd slept about 9 % less often. Received into 1 KiB heads (`headBytes`), the batch
-    /// keeps 64 KiB of staging resident.
+    /// under backpressure, against 32: with one 9 KiB buffer per datagram, 15 of 20 interleaved
+    /// pairs were faster (median +2.6 %); with the heads and spills below, 8 of 16 (median +1.5 %),
+    /// and kauditd slept 8 % less often. Within the VM's noise, then, but better on the median both
+    /// times, and it costs no memory: see `headBytes`.
     static let batchSize = 64
 
     /// The bytes of each datagram received into the densely packed heads (the rest spills into a
     /// buffer of its own): room for nearly every audit record, which the kernel rarely makes longer
-    /// than a few hundred bytes (long `EXECVE` arguments and user messages spill).
+    /// than a few hundred bytes (long `EXECVE` arguments and user messages spill). The heads keep
+    /// 64 KiB resident; a spill's pages become resident when a long record reaches them, up to
+    /// 512 KiB if long records filled whole batches, and are released when the reader next goes
+    /// idle.
     static let headBytes = 1024
 
     /// A reader for `socket` (already registered, its receive buffer set to `socketBufferBytes`,
@@ -105,11 +110,12 @@ public final class KernelReader: Sendable {
 
     /// Runs the loop on the calling thread until `finishWhenDrained()` and an empty socket.
     ///
-    /// Busy, it receives up to `batchSize` datagrams per `recvmmsg` straight into ring slots and
-    /// publishes them at once. When the socket runs dry right after traffic it naps briefly
-    /// (see `napMicroseconds(socketBufferBytes:)`) instead of sleeping in `poll`: a reader asleep in `poll` makes
-    /// kauditd wake it for nearly every record, and those wake-ups cost the kernel more than the
-    /// nap costs latency. After `idleNaps` empty naps in a row it waits in `poll` again.
+    /// Busy, it receives up to `batchSize` datagrams per `recvmmsg` into its staging area, copies
+    /// them into the ring and publishes them at once. When the socket runs dry right after traffic
+    /// it naps briefly (see `napMicroseconds(socketBufferBytes:)`) instead of sleeping in `poll`: a
+    /// reader asleep in `poll` makes kauditd wake it for nearly every record, and those wake-ups
+    /// cost the kernel more than the nap costs latency. After `idleNaps` empty naps in a row it
+    /// releases the pages long records made resident and waits in `poll` again.
     public func run() {
         var batch = AuditReceiveBatch(capacity: Self.batchSize)
         let slotSize = ring.maxRecordSize
@@ -119,7 +125,10 @@ public final class KernelReader: Sendable {
         // Heads side by side: a batch of typical records makes a few pages resident, and a spill
         // buffer's pages become resident only when a long record reaches them.
         let heads = UnsafeMutableRawPointer.allocate(byteCount: Self.batchSize * headSize, alignment: 4096)
-        let spills = UnsafeMutableRawPointer.allocate(byteCount: max(1, Self.batchSize * spillSize), alignment: 4096)
+        // Whole pages of its own, so that releasing them (below) touches nothing else.
+        let page = max(4096, sysconf(Int32(_SC_PAGESIZE)))
+        let spillBytes = (max(1, Self.batchSize * spillSize) + page - 1) / page * page
+        let spills = UnsafeMutableRawPointer.allocate(byteCount: spillBytes, alignment: page)
         defer {
             heads.deallocate()
             spills.deallocate()
@@ -129,6 +138,7 @@ public final class KernelReader: Sendable {
             UnsafeMutableRawBufferPointer(start: spills + index * spillSize, count: spillSize)
         }
         var emptyNaps = Self.idleNaps
+        var spilled = false
         while true {
             var drained = false
             switch Result(catching: { () throws(AuditNetlinkError) in
@@ -146,6 +156,7 @@ public final class KernelReader: Sendable {
                 for index in 0..<count {
                     let length = min(screen(batch, index, head(index)), slotSize)
                     let inHead = min(length, headSize)
+                    if length > inHead { spilled = true }
                     // Waits (publishing first) while the ring is full: the stall is the ring's to count.
                     _ = ring.write(maxLength: length) { target in
                         guard let base = target.baseAddress else { return 0 }
@@ -179,6 +190,11 @@ public final class KernelReader: Sendable {
                 emptyNaps += 1
                 MonotonicClock.sleep(microseconds: napMicroseconds)
                 continue
+            }
+            if spilled, spillSize > 0 {
+                // Idle after traffic with long records: their pages go back to the system.
+                _ = madvise(spills, spillBytes, MADV_DONTNEED)
+                spilled = false
             }
             do {
                 if try socket.waitReadable(timeoutMilliseconds: idleWakeMilliseconds) { emptyNaps = 0 }
