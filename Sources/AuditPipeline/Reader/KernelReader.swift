@@ -191,7 +191,7 @@ public final class KernelReader: Sendable {
                 MonotonicClock.sleep(microseconds: napMicroseconds)
                 continue
             }
-            if spilled, spillSize > 0 {
+            if spilled {
                 // Idle after traffic with long records: their pages go back to the system.
                 _ = madvise(spills, spillBytes, MADV_DONTNEED)
                 spilled = false
