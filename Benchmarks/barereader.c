@@ -3,11 +3,16 @@
  * recvmmsg, counting the SYSCALL records that carry the benchmark's magic a0 — no parsing, no
  * output. Whatever it cannot drain, no daemon can.
  *
- * usage: barereader [-m MAGIC_HEX] [-s STATS_FILE] [-b RCVBUF_BYTES]
+ * With -o FILE it is the "bare writer": it also appends every record's text and a newline to FILE,
+ * with one write per received batch, on the same thread. That is the least any daemon that keeps
+ * the records in a file must do: no reassembly, no JSON.
+ *
+ * usage: barereader [-m MAGIC_HEX] [-s STATS_FILE] [-b RCVBUF_BYTES] [-o OUTPUT_FILE]
  * On SIGTERM/SIGINT it unregisters, writes `matched=N records=N enobufs=N last_ns=N` to the stats
  * file (or stdout) and exits. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
 #include <poll.h>
@@ -40,15 +45,16 @@ static int set_pid(int fd, uint32_t pid) {
 }
 
 int main(int argc, char **argv) {
-    const char *magic = "a0=7e57b00c", *stats = NULL;
+    const char *magic = "a0=7e57b00c", *stats = NULL, *output = NULL;
     int rcvbuf = 64 << 20, opt;
     char magicbuf[64];
-    while ((opt = getopt(argc, argv, "m:s:b:")) != -1) {
+    while ((opt = getopt(argc, argv, "m:s:b:o:")) != -1) {
         switch (opt) {
         case 'm': snprintf(magicbuf, sizeof magicbuf, "a0=%s", optarg); magic = magicbuf; break;
         case 's': stats = optarg; break;
+        case 'o': output = optarg; break;
         case 'b': rcvbuf = atoi(optarg); break;
-        default: fprintf(stderr, "usage: barereader [-m MAGIC_HEX] [-s STATS] [-b BYTES]\n"); return 2;
+        default: fprintf(stderr, "usage: barereader [-m MAGIC_HEX] [-s STATS] [-b BYTES] [-o OUTPUT]\n"); return 2;
         }
     }
     signal(SIGTERM, on_signal);
@@ -71,6 +77,13 @@ int main(int argc, char **argv) {
     unsigned long long matched = 0, records = 0, enobufs = 0, last_ns = 0;
     size_t magic_len = strlen(magic);
     int registered = 1;
+    int out_fd = -1;
+    static char text[BATCH * SLOT];
+    if (output && (out_fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+        perror(output);
+        set_pid(fd, 0);
+        return 1;
+    }
     for (;;) {
         if (stop && registered) { set_pid(fd, 0); registered = 0; }
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -83,9 +96,15 @@ int main(int argc, char **argv) {
             perror("recvmmsg");
             break;
         }
+        size_t used = 0;
         for (int i = 0; i < n; i++) {
             struct nlmsghdr *h = (struct nlmsghdr *)buffers[i];
             size_t len = msgs[i].msg_len;
+            if (out_fd >= 0 && len > NLMSG_HDRLEN && len <= SLOT) {
+                memcpy(text + used, buffers[i] + NLMSG_HDRLEN, len - NLMSG_HDRLEN);
+                used += len - NLMSG_HDRLEN;
+                text[used++] = '\n';
+            }
             if (len < NLMSG_HDRLEN || h->nlmsg_type != AUDIT_SYSCALL) { records++; continue; }
             records++;
             if (memmem(buffers[i] + NLMSG_HDRLEN, len - NLMSG_HDRLEN, magic, magic_len)) {
@@ -95,8 +114,13 @@ int main(int argc, char **argv) {
                 last_ns = (unsigned long long)t.tv_sec * 1000000000ULL + t.tv_nsec;
             }
         }
+        if (used && write(out_fd, text, used) != (ssize_t)used) {
+            perror("write");
+            break;
+        }
     }
     if (registered) set_pid(fd, 0);
+    if (out_fd >= 0) close(out_fd);
     FILE *out = stats ? fopen(stats, "w") : stdout;
     if (!out) out = stdout;
     fprintf(out, "matched=%llu records=%llu enobufs=%llu last_ns=%llu\n", matched, records, enobufs, last_ns);

@@ -5,6 +5,8 @@ For each scenario it runs the same load under each daemon — swift-audit (JSON 
 reader (the limit: it only receives), and Debian's auditd (RAW to a file) — and prints one table:
 events delivered, % lost, delivered events/s, daemon CPU seconds per 100k events, peak RSS, and
 syscall-to-file latency (p50/p99) where a file output exists.
+With `--daemons …,barewriter` it also runs the bare reader writing each record's text to a file
+(`barereader -o`): what keeping the records costs without reassembly or JSON.
 
 Scenarios (the kernel's backlog_limit is 8192 records in all of them):
   backpressure  backlog_wait_time 15000: producers wait for room, so events/s is sustained capacity
@@ -217,6 +219,12 @@ def make_daemons(tools, wait, selected):
         elif name == "barereader":
             stats = f"{WORK}/barereader.stats"
             daemons.append(Daemon(name, [tools["barereader"], "-s", stats], stats=stats))
+        elif name == "barewriter":
+            # The bare reader that also appends each record's text to a file (one write per batch,
+            # same thread): what keeping the records costs without reassembly or JSON.
+            stats = f"{WORK}/barewriter.stats"
+            out = f"{WORK}/barewriter.log"
+            daemons.append(Daemon(name, [tools["barereader"], "-s", stats, "-o", out], stats=stats))
         elif name == "auditd":
             confdir = f"{WORK}/auditd-conf"
             os.makedirs(f"{confdir}/plugins.d", exist_ok=True)
@@ -343,7 +351,8 @@ def main():
     parser.add_argument("--reps", type=int, default=1, help="repetitions; the table shows medians")
     parser.add_argument(
         "--daemons", default="swift-audit,barereader,auditd",
-        help="any of swift-audit, barereader, auditd, swift-audit+syslog, swift-audit+gelf, swift-audit+deadgelf")
+        help="any of swift-audit, barereader, barewriter (the bare reader writing raw records to a file), auditd, "
+        "swift-audit+syslog, swift-audit+gelf, swift-audit+deadgelf")
     parser.add_argument("--scenarios", default="backpressure,steady20k,burst-w1,burst-w2,burst-w4")
     parser.add_argument("--tools", required=True, help="directory with swift-audit, loadgen, barereader, latprobe")
     parser.add_argument("--json", help="also write every run as JSON lines here")
@@ -409,25 +418,25 @@ def main():
             print(f"| {name} | {daemon} | {int(med('delivered'))} | {med('lost_pct'):.1f} | {med('eps'):.0f} | "
                   f"{med('cpu_per_100k'):.2f} | {med('rss_mib'):.1f} | {lat('lat_p50_ms')} | {lat('lat_p99_ms')} | "
                   f"{collector(runs, daemon)} |")
-    capacity = capacity_ratios(results)
-    if capacity:
-        ratios = " ".join(f"{r:.2f}" for r in capacity)
-        print(f"\nSustained capacity of swift-audit relative to the bare reader, per repetition "
-              f"(the two run back to back): {ratios}; median {statistics.median(capacity):.2f}")
+    for daemon in [d for d in selected if d != "barereader"]:
+        capacity = capacity_ratios(results, daemon)
+        if capacity:
+            ratios = " ".join(f"{r:.2f}" for r in capacity)
+            print(f"\nSustained capacity of {daemon} relative to the bare reader, per repetition "
+                  f"(the two run back to back): {ratios}; median {statistics.median(capacity):.2f}")
 
 
-def capacity_ratios(results):
-    """swift-audit's events/s over the bare reader's in the backpressure scenario, one ratio per
+def capacity_ratios(results, daemon="swift-audit"):
+    """`daemon`'s events/s over the bare reader's in the backpressure scenario, one ratio per
     repetition. The machine's own speed drifts over minutes (on a shared VM the bare reader alone
-    varies by a fifth between repetitions), and the two daemons of one repetition run seconds
-    apart, so the ratio within a repetition carries less of that drift than a ratio of medians."""
+    varies by a fifth between repetitions), and the daemons of one repetition run seconds apart,
+    so the ratio within a repetition carries less of that drift than a ratio of medians."""
     by_rep = {}
     for r in results:
-        if r["scenario"] == "backpressure" and r["daemon"] in ("swift-audit", "barereader"):
+        if r["scenario"] == "backpressure" and r["daemon"] in (daemon, "barereader"):
             by_rep.setdefault(r["rep"], {})[r["daemon"]] = r["eps"]
-    return [pair["swift-audit"] / pair["barereader"] for _, pair in sorted(by_rep.items())
+    return [pair[daemon] / pair["barereader"] for _, pair in sorted(by_rep.items())
             if len(pair) == 2 and pair["barereader"] > 0]
-
 
 if __name__ == "__main__":
     main()
