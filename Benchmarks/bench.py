@@ -423,7 +423,7 @@ def main():
         if capacity:
             ratios = " ".join(f"{r:.2f}" for r in capacity)
             print(f"\nSustained capacity of {daemon} relative to the bare reader, per repetition "
-                  f"(the two run back to back): {ratios}; median {statistics.median(capacity):.2f}")
+                  f"(both from the same repetition): {ratios}; median {statistics.median(capacity):.2f}")
 
 
 def capacity_ratios(results, daemon="swift-audit"):
@@ -437,6 +437,7 @@ def capacity_ratios(results, daemon="swift-audit"):
             by_rep.setdefault(r["rep"], {})[r["daemon"]] = r["eps"]
     return [pair[daemon] / pair["barereader"] for _, pair in sorted(by_rep.items())
             if len(pair) == 2 and pair["barereader"] > 0]
+
 
 if __name__ == "__main__":
     main()
