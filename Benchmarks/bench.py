@@ -422,8 +422,8 @@ def main():
         capacity = capacity_ratios(results, daemon)
         if capacity:
             ratios = " ".join(f"{r:.2f}" for r in capacity)
-            print(f"\nSustained capacity of {daemon} relative to the bare reader, per repetition "
-                  f"(both from the same repetition): {ratios}; median {statistics.median(capacity):.2f}")
+            print(f"\nSustained capacity of {daemon} relative to the bare reader of the same repetition: "
+                  f"{ratios}; median {statistics.median(capacity):.2f}")
 
 
 def capacity_ratios(results, daemon="swift-audit"):
