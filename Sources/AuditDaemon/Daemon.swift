@@ -341,7 +341,6 @@ struct RunningDaemon {
         var counters = LossCounters()
         counters.kernelLost = kernelLostTotal
         counters.socketOverflows = readerCounters.overflows
-        counters.spoofedDatagrams = readerCounters.rejected
         counters.malformedDatagrams = readerCounters.malformed + processing.malformedDatagrams
         // Missing serials ever declared, so late arrivals never make the count go down (and
         // consumers summing the reported increases get the right total).

@@ -4,18 +4,21 @@ internal import Glibc
 /// Receives many datagrams with one system call (`recvmmsg`), into buffers the caller owns.
 ///
 /// The daemon's reader fills ring slots with it: at 100k records a second, one call per record is
-/// most of a reader's cost. The headers, vectors and sender addresses are allocated once, here.
+/// most of a reader's cost. The headers and vectors are allocated once, here.
+///
+/// It does not ask for the senders' addresses (the kernel would copy one out per datagram): use it
+/// on a socket that only the kernel can send to, a unicast `AuditSocket`, which is connected to
+/// the kernel.
 public struct AuditReceiveBatch: ~Copyable {
     /// How many datagrams one call receives at most.
     public let capacity: Int
     private let headers: UnsafeMutablePointer<caudit_mmsghdr>
     private let vectors: UnsafeMutablePointer<iovec>
-    private let senders: UnsafeMutablePointer<sockaddr_nl>
 
     /// What one call produced.
     public enum Outcome: Hashable, Sendable {
-        /// This many datagrams (at least one) are in the first buffers; see `length(at:)`,
-        /// `senderPortID(at:)` and `isTruncated(at:)`.
+        /// This many datagrams (at least one) are in the first buffers; see `length(at:)` and
+        /// `isTruncated(at:)`.
         case received(Int)
         /// The socket buffer overflowed (`ENOBUFS`): datagrams were lost before we read them.
         case overflow
@@ -28,13 +31,11 @@ public struct AuditReceiveBatch: ~Copyable {
         self.capacity = max(1, capacity)
         headers = .allocate(capacity: self.capacity)
         vectors = .allocate(capacity: 2 * self.capacity)
-        senders = .allocate(capacity: self.capacity)
     }
 
     deinit {
         headers.deallocate()
         vectors.deallocate()
-        senders.deallocate()
     }
 
     /// Receives up to `count` datagrams from `socket` without waiting, the `i`-th into `head(i)`
@@ -59,10 +60,7 @@ public struct AuditReceiveBatch: ~Copyable {
             let vector = vectors + 2 * index
             vector[0] = iovec(iov_base: first.baseAddress, iov_len: first.count)
             vector[1] = iovec(iov_base: rest.baseAddress, iov_len: rest.count)
-            senders[index] = sockaddr_nl()
             var header = msghdr()
-            header.msg_name = UnsafeMutableRawPointer(senders + index)
-            header.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
             header.msg_iov = vector
             header.msg_iovlen = 2
             headers[index] = caudit_mmsghdr(msg_hdr: header, msg_len: 0)
@@ -83,9 +81,6 @@ public struct AuditReceiveBatch: ~Copyable {
     /// The bytes received of the `index`-th datagram of the last call: its length, or what fit
     /// when `isTruncated(at:)`.
     public func length(at index: Int) -> Int { Int(headers[index].msg_len) }
-
-    /// The sender of the `index`-th datagram (0 for the kernel; anything else is spoofed).
-    public func senderPortID(at index: Int) -> UInt32 { senders[index].nl_pid }
 
     /// True when the `index`-th datagram did not fit its buffer.
     public func isTruncated(at index: Int) -> Bool { headers[index].msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 }

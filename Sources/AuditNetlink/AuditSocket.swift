@@ -53,6 +53,24 @@ public struct AuditSocket: Hashable, Sendable {
             }
             throw AuditNetlinkError(.system, errno: error, operation: operation)
         }
+        if mode == .unicast {
+            // Connected to the kernel (port 0), the socket accepts datagrams from the kernel only:
+            // the kernel refuses any other sender's with ECONNREFUSED. So a forged record (a
+            // process with CAP_NET_ADMIN may send to any port) never reaches the daemon nor takes
+            // room in its receive buffer, and receiving needs no sender address to check.
+            var kernel = sockaddr_nl()
+            kernel.nl_family = sa_family_t(AF_NETLINK)
+            let connected = withUnsafePointer(to: &kernel) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+                }
+            }
+            if connected != 0 {
+                let error = Syscall.errno
+                _ = Glibc.close(fd)
+                throw AuditNetlinkError(.system, errno: error, operation: "connect(NETLINK_AUDIT, kernel)")
+            }
+        }
         return AuditSocket(fileDescriptor: fd, mode: mode)
     }
 
@@ -162,7 +180,9 @@ public struct AuditSocket: Hashable, Sendable {
         case overflow
         /// Nothing arrived within the timeout, or nothing was queued for a non-blocking read.
         case timedOut
-        /// A datagram from a sender other than the kernel (`nl_pid` ≠ 0): spoofed, ignore it.
+        /// A datagram from a sender other than the kernel (`nl_pid` ≠ 0): spoofed, ignore it. (A
+        /// unicast socket is connected to the kernel, which refuses such datagrams before they
+        /// arrive; a multicast socket may still see one.)
         case rejected(senderPortID: UInt32, length: Int)
         /// A datagram that does not decode as netlink (or did not fit the buffer).
         case malformed(NetlinkDecodeError, length: Int)

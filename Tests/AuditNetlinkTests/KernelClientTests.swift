@@ -105,6 +105,42 @@ struct KernelClientTests {
         }
     }
 
+    /// A unicast socket is connected to the kernel: a datagram from any other netlink socket is
+    /// refused at the sender (the helper runs as root, with CAP_NET_ADMIN, which may send to any
+    /// port), while the same datagram to a multicast socket, which is not connected, is delivered.
+    @Test func unicastSocketsRefuseDatagramsFromAnyoneButTheKernel() throws {
+        let unicast = try AuditSocket.open(mode: .unicast)
+        defer { unicast.close() }
+        let multicast = try AuditSocket.open(mode: .multicast)
+        defer { multicast.close() }
+        #expect(unicast.portID != 0 && multicast.portID != 0)
+        let forge = try runPython(
+            """
+            import errno, socket, struct, sys
+            s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)
+            s.bind((0, 0))
+            print(s.getsockname()[0])
+            body = b"forged!\\0"
+            for port in map(int, sys.argv[1:]):
+                try:
+                    s.sendto(struct.pack("=IHHII", 16 + len(body), 1101, 0, 1, 0) + body, (port, 0))
+                    print("sent")
+                except OSError as e:
+                    print(errno.errorcode[e.errno])
+            """, [String(unicast.portID), String(multicast.portID)])
+        #expect(forge.status == 0, "\(forge.standardError)")
+        let lines = forge.standardOutput.split(separator: "\n")
+        #expect(lines.dropFirst() == ["ECONNREFUSED", "sent"])
+        let forger = UInt32(lines.first ?? "") ?? 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 4)
+        defer { buffer.deallocate() }
+        #expect(try unicast.receive(into: buffer, timeoutMilliseconds: 50) == .timedOut)
+        // The multicast socket got the forged datagram, and reports it as not from the kernel.
+        #expect(forger != 0)
+        let received = try multicast.receive(into: buffer, timeoutMilliseconds: 1000)
+        #expect(received == .rejected(senderPortID: forger, length: 24))
+    }
+
     @Test func hostArchitectureIsKnown() {
         #expect(HostArch.current != nil, "kernel tests know x86_64 and aarch64")
     }

@@ -9,8 +9,6 @@ struct LossCounters: Hashable, Sendable {
     var kernelLost = 0
     /// `ENOBUFS` on our socket: datagrams the kernel could not queue for us.
     var socketOverflows = 0
-    /// Datagrams not sent by the kernel, dropped.
-    var spoofedDatagrams = 0
     /// Datagrams that did not decode, dropped.
     var malformedDatagrams = 0
     /// Serials never seen (gaps), net of late arrivals.
@@ -65,9 +63,6 @@ struct LossMonitor {
         check(
             .enobufs, current.socketOverflows, reported.socketOverflows,
             message: "socket buffer overflow (ENOBUFS): records lost before reaching the daemon")
-        check(
-            LossReason(rawValue: "spoofed_datagram"), current.spoofedDatagrams, reported.spoofedDatagrams,
-            message: "datagrams from a sender other than the kernel were dropped")
         check(
             LossReason(rawValue: "malformed_datagram"), current.malformedDatagrams, reported.malformedDatagrams,
             message: "malformed datagrams were dropped")

@@ -3,7 +3,8 @@ import AuditThreads
 import Glibc
 import Synchronization
 
-/// The first stage: moves datagrams from the registered audit socket into the ring, and nothing else.
+/// The first stage: moves datagrams from the registered audit socket (a unicast `AuditSocket`,
+/// which only the kernel can send to) into the ring, and nothing else.
 ///
 /// It receives a batch of datagrams with one `recvmmsg` into a staging area of its own (each
 /// datagram needs room for the largest size, 9 KiB: a 1 KiB head and a spill for the rest), then
@@ -20,8 +21,6 @@ public final class KernelReader: Sendable {
         public var datagrams: Int
         /// `ENOBUFS` from `recv`: the socket buffer overflowed and the kernel dropped records.
         public var overflows: Int
-        /// Datagrams from a sender other than the kernel, dropped.
-        public var rejected: Int
         /// Datagrams that did not decode as netlink, dropped.
         public var malformed: Int
         /// `recv`/`poll` failures other than the above.
@@ -37,7 +36,6 @@ public final class KernelReader: Sendable {
     private let stopWhenDrained = Atomic<Bool>(false)
     private let datagrams = Atomic<Int>(0)
     private let overflows = Atomic<Int>(0)
-    private let rejected = Atomic<Int>(0)
     private let malformed = Atomic<Int>(0)
     private let receiveErrors = Atomic<Int>(0)
     private let heartbeat = Atomic<Int>(0)
@@ -95,7 +93,7 @@ public final class KernelReader: Sendable {
     public var counters: Counters {
         Counters(
             datagrams: datagrams.load(ordering: .relaxed), overflows: overflows.load(ordering: .relaxed),
-            rejected: rejected.load(ordering: .relaxed), malformed: malformed.load(ordering: .relaxed),
+            malformed: malformed.load(ordering: .relaxed),
             receiveErrors: receiveErrors.load(ordering: .relaxed), heartbeat: heartbeat.load(ordering: .relaxed))
     }
 
@@ -213,22 +211,16 @@ public final class KernelReader: Sendable {
     /// Empty naps in a row before the reader waits in `poll`.
     static let idleNaps = 5
 
-    /// Checks one received datagram and returns the length to publish. A datagram that did not
-    /// come from the kernel, or was cut, is replaced by an empty `NLMSG_NOOP` message (which the
-    /// processing stage ignores) and counted here, so a batch never has holes.
+    /// Checks one received datagram and returns the length to publish. A datagram that was cut is
+    /// replaced by an empty `NLMSG_NOOP` message (which the processing stage ignores) and counted
+    /// here, so a batch never has holes. Its sender needs no check: the socket is connected to the
+    /// kernel, which refuses datagrams from anyone else (see `AuditSocket.open`).
     private func screen(_ batch: borrowing AuditReceiveBatch, _ index: Int, _ slot: UnsafeMutableRawBufferPointer)
         -> Int
     {
         let length = batch.length(at: index)
-        var valid = true
-        if batch.senderPortID(at: index) != 0 {
-            rejected.add(1, ordering: .relaxed)
-            valid = false
-        } else if batch.isTruncated(at: index) || length < NetlinkMessage.headerSize {
-            malformed.add(1, ordering: .relaxed)
-            valid = false
-        }
-        if valid { return length }
+        if !batch.isTruncated(at: index) && length >= NetlinkMessage.headerSize { return length }
+        malformed.add(1, ordering: .relaxed)
         slot.storeBytes(of: UInt32(NetlinkMessage.headerSize), toByteOffset: 0, as: UInt32.self)
         slot.storeBytes(of: AuditMessageType.netlinkNoop.rawValue, toByteOffset: 4, as: UInt16.self)
         for offset in stride(from: 6, to: NetlinkMessage.headerSize, by: 2) {
