@@ -1,4 +1,5 @@
 import AuditThreads
+import Glibc
 import Synchronization
 import Testing
 
@@ -29,6 +30,42 @@ import Testing
         parker.unpark()
         #expect(parker.park(untilMonotonicNanoseconds: 0))
         #expect(!parker.park(untilMonotonicNanoseconds: 0))
+    }
+
+    /// A waiting thread must sleep in the kernel, not spin: a parker whose wait returned at once
+    /// would still pass the timing tests above, at the cost of a whole CPU.
+    @Test func aParkedThreadSleepsRatherThanSpins() {
+        func threadCPUNanoseconds() -> UInt64 {
+            var time = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+            return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+        }
+        let parker = Parker()
+        let cpuBefore = threadCPUNanoseconds()
+        let start = Self.now()
+        #expect(!parker.park(untilMonotonicNanoseconds: start + 200_000_000))
+        #expect(Self.now() - start >= 200_000_000)
+        #expect(threadCPUNanoseconds() - cpuBefore < 50_000_000, "200 ms of waiting must not burn the CPU")
+    }
+
+    /// Without a deadline (how the ring's consumer waits when idle) the thread sleeps until the
+    /// permit comes from another thread.
+    @Test func aParkWithoutDeadlineEndsWithTheUnpark() throws {
+        let parker = Parker()
+        let woken = Atomic<Int>(0)
+        let waiter = try SystemThread.spawn(name: "parker-nil") {
+            woken.store(parker.park(untilMonotonicNanoseconds: nil) ? 1 : 2, ordering: .releasing)
+        }
+        MonotonicClock.sleep(milliseconds: 20)
+        #expect(woken.load(ordering: .acquiring) == 0, "no permit yet: still waiting")
+        parker.unpark()
+        let deadline = Self.now() + 5_000_000_000
+        while woken.load(ordering: .acquiring) == 0, Self.now() < deadline {
+            MonotonicClock.sleep(milliseconds: 1)
+        }
+        let outcome = woken.load(ordering: .acquiring)
+        #expect(outcome == 1)
+        if outcome == 0 { waiter.detach() } else { waiter.join() }
     }
 
     /// Two threads hand a token back and forth through two parkers, many times: a wake-up lost

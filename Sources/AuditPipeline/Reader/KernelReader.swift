@@ -63,6 +63,9 @@ public final class KernelReader: Sendable {
     /// A reader for `socket` (already registered, its receive buffer set to `socketBufferBytes`,
     /// 0 for the kernel's default) feeding `ring`.
     public init(socket: AuditSocket, ring: RecordRing, socketBufferBytes: Int, idleWakeMilliseconds: Int = 100) {
+        // A multicast socket is not connected to the kernel: what the reader would take from it
+        // unchecked could come from any process with CAP_NET_ADMIN.
+        precondition(socket.mode == .unicast, "KernelReader reads the registered (unicast) audit socket")
         self.socket = socket
         self.ring = ring
         self.idleWakeMilliseconds = idleWakeMilliseconds
@@ -110,10 +113,11 @@ public final class KernelReader: Sendable {
     ///
     /// Busy, it receives up to `batchSize` datagrams per `recvmmsg` into its staging area, copies
     /// them into the ring and publishes them at once. When the socket runs dry right after traffic
-    /// (a receive comes back empty or short) it naps briefly (see `napMicroseconds(socketBufferBytes:)`) instead of sleeping in `poll`: a
-    /// reader asleep in `poll` makes kauditd wake it for nearly every record, and those wake-ups
-    /// cost the kernel more than the nap costs latency. After `idleNaps` empty naps in a row it
-    /// releases the pages long records made resident and waits in `poll` again.
+    /// (a receive comes back empty or short) it naps briefly (see
+    /// `napMicroseconds(socketBufferBytes:)`) instead of sleeping in `poll`: a reader asleep in
+    /// `poll` makes kauditd wake it for nearly every record, and those wake-ups cost the kernel more
+    /// than the nap costs latency. After `idleNaps` naps in a row without traffic it releases the
+    /// pages long records made resident and waits in `poll` again.
     public func run() {
         var batch = AuditReceiveBatch(capacity: Self.batchSize)
         let slotSize = ring.maxRecordSize
@@ -181,7 +185,9 @@ public final class KernelReader: Sendable {
             // mostly return the one or two records kauditd queued meanwhile, or nothing, at the cost
             // of a system call each time. Under the benchmark's backpressure load that tail was 40 %
             // of all `recvmmsg` calls (15 600 calls per 600 000 records before, 9 500 after); the
-            // events/s did not change measurably.
+            // events/s did not change measurably. (A batch cut short by an error, ENOBUFS, reports
+            // the error one nap later; kauditd never causes one, as it waits for room in the
+            // socket rather than dropping, so only a non-blocking kernel sender could.)
             guard drained || short else { continue }
             if short && stopWhenDrained.load(ordering: .acquiring) { continue }
             if stopWhenDrained.load(ordering: .acquiring) {
