@@ -38,11 +38,7 @@ public struct AuditSocket: Hashable, Sendable {
         address.nl_family = sa_family_t(AF_NETLINK)
         address.nl_pid = 0
         address.nl_groups = mode == .multicast ? caudit_readlog_group_mask() : 0
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
-            }
-        }
+        let bound = withSocketAddress(address) { Glibc.bind(fd, $0, $1) }
         if bound != 0 {
             let error = Syscall.errno
             _ = Glibc.close(fd)
@@ -58,20 +54,32 @@ public struct AuditSocket: Hashable, Sendable {
             // the kernel refuses any other sender's with ECONNREFUSED. So a forged record (a
             // process with CAP_NET_ADMIN may send to any port) never reaches the daemon nor takes
             // room in its receive buffer, and receiving needs no sender address to check.
-            var kernel = sockaddr_nl()
-            kernel.nl_family = sa_family_t(AF_NETLINK)
-            let connected = withUnsafePointer(to: &kernel) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
-                }
-            }
-            if connected != 0 {
+            if withSocketAddress(kernelAddress, { Glibc.connect(fd, $0, $1) }) != 0 {
                 let error = Syscall.errno
                 _ = Glibc.close(fd)
                 throw AuditNetlinkError(.system, errno: error, operation: "connect(NETLINK_AUDIT, kernel)")
             }
         }
         return AuditSocket(fileDescriptor: fd, mode: mode)
+    }
+
+    /// The kernel's netlink address (port 0, no groups).
+    private static let kernelAddress: sockaddr_nl = {
+        var address = sockaddr_nl()
+        address.nl_family = sa_family_t(AF_NETLINK)
+        return address
+    }()
+
+    /// Calls `body` with `address` as the `sockaddr` pointer and length that `bind`, `connect` and
+    /// `sendto` take.
+    private static func withSocketAddress<Result>(
+        _ address: sockaddr_nl, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Result
+    ) -> Result {
+        withUnsafePointer(to: address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                body($0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+            }
+        }
     }
 
     /// Closes the socket.
@@ -130,8 +138,6 @@ public struct AuditSocket: Hashable, Sendable {
     ) throws(AuditNetlinkError) {
         let length = NetlinkMessage.headerSize + payload.count
         let total = NetlinkMessage.align(length)
-        var kernel = sockaddr_nl()
-        kernel.nl_family = sa_family_t(AF_NETLINK)
         let sent: (result: Int, errno: Int32) = withUnsafeTemporaryAllocation(byteCount: total, alignment: 4) {
             buffer in
             buffer.initializeMemory(as: UInt8.self, repeating: 0)
@@ -143,13 +149,10 @@ public struct AuditSocket: Hashable, Sendable {
             if let base = payload.baseAddress, payload.count > 0 {
                 (buffer.baseAddress! + NetlinkMessage.headerSize).copyMemory(from: base, byteCount: payload.count)
             }
-            return withUnsafePointer(to: &kernel) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                    Syscall.retryingOnInterrupt {
-                        Glibc.sendto(
-                            fileDescriptor, buffer.baseAddress, total, Int32(MSG_NOSIGNAL), address,
-                            socklen_t(MemoryLayout<sockaddr_nl>.size))
-                    }
+            return Self.withSocketAddress(Self.kernelAddress) { address, addressLength in
+                Syscall.retryingOnInterrupt {
+                    Glibc.sendto(
+                        fileDescriptor, buffer.baseAddress, total, Int32(MSG_NOSIGNAL), address, addressLength)
                 }
             }
         }
