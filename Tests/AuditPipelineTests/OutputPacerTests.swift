@@ -92,10 +92,11 @@ private func fill(_ output: Output, _ count: Int) {
         #expect(total < calls * 1_000, "and stopped waiting once the writer counted as stalled")
         #expect(afterStall == 0, "a stalled writer costs the stage nothing")
         control.blocked.store(false, ordering: .releasing)
-        // Progress again: the writer is waited for again.
+        // Progress again: the writer is waited for again. (Blocked again before the queue is
+        // refilled: a writer still free to run could drain the 500 items before the pacer looks.)
         usleep(50_000)
-        fill(output, 500)
         control.blocked.store(true, ordering: .releasing)
+        fill(output, 500)
         #expect(pacer.pace([output]) > 0)
         control.blocked.store(false, ordering: .releasing)
         _ = output.worker.close(drainTimeout: .seconds(5))
