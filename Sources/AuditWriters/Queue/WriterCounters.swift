@@ -23,7 +23,7 @@ public struct OutputQueueConfiguration: Sendable, Hashable {
     public var threadName: String
 
     /// The defaults: 8192 items, 32 MiB, 1024 items per write, retries from 50 ms up to 1 s,
-    /// a 500 µs batch delay.
+    /// no batch delay.
     public init(
         capacity: Int = 8192,
         maxBytes: Int = 32 << 20,
