@@ -35,11 +35,20 @@ import AuditNetlink
 /// e.g. `sauid=`); that payload runs to the record's last `'`.
 public struct EventEncoder: Sendable {
     /// The user names for `uid_map`; the encoder refreshes it before each event.
-    public var users: UserDirectory
+    public private(set) var users: UserDirectory
     /// The host name written in `"hostname"`, if any.
     public let hostname: String?
 
     private var scanner = UIDScanner()
+    /// The `uid_map` members of the last event whose ids were looked up, and the ids they were
+    /// made from, in the order the scan found them, with the directory's `loadCount` then. Most
+    /// events of a busy host name the same ids as the event before (one process, many system
+    /// calls), so the sort, the name lookups and the escaping are done once per change of ids or of
+    /// the passwd file. (With the processing stage alone replaying a capture of the benchmark load,
+    /// the `uid=` scan and these members took a third of its time per event.)
+    private var members = JSONWriter(capacity: 256)
+    private var memberIDs: [UInt32] = []
+    private var memberLoadCount = -1
     /// `,"hostname":"…"`, encoded once.
     private let hostnameMember: [UInt8]
 
@@ -103,28 +112,37 @@ public struct EventEncoder: Sendable {
                 }
             }
         }
-        scanner.sortForOutput()
-        for (index, uid) in scanner.uids.enumerated() {
-            let name = users.name(for: uid)
-            let write = { (name: UnsafeBufferPointer<UInt8>) in
-                // `,"` 2 + 10 digits + `":"` 3 + 6 per name byte + `"` 1.
-                writer.withCursor(atMost: 16 &+ 6 &* name.count) { out in
-                    out.raw(index == 0 ? "\"" : ",\"")
-                    out.decimal(UInt64(uid))
-                    out.raw("\":\"")
-                    // Names are written like any value: a passwd file is not guaranteed to be UTF-8.
-                    _ = out.escaped(name)
-                    out.byte(UInt8(ascii: "\""))
+        // Equal lists in scan order mean equal sets, so equal members; a different order of the same
+        // ids only costs one more lookup.
+        if scanner.uids != memberIDs || users.loadCount != memberLoadCount {
+            memberIDs.removeAll(keepingCapacity: true)
+            memberIDs.append(contentsOf: scanner.uids)
+            memberLoadCount = users.loadCount
+            scanner.sortForOutput()
+            members.removeAll()
+            for (index, uid) in scanner.uids.enumerated() {
+                let name = users.name(for: uid)
+                let write = { (name: UnsafeBufferPointer<UInt8>) in
+                    // `,"` 2 + 10 digits + `":"` 3 + 6 per name byte + `"` 1.
+                    members.withCursor(atMost: 16 &+ 6 &* name.count) { out in
+                        out.raw(index == 0 ? "\"" : ",\"")
+                        out.decimal(UInt64(uid))
+                        out.raw("\":\"")
+                        // Names are written like any value: a passwd file is not guaranteed to be UTF-8.
+                        _ = out.escaped(name)
+                        out.byte(UInt8(ascii: "\""))
+                    }
+                }
+                if let name {
+                    name.withUnsafeBufferPointer(write)
+                } else if uid == UInt32.max {
+                    Self.unsetUserNameBytes.withUnsafeBufferPointer(write)
+                } else {
+                    Self.unknownUserNameBytes.withUnsafeBufferPointer(write)
                 }
             }
-            if let name {
-                name.withUnsafeBufferPointer(write)
-            } else if uid == UInt32.max {
-                Self.unsetUserNameBytes.withUnsafeBufferPointer(write)
-            } else {
-                Self.unknownUserNameBytes.withUnsafeBufferPointer(write)
-            }
         }
+        members.bytes.withUnsafeBufferPointer { writer.appendRaw($0) }
         hostnameMember.withUnsafeBufferPointer { hostname in
             // `}` 1 + the hostname member + `,"completion":"shutdown"` 24 + `,"flags":[…]` at most 48
             // + `}\n` 2.

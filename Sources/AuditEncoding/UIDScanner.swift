@@ -25,8 +25,25 @@ struct UIDScanner {
     /// Distinct ids of the current event, in no particular order until ``sortForOutput()``.
     private(set) var uids: [UInt32] = []
 
+    /// Plain regions seen lately (see ``scan(_:)``) and the ids each holds, reused round robin.
+    private var regions: [Region] = []
+    private var nextRegion = 0
+    /// The ids of the record being walked, before they join ``uids``.
+    private var found: [UInt32] = []
+
+    /// The bytes of a record from the word of its first `uid=` to the end of its last one's value,
+    /// with no quote or control byte in them, and the distinct ids the walk finds there.
+    private struct Region {
+        var bytes: [UInt8]
+        var ids: [UInt32]
+    }
+
+    /// How many regions are remembered: a SYSCALL record's and a few PATH records' (`ouid=`).
+    static let rememberedRegions = 4
+
     init() {
         uids.reserveCapacity(8)
+        found.reserveCapacity(8)
     }
 
     /// Forgets the ids of the previous event, keeping the memory.
@@ -42,11 +59,68 @@ struct UIDScanner {
     /// quoted `comm=`/`exe=` tail of a SYSCALL record). It also starts at the word holding the first
     /// `uid=` when nothing before that word can open a quote or hide a separator (no quote, no
     /// control byte): there the walk would only step from word to word and count nothing.
+    ///
+    /// The walk's result is also remembered when the region it covers is plain: from the start of
+    /// the walk to the end of the last `uid=` value, nothing but words and spaces (no quote, no
+    /// control byte). The walk then depends on those bytes alone, so a record with the same region
+    /// (the next system call of the same process) takes the remembered ids after one comparison.
     mutating func scan(_ body: UnsafeBufferPointer<UInt8>) {
         guard let base = body.baseAddress,
             let (first, last) = Self.uidAssignments(base, count: body.count)
         else { return }
-        scanFields(base, from: Self.walkStart(base, firstAssignment: first), to: body.count, nested: false, last: last)
+        let start = Self.walkStart(base, firstAssignment: first)
+        var regionEnd = last &+ 1
+        while regionEnd < body.count, base[regionEnd] > Self.space {
+            regionEnd &+= 1
+        }
+        let region = UnsafeBufferPointer(start: base + start, count: regionEnd &- start)
+        for remembered in regions where remembered.bytes.count == region.count {
+            let same = remembered.bytes.withUnsafeBufferPointer { bytes in
+                bytes.baseAddress.map { memcmp($0, base + start, region.count) == 0 } ?? false
+            }
+            if same {
+                for uid in remembered.ids { insert(uid) }
+                return
+            }
+        }
+        found.removeAll(keepingCapacity: true)
+        scanFields(base, from: start, to: body.count, nested: false, last: last)
+        for uid in found { insert(uid) }
+        if Self.isPlain(region) { remember(region) }
+    }
+
+    /// Keeps `region` and the ids just found in it, in place of the oldest remembered one.
+    private mutating func remember(_ region: UnsafeBufferPointer<UInt8>) {
+        if regions.count < Self.rememberedRegions {
+            regions.append(Region(bytes: Array(region), ids: found))
+            return
+        }
+        regions[nextRegion].bytes.removeAll(keepingCapacity: true)
+        regions[nextRegion].bytes.append(contentsOf: region)
+        regions[nextRegion].ids.removeAll(keepingCapacity: true)
+        regions[nextRegion].ids.append(contentsOf: found)
+        nextRegion = (nextRegion &+ 1) % Self.rememberedRegions
+    }
+
+    /// Whether `bytes` holds no quote and no control byte.
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        let controls = SIMD16<UInt8>(repeating: 0x20)
+        let doubleQuotes = SIMD16<UInt8>(repeating: doubleQuote)
+        let singleQuotes = SIMD16<UInt8>(repeating: singleQuote)
+        var index = 0
+        while index &+ 16 <= bytes.count {
+            let block = raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            if any((block .< controls) .| (block .== doubleQuotes) .| (block .== singleQuotes)) { return false }
+            index &+= 16
+        }
+        while index < bytes.count {
+            let byte = base[index]
+            if byte < space || byte == doubleQuote || byte == singleQuote { return false }
+            index &+= 1
+        }
+        return true
     }
 
     /// The positions of the `=` of the first and the last `uid=` in the `count` bytes at `base`, or
@@ -106,22 +180,7 @@ struct UIDScanner {
         while wordStart > 0, base[wordStart &- 1] != space {
             wordStart &-= 1
         }
-        let raw = UnsafeRawPointer(base)
-        let controls = SIMD16<UInt8>(repeating: 0x20)
-        let doubleQuotes = SIMD16<UInt8>(repeating: doubleQuote)
-        let singleQuotes = SIMD16<UInt8>(repeating: singleQuote)
-        var index = 0
-        while index &+ 16 <= wordStart {
-            let block = raw.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
-            if any((block .< controls) .| (block .== doubleQuotes) .| (block .== singleQuotes)) { return 0 }
-            index &+= 16
-        }
-        while index < wordStart {
-            let byte = base[index]
-            if byte < space || byte == doubleQuote || byte == singleQuote { return 0 }
-            index &+= 1
-        }
-        return wordStart
+        return isPlain(UnsafeBufferPointer(start: base, count: wordStart)) ? wordStart : 0
     }
 
     /// Sorts the ids in the order of their decimal strings.
@@ -232,8 +291,8 @@ struct UIDScanner {
                 while index < end, base[index] > Self.space {
                     index += 1
                 }
-                if let uid = Self.decimalUInt32(base, from: valueStart, to: index) {
-                    insert(uid)
+                if let uid = Self.decimalUInt32(base, from: valueStart, to: index), !found.contains(uid) {
+                    found.append(uid)
                 }
             } else {
                 // Most values are skipped: long hex strings (proctitle, execve) go by with memchr.

@@ -220,6 +220,54 @@ func makeEvent(serial: UInt32, seconds: UInt64 = 1_795_345_044, millis: UInt16 =
         #expect(failures == 0)
     }
 
+    /// The scanner remembers the ids of plain regions (from the first `uid=` word to the end of the
+    /// last `uid=` value, nothing quoted) and the encoder the `uid_map` members of the last ids:
+    /// neither may change a result. Records drawn again and again from small pools, so that the
+    /// same region comes back beside other text before and after it (quoted or not, a `msg='`
+    /// that must be walked into, a later `uid=`), must still give the ids of the plain walk.
+    @Test func uidMapIsUnchangedWhenRegionsAndIdsRepeat() throws {
+        let fixture = try PasswdFixture()
+        defer { fixture.directory.remove() }
+        var encoder = EventEncoder(users: fixture.users)
+        var generator = SplitMix64(seed: 0x51D5_CA77_0000_0002)
+        let regions = [
+            "auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0",
+            "auid=1000 uid=1000 gid=1000 euid=0 suid=0 fsuid=0",
+            "ouid=0 ogid=0", "ouid=1000 ogid=0", "uid=33", "uid=0 auid=12", "a=buid=5", "uid=5 uid=10 uid=1",
+            "uid=0 auid=12 ", "uid=\"4\"",
+        ]
+        let before = [
+            "", "arch=c000003e syscall=59 ", "x=\"q\" ", "msg='op=1 ", "comm=\"a b\" ", "\t", "k=v ", "uid=2 ",
+        ]
+        let after = [
+            "", " comm=\"uid=7\"", " tty=(none)", "'", " exe=\"/bin/x\" key=(null)", " uid=9", "\n", " x",
+        ]
+        var failures = 0
+        for caseNumber in 0..<3_000 {
+            var records: [(UInt16, String)] = []
+            var expected: Set<UInt32> = []
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let body =
+                    before[Int.random(in: 0..<before.count, using: &generator)]
+                    + regions[Int.random(in: 0..<regions.count, using: &generator)]
+                    + after[Int.random(in: 0..<after.count, using: &generator)]
+                records.append((1300, body))
+                expected.formUnion(referenceUIDs(Array(body.utf8)))
+            }
+            var output: [UInt8] = []
+            encoder.encode(makeEvent(serial: UInt32(caseNumber), records), into: &output)
+            let text = String(decoding: output, as: UTF8.self)
+            if !text.hasSuffix(expectedUIDMap(expected) + "}\n") {
+                failures += 1
+                if failures <= 5 {
+                    Issue.record(
+                        "case \(caseNumber): records \(records) gave \(text), want \(expectedUIDMap(expected))")
+                }
+            }
+        }
+        #expect(failures == 0)
+    }
+
     /// Up to 16 ids are sorted by a small insertion sort, more by the general sort: both orders
     /// must be Go's string order.
     @Test(arguments: [2, 3, 16, 17, 40])
