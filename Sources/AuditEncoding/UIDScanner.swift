@@ -74,14 +74,20 @@ struct UIDScanner {
             regionEnd &+= 1
         }
         let region = UnsafeBufferPointer(start: base + start, count: regionEnd &- start)
-        for remembered in regions where remembered.bytes.count == region.count {
-            let same = remembered.bytes.withUnsafeBufferPointer { bytes in
-                bytes.baseAddress.map { memcmp($0, base + start, region.count) == 0 } ?? false
+        // Through a buffer pointer: a `for … in regions` would copy (retain and release) each entry.
+        let hit = regions.withUnsafeBufferPointer { remembered -> Int? in
+            remembered.indices.first { index in
+                remembered[index].bytes.count == region.count
+                    && remembered[index].bytes.withUnsafeBufferPointer { bytes in
+                        bytes.baseAddress.map { memcmp($0, base + start, region.count) == 0 } ?? false
+                    }
             }
-            if same {
-                for uid in remembered.ids { insert(uid) }
-                return
+        }
+        if let hit {
+            for index in 0..<regions[hit].ids.count {
+                insert(regions[hit].ids[index])
             }
+            return
         }
         found.removeAll(keepingCapacity: true)
         scanFields(base, from: start, to: body.count, nested: false, last: last)
