@@ -142,7 +142,7 @@ public struct EventEncoder: Sendable {
                 }
             }
         }
-        members.bytes.withUnsafeBufferPointer { writer.appendRaw($0) }
+        writer.appendRaw(contentsOf: members)
         hostnameMember.withUnsafeBufferPointer { hostname in
             // `}` 1 + the hostname member + `,"completion":"shutdown"` 24 + `,"flags":[…]` at most 48
             // + `}\n` 2.

@@ -45,6 +45,17 @@ public struct JSONWriter: Sendable {
     /// The JSON text written so far.
     public var bytes: ArraySlice<UInt8> { storage[..<length] }
 
+    /// Appends the text written so far to `output`, without its final newline if it has one: how
+    /// the processing stage copies each event's line into its batch. No slice of the buffer is
+    /// made (a slice retains and releases it, for every event).
+    package func appendLine(to output: inout [UInt8]) {
+        storage.withUnsafeBufferPointer { buffer in
+            var end = length
+            if end > 0, buffer[end &- 1] == UInt8(ascii: "\n") { end &-= 1 }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<end]))
+        }
+    }
+
     /// The number of bytes written.
     public var count: Int { length }
 
@@ -119,6 +130,13 @@ public struct JSONWriter: Sendable {
     /// Appends bytes that are already valid JSON.
     package mutating func appendRaw(_ raw: [UInt8]) {
         raw.withUnsafeBufferPointer { appendRaw($0) }
+    }
+
+    /// Appends everything `other` has written (pieces built apart, such as the `uid_map` members),
+    /// without making a slice of its buffer.
+    package mutating func appendRaw(contentsOf other: borrowing JSONWriter) {
+        let count = other.length
+        other.storage.withUnsafeBufferPointer { appendRaw(UnsafeBufferPointer(rebasing: $0[..<count])) }
     }
 
     /// Appends one byte of JSON punctuation.

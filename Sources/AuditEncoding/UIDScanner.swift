@@ -84,8 +84,9 @@ struct UIDScanner {
             }
         }
         if let hit {
-            for index in 0..<regions[hit].ids.count {
-                insert(regions[hit].ids[index])
+            // Through a buffer pointer: indexing `regions[hit].ids` per id retains and releases it.
+            regions[hit].ids.withUnsafeBufferPointer { ids in
+                for uid in ids where !uids.contains(uid) { uids.append(uid) }
             }
             return
         }

@@ -105,6 +105,15 @@ public struct AuditEvent: Sendable {
         if records > 0 { spans.reserveCapacity(records) }
     }
 
+    /// Empties the event for `id`, keeping its buffers (see `Reassembler.recycle(_:)`).
+    mutating func reuse(for id: AuditEventID) {
+        self.id = id
+        storage.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+        completion = .endOfEvent
+        flags = []
+    }
+
     /// Adds a record: its type and its body (the text after `audit(…): `).
     public mutating func append(type: AuditMessageType, body: some Collection<UInt8>) {
         let start = storage.count

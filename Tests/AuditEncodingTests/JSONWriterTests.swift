@@ -322,4 +322,33 @@ func referenceEscape(_ input: [UInt8]) -> [UInt8] {
                 + #"{"sequence":9,"timestamp":"1795345044.640","messages":[{"type":1300,"data":"uid=0"}],"uid_map":{"0":"root"}}"#
                 + "\n")
     }
+
+    @Test func aLineIsAppendedWithoutItsFinalNewlineOnly() {
+        var writer = JSONWriter()
+        var output = Array("before|".utf8)
+        writer.appendLine(to: &output)
+        #expect(output == Array("before|".utf8), "an empty writer appends nothing")
+
+        writer.appendRaw("{\"a\":\"x\\n\"}\n\n")
+        writer.appendLine(to: &output)
+        #expect(String(decoding: output, as: UTF8.self) == "before|{\"a\":\"x\\n\"}\n")
+
+        writer.removeAll()
+        writer.appendRaw("[1]")
+        writer.appendLine(to: &output)
+        #expect(String(decoding: output, as: UTF8.self) == "before|{\"a\":\"x\\n\"}\n[1]")
+    }
+
+    @Test func anotherWritersTextIsAppendedAsItIs() {
+        var members = JSONWriter(capacity: 4)
+        members.appendRaw("\"0\":\"root\",\"1000\":\"alice\"")
+        var writer = JSONWriter()
+        writer.appendRaw("{")
+        writer.appendRaw(contentsOf: members)
+        writer.appendRaw("}")
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == #"{"0":"root","1000":"alice"}"#)
+        members.removeAll()
+        writer.appendRaw(contentsOf: members)
+        #expect(writer.count == 27, "an empty writer adds nothing")
+    }
 }

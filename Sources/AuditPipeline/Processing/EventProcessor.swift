@@ -198,6 +198,7 @@ public struct EventProcessor: ~Copyable {
                     if capture != nil { sink.record(datagram, into: &capture!) }
                     guard let (type, payload) = sink.decode(datagram) else { return }
                     reassembler.push(type: type, payload: payload, now: now) { sink.dispatch($0, to: outputs) }
+                    if let spent = sink.spent.take() { reassembler.recycle(consume spent) }
                 }
             }
             if live {
@@ -237,6 +238,8 @@ private struct EventSink {
     /// This batch's lines for the byte-only outputs, one after another, and where each ends.
     private var batchBytes: [UInt8] = []
     private var batchEnds: [Int] = []
+    /// The last event dispatched, for the reassembler to reuse (`Reassembler.recycle(_:)`).
+    var spent: AuditEvent?
 
     init(configuration: ProcessorConfiguration) {
         encoder = Self.makeEncoder(configuration)
@@ -283,14 +286,16 @@ private struct EventSink {
     mutating func dispatch(_ event: consuming AuditEvent, to outputs: [Output]) {
         writer.removeAll()
         encoder.encode(event, into: &writer)
-        let encoded = writer.bytes
-        let line = encoded.last == UInt8(ascii: "\n") ? encoded.dropLast() : encoded
         statistics.events += 1
         var plain = false
         var structured: OutputItem?
         for output in outputs {
             if output.wantsEvent {
-                if structured == nil { structured = OutputItem(line: Array(line), event: copy event) }
+                if structured == nil {
+                    var line: [UInt8] = []
+                    writer.appendLine(to: &line)
+                    structured = OutputItem(line: line, event: copy event)
+                }
                 output.worker.enqueue(structured!, deferringWake: true)
             } else {
                 plain = true
@@ -298,12 +303,13 @@ private struct EventSink {
         }
         if plain {
             if batchBytes.capacity == 0 { batchBytes.reserveCapacity(Self.chunkBytes) }
-            batchBytes.append(contentsOf: line)
+            writer.appendLine(to: &batchBytes)
             batchEnds.append(batchBytes.count)
             // A full chunk goes out at once: chunks stay one size, which the allocator reuses
             // as they come back, and few lines wait for the end of a long batch.
             if batchBytes.count >= Self.chunkBytes - Self.chunkBytes / 8 { deliverBatch(to: outputs) }
         }
+        spent = consume event
     }
 
     /// The size of a chunk of lines: about sixty lines of a typical event.
