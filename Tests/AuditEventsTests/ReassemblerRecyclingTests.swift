@@ -169,15 +169,9 @@ struct ReassemblerRecyclingTests {
         var events: [AuditEvent] = []
         reassembler.push(type: .syscall, payload: payload(1, "arch=c000003e syscall=59"), now: 0) { events.append($0) }
         reassembler.push(type: .endOfEvent, payload: payload(1), now: 0) { events.append($0) }
-        var first = events.popLast()
-        let buffer = first?.storage.withUnsafeBufferPointer { $0.baseAddress }
-        let capacity = first?.storage.capacity
-        // Moved out, as the processing stage does: nothing else holds the buffers.
-        guard let moved = first.take() else {
-            Issue.record("the first event was not emitted")
-            return
-        }
-        reassembler.recycle(consume moved)
+        let buffer = events.last?.storage.withUnsafeBufferPointer { $0.baseAddress }
+        let capacity = events.last?.storage.capacity
+        Self.handBackLast(&events, to: &reassembler)
         #expect(reassembler.spareCapacity == capacity)
         reassembler.push(type: .syscall, payload: payload(2, "arch=c000003e syscall=2"), now: 0) { events.append($0) }
         #expect(reassembler.spareCapacity == nil, "the new event took the spare")
@@ -191,9 +185,31 @@ struct ReassemblerRecyclingTests {
         let large = String(repeating: "x", count: Reassembler.spareBytesLimit + 1)
         reassembler.push(type: .syscall, payload: payload(3, large), now: 0) { events.append($0) }
         reassembler.push(type: .endOfEvent, payload: payload(3), now: 0) { events.append($0) }
-        let third = try #require(events.last)
-        events = []
-        reassembler.recycle(third)
+        Self.handBackLast(&events, to: &reassembler)
         #expect(reassembler.spareCapacity == nil)
+
+        // Nor is one of many small records.
+        let many = Reassembler.spareRecordsLimit + 1
+        for _ in 0..<many {
+            reassembler.push(type: .path, payload: payload(4, "item=0"), now: 0) { events.append($0) }
+        }
+        reassembler.push(type: .endOfEvent, payload: payload(4), now: 0) { events.append($0) }
+        #expect(events.last?.count == many)
+        #expect((events.last?.storage.capacity ?? .max) <= Reassembler.spareBytesLimit, "small in bytes")
+        Self.handBackLast(&events, to: &reassembler)
+        #expect(reassembler.spareCapacity == nil)
+    }
+
+    /// Moves the last event out of `events` and hands it back, as the processing stage does: with
+    /// nothing else holding its buffers.
+    static func handBackLast(
+        _ events: inout [AuditEvent], to reassembler: inout Reassembler,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        guard let last = events.popLast() else {
+            Issue.record("no event was emitted", sourceLocation: sourceLocation)
+            return
+        }
+        reassembler.recycle(consume last)
     }
 }

@@ -430,13 +430,15 @@ public struct Reassembler: Sendable {
     /// stage spent per event, replaying the benchmark's load). An event whose buffers are still
     /// shared (an output kept a copy) costs nothing extra: the next event then allocates as usual.
     public mutating func recycle(_ event: consuming AuditEvent) {
-        // A rare huge event must not pin its memory.
-        guard event.storage.capacity <= Self.spareBytesLimit else { return }
+        // A rare huge event (in bytes or in records) must not pin its memory.
+        guard event.storage.capacity <= Self.spareBytesLimit, event.spans.capacity <= Self.spareRecordsLimit
+        else { return }
         spare = consume event
     }
 
-    /// The largest event buffer kept for reuse.
+    /// The largest event buffers kept for reuse: bytes, and records (24 bytes of span each).
     package static let spareBytesLimit = 16 << 10
+    package static let spareRecordsLimit = 256
 
     /// The byte capacity of the event kept for reuse, if any (tests).
     package var spareCapacity: Int? { spare?.storage.capacity }
