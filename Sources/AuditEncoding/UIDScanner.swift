@@ -86,13 +86,13 @@ struct UIDScanner {
         if let hit {
             // Through a buffer pointer: indexing `regions[hit].ids` per id retains and releases it.
             regions[hit].ids.withUnsafeBufferPointer { ids in
-                for uid in ids where !uids.contains(uid) { uids.append(uid) }
+                for uid in ids { Self.insert(uid, into: &uids) }
             }
             return
         }
         found.removeAll(keepingCapacity: true)
         scanFields(base, from: start, to: body.count, nested: false, last: last)
-        for uid in found { insert(uid) }
+        for uid in found { Self.insert(uid, into: &uids) }
         if Self.isPlain(region) { remember(region) }
     }
 
@@ -229,9 +229,10 @@ struct UIDScanner {
         return padded << 4 | UInt64(digits)
     }
 
-    private mutating func insert(_ uid: UInt32) {
-        if !uids.contains(uid) {
-            uids.append(uid)
+    /// Adds `uid` to `ids` unless it is there. Static, so that it can run while `regions` is read.
+    private static func insert(_ uid: UInt32, into ids: inout [UInt32]) {
+        if !ids.contains(uid) {
+            ids.append(uid)
         }
     }
 
