@@ -9,6 +9,9 @@ private struct ScriptedWriter: EventWriter {
     /// Shared with the test: what to do next, and what was written.
     final class Script: Sendable {
         let failing = Mutex<WriterError?>(nil)
+        /// Items the "disk" still has room for (nil: no limit); at 0 a write fails with ENOSPC
+        /// after the items that fitted.
+        let room = Mutex<Int?>(nil)
         let rejectNumbers = Mutex<Set<Int>>([])
         let written = Mutex<[Int]>([])
         let calls = Atomic<Int>(0)
@@ -24,6 +27,13 @@ private struct ScriptedWriter: EventWriter {
         if let error = script.failing.withLock({ $0 }) { throw error }
         var done = 0
         for item in items {
+            let full = script.room.withLock { room -> Bool in
+                guard let left = room else { return false }
+                if left == 0 { return true }
+                room = left - 1
+                return false
+            }
+            if full { throw WriterError(code: .write, target: name, errno: ENOSPC, completedItems: done) }
             let number = eventNumber(item.line) ?? -1
             if script.rejectNumbers.withLock({ $0.contains(number) }) {
                 throw WriterError(code: .rejected, target: name, completedItems: done, isRetryable: false)
@@ -209,6 +219,43 @@ private struct ScriptedWriter: EventWriter {
         #expect(report.counters.droppedAtShutdown == 1)
         #expect(report.counters.written == 0)
         expectBalanced(report.counters, offered: 1)
+    }
+
+    @Test func roomThatComesBackAndRunsOutAgainIsARecoveryThenANewFailure() throws {
+        let script = ScriptedWriter.Script()
+        script.room.withLock { $0 = 0 }
+        let notices = NoticeLog()
+        let worker = try OutputWorker(
+            ScriptedWriter(script: script),
+            configuration: .init(retryInitialDelay: .milliseconds(5), retryMaximumDelay: .milliseconds(20)),
+            onNotice: notices.handler)
+        for item in items(0..<10) { worker.enqueue(item) }
+        #expect(waitUntil { notices.failures.count == 1 })
+
+        // Room for three: they are written, and the output has recovered, if only until the fourth.
+        script.room.withLock { $0 = 3 }
+        #expect(waitUntil { notices.failures.count == 2 })
+        #expect(script.written.withLock { $0 } == [0, 1, 2])
+        #expect(notices.recoveries.count == 1)
+        #expect(worker.counters.isFailing)
+
+        script.room.withLock { $0 = nil }
+        #expect(waitUntil { notices.recoveries.count == 2 })
+        let report = worker.close(drainTimeout: .seconds(5))
+        #expect(script.written.withLock { $0 } == Array(0..<10))
+        #expect(report.counters.recoveries == 2)
+        #expect(!report.counters.isFailing)
+        #expect(notices.all.map(Self.kind) == ["failing", "recovered", "failing", "recovered"])
+        expectBalanced(report.counters, offered: 10)
+    }
+
+    static func kind(_ notice: WriterNotice) -> String {
+        switch notice {
+        case .failing: "failing"
+        case .recovered: "recovered"
+        case .warning: "warning"
+        case .reopened: "reopened"
+        }
     }
 
     @Test func aRejectedItemIsCountedAndTheRestGoOn() throws {

@@ -402,6 +402,25 @@ enum WorkerLoop {
 
         var closingDeadline: UInt64?
         var droppedAtLastSuccess = 0
+
+        /// Items were written: ends a failure in progress (counted and reported) and resets the
+        /// backoff.
+        func madeProgress(droppedNow: Int) {
+            if let ended = failure {
+                failure = nil
+                core.state.withLock { state in
+                    state.counters.isFailing = false
+                    state.counters.recoveries += 1
+                }
+                core.notify(
+                    .recovered(
+                        writer: name, droppedWhileFailing: droppedNow - ended.droppedAtStart,
+                        failedWrites: ended.errors,
+                        duration: .fromNanoseconds(monotonicNanoseconds() &- ended.since)))
+            }
+            droppedAtLastSuccess = droppedNow
+            delay = configuration.retryInitialDelay.clampedNanoseconds
+        }
         while true {
             let controls = takeControls(into: &batch, swap: true)
             handle(controls)
@@ -447,24 +466,15 @@ enum WorkerLoop {
                         }
                     }
                     if let warning = outcome.warning { warn(warning) }
-                    if let ended = failure {
-                        failure = nil
-                        core.state.withLock { state in
-                            state.counters.isFailing = false
-                            state.counters.recoveries += 1
-                        }
-                        core.notify(
-                            .recovered(
-                                writer: name, droppedWhileFailing: droppedNow - ended.droppedAtStart,
-                                failedWrites: ended.errors,
-                                duration: .fromNanoseconds(monotonicNanoseconds() &- ended.since)))
-                    }
-                    droppedAtLastSuccess = droppedNow
-                    delay = configuration.retryInitialDelay.clampedNanoseconds
+                    madeProgress(droppedNow: droppedNow)
                 } catch {
                     let done = min(max(0, error.completedItems), end - start)
-                    finish(batch[start..<(start + done)], written: done, bytes: error.completedBytes)
+                    let droppedNow = finish(batch[start..<(start + done)], written: done, bytes: error.completedBytes)
                     start += done
+                    // Items got through before this error: a failing output recovered, if only
+                    // briefly (space came back, then ran out again). Reported as such, and the error
+                    // below starts a new failure.
+                    if done > 0 { madeProgress(droppedNow: droppedNow) }
                     let startsFailure = core.state.withLock { state -> Bool in
                         state.counters.writeErrors += 1
                         state.counters.activity += error.activity

@@ -115,8 +115,9 @@ public struct WriterCounters: Sendable, Hashable {
 public enum WriterNotice: Sendable, Hashable {
     /// The writer started failing; the worker retries with backoff and counts drops meanwhile.
     case failing(writer: String, error: WriterError)
-    /// The writer works again: how many items were dropped at the queue since its last
-    /// successful write, how many writes failed, and how long since the first failure.
+    /// The writer works again (at least one item got through, even if the same write then
+    /// failed anew): how many items were dropped at the queue since its last successful write,
+    /// how many writes failed, and how long since the first failure.
     case recovered(writer: String, droppedWhileFailing: Int, failedWrites: Int, duration: Duration)
     /// A problem that did not stop writing (rotation, sync, reopen failure, torn line).
     case warning(writer: String, error: WriterError)
