@@ -75,6 +75,31 @@ def count_lines(path, needle=MAGIC):
     return n
 
 
+def output_state(path):
+    """The output's size and its last write on the monotonic clock, or (None, None)."""
+    try:
+        st = os.stat(path) if path else None
+    except FileNotFoundError:
+        st = None
+    if st is None:
+        return None, None
+    return st.st_size, time.monotonic() - (time.time_ns() - st.st_mtime_ns) / 1e9
+
+
+def end_of_last_event(path, needle=MAGIC):
+    """The offset just past the output's last benchmark event, or None if it holds none. Read
+    after the run: a daemon's own later lines (loss reports) must not count as its work."""
+    if not (path and os.path.exists(path)):
+        return None
+    with open(path, "rb") as f:
+        data = f.read()
+    at = data.rfind(needle.encode())
+    if at < 0:
+        return None
+    newline = data.find(b"\n", at)
+    return len(data) if newline < 0 else newline + 1
+
+
 class Sink:
     """A collector on loopback for the network outputs: counts benchmark events it receives.
     `dead` listens nowhere (a collector that is down)."""
@@ -169,24 +194,6 @@ class Daemon:
             with open(self.stats) as f:
                 return int(re.search(r"matched=(\d+)", f.read()).group(1))
         return count_lines(self.output)
-
-    def progress_marker(self):
-        """How many benchmark events the output holds so far (read incrementally), or None for the
-        bare reader, which only reports at exit. Counting the events rather than watching the file
-        size matters: a daemon's own later lines (loss reports, status) must not count as work."""
-        if not (self.output and os.path.exists(self.output)):
-            return None
-        if not hasattr(self, "_offset"):
-            self._offset, self._count, self._carry = 0, 0, b""
-        with open(self.output, "rb") as f:
-            f.seek(self._offset)
-            data = f.read()
-        self._offset += len(data)
-        data = self._carry + data
-        cut = data.rfind(b"\n") + 1
-        self._count += data[:cut].count(MAGIC.encode())
-        self._carry = data[cut:]
-        return self._count
 
 
 # swift-audit variants: the file output alone, or beside a network output (its collector on
@@ -296,21 +303,32 @@ def run_one(daemon, tools, scenario, events):
         probe = subprocess.Popen([tools["latprobe"], "-f", daemon.output, "-k", "100", "-d", "40"], stdout=subprocess.PIPE, text=True)
     t0 = time.monotonic()
     load = sh(tools["loadgen"], "-n", str(events), "-w", str(scenario["workers"]), "-r", str(scenario.get("rate", 0)))
-    # Drained: the kernel backlog is empty and the output stopped growing for 1 s.
-    last_change, last_marker, last_write = time.monotonic(), None, None
+    load_end = time.monotonic()
+    # Drained: the kernel backlog is empty and the output stopped growing for 1 s. While the daemon
+    # drains, this loop only stats the output. Reading it here would take a CPU from the daemon under
+    # test: counting the 110 MB of JSON of a 200 000-event run costs Python about 0.1 s of CPU, and
+    # the daemon usually finishes within a few ms of the load generator.
+    seen = []  # (output size, its last write on the monotonic clock), at each change
+    last_change, last_marker = time.monotonic(), None
     while True:
-        marker = (daemon.progress_marker(), status_int("backlog"))
+        size, wrote = output_state(daemon.output)
+        marker = (size, status_int("backlog"))
         if marker != last_marker:
             last_marker, last_change = marker, time.monotonic()
-            if daemon.output and marker[0] is not None and marker[0] >= events:
-                # The last benchmark event is in the file: its modification time says when it was
-                # written, which this polling loop (one auditctl per turn, ~30 ms) only sees later.
-                mtime = os.stat(daemon.output).st_mtime
-                last_write = time.monotonic() - (time.time() - mtime)
+            if size is not None:
+                seen.append((size, wrote))
         if marker[1] == 0 and time.monotonic() - last_change > 1.0:
             break
         time.sleep(0.02)
-    end = last_write if last_write is not None and last_write <= last_change else last_change
+    end = last_change
+    done = end_of_last_event(daemon.output)
+    if done is not None:
+        # The modification time seen when the output first held the last benchmark event says when
+        # it was written (this loop, one auditctl per turn, only sees it ~30 ms later). Lines the
+        # daemon wrote after it in the same turn make it later, never earlier.
+        wrote = next((w for s, w in seen if s >= done), None)
+        if wrote is not None and wrote <= last_change:
+            end = wrote
     latency = {}
     if probe:
         out, _ = probe.communicate(timeout=60)
@@ -325,6 +343,7 @@ def run_one(daemon, tools, scenario, events):
             last_ns = int(re.search(r"last_ns=(\d+)", f.read()).group(1))
         end = t0 + max(0.001, last_ns / 1e9 - (time.time() - (time.monotonic() - t0)))
     elapsed = max(0.001, end - t0)
+    tail = end - load_end
     sh("auditctl", "-D")
     return {
         "daemon": daemon.name, "scenario": scenario["name"], "generated": events, "delivered": delivered,
@@ -332,7 +351,7 @@ def run_one(daemon, tools, scenario, events):
         "loadgen_eps": float(re.search(r"rate_eps=([\d.]+)", load.stdout).group(1)),
         "cpu_per_100k": cpu * 100000 / max(1, delivered), "rss_mib": rss / 1024, "kernel_lost": lost,
         "lat_p50_ms": float(latency.get("lat_p50_ms", "nan")), "lat_p99_ms": float(latency.get("lat_p99_ms", "nan")),
-        "lat_found": latency.get("lat_found", "-"),
+        "lat_found": latency.get("lat_found", "-"), "tail_ms": round(tail * 1000, 1),
         "collector": daemon.sink.count if daemon.sink and daemon.sink.kind != "dead" else None,
     }
 
@@ -388,6 +407,10 @@ def main():
             scenario = scenarios[name]
             for rep in range(args.reps):
                 names = selected + ([n for n in args.network.split(",") if n] if name == "steady20k" else [])
+                # Every other repetition runs the daemons in the opposite order, so that neither
+                # always runs right after the other (after its file's writeback, say).
+                if rep % 2 == 1:
+                    names.reverse()
                 for daemon in make_daemons(tools, 15000 if name == "backpressure" else 0, names):
                     result = run_one(daemon, tools, scenario, args.events)
                     result["rep"] = rep
