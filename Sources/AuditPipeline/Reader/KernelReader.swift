@@ -189,8 +189,9 @@ public final class KernelReader: Sendable {
             // the error one nap later; kauditd never causes one, as it waits for room in the
             // socket rather than dropping, so only a non-blocking kernel sender could.)
             guard drained || short else { continue }
-            if short && stopWhenDrained.load(ordering: .acquiring) { continue }
             if stopWhenDrained.load(ordering: .acquiring) {
+                // Finishing: no nap, so a short batch is followed by another receive at once.
+                if short { continue }
                 // Stop only once the socket stays quiet for a while: kauditd can still be sending
                 // records it dequeued before the daemon unregistered.
                 if (try? socket.waitReadable(timeoutMilliseconds: Self.quietBeforeStopMilliseconds)) == true {
