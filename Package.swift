@@ -92,7 +92,8 @@ let package = Package(
         .testTarget(
             name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(
-            name: "AuditPipelineTests", dependencies: ["AuditPipeline", "AuditThreads", "AuditWriters"],
+            name: "AuditPipelineTests",
+            dependencies: ["AuditPipeline", "AuditThreads", "AuditWriters", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
         .testTarget(
             name: "AuditWritersTests",

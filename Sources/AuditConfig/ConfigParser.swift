@@ -86,6 +86,9 @@ let topLevelSpecs: [KeySpec] = [
     KeySpec("socket_buffer", { Values.size($0, in: (64 << 10)...(1 << 30), allowZero: true) }) {
         $0.audit.socketBufferSize = $1
     },
+    KeySpec("nap_socket_buffer", { Values.size($0, in: (64 << 10)...(1 << 30), allowZero: true) }) {
+        $0.audit.napSocketBufferSize = $1
+    },
     KeySpec("takeover", Values.bool) { $0.audit.takeover = $1 },
     KeySpec("rules_file", Values.absolutePath) { $0.rules.file = $1 },
     KeySpec("rules_dir", Values.absolutePath) { $0.rules.directory = $1 },

@@ -17,6 +17,7 @@ extension DaemonConfiguration {
         out.set("backlog_limit", String(audit.backlogLimit))
         out.set("backlog_wait_time", String(audit.backlogWaitTime))
         out.set("socket_buffer", renderSize(audit.socketBufferSize))
+        out.set("nap_socket_buffer", renderSize(audit.napSocketBufferSize))
         out.set("takeover", yesNo(audit.takeover))
         out.blank()
         out.comment("Rules")

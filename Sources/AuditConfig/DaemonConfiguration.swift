@@ -73,10 +73,15 @@ public struct AuditSettings: Hashable, Sendable {
     public var backlogWaitTime: UInt32
     /// `socket_buffer`: bytes requested with `SO_RCVBUFFORCE`; 0 leaves the kernel default.
     public var socketBufferSize: Int
+    /// `nap_socket_buffer`: the receive buffer while the reader naps and the kernel's
+    /// `backlog_wait_time` is above 0, so kauditd waits rather than being woken for every record;
+    /// 0 keeps `socket_buffer`. It only acts when smaller than the socket's buffer.
+    public var napSocketBufferSize: Int
     /// `takeover`: whether to replace another process registered as the audit daemon.
     public var takeover: Bool
 
-    /// The defaults: on, printk, no rate limit, backlog 8192, wait 60000 jiffies, 64 MiB, no takeover.
+    /// The defaults: on, printk, no rate limit, backlog 8192, wait 60000 jiffies, 64 MiB (64 KiB
+    /// while napping), no takeover.
     public init(
         enabled: AuditEnabledState = .enabled,
         failure: AuditFailureMode = .printk,
@@ -84,6 +89,7 @@ public struct AuditSettings: Hashable, Sendable {
         backlogLimit: UInt32 = 8192,
         backlogWaitTime: UInt32 = 60000,
         socketBufferSize: Int = 64 << 20,
+        napSocketBufferSize: Int = 64 << 10,
         takeover: Bool = false
     ) {
         self.enabled = enabled
@@ -92,6 +98,7 @@ public struct AuditSettings: Hashable, Sendable {
         self.backlogLimit = backlogLimit
         self.backlogWaitTime = backlogWaitTime
         self.socketBufferSize = socketBufferSize
+        self.napSocketBufferSize = napSocketBufferSize
         self.takeover = takeover
     }
 }

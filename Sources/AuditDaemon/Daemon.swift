@@ -197,7 +197,10 @@ struct RunningDaemon {
         }
         ring.publish()
         let reader = KernelReader(
-            socket: registration.socket, ring: ring, socketBufferBytes: configuration.audit.socketBufferSize)
+            socket: registration.socket, ring: ring, socketBufferBytes: configuration.audit.socketBufferSize,
+            napBufferBytes: configuration.audit.napSocketBufferSize)
+        // Corrected from the kernel's own value (a rules file may set it) at every status poll.
+        reader.allowKernelPauses(configuration.audit.backlogWaitTime > 0)
         let readerThread: SystemThread
         do {
             readerThread = try SystemThread.spawn(name: "audit-read") {
@@ -322,6 +325,7 @@ struct RunningDaemon {
             let status = try control.status()
             lossMonitor.kernelLostTotal(reading: status.lost, total: &kernelLostTotal)
             lastKernelBacklog = status.backlog
+            reader.allowKernelPauses(status.backlogWaitTime > 0)
             if registered && status.pid != UInt32(getpid()) {
                 logger.error(
                     "the kernel no longer names this process as the audit daemon",
@@ -512,6 +516,7 @@ struct RunningDaemon {
         var keys: [String] = []
         if old.pipeline.ringSize != new.pipeline.ringSize { keys.append("ring_size") }
         if old.audit.socketBufferSize != new.audit.socketBufferSize { keys.append("socket_buffer") }
+        if old.audit.napSocketBufferSize != new.audit.napSocketBufferSize { keys.append("nap_socket_buffer") }
         return keys
     }
 
@@ -549,6 +554,7 @@ struct RunningDaemon {
             ("ring_touched_bytes", .integer(Int64(ring.statistics.touchedBytes))),
             ("datagrams_received", .integer(Int64(reader.counters.datagrams))),
             ("datagrams_processed", .integer(Int64(processing.datagrams))),
+            ("kauditd_pauses", .integer(Int64(reader.counters.kernelPauses))),
         ]
         for output in outputs.snapshot() {
             let counters = output.worker.counters

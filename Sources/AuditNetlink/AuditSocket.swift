@@ -126,6 +126,20 @@ public struct AuditSocket: Hashable, Sendable {
         return Int(value)
     }
 
+    /// How much of the receive buffer the queued datagrams take, and the limit (`SO_MEMINFO`), or nil
+    /// if it cannot be read. Both count the kernel's bookkeeping, not payload only: about 2.3 KiB
+    /// per audit record, and the limit is twice the size set with `setReceiveBufferSize(_:force:)`.
+    /// A sender that waits for room (kauditd does) waits while `queued` exceeds `limit`.
+    public var receiveBufferUsage: (queued: Int, limit: Int)? {
+        // SK_MEMINFO_RMEM_ALLOC and SK_MEMINFO_RCVBUF are the first two of the kernel's array.
+        var values = (UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0))
+        var length = socklen_t(MemoryLayout.size(ofValue: values))
+        guard getsockopt(fileDescriptor, SOL_SOCKET, SO_MEMINFO, &values, &length) == 0,
+            length >= socklen_t(2 * MemoryLayout<UInt32>.size)
+        else { return nil }
+        return (Int(values.0), Int(values.1))
+    }
+
     /// Sends one netlink message to the kernel.
     ///
     /// - Parameters:

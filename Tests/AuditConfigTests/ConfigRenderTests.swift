@@ -85,6 +85,7 @@ import Testing
             #expect(written, "\(key) missing from:\n\(text)")
         }
         #expect(text.contains("\nsocket_buffer = 64M\n"))
+        #expect(text.contains("\nnap_socket_buffer = 64K\n"))
         #expect(text.contains("\nend_of_event_timeout = 2s\n"))
         #expect(text.contains("\nenabled = 1\n"))
     }

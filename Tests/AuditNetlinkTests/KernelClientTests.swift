@@ -109,6 +109,36 @@ struct KernelClientTests {
     /// refused at the sender (the helper runs as root, with CAP_NET_ADMIN, which may send to any
     /// port), while the same datagram to a plain, unconnected NETLINK_AUDIT socket of the helper's
     /// own is delivered.
+    /// What the reader's nap buffer reads (`SO_MEMINFO`): the limit is the doubled buffer size, and
+    /// a queued reply takes room until it is received.
+    @Test func receiveBufferUsageShowsTheLimitAndWhatIsQueued() throws {
+        let socket = try AuditSocket.open(mode: .unicast)
+        defer { socket.close() }
+        try socket.setReceiveBufferSize(64 << 10)
+        let empty = try #require(socket.receiveBufferUsage)
+        #expect(empty.limit == 2 * (64 << 10))
+        #expect(empty.limit == socket.receiveBufferSize)
+        #expect(empty.queued == 0)
+        try socket.setReceiveBufferSize(1 << 20)
+        #expect(socket.receiveBufferUsage?.limit == 2 << 20)
+
+        // An AUDIT_GET reply, not received yet.
+        try withUnsafeBytes(of: UInt32(0)) { none in
+            try socket.send(type: .get, flags: 0, sequence: 1, payload: UnsafeRawBufferPointer(rebasing: none[0..<0]))
+        }
+        #expect(try socket.waitReadable(timeoutMilliseconds: 2000))
+        let waiting = try #require(socket.receiveBufferUsage)
+        #expect(waiting.queued > 0)
+        #expect(waiting.queued < waiting.limit)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 9 << 10, alignment: 4)
+        defer { buffer.deallocate() }
+        guard case .message = try socket.receive(into: buffer, timeoutMilliseconds: 1000) else {
+            Issue.record("no reply to AUDIT_GET")
+            return
+        }
+        #expect(socket.receiveBufferUsage?.queued == 0)
+    }
+
     @Test func unicastSocketsRefuseDatagramsFromAnyoneButTheKernel() throws {
         let unicast = try AuditSocket.open(mode: .unicast)
         defer { unicast.close() }

@@ -351,6 +351,45 @@ struct DaemonEndToEndTests {
         }
     }
 
+    /// Bursts that arrive while the reader naps: with `backlog_wait_time` above 0 the small nap
+    /// buffer fills and kauditd waits (counted), and every event still arrives; with 0 the buffer
+    /// is never lowered. (Bursts of 150 events, 450 records, fill the 128 KiB that a 64K nap
+    /// buffer allows many times over, and fit the 8192-record backlog.)
+    @Test(arguments: [15000, 0])
+    func kauditdWaitsDuringNapsOnlyWhenTheBacklogMakesTasksWait(backlogWaitTime: Int) throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let events = directory.file("events.json")
+            let config = try directory.write(
+                "swift-audit.conf",
+                Self.configuration(
+                    Self.fileOutput("main", events),
+                    extra: "backlog_wait_time = \(backlogWaitTime)\nbacklog_limit = 8192\nnap_socket_buffer = 64K"))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            try Self.addRule()
+            let bursts = 40
+            let perBurst = 150
+            let load = try runPython(
+                "import ctypes,time\ns=ctypes.CDLL(None).syscall\n"
+                    + "for b in range(\(bursts)):\n"
+                    + "    for i in range(\(perBurst)): s(\(HostSyscalls.getppid), 0x7e57b00c, b * 1000 + i, 0, 0)\n"
+                    + "    time.sleep(0.03)\n", [])
+            #expect(load.status == 0, "\(load.standardError)")
+            try waitFor(timeout: 60) { try Self.triggeredEvents(events).count >= bursts * perBurst }
+            #expect(try daemon.stop(timeout: 60) == 0, "\(daemon.log)")
+
+            let tokens = Self.tokens(try Self.triggeredEvents(events))
+            #expect(tokens.count == bursts * perBurst && Set(tokens).count == tokens.count)
+            let stop = try #require(try Self.statusEvents(events, type: "swift-audit.stop").first)
+            let pauses = try #require(stop["kauditd_pauses"] as? Int)
+            if backlogWaitTime > 0 {
+                #expect(pauses > 0, "the nap buffer never filled")
+            } else {
+                #expect(pauses == 0)
+            }
+        }
+    }
+
     @Test func eventsLoggedOnTwoCPUsAtOnceAreNeitherLostNorLate() throws {
         // Two processes at full speed on two CPUs: the kernel numbers an event before it queues
         // its records, so one event regularly overtakes the one numbered below it. That is

@@ -23,22 +23,29 @@ public final class KernelReader: Sendable {
         public var overflows: Int
         /// Datagrams that did not decode as netlink, dropped.
         public var malformed: Int
-        /// `recv`/`poll` failures other than the above.
+        /// `recv`/`poll` failures other than the above, and a failed change of the socket buffer for
+        /// a nap.
         public var receiveErrors: Int
         /// Loop turns; advances at least every `idleWakeMilliseconds` while the reader is healthy.
         public var heartbeat: Int
+        /// Naps at whose end the socket was full under the nap buffer: kauditd had stopped to wait
+        /// for room (see `init(socket:ring:socketBufferBytes:napBufferBytes:idleWakeMilliseconds:)`).
+        public var kernelPauses: Int
     }
 
     private let socket: AuditSocket
     private let ring: RecordRing
     private let idleWakeMilliseconds: Int
     private let napMicroseconds: Int
+    private let napBufferBytes: Int
+    private let kernelPausesAllowed: Atomic<Bool>
     private let stopWhenDrained = Atomic<Bool>(false)
     private let datagrams = Atomic<Int>(0)
     private let overflows = Atomic<Int>(0)
     private let malformed = Atomic<Int>(0)
     private let receiveErrors = Atomic<Int>(0)
     private let heartbeat = Atomic<Int>(0)
+    private let kernelPauses = Atomic<Int>(0)
     private let lastError = Mutex<AuditNetlinkError?>(nil)
 
     /// The most datagrams one `recvmmsg` receives (and the reader publishes to the consumer at once).
@@ -62,7 +69,22 @@ public final class KernelReader: Sendable {
 
     /// A reader for `socket` (already registered, its receive buffer set to `socketBufferBytes`,
     /// 0 for the kernel's default) feeding `ring`.
-    public init(socket: AuditSocket, ring: RecordRing, socketBufferBytes: Int, idleWakeMilliseconds: Int = 100) {
+    ///
+    /// With `napBufferBytes` above 0 and below the socket's buffer, the reader lowers the buffer to
+    /// that size while it naps, as long as `allowKernelPauses(_:)` allows it (the default), and
+    /// restores it when it wakes. Why: while the reader naps, kauditd would otherwise send each
+    /// record the moment a producer queues it, and a producer wakes kauditd for nearly every
+    /// record; that wake-up, and the switch from the producer to kauditd and back, costs more CPU
+    /// than sending the record. With the small buffer, kauditd fills it and then waits for room,
+    /// the producers queue the next records in the kernel's backlog without waking anybody, and
+    /// kauditd sends them in one run once the reader reads again. At most one nap's worth of records
+    /// (a few hundred at the fastest rate measured) waits in the backlog meanwhile. After a nap
+    /// that ended with the buffer full, the reader receives without napping until the socket is
+    /// empty, so that kauditd sends all it kept back at once.
+    public init(
+        socket: AuditSocket, ring: RecordRing, socketBufferBytes: Int, napBufferBytes: Int = 0,
+        idleWakeMilliseconds: Int = 100
+    ) {
         // A multicast socket is not connected to the kernel: what the reader would take from it
         // unchecked could come from any process with CAP_NET_ADMIN.
         precondition(socket.mode == .unicast, "KernelReader reads the registered (unicast) audit socket")
@@ -70,6 +92,15 @@ public final class KernelReader: Sendable {
         self.ring = ring
         self.idleWakeMilliseconds = idleWakeMilliseconds
         self.napMicroseconds = Self.napMicroseconds(socketBufferBytes: socketBufferBytes)
+        self.napBufferBytes = max(0, napBufferBytes)
+        self.kernelPausesAllowed = Atomic(true)
+    }
+
+    /// Allows or forbids the nap buffer from now on (any thread). The daemon forbids it while the
+    /// kernel's `backlog_wait_time` is 0: a record that finds the backlog full is then lost, not
+    /// waited for, and kauditd must never stop sending while the reader naps.
+    public func allowKernelPauses(_ allowed: Bool) {
+        kernelPausesAllowed.store(allowed, ordering: .relaxed)
     }
 
     /// How long the reader naps when the socket runs dry during traffic: 700 µs with a large
@@ -84,6 +115,8 @@ public final class KernelReader: Sendable {
     /// (the most the kernel delivered on the benchmark VM), each charged ~2.3 KiB to the buffer,
     /// so it is kept to what a third of the buffer (which the kernel doubles) absorbs: the kernel
     /// default (~208 KiB) gives about 130 µs, 2 MiB and more the full 700 µs.
+    /// (The nap buffer, see `init`, is different: it is meant to fill, and kauditd waits for room
+    /// rather than dropping.)
     package static func napMicroseconds(socketBufferBytes: Int) -> Int {
         let bytes = socketBufferBytes > 0 ? socketBufferBytes : 212_992
         return min(maximumNapMicroseconds, max(100, bytes * 2 / 3 / 2_300 * 1_000_000 / 450_000))
@@ -97,7 +130,8 @@ public final class KernelReader: Sendable {
         Counters(
             datagrams: datagrams.load(ordering: .relaxed), overflows: overflows.load(ordering: .relaxed),
             malformed: malformed.load(ordering: .relaxed),
-            receiveErrors: receiveErrors.load(ordering: .relaxed), heartbeat: heartbeat.load(ordering: .relaxed))
+            receiveErrors: receiveErrors.load(ordering: .relaxed), heartbeat: heartbeat.load(ordering: .relaxed),
+            kernelPauses: kernelPauses.load(ordering: .relaxed))
     }
 
     /// The last unexpected receive error, for the log.
@@ -141,6 +175,13 @@ public final class KernelReader: Sendable {
         }
         var emptyNaps = Self.idleNaps
         var spilled = false
+        var napBuffer = NapBuffer(socket: socket, napBytes: napBufferBytes)
+        // After a nap that ended with kauditd waiting for room: receive without napping until the
+        // socket is empty.
+        var draining = false
+        defer {
+            do { try napBuffer.restore(socket) } catch { record(error) }
+        }
         while true {
             var drained = false
             // A batch that came back short found the socket empty at that moment.
@@ -189,6 +230,10 @@ public final class KernelReader: Sendable {
             // the error one nap later; kauditd never causes one, as it waits for room in the
             // socket rather than dropping, so only a non-blocking kernel sender could.)
             guard drained || short else { continue }
+            if draining {
+                if !drained { continue }
+                draining = false
+            }
             if stopWhenDrained.load(ordering: .acquiring) {
                 // Finishing: no nap, so a short batch is followed by another receive at once.
                 if short { continue }
@@ -201,7 +246,18 @@ public final class KernelReader: Sendable {
             }
             if emptyNaps < Self.idleNaps {
                 emptyNaps += 1
+                var lowered = false
+                if kernelPausesAllowed.load(ordering: .relaxed) {
+                    do { lowered = try napBuffer.lower(socket) } catch { record(error) }
+                }
                 MonotonicClock.sleep(microseconds: napMicroseconds)
+                if lowered {
+                    if napBuffer.isFull(socket) {
+                        kernelPauses.add(1, ordering: .relaxed)
+                        draining = true
+                    }
+                    do { try napBuffer.restore(socket) } catch { record(error) }
+                }
                 continue
             }
             if spilled {
@@ -220,11 +276,69 @@ public final class KernelReader: Sendable {
         }
     }
 
+    /// The socket's receive buffer, lowered while the reader naps (see `init`).
+    ///
+    /// A failed `setsockopt` (it needs `CAP_NET_ADMIN`, which the daemon keeps) turns the nap
+    /// buffer off for good; the caller counts the error.
+    package struct NapBuffer {
+        /// The bytes to request while napping, 0 when off.
+        private var napBytes: Int
+        /// The bytes to request to restore the buffer: half the size the kernel reported at start,
+        /// as the kernel doubles what it is given.
+        private let fullBytes: Int
+        private var isLowered = false
+
+        package init(socket: AuditSocket, napBytes: Int) {
+            let reported = socket.receiveBufferSize
+            fullBytes = reported / 2
+            // Only a buffer smaller than the socket's has any effect.
+            self.napBytes = napBytes > 0 && napBytes < fullBytes ? napBytes : 0
+        }
+
+        /// Lowers the buffer; false when the nap buffer is off.
+        package mutating func lower(_ socket: AuditSocket) throws(AuditNetlinkError) -> Bool {
+            guard napBytes > 0 else { return false }
+            do { try socket.setReceiveBufferSize(napBytes) } catch {
+                napBytes = 0
+                throw error
+            }
+            isLowered = true
+            return true
+        }
+
+        /// Whether kauditd has stopped to wait for room: the queued datagrams reach the limit, give
+        /// or take one record (kauditd sends while the queue is at or below the limit).
+        package func isFull(_ socket: AuditSocket) -> Bool {
+            guard let usage = socket.receiveBufferUsage else { return false }
+            return usage.queued + Self.oneRecord > usage.limit
+        }
+
+        /// What the kernel charges for a typical record (payload, `sk_buff` and its allocation).
+        static let oneRecord = 4096
+
+        /// Restores the socket's own buffer if it is lowered.
+        package mutating func restore(_ socket: AuditSocket) throws(AuditNetlinkError) {
+            guard isLowered else { return }
+            isLowered = false
+            do { try socket.setReceiveBufferSize(fullBytes) } catch {
+                // Hardly possible once lowering worked (same option, same capability). The buffer
+                // stays small then; at least it is not lowered again.
+                napBytes = 0
+                throw error
+            }
+        }
+    }
+
     /// How long the socket must stay empty, once asked to finish, before the reader returns.
     static let quietBeforeStopMilliseconds = 100
 
     /// Empty naps in a row before the reader waits in `poll`.
     static let idleNaps = 5
+
+    private func record(_ error: AuditNetlinkError) {
+        receiveErrors.add(1, ordering: .relaxed)
+        lastError.withLock { $0 = error }
+    }
 
     /// Checks one received datagram and returns the length to publish. A datagram that was cut is
     /// replaced by an empty `NLMSG_NOOP` message (which the processing stage ignores) and counted
