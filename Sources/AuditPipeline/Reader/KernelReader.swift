@@ -77,10 +77,12 @@ public final class KernelReader: Sendable {
     /// record; that wake-up, and the switch from the producer to kauditd and back, costs more CPU
     /// than sending the record. With the small buffer, kauditd fills it and then waits for room,
     /// the producers queue the next records in the kernel's backlog without waking anybody, and
-    /// kauditd sends them in one run once the reader reads again. At most one nap's worth of records
-    /// (a few hundred at the fastest rate measured) waits in the backlog meanwhile. After a nap
-    /// that ended with the buffer full, the reader receives without napping until the socket is
-    /// empty, so that kauditd sends all it kept back at once.
+    /// kauditd sends them in one run once the reader reads again. Each nap holds back at most a
+    /// nap's worth of records (a few hundred at the fastest rate measured), but under full load
+    /// that can add up until the backlog is full and audited tasks wait for room: hence only while
+    /// the kernel makes them wait rather than drop records. After a nap that ended with the buffer
+    /// full, the reader receives without napping until the socket is empty, so that kauditd sends
+    /// all it kept back at once.
     public init(
         socket: AuditSocket, ring: RecordRing, socketBufferBytes: Int, napBufferBytes: Int = 0,
         idleWakeMilliseconds: Int = 100
