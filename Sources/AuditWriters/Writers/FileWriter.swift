@@ -140,7 +140,7 @@ public struct FileWriter: EventWriter {
 
     // MARK: Writing
 
-    /// Appends one line per item with one `write(2)` per megabyte, rotating first when due.
+    /// Appends one line per item with one `write(2)` per 128 KiB (`chunkSize`), rotating first when due.
     public mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
         var outcome = WriteOutcome(warning: pendingWarning)
         pendingWarning = nil
