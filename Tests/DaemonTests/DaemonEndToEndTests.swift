@@ -33,6 +33,20 @@ struct DaemonEndToEndTests {
         if result.status != 0 { throw DaemonError("auditctl failed: \(result.standardError)") }
     }
 
+    /// The daemon started on one file output (`events`) and `extra` settings, with the suite's rule
+    /// added. Keep `directory` alive while the test runs.
+    static func startWithFileOutput(extra: String) throws -> (
+        directory: TemporaryDirectory, events: String, daemon: DaemonProcess
+    ) {
+        let directory = try TemporaryDirectory()
+        let events = directory.file("events.json")
+        let config = try directory.write(
+            "swift-audit.conf", configuration(fileOutput("main", events), extra: extra))
+        let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+        try addRule()
+        return (directory, events, daemon)
+    }
+
     /// The events of `path` that the test's syscalls produced.
     static func triggeredEvents(_ path: String) throws -> [[String: Any]] {
         try readJSONLines(path).filter { event in
@@ -358,15 +372,9 @@ struct DaemonEndToEndTests {
     @Test(arguments: [15000, 0])
     func kauditdWaitsDuringNapsOnlyWhenTheBacklogMakesTasksWait(backlogWaitTime: Int) throws {
         try withKernelAudit { _ in
-            let directory = try TemporaryDirectory()
-            let events = directory.file("events.json")
-            let config = try directory.write(
-                "swift-audit.conf",
-                Self.configuration(
-                    Self.fileOutput("main", events),
-                    extra: "backlog_wait_time = \(backlogWaitTime)\nbacklog_limit = 8192\nnap_socket_buffer = 64K"))
-            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
-            try Self.addRule()
+            let (directory, events, daemon) = try Self.startWithFileOutput(
+                extra: "backlog_wait_time = \(backlogWaitTime)\nbacklog_limit = 8192\nnap_socket_buffer = 64K")
+            defer { withExtendedLifetime(directory) {} }
             let bursts = 40
             let perBurst = 150
             let load = try runPython(
@@ -395,18 +403,12 @@ struct DaemonEndToEndTests {
         // its records, so one event regularly overtakes the one numbered below it. That is
         // reordering, not loss: no serial_gap, no `late` flag, serials in order in the file.
         try withKernelAudit { _ in
-            let directory = try TemporaryDirectory()
-            let events = directory.file("events.json")
-            let config = try directory.write(
-                "swift-audit.conf",
-                // A wide window: a producer preempted between taking its serial and queueing its
-                // records on this busy 2-CPU machine must not make the test flaky (unit tests
-                // cover the 5 ms default; with reorder_window = 0 this test fails).
-                Self.configuration(
-                    Self.fileOutput("main", events),
-                    extra: "backlog_wait_time = 15000\nbacklog_limit = 8192\nreorder_window = 50ms"))
-            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
-            try Self.addRule()
+            // A wide window: a producer preempted between taking its serial and queueing its
+            // records on this busy 2-CPU machine must not make the test flaky (unit tests cover the
+            // 5 ms default; with reorder_window = 0 this test fails).
+            let (directory, events, daemon) = try Self.startWithFileOutput(
+                extra: "backlog_wait_time = 15000\nbacklog_limit = 8192\nreorder_window = 50ms")
+            defer { withExtendedLifetime(directory) {} }
             let perProcess = 10000
             let loads = try (0..<2).map { index in
                 let load = Process()
