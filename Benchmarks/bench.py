@@ -310,9 +310,10 @@ def run_one(daemon, tools, scenario, events):
     # test: counting the 110 MB of JSON of a 200 000-event run costs Python about 0.1 s of CPU, and
     # the daemon usually finishes within a few ms of the load generator.
     # An output that never stops growing ends the wait DRAIN_LIMIT s after the load generator: with a
-    # dead GELF collector, swift-audit appends a writer_drop loss event every second (the loss event
-    # is itself dropped by the dead output), a change every 1.0 s that the 1 s rule never saw the end
-    # of. The end of the run is the last benchmark event's write either way (below).
+    # dead GELF collector, swift-audit appended a writer_drop loss event every second (it counted the
+    # loss events that the dead output dropped as new drops; fixed since), a change every 1.0 s that
+    # the 1 s rule never saw the end of. The end of the run is the last benchmark event's write
+    # either way (below).
     seen = []  # (output size, its last write on the monotonic clock), at each change
     last_change, last_marker = time.monotonic(), None
     while True:

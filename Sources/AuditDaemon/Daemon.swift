@@ -354,7 +354,10 @@ struct RunningDaemon {
         counters.ringStalls = ring.statistics.stallEpisodes
         for output in outputs.snapshot() {
             let writer = output.worker.counters
-            counters.writerDrops[output.name] = (retiredDrops[output.name] ?? 0) + writer.dropped + writer.rejected
+            // Audit events only: the daemon's own status lines that this output dropped do not count.
+            counters.writerDrops[output.name] =
+                (retiredDrops[output.name] ?? 0) + writer.dropped + writer.rejected
+                - outputs.refusedStatusLines(of: output.name)
             counters.writerTruncations[output.name] = writer.activity.oversizeTruncated
             counters.writerRefusals[output.name] = writer.activity.refusedDatagrams
         }

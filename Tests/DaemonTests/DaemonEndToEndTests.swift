@@ -617,6 +617,33 @@ struct DaemonEndToEndTests {
         }
     }
 
+    /// A collector that is down: its queue fills, its drops are reported, and then the reports
+    /// stop. The loss events it drops in turn are the daemon's own lines, not audit events; counted
+    /// as drops, each report would cause the next one, once per `loss_report_interval` for ever.
+    @Test func lossEventsThatADeadOutputDropsAreNotReportedAgain() throws {
+        try withKernelAudit { _ in
+            let (directory, events, daemon) = try Self.startWithFileOutput(
+                extra: "output.net.type = gelf\noutput.net.transport = tcp\n"
+                    + "output.net.address = 127.0.0.1:9\noutput.net.queue_size = 64")
+            defer { withExtendedLifetime(directory) {} }
+            try triggerSyscalls(count: 300)
+            func netDrops() throws -> [[String: Any]] {
+                try Self.statusEvents(events, type: "swift-audit.loss").filter {
+                    $0["reason"] as? String == "writer_drop" && $0["output"] as? String == "net"
+                }
+            }
+            try waitFor(timeout: 30) { try Self.triggeredEvents(events).count == 300 && !netDrops().isEmpty }
+            usleep(400_000)
+            let settled = try netDrops()
+            usleep(1_000_000)  // five report intervals
+            #expect(try netDrops().count == settled.count, "a dropped loss event was reported as a new drop")
+            #expect(try daemon.stop(timeout: 30) == 0, "\(daemon.log)")
+            // The total is audit events only: at least the 300 - 64 that the full queue refused.
+            let total = try #require(settled.last?["total"] as? Int)
+            #expect(total >= 300 - 64 && total <= 300 + 2, "\(settled)")
+        }
+    }
+
     @Test func aStalledOutputDoesNotStallTheFileOutput() throws {
         try withKernelAudit { _ in
             let directory = try TemporaryDirectory()

@@ -23,6 +23,8 @@ public struct Output: Sendable {
 /// the whole list at once, so no batch ever sees half of an old and half of a new configuration.
 public final class OutputSet: Sendable {
     private let outputs: Mutex<[Output]>
+    /// Status lines each output's queue refused, by output name (replaced outputs included).
+    private let refusedStatusLines = Mutex<[String: Int]>([:])
 
     /// Starts with `outputs`.
     public init(_ outputs: [Output]) {
@@ -46,8 +48,21 @@ public final class OutputSet: Sendable {
     }
 
     /// Offers an already-encoded line (a daemon status or loss event) to every output.
+    ///
+    /// A line that an output's full queue refuses is counted here too (see
+    /// `refusedStatusLines(of:)`), so that the loss accounting can leave it out: it is not an audit
+    /// event. Counted as one, every loss report a dead output drops would be a new drop to report,
+    /// one loss event per `loss_report_interval` for as long as the output stays dead.
     public func broadcast(_ line: [UInt8]) {
         let item = OutputItem(line: line)
-        for output in snapshot() { output.worker.enqueue(item) }
+        for output in snapshot() where !output.worker.enqueue(item) {
+            refusedStatusLines.withLock { $0[output.name, default: 0] += 1 }
+        }
+    }
+
+    /// The status lines that the queue of the output named `name` refused since start, also
+    /// while an earlier output had that name. They are part of its worker's `dropped` count.
+    public func refusedStatusLines(of name: String) -> Int {
+        refusedStatusLines.withLock { $0[name] ?? 0 }
     }
 }
