@@ -38,7 +38,7 @@ public final class KernelReader: Sendable {
     private let idleWakeMilliseconds: Int
     private let napMicroseconds: Int
     private let napBufferBytes: Int
-    private let kernelPausesAllowed: Atomic<Bool>
+    private let kernelPausesAllowed = Atomic<Bool>(true)
     private let stopWhenDrained = Atomic<Bool>(false)
     private let datagrams = Atomic<Int>(0)
     private let overflows = Atomic<Int>(0)
@@ -94,8 +94,7 @@ public final class KernelReader: Sendable {
         self.ring = ring
         self.idleWakeMilliseconds = idleWakeMilliseconds
         self.napMicroseconds = Self.napMicroseconds(socketBufferBytes: socketBufferBytes)
-        self.napBufferBytes = max(0, napBufferBytes)
-        self.kernelPausesAllowed = Atomic(true)
+        self.napBufferBytes = napBufferBytes
     }
 
     /// Allows or forbids the nap buffer from now on (any thread). The daemon forbids it while the
@@ -181,9 +180,6 @@ public final class KernelReader: Sendable {
         // After a nap that ended with kauditd waiting for room: receive without napping until the
         // socket is empty.
         var draining = false
-        defer {
-            do { try napBuffer.restore(socket) } catch { record(error) }
-        }
         while true {
             var drained = false
             // A batch that came back short found the socket empty at that moment.
@@ -283,7 +279,8 @@ public final class KernelReader: Sendable {
     /// A failed `setsockopt` (it needs `CAP_NET_ADMIN`, which the daemon keeps) turns the nap
     /// buffer off for good; the caller counts the error.
     package struct NapBuffer {
-        /// The bytes to request while napping, 0 when off.
+        /// The bytes to request while napping, 0 when off (`napBytes` of 0 or less, or not smaller
+        /// than the socket's own buffer).
         private var napBytes: Int
         /// The bytes to request to restore the buffer: half the size the kernel reported at start,
         /// as the kernel doubles what it is given.
