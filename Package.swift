@@ -20,6 +20,8 @@ let package = Package(
     products: [
         .executable(name: "swift-audit", targets: ["swift-audit"]),
         .library(name: "AuditNetlink", targets: ["AuditNetlink"]),
+        .library(name: "AuditEvents", targets: ["AuditEvents"]),
+        .library(name: "AuditRules", targets: ["AuditRules"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -2,9 +2,9 @@
 /// it without reading the source: file, line, key, the value as written and what is accepted.
 ///
 /// Rendered as `/etc/swift-audit/swift-audit.conf:12: backlog_limit = "abc": expected an integer 0…2^32-1`.
-public struct ConfigDiagnostic: Hashable, Sendable, CustomStringConvertible {
+package struct ConfigDiagnostic: Hashable, Sendable, CustomStringConvertible {
     /// What went wrong, for callers that react to the class of problem rather than to the text.
-    public enum Kind: Hashable, Sendable {
+    package enum Kind: Hashable, Sendable {
         /// The line is not `key = value`, a quote is not closed, a byte is not UTF-8…
         case syntax
         /// The key is not one swift-audit knows.
@@ -24,22 +24,22 @@ public struct ConfigDiagnostic: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The class of problem.
-    public var kind: Kind
+    package var kind: Kind
     /// The file as given to the parser or loader.
-    public var file: String
+    package var file: String
     /// The 1-based line, or `nil` when the problem concerns the whole file.
-    public var line: Int?
+    package var line: Int?
     /// The key as written, when the problem concerns one key.
-    public var key: String?
+    package var key: String?
     /// The value as written (quotes removed), when the problem concerns one value.
-    public var value: String?
+    package var value: String?
     /// What is wrong and what is accepted, e.g. `expected an integer 0…2^32-1`.
-    public var message: String
+    package var message: String
     /// Other lines involved (the first definition of a duplicate, the line a conflict depends on).
-    public var relatedLines: [Int]
+    package var relatedLines: [Int]
 
     /// Creates a diagnostic; `message` says what is accepted or why the setting is refused.
-    public init(
+    package init(
         kind: Kind,
         file: String,
         line: Int?,
@@ -58,7 +58,7 @@ public struct ConfigDiagnostic: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `file:line: key = "value": message`, leaving out the parts that do not apply.
-    public var description: String {
+    package var description: String {
         var text = file
         if let line { text += ":\(line)" }
         text += ": "
@@ -74,17 +74,17 @@ public struct ConfigDiagnostic: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Every problem found in one configuration, thrown as a whole so the operator fixes them all at once.
-public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The problems in file order (whole-file problems first); never empty when thrown.
-    public var diagnostics: [ConfigDiagnostic]
+    package var diagnostics: [ConfigDiagnostic]
 
     /// Wraps the problems found.
-    public init(diagnostics: [ConfigDiagnostic]) {
+    package init(diagnostics: [ConfigDiagnostic]) {
         self.diagnostics = diagnostics
     }
 
     /// One problem per line.
-    public var description: String {
+    package var description: String {
         diagnostics.map(\.description).joined(separator: "\n")
     }
 }

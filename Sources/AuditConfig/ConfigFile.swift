@@ -5,34 +5,34 @@ import Glibc
 ///
 /// The checks follow auditd's (`auditd-config.c`): a file that someone other than root could have
 /// written decides what the kernel audits and where the trail goes, so it is refused.
-public struct ConfigFilePolicy: Hashable, Sendable {
+package struct ConfigFilePolicy: Hashable, Sendable {
     /// Owners accepted; a file owned by anyone else is refused.
-    public var allowedOwners: Set<UInt32>
+    package var allowedOwners: Set<UInt32>
     /// Files larger than this are refused (a configuration is a few kilobytes; this stops a
     /// mistaken path such as a log file from being read whole).
-    public var maximumSize: Int
+    package var maximumSize: Int
 
     /// The daemon's policy: owned by root or by the daemon's own effective user (the same trust: that
     /// user runs the daemon), at most 1 MiB.
     ///
     /// Pass `allowedOwners` to test the refusal paths, or to accept other owners deliberately.
-    public init(allowedOwners: Set<UInt32>? = nil, maximumSize: Int = 1 << 20) {
+    package init(allowedOwners: Set<UInt32>? = nil, maximumSize: Int = 1 << 20) {
         self.allowedOwners = allowedOwners ?? [0, geteuid()]
         self.maximumSize = maximumSize
     }
 }
 
 /// The bytes of a file that passed the ``ConfigFilePolicy`` checks, with the warnings they raised.
-public struct TrustedFileContents: Hashable, Sendable {
+package struct TrustedFileContents: Hashable, Sendable {
     /// The whole file.
-    public var bytes: [UInt8]
+    package var bytes: [UInt8]
     /// Looser-than-ideal permissions (group-writable), for the caller to log.
-    public var warnings: [ConfigDiagnostic]
+    package var warnings: [ConfigDiagnostic]
 }
 
 /// Reading configuration and rule files without trusting the path: no symlinks, FIFOs, devices or
 /// directories, nothing world-writable or owned by an untrusted user.
-public enum ConfigFile {
+package enum ConfigFile {
     /// Reads `path` after checking what it is, who owns it and its mode.
     ///
     /// The file is opened with `O_NOFOLLOW | O_NONBLOCK` and checked with `fstat` on the open
@@ -42,7 +42,7 @@ public enum ConfigFile {
     /// not choose).
     ///
     /// The corresponding C functions are `open`, `fstat` and `read`.
-    public static func read(path: String, policy: ConfigFilePolicy = ConfigFilePolicy()) throws(ConfigError)
+    package static func read(path: String, policy: ConfigFilePolicy = ConfigFilePolicy()) throws(ConfigError)
         -> TrustedFileContents
     {
         let fd = openRetrying(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
@@ -85,7 +85,7 @@ public enum ConfigFile {
     /// each file is checked again when read with ``read(path:policy:)``.
     ///
     /// The corresponding C functions are `open(O_DIRECTORY)`, `fstat` and `readdir`.
-    public static func rulesFiles(inDirectory path: String, policy: ConfigFilePolicy = ConfigFilePolicy())
+    package static func rulesFiles(inDirectory path: String, policy: ConfigFilePolicy = ConfigFilePolicy())
         throws(ConfigError) -> (files: [String], warnings: [ConfigDiagnostic])
     {
         let fd = openRetrying(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -143,7 +143,7 @@ public enum ConfigFile {
 extension DaemonConfiguration {
     /// Reads and parses a configuration file after ``ConfigFile/read(path:policy:)``'s checks; the
     /// warnings of both steps are returned, every error of both is thrown.
-    public static func load(path: String, policy: ConfigFilePolicy = ConfigFilePolicy()) throws(ConfigError)
+    package static func load(path: String, policy: ConfigFilePolicy = ConfigFilePolicy()) throws(ConfigError)
         -> ParsedConfiguration
     {
         let contents = try ConfigFile.read(path: path, policy: policy)

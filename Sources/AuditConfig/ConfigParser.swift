@@ -1,15 +1,15 @@
 import AuditNetlink
 
 /// A configuration that passed every check, with the warnings worth logging.
-public struct ParsedConfiguration: Hashable, Sendable {
+package struct ParsedConfiguration: Hashable, Sendable {
     /// The typed configuration.
-    public var configuration: DaemonConfiguration
+    package var configuration: DaemonConfiguration
     /// Settings that are valid but have no effect, and file permissions that are looser than they
     /// should be; the caller logs them (the parser prints nothing).
-    public var warnings: [ConfigDiagnostic]
+    package var warnings: [ConfigDiagnostic]
 
     /// Pairs a configuration with its warnings.
-    public init(configuration: DaemonConfiguration, warnings: [ConfigDiagnostic] = []) {
+    package init(configuration: DaemonConfiguration, warnings: [ConfigDiagnostic] = []) {
         self.configuration = configuration
         self.warnings = warnings
     }
@@ -20,13 +20,13 @@ extension DaemonConfiguration {
     ///
     /// `file` is only used in diagnostics (`file:line: …`). Nothing is read from disk; see
     /// ``load(path:policy:)`` for the checked file read.
-    public static func parse(_ text: String, file: String) throws(ConfigError) -> ParsedConfiguration {
+    package static func parse(_ text: String, file: String) throws(ConfigError) -> ParsedConfiguration {
         try parse(bytes: Array(text.utf8), file: file)
     }
 
     /// Parses configuration bytes (as read from the file, so a line that is not UTF-8 is reported
     /// with its number rather than repaired), reporting every problem at once.
-    public static func parse(bytes: [UInt8], file: String) throws(ConfigError) -> ParsedConfiguration {
+    package static func parse(bytes: [UInt8], file: String) throws(ConfigError) -> ParsedConfiguration {
         var parser = ConfigParser(file: file)
         let assignments = lexConfiguration(bytes, file: file, diagnostics: &parser.errors)
         let configuration = parser.build(assignments)

@@ -6,7 +6,7 @@ extension DaemonConfiguration {
     ///
     /// Parsing the result gives back an equal configuration. Settings that are not set (a rules file,
     /// a file owner) appear as comments, so the text still shows every key.
-    public func render() -> String {
+    package func render() -> String {
         var out = RenderBuffer()
         out.comment("swift-audit effective configuration: every key with its value, defaults included.")
         out.blank()

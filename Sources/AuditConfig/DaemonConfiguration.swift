@@ -1,26 +1,26 @@
-public import AuditNetlink
+package import AuditNetlink
 
 /// Everything `swift-audit run` needs, typed and validated, so that the daemon never re-checks a
 /// string at run time and a reload can be compared with `==` against the running configuration.
 ///
 /// Build it with ``parse(_:file:)``, ``load(path:policy:)`` or ``quickStart(file:stdout:)``;
 /// ``render()`` prints it back in the file syntax with every default filled in.
-public struct DaemonConfiguration: Hashable, Sendable {
+package struct DaemonConfiguration: Hashable, Sendable {
     /// The kernel settings applied with `AUDIT_SET` at start.
-    public var audit: AuditSettings
+    package var audit: AuditSettings
     /// Which rule files are loaded at start and what happens to the rules at exit.
-    public var rules: RuleSettings
+    package var rules: RuleSettings
     /// How records are grouped into events.
-    public var reassembly: ReassemblySettings
+    package var reassembly: ReassemblySettings
     /// Which host name, if any, every event carries.
-    public var hostname: HostnameSource
+    package var hostname: HostnameSource
     /// Sizes and intervals of the daemon's own machinery.
-    public var pipeline: PipelineSettings
+    package var pipeline: PipelineSettings
     /// The outputs in the order the file first names them; names are unique.
-    public var outputs: [OutputConfiguration]
+    package var outputs: [OutputConfiguration]
 
     /// A configuration with every default and the given outputs.
-    public init(
+    package init(
         audit: AuditSettings = AuditSettings(),
         rules: RuleSettings = RuleSettings(),
         reassembly: ReassemblySettings = ReassemblySettings(),
@@ -42,7 +42,7 @@ public struct DaemonConfiguration: Hashable, Sendable {
     /// A relative `file` is made absolute against the current directory now, so the result renders
     /// to a file that parses (config files only accept absolute paths). With neither a file nor
     /// `stdout`, events go to stdout, so the result always has an output.
-    public static func quickStart(file: String? = nil, stdout: Bool = false) -> DaemonConfiguration {
+    package static func quickStart(file: String? = nil, stdout: Bool = false) -> DaemonConfiguration {
         var outputs: [OutputConfiguration] = []
         if let file {
             outputs.append(
@@ -59,30 +59,30 @@ public struct DaemonConfiguration: Hashable, Sendable {
 ///
 /// auditd leaves these to `auditctl` lines in the rules; swift-audit sets them from its own file so
 /// that a host without rules still gets a sane backlog. A rules file loaded afterwards may change them.
-public struct AuditSettings: Hashable, Sendable {
+package struct AuditSettings: Hashable, Sendable {
     /// `enabled` (auditctl `-e`): off, on, or on and locked until reboot.
-    public var enabled: AuditEnabledState
+    package var enabled: AuditEnabledState
     /// `failure` (auditctl `-f`): what the kernel does when it has to drop a record.
-    public var failure: AuditFailureMode
+    package var failure: AuditFailureMode
     /// `rate_limit` (auditctl `-r`): records per second, 0 for no limit.
-    public var rateLimit: UInt32
+    package var rateLimit: UInt32
     /// `backlog_limit` (auditctl `-b`): records the kernel queues for the daemon.
-    public var backlogLimit: UInt32
+    package var backlogLimit: UInt32
     /// `backlog_wait_time` (auditctl `--backlog_wait_time`): jiffies an audited task waits for room
     /// in a full backlog before its record is lost.
-    public var backlogWaitTime: UInt32
+    package var backlogWaitTime: UInt32
     /// `socket_buffer`: bytes requested with `SO_RCVBUFFORCE`; 0 leaves the kernel default.
-    public var socketBufferSize: Int
+    package var socketBufferSize: Int
     /// `nap_socket_buffer`: the receive buffer while the reader naps and the kernel's
     /// `backlog_wait_time` is above 0, so kauditd waits rather than being woken for every record;
     /// 0 keeps `socket_buffer`. It only acts when smaller than the socket's buffer.
-    public var napSocketBufferSize: Int
+    package var napSocketBufferSize: Int
     /// `takeover`: whether to replace another process registered as the audit daemon.
-    public var takeover: Bool
+    package var takeover: Bool
 
     /// The defaults: on, printk, no rate limit, backlog 8192, wait 60000 jiffies, 64 MiB (64 KiB
     /// while napping), no takeover.
-    public init(
+    package init(
         enabled: AuditEnabledState = .enabled,
         failure: AuditFailureMode = .printk,
         rateLimit: UInt32 = 0,
@@ -104,17 +104,17 @@ public struct AuditSettings: Hashable, Sendable {
 }
 
 /// Rule files loaded at start and on reload, and what happens to the kernel's rules at exit.
-public struct RuleSettings: Hashable, Sendable {
+package struct RuleSettings: Hashable, Sendable {
     /// `rules_file`: one auditctl-syntax file, loaded first.
-    public var file: String?
+    package var file: String?
     /// `rules_dir`: a directory whose `*.rules` files load after `file`, in byte order of their
     /// names (as augenrules concatenates them).
-    public var directory: String?
+    package var directory: String?
     /// `rules_at_exit`: leave the rules in the kernel or delete them all.
-    public var atExit: RulesAtExit
+    package var atExit: RulesAtExit
 
     /// No rule files; rules are kept at exit.
-    public init(file: String? = nil, directory: String? = nil, atExit: RulesAtExit = .keep) {
+    package init(file: String? = nil, directory: String? = nil, atExit: RulesAtExit = .keep) {
         self.file = file
         self.directory = directory
         self.atExit = atExit
@@ -122,7 +122,7 @@ public struct RuleSettings: Hashable, Sendable {
 }
 
 /// What happens to the kernel's audit rules when the daemon stops.
-public enum RulesAtExit: String, Hashable, Sendable, CaseIterable {
+package enum RulesAtExit: String, Hashable, Sendable, CaseIterable {
     /// Leave them: the kernel keeps auditing (and printk-ing) until the next start, like auditd.
     case keep
     /// Delete every rule (`auditctl -D`) so an idle kernel stops producing records nobody reads.
@@ -130,22 +130,22 @@ public enum RulesAtExit: String, Hashable, Sendable, CaseIterable {
 }
 
 /// How records become events.
-public struct ReassemblySettings: Hashable, Sendable {
+package struct ReassemblySettings: Hashable, Sendable {
     /// `end_of_event_timeout`: how long an event without its EOE stays open (wall clock).
-    public var endOfEventTimeout: Duration
+    package var endOfEventTimeout: Duration
     /// `reorder_window`: how long a complete event waits for a missing lower serial to arrive;
     /// only then is that serial counted as lost (several CPUs log at once, so the kernel often
     /// sends events a few serials out of order).
-    public var reorderWindow: Duration
+    package var reorderWindow: Duration
     /// `max_in_flight`: open events kept at most; the oldest is closed (and counted) beyond it.
-    public var maxInFlight: Int
+    package var maxInFlight: Int
     /// `min_type`: records of lower types are not emitted.
-    public var minType: AuditMessageType
+    package var minType: AuditMessageType
     /// `max_type`: records of higher types are not emitted.
-    public var maxType: AuditMessageType
+    package var maxType: AuditMessageType
 
     /// The defaults: 2 s (auditd's `end_of_event_timeout`), 5 ms, 4096 events, types 1100…2999.
-    public init(
+    package init(
         endOfEventTimeout: Duration = .seconds(2),
         reorderWindow: Duration = .milliseconds(5),
         maxInFlight: Int = 4096,
@@ -161,7 +161,7 @@ public struct ReassemblySettings: Hashable, Sendable {
 }
 
 /// The host name every event carries in its `"hostname"` field (auditd's `name_format` + `name`).
-public enum HostnameSource: Hashable, Sendable {
+package enum HostnameSource: Hashable, Sendable {
     /// No `"hostname"` field (go-audit's format, auditd's default `NONE`).
     case none
     /// `gethostname()`, read at start and on reload.
@@ -173,17 +173,17 @@ public enum HostnameSource: Hashable, Sendable {
 }
 
 /// Sizes and intervals of the daemon's own machinery.
-public struct PipelineSettings: Hashable, Sendable {
+package struct PipelineSettings: Hashable, Sendable {
     /// `ring_size`: bytes of the lock-free ring between the socket reader and the reassembler
     /// (used as the largest power of two that fits).
-    public var ringSize: Int
+    package var ringSize: Int
     /// `status_interval`: time between `AUDIT_GET` polls of the kernel's `lost` and `backlog`.
-    public var statusInterval: Duration
+    package var statusInterval: Duration
     /// `loss_report_interval`: the shortest time between two loss events while losses continue.
-    public var lossReportInterval: Duration
+    package var lossReportInterval: Duration
 
     /// The defaults: 1 MiB, 5 s, 1 s.
-    public init(
+    package init(
         ringSize: Int = 1 << 20,
         statusInterval: Duration = .seconds(5),
         lossReportInterval: Duration = .seconds(1)

@@ -1,8 +1,8 @@
 /// One named output (`output.NAME.*` in the file): where events go, with its own bounded queue so a
 /// slow output never delays the others.
-public struct OutputConfiguration: Hashable, Sendable {
+package struct OutputConfiguration: Hashable, Sendable {
     /// What kind of output this is, with the settings of that kind.
-    public enum Kind: Hashable, Sendable {
+    package enum Kind: Hashable, Sendable {
         /// JSON lines appended to a file.
         case file(FileOutput)
         /// JSON lines on standard output.
@@ -15,16 +15,16 @@ public struct OutputConfiguration: Hashable, Sendable {
 
     /// The `NAME` in `output.NAME.*`: lower-case letters, digits, `_` and `-`; used in counters and
     /// loss events.
-    public var name: String
+    package var name: String
     /// `enabled`: a disabled output is parsed and validated but gets no events.
-    public var enabled: Bool
+    package var enabled: Bool
     /// `queue_size`: events queued for this output at most; beyond it new events are dropped and counted.
-    public var queueSize: Int
+    package var queueSize: Int
     /// The output's kind and kind-specific settings.
-    public var kind: Kind
+    package var kind: Kind
 
     /// An enabled output with the default queue of 8192 events.
-    public init(name: String, enabled: Bool = true, queueSize: Int = 8192, kind: Kind) {
+    package init(name: String, enabled: Bool = true, queueSize: Int = 8192, kind: Kind) {
         self.name = name
         self.enabled = enabled
         self.queueSize = queueSize
@@ -32,7 +32,7 @@ public struct OutputConfiguration: Hashable, Sendable {
     }
 
     /// The `type` value of the kind: `file`, `stdout`, `syslog` or `gelf`.
-    public var typeName: String {
+    package var typeName: String {
         switch kind {
         case .file: "file"
         case .stdout: "stdout"
@@ -43,25 +43,25 @@ public struct OutputConfiguration: Hashable, Sendable {
 }
 
 /// A JSON-lines file output.
-public struct FileOutput: Hashable, Sendable {
+package struct FileOutput: Hashable, Sendable {
     /// `path`: absolute path of the file; reopened on SIGUSR1.
-    public var path: String
+    package var path: String
     /// `mode`: permission bits for a new file (never writable by others).
-    public var mode: UInt32
+    package var mode: UInt32
     /// `owner`: the file's owner, by name or number; `nil` keeps the daemon's user.
-    public var owner: AccountID?
+    package var owner: AccountID?
     /// `group`: the file's group, by name or number; `nil` keeps the daemon's group.
-    public var group: AccountID?
+    package var group: AccountID?
     /// `max_size`: bytes after which the file is rotated; 0 rotates only on SIGUSR1 (logrotate).
-    public var maxSize: Int
+    package var maxSize: Int
     /// `num_logs`: files kept by size rotation, the current one included.
-    public var numLogs: Int
+    package var numLogs: Int
     /// `flush` and `flush_interval`: when written data is forced to disk.
-    public var flush: FlushPolicy
+    package var flush: FlushPolicy
 
     /// A file output with the defaults: 0600, daemon's user and group, no size rotation, 5 logs,
     /// fsync every second.
-    public init(
+    package init(
         path: String,
         mode: UInt32 = 0o600,
         owner: AccountID? = nil,
@@ -82,14 +82,14 @@ public struct FileOutput: Hashable, Sendable {
 
 /// A user or group as written in the file: resolved to an id when the output opens, so that a
 /// name added to `/etc/passwd` later works after a reload.
-public enum AccountID: Hashable, Sendable, CustomStringConvertible {
+package enum AccountID: Hashable, Sendable, CustomStringConvertible {
     /// A name to look up (`getpwnam`/`getgrnam`).
     case name(String)
     /// A numeric id, used as is.
     case id(UInt32)
 
     /// The name, or the number in decimal.
-    public var description: String {
+    package var description: String {
         switch self {
         case .name(let name): name
         case .id(let id): String(id)
@@ -99,7 +99,7 @@ public enum AccountID: Hashable, Sendable, CustomStringConvertible {
 
 /// When a file output forces its data to disk; the data reaches the page cache on every batch in all
 /// three cases, so a daemon crash loses nothing already written, only a power loss can.
-public enum FlushPolicy: Hashable, Sendable {
+package enum FlushPolicy: Hashable, Sendable {
     /// Never call `fdatasync`; the kernel writes back when it likes.
     case none
     /// `fdatasync` at most once per interval, when data was written since the last one.
@@ -109,29 +109,29 @@ public enum FlushPolicy: Hashable, Sendable {
 }
 
 /// A syslog output.
-public struct SyslogOutput: Hashable, Sendable {
+package struct SyslogOutput: Hashable, Sendable {
     /// `target`, `address` and `framing`.
-    public var transport: SyslogTransport
+    package var transport: SyslogTransport
     /// `format` and `structured_data`.
-    public var format: SyslogFormat
+    package var format: SyslogFormat
     /// `facility`.
-    public var facility: SyslogFacility
+    package var facility: SyslogFacility
     /// `severity`.
-    public var severity: SyslogSeverity
+    package var severity: SyslogSeverity
     /// `tag`: RFC 5424 APP-NAME / RFC 3164 TAG.
-    public var tag: String
+    package var tag: String
     /// `hostname`: the HOSTNAME field; `nil` uses `gethostname()`.
-    public var hostname: String?
+    package var hostname: String?
     /// `oversize`: what happens to a message longer than ``maxMessage``.
-    public var oversize: SyslogOversizePolicy
+    package var oversize: SyslogOversizePolicy
     /// `max_message`: bytes of one syslog message, header included.
-    public var maxMessage: Int
+    package var maxMessage: Int
     /// `reconnect_min` / `reconnect_max`.
-    public var reconnect: ReconnectBackoff
+    package var reconnect: ReconnectBackoff
 
     /// A syslog output with the defaults: `/dev/log`, RFC 5424 without structured data, local6.info,
     /// tag `swift-audit`, split oversize messages at 8192 bytes.
-    public init(
+    package init(
         transport: SyslogTransport = .local(path: "/dev/log"),
         format: SyslogFormat = .rfc5424(structuredData: false),
         facility: SyslogFacility = .local6,
@@ -155,7 +155,7 @@ public struct SyslogOutput: Hashable, Sendable {
 }
 
 /// Where syslog messages go.
-public enum SyslogTransport: Hashable, Sendable {
+package enum SyslogTransport: Hashable, Sendable {
     /// A local unix socket (datagram, falling back to stream), `/dev/log` by default.
     case local(path: String)
     /// Remote syslog over UDP (RFC 5426), one message per datagram.
@@ -164,7 +164,7 @@ public enum SyslogTransport: Hashable, Sendable {
     case tcp(NetworkAddress, framing: SyslogFraming)
 
     /// The `target` value: `local`, `udp` or `tcp`.
-    public var targetName: String {
+    package var targetName: String {
         switch self {
         case .local: "local"
         case .udp: "udp"
@@ -174,7 +174,7 @@ public enum SyslogTransport: Hashable, Sendable {
 }
 
 /// How messages are delimited on a syslog TCP stream (RFC 6587).
-public enum SyslogFraming: String, Hashable, Sendable, CaseIterable {
+package enum SyslogFraming: String, Hashable, Sendable, CaseIterable {
     /// `LEN SP MSG`: safe for any content.
     case octetCounting = "octet-counting"
     /// `MSG LF`: what older receivers expect; the event JSON never contains a raw LF.
@@ -182,14 +182,14 @@ public enum SyslogFraming: String, Hashable, Sendable, CaseIterable {
 }
 
 /// The syslog header format.
-public enum SyslogFormat: Hashable, Sendable {
+package enum SyslogFormat: Hashable, Sendable {
     /// RFC 5424; optionally with a `[swift-audit@…]` structured-data element.
     case rfc5424(structuredData: Bool)
     /// RFC 3164 (BSD syslog).
     case rfc3164
 
     /// The `format` value: `rfc5424` or `rfc3164`.
-    public var formatName: String {
+    package var formatName: String {
         switch self {
         case .rfc5424: "rfc5424"
         case .rfc3164: "rfc3164"
@@ -199,7 +199,7 @@ public enum SyslogFormat: Hashable, Sendable {
 
 /// What a syslog output does with a message longer than `max_message`. Every choice counts the
 /// message; none is silent.
-public enum SyslogOversizePolicy: String, Hashable, Sendable, CaseIterable {
+package enum SyslogOversizePolicy: String, Hashable, Sendable, CaseIterable {
     /// Send it as several messages, each marked with its part number and the event's sequence.
     case split
     /// Send the first `max_message` bytes with a truncation marker.
@@ -211,19 +211,19 @@ public enum SyslogOversizePolicy: String, Hashable, Sendable, CaseIterable {
 }
 
 /// A syslog facility, 0…23 (`kern` … `local7`).
-public struct SyslogFacility: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+package struct SyslogFacility: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The facility number of the PRI field, 0…23 (immutable so the invariant holds).
-    public let rawValue: UInt8
+    package let rawValue: UInt8
 
     /// Accepts 0…23.
-    public init?(rawValue: UInt8) {
+    package init?(rawValue: UInt8) {
         guard rawValue <= 23 else { return nil }
         self.rawValue = rawValue
     }
 
     /// Accepts the names of glibc's `<syslog.h>` (`kern`, `user`, … `authpriv`, `ftp`, `local0`…`local7`,
     /// and `security` for `auth`) or a number 0…23.
-    public init?(name: String) {
+    package init?(name: String) {
         let lower = name.lowercased()
         if let index = Self.names.firstIndex(where: { $0 == lower }) {
             self.rawValue = UInt8(index)
@@ -237,17 +237,17 @@ public struct SyslogFacility: RawRepresentable, Hashable, Sendable, CustomString
     }
 
     /// The name (`local6`), or the number for facilities without one (12–15).
-    public var description: String {
+    package var description: String {
         let name = Self.names[Int(rawValue)]
         return name.isEmpty ? String(rawValue) : name
     }
 
     /// local6, the default: free for site use and unlikely to be routed anywhere by accident.
-    public static let local6 = SyslogFacility(unchecked: 22)
+    package static let local6 = SyslogFacility(unchecked: 22)
     /// user (1).
-    public static let user = SyslogFacility(unchecked: 1)
+    package static let user = SyslogFacility(unchecked: 1)
     /// authpriv (10).
-    public static let authpriv = SyslogFacility(unchecked: 10)
+    package static let authpriv = SyslogFacility(unchecked: 10)
 
     private init(unchecked rawValue: UInt8) { self.rawValue = rawValue }
 
@@ -259,7 +259,7 @@ public struct SyslogFacility: RawRepresentable, Hashable, Sendable, CustomString
 }
 
 /// A syslog severity, 0 (`emerg`) … 7 (`debug`).
-public enum SyslogSeverity: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+package enum SyslogSeverity: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// 0.
     case emerg = 0
     /// 1.
@@ -278,7 +278,7 @@ public enum SyslogSeverity: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
     case debug
 
     /// Accepts the `<syslog.h>` names, the aliases `error`, `warn` and `panic`, or 0…7.
-    public init?(name: String) {
+    package init?(name: String) {
         let lower = name.lowercased()
         switch lower {
         case "error": self = .err
@@ -296,7 +296,7 @@ public enum SyslogSeverity: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
     }
 
     /// The `<syslog.h>` name.
-    public var description: String {
+    package var description: String {
         switch self {
         case .emerg: "emerg"
         case .alert: "alert"
@@ -311,18 +311,18 @@ public enum SyslogSeverity: UInt8, Hashable, Sendable, CaseIterable, CustomStrin
 }
 
 /// A GELF (Graylog) output.
-public struct GELFOutput: Hashable, Sendable {
+package struct GELFOutput: Hashable, Sendable {
     /// `address`: the Graylog input, `host:port`.
-    public var address: NetworkAddress
+    package var address: NetworkAddress
     /// `transport`, `compression` and `chunk_size`.
-    public var transport: GELFTransport
+    package var transport: GELFTransport
     /// `hostname`: the GELF `host` field; `nil` uses `gethostname()`.
-    public var hostname: String?
+    package var hostname: String?
     /// `reconnect_min` / `reconnect_max`.
-    public var reconnect: ReconnectBackoff
+    package var reconnect: ReconnectBackoff
 
     /// A GELF output with the defaults: UDP, uncompressed, 1420-byte chunks.
-    public init(
+    package init(
         address: NetworkAddress,
         transport: GELFTransport = .udp(compression: .none, chunkSize: 1420),
         hostname: String? = nil,
@@ -336,7 +336,7 @@ public struct GELFOutput: Hashable, Sendable {
 }
 
 /// How GELF documents travel.
-public enum GELFTransport: Hashable, Sendable {
+package enum GELFTransport: Hashable, Sendable {
     /// Chunked UDP: each document in chunks of at most `chunkSize` bytes (12 of them header), at
     /// most 128 chunks, optionally compressed.
     case udp(compression: GELFCompression, chunkSize: Int)
@@ -344,7 +344,7 @@ public enum GELFTransport: Hashable, Sendable {
     case tcp
 
     /// The `transport` value: `udp` or `tcp`.
-    public var transportName: String {
+    package var transportName: String {
         switch self {
         case .udp: "udp"
         case .tcp: "tcp"
@@ -353,7 +353,7 @@ public enum GELFTransport: Hashable, Sendable {
 }
 
 /// Compression of a GELF UDP document.
-public enum GELFCompression: String, Hashable, Sendable, CaseIterable {
+package enum GELFCompression: String, Hashable, Sendable, CaseIterable {
     /// Plain JSON: no CPU spent, more chunks for long events.
     case none
     /// gzip (RFC 1952).
@@ -364,14 +364,14 @@ public enum GELFCompression: String, Hashable, Sendable, CaseIterable {
 
 /// Reconnection delays of a network output: the first retry waits `minimum`, each failure doubles
 /// the wait up to `maximum`.
-public struct ReconnectBackoff: Hashable, Sendable {
+package struct ReconnectBackoff: Hashable, Sendable {
     /// `reconnect_min`.
-    public var minimum: Duration
+    package var minimum: Duration
     /// `reconnect_max`: also the longest time between the collector's return and the reconnection.
-    public var maximum: Duration
+    package var maximum: Duration
 
     /// The defaults: 100 ms, 5 s.
-    public init(minimum: Duration = .milliseconds(100), maximum: Duration = .seconds(5)) {
+    package init(minimum: Duration = .milliseconds(100), maximum: Duration = .seconds(5)) {
         self.minimum = minimum
         self.maximum = maximum
     }
@@ -379,20 +379,20 @@ public struct ReconnectBackoff: Hashable, Sendable {
 
 /// A remote endpoint as written: `host:port`, `[IPv6]:port`; resolved when the output connects so a
 /// DNS change is picked up on reconnect.
-public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
+package struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
     /// A DNS name, an IPv4 address or an IPv6 address (without brackets).
-    public var host: String
+    package var host: String
     /// 1…65535.
-    public var port: UInt16
+    package var port: UInt16
 
     /// Wraps a host and port; ``init?(parsing:)`` validates text from a file.
-    public init(host: String, port: UInt16) {
+    package init(host: String, port: UInt16) {
         self.host = host
         self.port = port
     }
 
     /// Parses `host:port` or `[v6]:port`; `nil` when the host or port is not valid.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -416,7 +416,7 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `host:port`, with brackets around an IPv6 host.
-    public var description: String {
+    package var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

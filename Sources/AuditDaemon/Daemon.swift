@@ -1,4 +1,4 @@
-public import AuditConfig
+package import AuditConfig
 import AuditEncoding
 import AuditEvents
 import AuditNetlink
@@ -6,22 +6,22 @@ import AuditPipeline
 import AuditThreads
 import AuditWriters
 internal import Glibc
-public import Logging
+package import Logging
 import Synchronization
 
 /// How to run the daemon.
-public struct DaemonOptions: Sendable {
+package struct DaemonOptions: Sendable {
     /// The configuration to start with.
-    public var configuration: DaemonConfiguration
+    package var configuration: DaemonConfiguration
     /// The file it came from, re-read on SIGHUP; nil for the built-in quick-start configuration.
-    public var configurationPath: String?
+    package var configurationPath: String?
     /// Where to record every received datagram (`run --record`), for `swift-audit replay`.
-    public var recordPath: String?
+    package var recordPath: String?
     /// The daemon's own log.
-    public var logger: Logger
+    package var logger: Logger
 
     /// Options for `run`.
-    public init(configuration: DaemonConfiguration, configurationPath: String?, recordPath: String?, logger: Logger) {
+    package init(configuration: DaemonConfiguration, configurationPath: String?, recordPath: String?, logger: Logger) {
         self.configuration = configuration
         self.configurationPath = configurationPath
         self.recordPath = recordPath
@@ -30,26 +30,26 @@ public struct DaemonOptions: Sendable {
 }
 
 /// The daemon's exit codes; auditd's where they overlap, so units treat both alike.
-public enum DaemonExitCode {
+package enum DaemonExitCode {
     /// Clean stop.
-    public static let success: Int32 = 0
+    package static let success: Int32 = 0
     /// Could not start or keep running (kernel refused, output could not open…).
-    public static let failure: Int32 = 1
+    package static let failure: Int32 = 1
     /// A privilege is missing.
-    public static let privilege: Int32 = 4
+    package static let privilege: Int32 = 4
     /// The configuration is invalid.
-    public static let configuration: Int32 = 6
+    package static let configuration: Int32 = 6
 }
 
 /// The audit daemon: registers with the kernel, runs the pipeline, answers signals, and stops
 /// without losing what it already received.
-public enum Daemon {
+package enum Daemon {
     /// Runs until SIGTERM or SIGINT; returns the exit code.
     ///
     /// Must be called from the main thread before any other thread exists: it blocks the
     /// daemon's signals so that every thread inherits the mask and only the main thread takes
     /// them, synchronously.
-    public static func run(_ options: DaemonOptions) -> Int32 {
+    package static func run(_ options: DaemonOptions) -> Int32 {
         SignalWaiter.blockDaemonSignals()
         let logger = options.logger
         do {

@@ -1,9 +1,9 @@
-public import AuditConfig
+package import AuditConfig
 import AuditEvents
 import AuditPipeline
 import AuditThreads
 import AuditWriters
-public import Logging
+package import Logging
 
 extension Daemon {
     /// Feeds recorded datagrams (the `[u32 length][datagram]` captures of `run --record` and of
@@ -12,7 +12,7 @@ extension Daemon {
     /// Timeouts run on the records' own timestamps, so a replay emits what the live daemon would
     /// have emitted, however fast it goes. Each capture file is a serial stream of its own.
     /// Returns 0, or 1 when a capture could not be read to its end (what was read still went out).
-    public static func replay(
+    package static func replay(
         configuration: DaemonConfiguration, captures: [String], logger: Logger
     ) -> Int32 {
         let started: [Output]

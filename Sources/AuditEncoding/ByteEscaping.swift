@@ -8,11 +8,11 @@
 /// ``decode(_:)`` undoes the percent escapes. In a shell:
 /// `jq -r .messages[0].data | python3 -c 'import sys,urllib.parse; sys.stdout.buffer.write(
 /// urllib.parse.unquote_to_bytes(sys.stdin.read().rstrip("\n")))'`.
-public enum ByteEscaping {
+package enum ByteEscaping {
     /// Recovers the original bytes from the UTF-8 of a decoded JSON string value.
     ///
     /// Throws when a `%` is not followed by two hex digits, which our encoder never writes.
-    public static func decode(_ utf8: some Collection<UInt8>) throws(ByteEscapingError) -> [UInt8] {
+    package static func decode(_ utf8: some Collection<UInt8>) throws(ByteEscapingError) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(utf8.count)
         var iterator = utf8.makeIterator()
@@ -34,7 +34,7 @@ public enum ByteEscaping {
     }
 
     /// Recovers the original bytes from a decoded JSON string value.
-    public static func decode(_ text: String) throws(ByteEscapingError) -> [UInt8] {
+    package static func decode(_ text: String) throws(ByteEscapingError) -> [UInt8] {
         try decode(text.utf8)
     }
 
@@ -49,15 +49,15 @@ public enum ByteEscaping {
 }
 
 /// A `%` in a string value that is not followed by two hex digits.
-public struct ByteEscapingError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct ByteEscapingError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The UTF-8 offset of the bad `%` in the decoded string.
-    public var offset: Int
+    package var offset: Int
 
     /// An error for the `%` at `offset`.
-    public init(offset: Int) { self.offset = offset }
+    package init(offset: Int) { self.offset = offset }
 
     /// Describes the bad escape and where it is.
-    public var description: String {
+    package var description: String {
         "malformed percent escape at UTF-8 offset \(offset): expected '%' followed by two hex digits"
     }
 }

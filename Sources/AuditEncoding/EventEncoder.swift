@@ -1,4 +1,4 @@
-public import AuditEvents
+package import AuditEvents
 import AuditNetlink
 
 /// Turns reassembled events into go-audit-compatible JSON lines.
@@ -33,11 +33,11 @@ import AuditNetlink
 /// fields on bytes, so that text inside quoted values never counts (`comm="uid=0"`). The scan
 /// descends one level into a `msg='…'` payload (user-space records: it names the account acted on,
 /// e.g. `sauid=`); that payload runs to the record's last `'`.
-public struct EventEncoder: Sendable {
+package struct EventEncoder: Sendable {
     /// The user names for `uid_map`; the encoder refreshes it before each event.
-    public private(set) var users: UserDirectory
+    package private(set) var users: UserDirectory
     /// The host name written in `"hostname"`, if any.
-    public let hostname: String?
+    package let hostname: String?
 
     private var scanner = UIDScanner()
     /// The `uid_map` members of the last event whose ids were looked up, and the ids they were
@@ -53,12 +53,12 @@ public struct EventEncoder: Sendable {
     private let hostnameMember: [UInt8]
 
     /// The string go-audit prints for a uid it cannot name.
-    public static let unknownUserName = "UNKNOWN_USER"
+    package static let unknownUserName = "UNKNOWN_USER"
     /// The name printed for 4294967295, the kernel's unset uid.
-    public static let unsetUserName = "unset"
+    package static let unsetUserName = "unset"
 
     /// An encoder that adds `"hostname"` when `hostname` is not `nil` (see ``HostnameFormat/resolve()``).
-    public init(hostname: String? = nil, users: UserDirectory) {
+    package init(hostname: String? = nil, users: UserDirectory) {
         self.users = users
         self.hostname = hostname
         if let hostname {
@@ -77,7 +77,7 @@ public struct EventEncoder: Sendable {
     /// entry, then the tail), each reserved for its worst case, rather than value by value: this
     /// runs once per event on the processing thread, and each reservation costs a capacity and
     /// uniqueness check.
-    public mutating func encode(_ event: AuditEvent, into writer: inout JSONWriter) {
+    package mutating func encode(_ event: AuditEvent, into writer: inout JSONWriter) {
         users.refreshIfDue()
         scanner.reset()
         event.storage.withUnsafeBufferPointer { storage in
@@ -189,12 +189,12 @@ public struct EventEncoder: Sendable {
     ]
 
     /// Appends `event` as one JSON line, ending in `\n`, to `output`.
-    public mutating func encode(_ event: AuditEvent, into output: inout [UInt8]) {
+    package mutating func encode(_ event: AuditEvent, into output: inout [UInt8]) {
         JSONWriter.appending(to: &output) { encode(event, into: &$0) }
     }
 
     /// Appends a daemon event as one JSON line, ending in `\n`, to `writer`.
-    public func encode(_ status: StatusEvent, into writer: inout JSONWriter) {
+    package func encode(_ status: StatusEvent, into writer: inout JSONWriter) {
         writer.appendRaw("{\"type\":")
         writer.appendString(status.type)
         writer.appendRaw(",\"timestamp\":")
@@ -217,7 +217,7 @@ public struct EventEncoder: Sendable {
     }
 
     /// Appends a daemon event as one JSON line, ending in `\n`, to `output`.
-    public func encode(_ status: StatusEvent, into output: inout [UInt8]) {
+    package func encode(_ status: StatusEvent, into output: inout [UInt8]) {
         JSONWriter.appending(to: &output) { encode(status, into: &$0) }
     }
 }

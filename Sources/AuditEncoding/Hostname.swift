@@ -2,7 +2,7 @@
 ///
 /// Resolve it once, at start and on reload, with ``resolve()``: `fqdn` may ask DNS, which must never
 /// happen on the encoder's hot path.
-public enum HostnameFormat: Hashable, Sendable {
+package enum HostnameFormat: Hashable, Sendable {
     /// No `"hostname"` key (go-audit's exact format).
     case none
     /// The kernel's host name, `gethostname(2)`.
@@ -17,7 +17,7 @@ public enum HostnameFormat: Hashable, Sendable {
     ///
     /// A host name that is not valid UTF-8 is repaired here: unlike record data, it is configuration
     /// the operator can see and fix.
-    public func resolve() -> String? {
+    package func resolve() -> String? {
         switch self {
         case .none:
             return nil

@@ -29,7 +29,7 @@
 /// scheme minus its `+` escape). Only values that need it pay: the kernel hex-encodes untrusted
 /// strings, so nearly every record is valid UTF-8 and comes out byte for byte as go-audit writes it,
 /// a literal `%` (`date +%s`) included.
-public struct JSONWriter: Sendable {
+package struct JSONWriter: Sendable {
     /// Initialized bytes: the text is `storage[..<length]`, the rest is zeroed room to write into
     /// through a pointer (an `Array` cannot be written beyond its count, and appending piece by piece
     /// costs a uniqueness and capacity check each time).
@@ -37,13 +37,13 @@ public struct JSONWriter: Sendable {
     private var length: Int
 
     /// An empty writer with room for `capacity` bytes before it grows.
-    public init(capacity: Int = 0) {
+    package init(capacity: Int = 0) {
         storage = [UInt8](repeating: 0, count: max(capacity, 0))
         length = 0
     }
 
     /// The JSON text written so far.
-    public var bytes: ArraySlice<UInt8> { storage[..<length] }
+    package var bytes: ArraySlice<UInt8> { storage[..<length] }
 
     /// Appends the text written so far to `output`, without its final newline if it has one: how
     /// the processing stage copies each event's line into its batch. No slice of the buffer is
@@ -57,10 +57,10 @@ public struct JSONWriter: Sendable {
     }
 
     /// The number of bytes written.
-    public var count: Int { length }
+    package var count: Int { length }
 
     /// Forgets the text but keeps the buffer, so that the next batch reuses the memory.
-    public mutating func removeAll() {
+    package mutating func removeAll() {
         length = 0
     }
 
@@ -177,7 +177,7 @@ public struct JSONWriter: Sendable {
     ///
     /// - Returns: `true` when `source` was not well-formed UTF-8 and was written in percent mode.
     @discardableResult
-    public mutating func appendString(_ source: UnsafeBufferPointer<UInt8>) -> Bool {
+    package mutating func appendString(_ source: UnsafeBufferPointer<UInt8>) -> Bool {
         appendByte(UInt8(ascii: "\""))
         let percentMode = appendEscaped(source)
         appendByte(UInt8(ascii: "\""))
@@ -188,7 +188,7 @@ public struct JSONWriter: Sendable {
     ///
     /// - Returns: `true` when `source` was not well-formed UTF-8 and was written in percent mode.
     @discardableResult
-    public mutating func appendString(_ source: some Collection<UInt8>) -> Bool {
+    package mutating func appendString(_ source: some Collection<UInt8>) -> Bool {
         if let percentMode = source.withContiguousStorageIfAvailable({ appendString($0) }) {
             return percentMode
         }
@@ -196,7 +196,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Appends a JSON string holding `text`, escaped as described on ``JSONWriter``.
-    public mutating func appendString(_ text: String) {
+    package mutating func appendString(_ text: String) {
         var text = text
         text.withUTF8 { _ = appendString($0) }
     }

@@ -7,18 +7,18 @@
 /// `hostname` come first, then ``fields`` in the given order. Audit events have `"sequence"` and never
 /// `"type"` at the top level, so a consumer tells the two apart by the presence of `"type"`.
 /// Fields named `type`, `timestamp` or `hostname` are skipped, so that a line never repeats a key.
-public struct StatusEvent: Sendable {
+package struct StatusEvent: Sendable {
     /// The event kind, `swift-audit.<what>` by convention (`swift-audit.loss`, `swift-audit.start`).
-    public var type: String
+    package var type: String
     /// Seconds since the epoch.
-    public var seconds: UInt64
+    package var seconds: UInt64
     /// Milliseconds within the second (0–999).
-    public var milliseconds: UInt16
+    package var milliseconds: UInt16
     /// The event's own keys and values, in output order.
-    public var fields: [(key: String, value: Value)]
+    package var fields: [(key: String, value: Value)]
 
     /// A field value: JSON has no other kinds that the daemon needs.
-    public enum Value: Hashable, Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    package enum Value: Hashable, Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
         ExpressibleByBooleanLiteral
     {
         /// A string, escaped like record data.
@@ -31,15 +31,15 @@ public struct StatusEvent: Sendable {
         case boolean(Bool)
 
         /// A string value from a literal.
-        public init(stringLiteral value: String) { self = .string(value) }
+        package init(stringLiteral value: String) { self = .string(value) }
         /// An integer value from a literal.
-        public init(integerLiteral value: Int64) { self = .integer(value) }
+        package init(integerLiteral value: Int64) { self = .integer(value) }
         /// A boolean value from a literal.
-        public init(booleanLiteral value: Bool) { self = .boolean(value) }
+        package init(booleanLiteral value: Bool) { self = .boolean(value) }
     }
 
     /// An event stamped with the given time.
-    public init(type: String, seconds: UInt64, milliseconds: UInt16, fields: [(key: String, value: Value)] = []) {
+    package init(type: String, seconds: UInt64, milliseconds: UInt16, fields: [(key: String, value: Value)] = []) {
         self.type = type
         self.seconds = seconds
         self.milliseconds = milliseconds
@@ -47,14 +47,14 @@ public struct StatusEvent: Sendable {
     }
 
     /// An event stamped with the current wall-clock time.
-    public init(type: String, fields: [(key: String, value: Value)] = []) {
+    package init(type: String, fields: [(key: String, value: Value)] = []) {
         let now = Syscalls.realtime()
         self.init(type: type, seconds: now.seconds, milliseconds: now.milliseconds, fields: fields)
     }
 
     /// A `swift-audit.loss` event: `reason`, `count` (lost since the previous report), `total` (since
     /// start), then `output` when the loss belongs to one writer, then any `extra` fields.
-    public static func loss(
+    package static func loss(
         reason: LossReason,
         count: UInt64,
         total: UInt64,
@@ -73,23 +73,23 @@ public struct StatusEvent: Sendable {
 }
 
 /// Why events were lost; open, so that new pipeline stages can add reasons.
-public struct LossReason: RawRepresentable, Hashable, Sendable {
+package struct LossReason: RawRepresentable, Hashable, Sendable {
     /// The reason as written in `"reason"`.
-    public var rawValue: String
+    package var rawValue: String
 
     /// Wraps a reason string.
-    public init(rawValue: String) { self.rawValue = rawValue }
+    package init(rawValue: String) { self.rawValue = rawValue }
 
     /// The kernel's `lost` counter (AUDIT_GET) went up: records dropped inside the kernel.
-    public static let kernelLost = Self(rawValue: "kernel_lost")
+    package static let kernelLost = Self(rawValue: "kernel_lost")
     /// `recv` returned ENOBUFS: the socket buffer overflowed.
-    public static let enobufs = Self(rawValue: "enobufs")
+    package static let enobufs = Self(rawValue: "enobufs")
     /// Serials were skipped between emitted events.
-    public static let serialGap = Self(rawValue: "serial_gap")
+    package static let serialGap = Self(rawValue: "serial_gap")
     /// The reader found the ring full and had to wait.
-    public static let ringStall = Self(rawValue: "ring_stall")
+    package static let ringStall = Self(rawValue: "ring_stall")
     /// An output's queue was full and events for it were dropped.
-    public static let writerDrop = Self(rawValue: "writer_drop")
+    package static let writerDrop = Self(rawValue: "writer_drop")
     /// The reassembler evicted incomplete events to stay within its bound.
-    public static let eviction = Self(rawValue: "eviction")
+    package static let eviction = Self(rawValue: "eviction")
 }

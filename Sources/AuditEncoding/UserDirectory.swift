@@ -12,17 +12,17 @@
 /// Parsing follows passwd(5): `name:password:uid:gid:gecos:home:shell`. Blank lines, `#` comments,
 /// NIS `+`/`-` entries and lines whose uid is not a decimal 32-bit number are skipped and counted in
 /// ``skippedLines``. When two lines share a uid, the first wins, as with `getpwuid`.
-public struct UserDirectory: Sendable {
+package struct UserDirectory: Sendable {
     /// The passwd file this directory reads.
-    public let path: String
+    package let path: String
     /// How long a checked state of the file is trusted before the next `stat`.
-    public let refreshInterval: Duration
+    package let refreshInterval: Duration
     /// The most recent failure to read the file, cleared by the next successful read.
-    public private(set) var lastError: UserDirectoryError?
+    package private(set) var lastError: UserDirectoryError?
     /// The number of successful reads of the file, so that callers can log reloads.
-    public private(set) var loadCount = 0
+    package private(set) var loadCount = 0
     /// The lines of the last read that were skipped as unusable.
-    public private(set) var skippedLines = 0
+    package private(set) var skippedLines = 0
 
     private var names: [UInt32: [UInt8]] = [:]
     /// `names` again for the low uids (system accounts and the first users), by position, and the
@@ -39,10 +39,10 @@ public struct UserDirectory: Sendable {
 
     /// The largest passwd file we load; beyond it the read fails with an error rather than exhausting
     /// memory on a corrupt or hostile file.
-    public static let sizeLimit = 64 << 20
+    package static let sizeLimit = 64 << 20
 
     /// Reads `path` now (failures are kept in ``lastError``: the daemon may start without names).
-    public init(path: String = "/etc/passwd", refreshInterval: Duration = .seconds(5)) {
+    package init(path: String = "/etc/passwd", refreshInterval: Duration = .seconds(5)) {
         self.path = path
         self.refreshInterval = refreshInterval
         let (seconds, attoseconds) = refreshInterval.components
@@ -54,10 +54,10 @@ public struct UserDirectory: Sendable {
     }
 
     /// The number of distinct uids known.
-    public var count: Int { names.count }
+    package var count: Int { names.count }
 
     /// The name of `uid`, as bytes (passwd files are not guaranteed to be UTF-8).
-    public func name(for uid: UInt32) -> [UInt8]? {
+    package func name(for uid: UInt32) -> [UInt8]? {
         if Int(uid) < lowNames.count { return lowNames[Int(uid)] }
         guard Int(uid) <= largestUID else { return nil }
         return names[uid]
@@ -73,7 +73,7 @@ public struct UserDirectory: Sendable {
     }
 
     /// Re-reads the file if it changed, checking at most once per ``refreshInterval``.
-    public mutating func refreshIfDue() {
+    package mutating func refreshIfDue() {
         refreshIfDue(now: Syscalls.monotonicNanoseconds())
     }
 
@@ -163,9 +163,9 @@ public struct UserDirectory: Sendable {
 }
 
 /// A failure to read the passwd file, with the path and the system's reason.
-public struct UserDirectoryError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct UserDirectoryError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What was being done.
-    public enum Operation: Hashable, Sendable {
+    package enum Operation: Hashable, Sendable {
         /// `open(2)` failed.
         case open
         /// `stat(2)`/`fstat(2)` failed.
@@ -177,14 +177,14 @@ public struct UserDirectoryError: Error, Hashable, Sendable, CustomStringConvert
     }
 
     /// The file.
-    public var path: String
+    package var path: String
     /// What failed.
-    public var operation: Operation
+    package var operation: Operation
     /// The `errno` value, or 0 when the failure is not a system error.
-    public var errno: CInt
+    package var errno: CInt
 
     /// Names the file, the operation and the reason.
-    public var description: String {
+    package var description: String {
         switch operation {
         case .open: "cannot open \(path): \(Self.describe(errno)) (errno \(errno))"
         case .stat: "cannot stat \(path): \(Self.describe(errno)) (errno \(errno))"

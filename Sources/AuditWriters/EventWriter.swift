@@ -16,7 +16,7 @@
 ///
 /// A writer must never leave half an item in its output: it either completes a partial write
 /// later (and then counts that item as completed now) or undoes it.
-public protocol EventWriter: Sendable {
+package protocol EventWriter: Sendable {
     /// A short name for logs, counters and `STATUS=` ("file /var/log/audit/events.json").
     var name: String { get }
 
@@ -43,30 +43,30 @@ public protocol EventWriter: Sendable {
 
 extension EventWriter {
     /// No periodic work by default.
-    public var maintenanceInterval: Duration? { nil }
+    package var maintenanceInterval: Duration? { nil }
 
     /// Nothing to do by default.
-    public mutating func performMaintenance() throws(WriterError) {}
+    package mutating func performMaintenance() throws(WriterError) {}
 
     /// Nothing to reopen by default.
-    public mutating func reopen() throws(WriterError) {}
+    package mutating func reopen() throws(WriterError) {}
 }
 
 /// What one successful `write` did.
-public struct WriteOutcome: Sendable, Hashable {
+package struct WriteOutcome: Sendable, Hashable {
     /// Bytes handed to the destination, framing included.
-    public var bytes: Int
+    package var bytes: Int
     /// Files rotated during this write (size rotation).
-    public var rotations: Int
+    package var rotations: Int
     /// A problem that did not stop the write (a failed rotation, a failed sync): reported and
     /// counted, not retried.
-    public var warning: WriterError?
+    package var warning: WriterError?
     /// Reconnections and oversize handling since the writer last reported (added to
     /// `WriterCounters.activity`).
-    public var activity: WriterActivity
+    package var activity: WriterActivity
 
     /// Describes a write.
-    public init(
+    package init(
         bytes: Int = 0, rotations: Int = 0, warning: WriterError? = nil, activity: WriterActivity = WriterActivity()
     ) {
         self.bytes = bytes

@@ -1,4 +1,4 @@
-public import AuditEvents
+package import AuditEvents
 
 /// One event ready for the outputs: its encoded JSON line, and optionally the event itself.
 ///
@@ -9,7 +9,7 @@ public import AuditEvents
 /// one buffer, so a line costs no allocation of its own and the writer thread frees one buffer per
 /// batch instead of one per event (on two CPUs, a `malloc` here and a `free` there contend for the
 /// same allocator arena, event after event).
-public struct OutputItem: Sendable {
+package struct OutputItem: Sendable {
     /// The line's own array, or the chunk it shares.
     private var storage: [UInt8]
     /// The line is `storage[start..<end]`; a line never reaches 4 GiB.
@@ -26,7 +26,7 @@ public struct OutputItem: Sendable {
     ///
     /// A line that shares a chunk is copied out by this getter; writers on the hot path use
     /// `lineCount` and `withLineBytes(_:)` instead.
-    public var line: [UInt8] {
+    package var line: [UInt8] {
         get {
             start == 0 && Int(end) == storage.count ? storage : Array(storage[Int(start)..<Int(end)])
         }
@@ -38,10 +38,10 @@ public struct OutputItem: Sendable {
     }
 
     /// The line's length in bytes, without copying it.
-    public var lineCount: Int { Int(end - start) }
+    package var lineCount: Int { Int(end - start) }
 
     /// Calls `body` with the line's bytes, without copying them.
-    public func withLineBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+    package func withLineBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         let range = Int(start)..<Int(end)
         return storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
@@ -52,13 +52,13 @@ public struct OutputItem: Sendable {
 
     /// The structured event, for writers that need fields (GELF's `_syscall`, syslog's
     /// timestamp); nil for daemon-generated lines such as loss reports.
-    public var event: AuditEvent? {
+    package var event: AuditEvent? {
         get { box?.event }
         set { box = newValue.map(EventBox.init) }
     }
 
     /// Wraps an encoded line and, when a writer needs fields, its event.
-    public init(line: [UInt8], event: AuditEvent? = nil) {
+    package init(line: [UInt8], event: AuditEvent? = nil) {
         self.storage = line
         self.start = 0
         self.end = UInt32(clamping: line.count)
@@ -67,7 +67,7 @@ public struct OutputItem: Sendable {
 
     /// An item whose line is `range` of `chunk`, a buffer shared with other items (no copy). A
     /// range outside the chunk is clamped to it.
-    public init(sharing chunk: [UInt8], range: Range<Int>, event: AuditEvent? = nil) {
+    package init(sharing chunk: [UInt8], range: Range<Int>, event: AuditEvent? = nil) {
         let range = range.clamped(to: 0..<chunk.count)
         self.storage = chunk
         self.start = UInt32(clamping: range.lowerBound)

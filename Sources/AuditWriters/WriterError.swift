@@ -1,8 +1,8 @@
 /// Why an output failed, naming the output, the operation and the errno, plus how far the
 /// failed call got (so the worker retries exactly the rest).
-public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What was being done.
-    public enum Code: Hashable, Sendable {
+    package enum Code: Hashable, Sendable {
         /// Opening or creating the destination.
         case open
         /// The path is a symlink (the file writer opens with O_NOFOLLOW).
@@ -38,27 +38,27 @@ public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// What was being done.
-    public var code: Code
+    package var code: Code
     /// The output: a path, "stdout", a host:port.
-    public var target: String
+    package var target: String
     /// The errno, or 0 when none applies.
-    public var errno: Int32
+    package var errno: Int32
     /// More context: the value that was refused, the other path of a rename.
-    public var detail: String
+    package var detail: String
     /// How many of the items passed to the failing `write` were completely written.
-    public var completedItems: Int
+    package var completedItems: Int
     /// Bytes of those completed items.
-    public var completedBytes: Int
+    package var completedBytes: Int
     /// Items previously reported completed that turned out unwritable (only from `close`).
-    public var unwrittenItems: Int
+    package var unwrittenItems: Int
     /// Whether the same items may succeed later (disk full, collector down) rather than never.
-    public var isRetryable: Bool
+    package var isRetryable: Bool
     /// Reconnections and oversize handling done before the failure (added to
     /// `WriterCounters.activity` like a successful write's).
-    public var activity: WriterActivity
+    package var activity: WriterActivity
 
     /// Describes a failure.
-    public init(
+    package init(
         code: Code,
         target: String,
         errno: Int32 = 0,
@@ -81,10 +81,10 @@ public struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The errno's symbolic name (`ENOSPC`), or nil when there is none.
-    public var errnoName: String? { errno == 0 ? nil : AuditWriters.errnoName(errno) }
+    package var errnoName: String? { errno == 0 ? nil : AuditWriters.errnoName(errno) }
 
     /// "cannot write to PATH: No space left on device (ENOSPC)…", for logs and loss events.
-    public var description: String {
+    package var description: String {
         let operation =
             switch code {
             case .open: "cannot open"

@@ -1,4 +1,4 @@
-public import Logging
+package import Logging
 
 /// The daemon's own command line, `swift-audit run [--config FILE] [--record FILE] [--log-level L]`,
 /// recognised without the argument parser.
@@ -11,16 +11,16 @@ public import Logging
 /// anything else (other subcommands, `--help`, `--check-config`, a repeated or unknown option, a
 /// value that looks like an option, an invalid log level) returns nil and goes through
 /// ArgumentParser, which owns the help text and every error message.
-public struct DaemonCommandLine: Hashable, Sendable {
+package struct DaemonCommandLine: Hashable, Sendable {
     /// `--config`/`-c`: the configuration file; nil runs the built-in quick-start configuration.
-    public var configurationPath: String?
+    package var configurationPath: String?
     /// `--record`: where to record every datagram for `swift-audit replay`.
-    public var recordPath: String?
+    package var recordPath: String?
     /// `--log-level`: the daemon's own log level.
-    public var logLevel: Logger.Level
+    package var logLevel: Logger.Level
 
     /// The options as given (for the ArgumentParser path, which validated them already).
-    public init(configurationPath: String?, recordPath: String?, logLevel: Logger.Level) {
+    package init(configurationPath: String?, recordPath: String?, logLevel: Logger.Level) {
         self.configurationPath = configurationPath
         self.recordPath = recordPath
         self.logLevel = logLevel
@@ -28,7 +28,7 @@ public struct DaemonCommandLine: Hashable, Sendable {
 
     /// Matches `arguments` (without the program name), or returns nil when they are anything but a
     /// plain, valid `run` command line.
-    public init?(arguments: [String]) {
+    package init?(arguments: [String]) {
         guard arguments.first == "run" else { return nil }
         var configurationPath: String?
         var recordPath: String?

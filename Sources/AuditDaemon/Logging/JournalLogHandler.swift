@@ -1,6 +1,6 @@
 import AuditThreads
 internal import Glibc
-public import Logging
+package import Logging
 internal import Synchronization
 
 /// A swift-log handler for a daemon under systemd: one line per message on stderr, prefixed with
@@ -11,25 +11,25 @@ internal import Synchronization
 /// suppressed; the number suppressed is added to the next line with that text after the window:
 /// a failing output must not flood the journal, while the loss events and counters it reports
 /// are never rate-limited.
-public struct JournalLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+package struct JournalLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
     private let label: String
     private let limiter: RateLimiter
 
     /// Makes a handler; `Logger(label:)` calls this through `LoggingSystem.bootstrap`.
-    public init(label: String, level: Logger.Level = .info, burst: Int = 10, windowSeconds: UInt64 = 60) {
+    package init(label: String, level: Logger.Level = .info, burst: Int = 10, windowSeconds: UInt64 = 60) {
         self.label = label
         self.logLevel = level
         self.limiter = RateLimiter(burst: burst, windowMilliseconds: windowSeconds * 1000)
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let text = event.message.description
         guard let suppressed = limiter.admit(text) else { return }
         var line = "<\(Self.priority(event.level))>"

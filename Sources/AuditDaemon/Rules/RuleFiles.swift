@@ -1,24 +1,24 @@
-public import AuditConfig
-public import AuditRules
+package import AuditConfig
+package import AuditRules
 internal import Glibc
 
 /// Rules files as the daemon and `swift-audit rules` read them: a file, or a directory whose
 /// `*.rules` files are taken in byte order (as augenrules concatenates /etc/audit/rules.d), each
 /// passing the same ownership and mode checks as the configuration.
-public enum RuleFiles {
+package enum RuleFiles {
     /// What reading produced: the sources in order, and every problem and warning as text
     /// naming the file.
-    public struct Reading: Sendable {
+    package struct Reading: Sendable {
         /// The files' contents, in load order.
-        public var sources: [RuleSource] = []
+        package var sources: [RuleSource] = []
         /// Files or directories that could not be used (each names the path and the reason).
-        public var problems: [String] = []
+        package var problems: [String] = []
         /// Things worth telling the operator that do not stop the load.
-        public var warnings: [String] = []
+        package var warnings: [String] = []
     }
 
     /// Reads each path: a file, or a directory of `*.rules` files.
-    public static func read(_ paths: [String]) -> Reading {
+    package static func read(_ paths: [String]) -> Reading {
         var reading = Reading()
         for path in paths {
             var info = stat()
@@ -49,7 +49,7 @@ public enum RuleFiles {
     }
 
     /// The paths a configuration names: `rules_file` first, then `rules_dir`.
-    public static func paths(of settings: RuleSettings) -> [String] {
+    package static func paths(of settings: RuleSettings) -> [String] {
         [settings.file, settings.directory].compactMap { $0 }
     }
 }

@@ -1,9 +1,9 @@
 internal import Glibc
 
 /// A signal the daemon acts on, with who sent it (for the stop/reload events in the trail).
-public struct DaemonSignal: Hashable, Sendable, CustomStringConvertible {
+package struct DaemonSignal: Hashable, Sendable, CustomStringConvertible {
     /// What the signal asks for.
-    public enum Action: Hashable, Sendable {
+    package enum Action: Hashable, Sendable {
         /// SIGTERM or SIGINT: drain and stop.
         case stop
         /// SIGHUP: re-read the configuration.
@@ -13,15 +13,15 @@ public struct DaemonSignal: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// What the signal asks for.
-    public var action: Action
+    package var action: Action
     /// The signal number.
-    public var number: Int32
+    package var number: Int32
     /// The sender's pid (0 when the kernel sent it).
-    public var senderPID: Int32
+    package var senderPID: Int32
     /// The sender's real uid.
-    public var senderUID: UInt32
+    package var senderUID: UInt32
 
-    public var description: String {
+    package var description: String {
         let name: String =
             switch number {
             case SIGTERM: "SIGTERM"
@@ -39,19 +39,19 @@ public struct DaemonSignal: Hashable, Sendable, CustomStringConvertible {
 /// `blockDaemonSignals()` must run in the main thread before any other thread starts, so every
 /// thread inherits the mask and the signals stay pending until `wait` takes them; no handler ever
 /// runs in the middle of a write or a lock.
-public enum SignalWaiter {
+package enum SignalWaiter {
     static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGUSR1]
 
     /// Blocks the daemon's signals in the calling thread (and so in threads it starts later), and
     /// ignores SIGPIPE so a closed pipe or socket is an EPIPE error rather than death.
-    public static func blockDaemonSignals() {
+    package static func blockDaemonSignals() {
         var set = signalSet()
         pthread_sigmask(SIG_BLOCK, &set, nil)
         signal(SIGPIPE, SIG_IGN)
     }
 
     /// Waits at most `timeoutMilliseconds` for one of the daemon's signals.
-    public static func wait(timeoutMilliseconds: Int) -> DaemonSignal? {
+    package static func wait(timeoutMilliseconds: Int) -> DaemonSignal? {
         var set = signalSet()
         var info = siginfo_t()
         var timeout = timespec(tv_sec: timeoutMilliseconds / 1000, tv_nsec: (timeoutMilliseconds % 1000) * 1_000_000)

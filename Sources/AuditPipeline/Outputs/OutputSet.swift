@@ -1,18 +1,18 @@
-public import AuditWriters
+package import AuditWriters
 import Synchronization
 
 /// One running output: its configured name, its worker (queue + thread), and whether its writer
 /// needs the structured event beside the JSON line (syslog timestamps, GELF fields).
-public struct Output: Sendable {
+package struct Output: Sendable {
     /// The name from the configuration (`output.NAME.…`).
-    public var name: String
+    package var name: String
     /// The queue and thread that feed the writer.
-    public var worker: OutputWorker
+    package var worker: OutputWorker
     /// Whether items carry the `AuditEvent` (costs memory while queued; only structured writers).
-    public var wantsEvent: Bool
+    package var wantsEvent: Bool
 
     /// Wraps a worker.
-    public init(name: String, worker: OutputWorker, wantsEvent: Bool) {
+    package init(name: String, worker: OutputWorker, wantsEvent: Bool) {
         self.name = name
         self.worker = worker
         self.wantsEvent = wantsEvent
@@ -21,25 +21,25 @@ public struct Output: Sendable {
 
 /// The outputs in force. The processing thread takes a snapshot once per batch; a reload swaps
 /// the whole list at once, so no batch ever sees half of an old and half of a new configuration.
-public final class OutputSet: Sendable {
+package final class OutputSet: Sendable {
     private let outputs: Mutex<[Output]>
     /// Status lines each output's queue refused, by output name (replaced outputs included).
     private let refusedStatusLines = Mutex<[String: Int]>([:])
 
     /// Starts with `outputs`.
-    public init(_ outputs: [Output]) {
+    package init(_ outputs: [Output]) {
         self.outputs = Mutex(outputs)
     }
 
     /// The current outputs.
-    public func snapshot() -> [Output] {
+    package func snapshot() -> [Output] {
         outputs.withLock { $0 }
     }
 
     /// Installs `newOutputs` and returns the previous list, so the caller can close the workers
     /// that are no longer used (after the processing thread has moved on to the new list).
     @discardableResult
-    public func replace(with newOutputs: [Output]) -> [Output] {
+    package func replace(with newOutputs: [Output]) -> [Output] {
         outputs.withLock { current in
             let old = current
             current = newOutputs
@@ -53,7 +53,7 @@ public final class OutputSet: Sendable {
     /// `refusedStatusLines(of:)`), so that the loss accounting can leave it out: it is not an audit
     /// event. Counted as one, every loss report a dead output drops would be a new drop to report,
     /// one loss event per `loss_report_interval` for as long as the output stays dead.
-    public func broadcast(_ line: [UInt8]) {
+    package func broadcast(_ line: [UInt8]) {
         let item = OutputItem(line: line)
         for output in snapshot() where !output.worker.enqueue(item) {
             refusedStatusLines.withLock { $0[output.name, default: 0] += 1 }
@@ -62,7 +62,7 @@ public final class OutputSet: Sendable {
 
     /// The status lines that the queue of the output named `name` refused since start, also
     /// while an earlier output had that name. They are part of its worker's `dropped` count.
-    public func refusedStatusLines(of name: String) -> Int {
+    package func refusedStatusLines(of name: String) -> Int {
         refusedStatusLines.withLock { $0[name] ?? 0 }
     }
 }

@@ -1,36 +1,36 @@
 import AuditEncoding
-public import AuditEvents
+package import AuditEvents
 import AuditNetlink
 import AuditThreads
 import AuditWriters
 import Synchronization
 
 /// What the processing stage needs to know; a reload hands it a new one.
-public struct ProcessorConfiguration: Sendable {
+package struct ProcessorConfiguration: Sendable {
     /// Reassembly knobs (timeout, in-flight bound, type window, clock).
-    public var reassembler: Reassembler.Configuration
+    package var reassembler: Reassembler.Configuration
     /// `"hostname"` in every event, when set.
-    public var hostname: String?
+    package var hostname: String?
     /// Where uid names come from.
-    public var userDirectoryPath: String
+    package var userDirectoryPath: String
     /// Records handed over per batch before the stage checks its timer and control requests.
-    public var batchSize: Int
+    package var batchSize: Int
     /// How long the stage sleeps when idle before it checks timeouts and control requests.
-    public var idleWakeMilliseconds: Int
+    package var idleWakeMilliseconds: Int
     /// After a wake-up, how long the stage waits for more records before it starts (cut short
     /// when the ring is half full). 0 by default: the daemon's reader defers its wake-ups to the
     /// end of each burst (`RecordRing.publish(deferringWake:)`), so the stage already wakes once
     /// per batch; a linger would only add latency. Useful with a producer that publishes and
     /// wakes record by record.
-    public var lingerMicroseconds: Int
+    package var lingerMicroseconds: Int
     /// Queued items above which the stage waits for a healthy output's writer to catch up (0:
     /// never), and the longest it waits per batch; see `OutputPacer`.
-    public var pacingThreshold: Int
+    package var pacingThreshold: Int
     /// The longest the stage waits for writers per batch, in microseconds.
-    public var pacingMaxWaitMicroseconds: Int
+    package var pacingMaxWaitMicroseconds: Int
 
     /// A configuration with the daemon's defaults.
-    public init(
+    package init(
         reassembler: Reassembler.Configuration = .init(), hostname: String? = nil,
         userDirectoryPath: String = "/etc/passwd", batchSize: Int = 256, idleWakeMilliseconds: Int = 100,
         lingerMicroseconds: Int = 0, pacingThreshold: Int = 256, pacingMaxWaitMicroseconds: Int = 1000
@@ -47,44 +47,44 @@ public struct ProcessorConfiguration: Sendable {
 }
 
 /// Counters of the processing stage, published for `STATUS=` and loss events.
-public struct ProcessorStatistics: Hashable, Sendable {
+package struct ProcessorStatistics: Hashable, Sendable {
     /// Datagrams taken from the ring.
-    public var datagrams = 0
+    package var datagrams = 0
     /// Datagrams that did not decode as netlink (dropped, counted).
-    public var malformedDatagrams = 0
+    package var malformedDatagrams = 0
     /// Messages that are not audit records (control replies, `AUDIT_REPLACE`).
-    public var ignoredMessages = 0
+    package var ignoredMessages = 0
     /// Events encoded and offered to the outputs.
-    public var events = 0
+    package var events = 0
     /// Datagrams appended to the `--record` capture, and appends that failed.
-    public var recordedDatagrams = 0
+    package var recordedDatagrams = 0
     /// Capture appends that failed (the capture is a debugging aid: events still flow).
-    public var recordErrors = 0
+    package var recordErrors = 0
     /// The reassembler's own counters (gaps, late, evicted, timed out…).
-    public var reassembler = ReassemblerStatistics()
+    package var reassembler = ReassemblerStatistics()
     /// Loop turns; advances at least every `idleWakeMilliseconds` while the stage is healthy.
-    public var heartbeat = 0
+    package var heartbeat = 0
 }
 
 /// The handle the control thread keeps on the processing stage.
-public final class ProcessorControl: Sendable {
+package final class ProcessorControl: Sendable {
     private let finishRequested = Atomic<Bool>(false)
     private let pending = Mutex<ProcessorConfiguration?>(nil)
     private let published = Mutex(ProcessorStatistics())
     private let heartbeatCounter = Atomic<Int>(0)
     /// The outputs the stage writes to.
-    public let outputs: OutputSet
+    package let outputs: OutputSet
     let ring: RecordRing
 
     /// A handle for a stage that reads `ring` and writes to `outputs`.
-    public init(ring: RecordRing, outputs: OutputSet) {
+    package init(ring: RecordRing, outputs: OutputSet) {
         self.ring = ring
         self.outputs = outputs
     }
 
     /// Asks the stage to finish once the ring is empty: flush the reassembler, then return.
     /// Call it after the producer (reader or replay) has stopped.
-    public func finish() {
+    package func finish() {
         finishRequested.store(true, ordering: .releasing)
         ring.wakeConsumer()
     }
@@ -92,7 +92,7 @@ public final class ProcessorControl: Sendable {
     var isFinishing: Bool { finishRequested.load(ordering: .acquiring) }
 
     /// Hands the stage a new configuration, applied between two batches without losing events.
-    public func reconfigure(_ configuration: ProcessorConfiguration) {
+    package func reconfigure(_ configuration: ProcessorConfiguration) {
         pending.withLock { $0 = configuration }
         ring.wakeConsumer()
     }
@@ -106,7 +106,7 @@ public final class ProcessorControl: Sendable {
 
     /// Waits until the processing thread has started a new batch after this call (so it no
     /// longer holds an output list taken before it), or the timeout passed.
-    public func waitForNextBatch(timeoutMilliseconds: Int) {
+    package func waitForNextBatch(timeoutMilliseconds: Int) {
         let start = statistics.heartbeat
         let deadline = MonotonicClock.milliseconds() &+ UInt64(max(0, timeoutMilliseconds))
         ring.wakeConsumer()
@@ -116,7 +116,7 @@ public final class ProcessorControl: Sendable {
     }
 
     /// The latest counters; any thread.
-    public var statistics: ProcessorStatistics { published.withLock { $0 } }
+    package var statistics: ProcessorStatistics { published.withLock { $0 } }
 
     func publish(_ statistics: ProcessorStatistics) {
         published.withLock { $0 = statistics }
@@ -124,10 +124,10 @@ public final class ProcessorControl: Sendable {
 }
 
 /// Special datagrams a producer may put in the ring besides kernel records.
-public enum RingMarker {
+package enum RingMarker {
     /// "A new serial stream starts here" (the next capture file of a replay): the reassembler
     /// flushes and forgets its serial frontier. Netlink type 0 never comes from the kernel.
-    public static let streamBoundary: [UInt8] = {
+    package static let streamBoundary: [UInt8] = {
         var bytes: [UInt8] = [16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
         bytes += Array("swift-audit:stream-boundary".utf8)
         bytes[0] = UInt8(bytes.count)
@@ -147,18 +147,18 @@ public enum RingMarker {
 /// those that take the event (syslog, GELF). Idle, it wakes every `idleWakeMilliseconds` (or when
 /// the reassembler has something due) to run the end-of-event timer, so an event whose tail the
 /// kernel dropped leaves on time even when no other record comes.
-public struct EventProcessor: ~Copyable {
+package struct EventProcessor: ~Copyable {
     private var configuration: ProcessorConfiguration
     private var capture: CaptureWriter?
 
     /// A stage with `configuration`; `capture` receives every datagram (`run --record`).
-    public init(configuration: ProcessorConfiguration, capture: consuming CaptureWriter? = nil) {
+    package init(configuration: ProcessorConfiguration, capture: consuming CaptureWriter? = nil) {
         self.configuration = configuration
         self.capture = capture
     }
 
     /// Runs until `control.finish()` and an empty ring; then flushes every event in flight.
-    public consuming func run(control: ProcessorControl) {
+    package consuming func run(control: ProcessorControl) {
         let ring = control.ring
         var configuration = self.configuration
         var capture = self.capture.take()

@@ -1,4 +1,4 @@
-public import AuditNetlink
+package import AuditNetlink
 import AuditThreads
 import Glibc
 import Synchronization
@@ -14,23 +14,23 @@ import Synchronization
 /// that the ring counts; the kernel's backlog and the socket buffer absorb it,
 /// and a socket that overflows anyway reports `ENOBUFS`, counted here as loss. It never waits on an
 /// output: outputs are three stages away, behind their own queues.
-public final class KernelReader: Sendable {
+package final class KernelReader: Sendable {
     /// What the reader has seen, for `STATUS=` and loss events.
-    public struct Counters: Hashable, Sendable {
+    package struct Counters: Hashable, Sendable {
         /// Datagrams moved into the ring.
-        public var datagrams: Int
+        package var datagrams: Int
         /// `ENOBUFS` from `recv`: the socket buffer overflowed and the kernel dropped records.
-        public var overflows: Int
+        package var overflows: Int
         /// Datagrams that did not decode as netlink, dropped.
-        public var malformed: Int
+        package var malformed: Int
         /// `recv`/`poll` failures other than the above, and a failed change of the socket buffer for
         /// a nap.
-        public var receiveErrors: Int
+        package var receiveErrors: Int
         /// Loop turns; advances at least every `idleWakeMilliseconds` while the reader is healthy.
-        public var heartbeat: Int
+        package var heartbeat: Int
         /// Naps at whose end the socket was full under the nap buffer: kauditd had stopped to wait
         /// for room (see `init(socket:ring:socketBufferBytes:napBufferBytes:idleWakeMilliseconds:)`).
-        public var kernelPauses: Int
+        package var kernelPauses: Int
     }
 
     private let socket: AuditSocket
@@ -83,7 +83,7 @@ public final class KernelReader: Sendable {
     /// the kernel makes them wait rather than drop records. After a nap that ended with the buffer
     /// full, the reader receives without napping until the socket is empty, so that kauditd sends
     /// all it kept back at once.
-    public init(
+    package init(
         socket: AuditSocket, ring: RecordRing, socketBufferBytes: Int, napBufferBytes: Int = 0,
         idleWakeMilliseconds: Int = 100
     ) {
@@ -100,7 +100,7 @@ public final class KernelReader: Sendable {
     /// Allows or forbids the nap buffer from now on (any thread). The daemon forbids it while the
     /// kernel's `backlog_wait_time` is 0: a record that finds the backlog full is then lost, not
     /// waited for, and kauditd must never stop sending while the reader naps.
-    public func allowKernelPauses(_ allowed: Bool) {
+    package func allowKernelPauses(_ allowed: Bool) {
         kernelPausesAllowed.store(allowed, ordering: .relaxed)
     }
 
@@ -127,7 +127,7 @@ public final class KernelReader: Sendable {
     package static let maximumNapMicroseconds = 700
 
     /// A snapshot of the counters; any thread.
-    public var counters: Counters {
+    package var counters: Counters {
         Counters(
             datagrams: datagrams.load(ordering: .relaxed), overflows: overflows.load(ordering: .relaxed),
             malformed: malformed.load(ordering: .relaxed),
@@ -136,11 +136,11 @@ public final class KernelReader: Sendable {
     }
 
     /// The last unexpected receive error, for the log.
-    public var lastReceiveError: AuditNetlinkError? { lastError.withLock { $0 } }
+    package var lastReceiveError: AuditNetlinkError? { lastError.withLock { $0 } }
 
     /// Asks the reader to return once the socket is empty. Call it after the daemon unregistered,
     /// so the kernel sends nothing new and everything it already queued for us is still read.
-    public func finishWhenDrained() {
+    package func finishWhenDrained() {
         stopWhenDrained.store(true, ordering: .releasing)
     }
 
@@ -153,7 +153,7 @@ public final class KernelReader: Sendable {
     /// `poll` makes kauditd wake it for nearly every record, and those wake-ups cost the kernel more
     /// than the nap costs latency. After `idleNaps` naps in a row without traffic it releases the
     /// pages long records made resident and waits in `poll` again.
-    public func run() {
+    package func run() {
         var batch = AuditReceiveBatch(capacity: Self.batchSize)
         let slotSize = ring.maxRecordSize
         // (At least a netlink header: `screen` writes one over a datagram it rejects.)

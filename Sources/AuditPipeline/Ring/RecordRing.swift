@@ -25,7 +25,7 @@ import Synchronization
 /// so only ever touches the first few dozen KiB, and the rest of the ring becomes resident only
 /// if a burst actually needs it. Compared with fixed 9 KiB slots (one datagram each), the same
 /// memory holds about twenty times as many typical (300–500 byte) records.
-public final class RecordRing: @unchecked Sendable {
+package final class RecordRing: @unchecked Sendable {
     // @unchecked: the buffer is shared without a lock under the SPSC discipline. Bytes between
     // `head` and `tail` belong to the consumer, all others to the producer, and ownership only
     // moves through the release/acquire (here sequentially consistent) stores and loads of `tail`
@@ -33,22 +33,22 @@ public final class RecordRing: @unchecked Sendable {
 
     /// The largest record by default: `MAX_AUDIT_MESSAGE_LENGTH` (8970) plus the 16-byte netlink
     /// header, rounded up to 9 KiB.
-    public static let defaultMaxRecordSize = 9 * 1024
+    package static let defaultMaxRecordSize = 9 * 1024
     /// The default capacity in bytes.
-    public static let defaultCapacity = 1 << 20
+    package static let defaultCapacity = 1 << 20
     /// Bytes before each record: its length as an `Int64` (-1 marks "continue at the front").
     static let headerSize = 8
     /// How far into the buffer a producer that finds the ring empty goes back to the front.
     static let preferredRestartOffset = 64 << 10
 
     /// The buffer's size in bytes, a power of two.
-    public let capacity: Int
+    package let capacity: Int
     /// The largest record `write` accepts, in bytes.
-    public let maxRecordSize: Int
+    package let maxRecordSize: Int
     /// How many times a waiting side polls before it parks.
-    public let spinIterations: Int
+    package let spinIterations: Int
     /// The offset past which a producer that finds the ring empty starts again at the front.
-    public let restartOffset: Int
+    package let restartOffset: Int
 
     private let mask: Int
     /// The occupancy in bytes at which the producer cuts a lingering consumer's wait short.
@@ -100,7 +100,7 @@ public final class RecordRing: @unchecked Sendable {
     ///
     /// `spinIterations` is how often a waiting side re-checks before it parks; keep it small on
     /// machines with few cores, where spinning steals time from the other side.
-    public init(
+    package init(
         capacity: Int = RecordRing.defaultCapacity,
         maxRecordSize: Int = RecordRing.defaultMaxRecordSize,
         spinIterations: Int = 200
@@ -147,7 +147,7 @@ public final class RecordRing: @unchecked Sendable {
     /// record becomes visible to the consumer at the next `publish()`; the producer must publish
     /// before it blocks anywhere else (for example in a blocking `recv`).
     @discardableResult
-    public func write<E: Error>(
+    package func write<E: Error>(
         maxLength: Int? = nil,
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
     ) throws(E) -> Int {
@@ -160,7 +160,7 @@ public final class RecordRing: @unchecked Sendable {
 
     /// Like `write`, but returns nil at once when the ring has no room (and starts a stall
     /// episode, ended by the next record the producer writes).
-    public func tryWrite<E: Error>(
+    package func tryWrite<E: Error>(
         maxLength: Int? = nil,
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
     ) throws(E) -> Int? {
@@ -174,7 +174,7 @@ public final class RecordRing: @unchecked Sendable {
 
     /// Copies `bytes` (at most `maxRecordSize` of them) in as one record, waiting while the ring
     /// is full. An empty buffer writes nothing.
-    public func append(_ bytes: UnsafeRawBufferPointer) {
+    package func append(_ bytes: UnsafeRawBufferPointer) {
         let count = min(bytes.count, maxRecordSize)
         guard count > 0, let source = bytes.baseAddress else { return }
         write(maxLength: count) { target in
@@ -191,7 +191,7 @@ public final class RecordRing: @unchecked Sendable {
     /// itself). Why: a producer that publishes batch after batch would otherwise wake a faster
     /// consumer for every small batch, and each wake-up costs both CPUs (an inter-processor
     /// interrupt, on a VM a VM exit each); deferring gives one wake-up per burst or quarter ring.
-    public func publish(deferringWake: Bool = false) {
+    package func publish(deferringWake: Bool = false) {
         let pending = pendingTail.load(ordering: .relaxed)
         guard pending != tail.load(ordering: .relaxed) else { return }
         publishedRecords.store(pendingRecords.load(ordering: .relaxed), ordering: .relaxed)
@@ -213,7 +213,7 @@ public final class RecordRing: @unchecked Sendable {
     }
 
     /// Wakes the consumer if it sleeps while published records wait (after `publish(deferringWake:)`).
-    public func wakeConsumerIfWaiting() {
+    package func wakeConsumerIfWaiting() {
         guard tail.load(ordering: .sequentiallyConsistent) != head.load(ordering: .sequentiallyConsistent) else {
             return
         }
@@ -228,7 +228,7 @@ public final class RecordRing: @unchecked Sendable {
     /// is pending, spins, then parks for at most `timeoutMilliseconds` (nil or negative: no
     /// limit). Returns false on timeout or when `wakeProducer()` interrupted the wait. A full ring
     /// starts a stall episode that lasts until the producer writes again.
-    public func waitForSpace(maxLength: Int? = nil, timeoutMilliseconds: Int?) -> Bool {
+    package func waitForSpace(maxLength: Int? = nil, timeoutMilliseconds: Int?) -> Bool {
         let length = clampedLength(maxLength)
         if hasSpace(for: length, reloadingHead: true) { return true }
         beginStall()
@@ -354,7 +354,7 @@ public final class RecordRing: @unchecked Sendable {
     /// one it threw on are consumed (a record that always fails cannot wedge the ring), the rest
     /// stay for the next call.
     @discardableResult
-    public func consumeAvailable<E: Error>(
+    package func consumeAvailable<E: Error>(
         max limit: Int = .max,
         _ body: (UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(E) -> Int {
@@ -406,7 +406,7 @@ public final class RecordRing: @unchecked Sendable {
     /// they fall below the measurement's noise (about 0.2), for a p99 latency of about 0.6 ms or
     /// 1.1 ms. A consumer that finds data without parking never lingers, so throughput under
     /// load is unchanged.
-    public func waitForData(timeoutMilliseconds: Int?, lingerMicroseconds: Int = 0) -> Bool {
+    package func waitForData(timeoutMilliseconds: Int?, lingerMicroseconds: Int = 0) -> Bool {
         if consumerHasData() { return true }
         if timeoutMilliseconds == 0 { return false }
         for _ in 0..<spinIterations where consumerHasData() {
@@ -452,20 +452,20 @@ public final class RecordRing: @unchecked Sendable {
 
     /// Makes a current or the next `waitForData` return false at once (for shutdown or a config
     /// change), even without data.
-    public func wakeConsumer() {
+    package func wakeConsumer() {
         consumerWakeRequested.store(true, ordering: .relaxed)
         consumerParker.unpark()
     }
 
     /// Makes a current or the next parked `waitForSpace` return false at once, so a stalled
     /// reader can notice a stop request.
-    public func wakeProducer() {
+    package func wakeProducer() {
         producerWakeRequested.store(true, ordering: .relaxed)
         producerParker.unpark()
     }
 
     /// A snapshot of the counters, safe to read from any thread (for STATUS= and loss events).
-    public var statistics: RecordRingStatistics {
+    package var statistics: RecordRingStatistics {
         let start = stallStart.load(ordering: .relaxed)
         var stalled = stallNanoseconds.load(ordering: .relaxed)
         if start != 0 {
@@ -486,27 +486,27 @@ public final class RecordRing: @unchecked Sendable {
 
 /// Counters of a `RecordRing`, taken at one moment (each field is read separately, so they may
 /// be a few records apart).
-public struct RecordRingStatistics: Hashable, Sendable {
+package struct RecordRingStatistics: Hashable, Sendable {
     /// Records made visible to the consumer since the ring was created.
-    public var published: Int
+    package var published: Int
     /// Records the consumer has finished with.
-    public var consumed: Int
+    package var consumed: Int
     /// How many times the producer found the ring full.
-    public var stallEpisodes: Int
+    package var stallEpisodes: Int
     /// Total time the producer spent with a full ring, including a stall in progress.
-    public var stallDuration: Duration
+    package var stallDuration: Duration
     /// Whether the producer is waiting for room right now.
-    public var isStalled: Bool
+    package var isStalled: Bool
     /// The most bytes (records with their headers) ever seen waiting at the start of a batch.
-    public var peakBytes: Int
+    package var peakBytes: Int
     /// How much of the buffer has ever been written to: the part that became resident memory.
-    public var touchedBytes: Int
+    package var touchedBytes: Int
 
     /// Records published but not yet consumed.
-    public var occupancy: Int { published - consumed }
+    package var occupancy: Int { published - consumed }
 
-    /// Creates a snapshot (used by the ring; public so tests and reports can build expected values).
-    public init(
+    /// Creates a snapshot (used by the ring; package so tests and reports can build expected values).
+    package init(
         published: Int,
         consumed: Int,
         stallEpisodes: Int,
@@ -526,9 +526,9 @@ public struct RecordRingStatistics: Hashable, Sendable {
 }
 
 /// Why a `RecordRing` could not be created, with the offending value.
-public struct RecordRingError: Error, Hashable, Sendable, CustomStringConvertible {
+package struct RecordRingError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kinds of failure.
-    public enum Code: Hashable, Sendable {
+    package enum Code: Hashable, Sendable {
         /// The capacity is not a power of two between room for two records and 1 GiB.
         case invalidCapacity
         /// The largest record size is not in 1…16 MiB.
@@ -538,18 +538,18 @@ public struct RecordRingError: Error, Hashable, Sendable, CustomStringConvertibl
     }
 
     /// What went wrong.
-    public var code: Code
+    package var code: Code
     /// The value that was refused (capacity, record size or bytes requested).
-    public var value: Int
+    package var value: Int
 
-    /// Creates an error (public so callers can compare against expected errors).
-    public init(code: Code, value: Int) {
+    /// Creates an error (package so callers can compare against expected errors).
+    package init(code: Code, value: Int) {
         self.code = code
         self.value = value
     }
 
     /// A sentence naming the refused value and the accepted range, for logs and config errors.
-    public var description: String {
+    package var description: String {
         switch code {
         case .invalidCapacity:
             "ring capacity \(value) is not a power of two between room for two records and 1073741824 bytes"

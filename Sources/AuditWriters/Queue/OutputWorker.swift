@@ -9,16 +9,16 @@ import Synchronization
 /// in one swap, writes it in batches (one `write(2)` per batch for files), retries a failing writer
 /// with exponential backoff (sleeping, not spinning), and reports failure and recovery through
 /// `onNotice` and `counters`.
-public final class OutputWorker: Sendable {
+package final class OutputWorker: Sendable {
     /// The writer's name.
-    public let name: String
+    package let name: String
     private let core: WorkerCore
     private let thread: Mutex<SystemThread?>
 
     /// Starts a thread that owns `writer` from now on (do not use your copy of it again).
     ///
     /// `onNotice` runs on that thread when the writer starts failing, recovers, or warns.
-    public init<W: EventWriter>(
+    package init<W: EventWriter>(
         _ writer: W,
         configuration: OutputQueueConfiguration = OutputQueueConfiguration(),
         onNotice: (@Sendable (WriterNotice) -> Void)? = nil
@@ -61,34 +61,34 @@ public final class OutputWorker: Sendable {
     /// hands over events one by one in bursts, and waking the writer for the first of them makes
     /// it write a few events at a time (or wait out `batchDelay` guessing the burst's length).
     @discardableResult
-    public func enqueue(_ item: OutputItem, deferringWake: Bool = false) -> Bool {
+    package func enqueue(_ item: OutputItem, deferringWake: Bool = false) -> Bool {
         core.enqueue(CollectionOfOne(item), deferringWake: deferringWake) == 1
     }
 
     /// Queues `items` in order under one lock, each counted as `enqueue(_:deferringWake:)` would:
     /// those that do not fit are dropped and counted. Returns how many were accepted.
     @discardableResult
-    public func enqueue(contentsOf items: some Collection<OutputItem>, deferringWake: Bool = false) -> Int {
+    package func enqueue(contentsOf items: some Collection<OutputItem>, deferringWake: Bool = false) -> Int {
         core.enqueue(items, deferringWake: deferringWake)
     }
 
     /// Wakes the writer thread if it sleeps while items wait (after `enqueue(_:deferringWake:)`).
-    public func wakeIfWaiting() {
+    package func wakeIfWaiting() {
         core.wakeIfWaiting()
     }
 
     /// Asks the thread to reopen the destination (SIGUSR1 after logrotate); returns at once.
-    public func requestReopen() {
+    package func requestReopen() {
         core.request(reopen: true)
     }
 
     /// Asks the thread to flush (`fsync`) the destination soon; returns at once.
-    public func requestFlush() {
+    package func requestFlush() {
         core.request(reopen: false)
     }
 
     /// The current counters, from any thread.
-    public var counters: WriterCounters {
+    package var counters: WriterCounters {
         core.snapshot()
     }
 
@@ -98,7 +98,7 @@ public final class OutputWorker: Sendable {
     /// Waits for the thread at most `drainTimeout` plus `grace` (for a write in progress to hit
     /// its own stall timeout); a thread still blocked after that is left behind and the report
     /// says `finished == false`. Later calls return the same counters at once.
-    public func close(drainTimeout: Duration, grace: Duration = .seconds(2)) -> WriterCloseReport {
+    package func close(drainTimeout: Duration, grace: Duration = .seconds(2)) -> WriterCloseReport {
         guard let thread = thread.withLock({ $0.take() }) else {
             return WriterCloseReport(counters: core.snapshot(), finished: core.isFinished)
         }
@@ -114,7 +114,7 @@ public final class OutputWorker: Sendable {
 extension OutputWorker {
     /// Closes several workers at once with one shared deadline, so that N stalled outputs cost
     /// one `drainTimeout`, not N (systemd's stop timeout is finite). Reports come in order.
-    public static func closeAll(
+    package static func closeAll(
         _ workers: [OutputWorker], drainTimeout: Duration, grace: Duration = .seconds(2)
     ) -> [WriterCloseReport] {
         let deadline = monotonicNanoseconds() &+ drainTimeout.clampedNanoseconds

@@ -1,30 +1,30 @@
 /// The limits and timings of one output's queue.
-public struct OutputQueueConfiguration: Sendable, Hashable {
+package struct OutputQueueConfiguration: Sendable, Hashable {
     /// Most items waiting for the writer, the batch in its hands included. Beyond it, new items
     /// are dropped and counted (`WriterCounters.dropped`); the caller is never blocked.
-    public var capacity: Int
+    package var capacity: Int
     /// Most bytes of JSON waiting, likewise (one oversized item is still accepted into an empty
     /// queue, so a huge event is not unwritable by construction).
-    public var maxBytes: Int
+    package var maxBytes: Int
     /// Most items handed to one `write` call (one `write(2)` for files).
-    public var maxItemsPerWrite: Int
+    package var maxItemsPerWrite: Int
     /// The first wait after a failed write; doubled after each further failure…
-    public var retryInitialDelay: Duration
+    package var retryInitialDelay: Duration
     /// …up to this (keep it short: it bounds how late the output resumes after recovery).
-    public var retryMaximumDelay: Duration
+    package var retryMaximumDelay: Duration
     /// How long an idle worker, once woken by a new item, waits for more before writing
     /// (cut short when a full write's worth is queued). At a moderate rate this turns one
     /// wake-up and one `write(2)` per event into one per window; it adds at most this much
     /// latency. Zero (the default) writes what is queued as soon as the thread wakes: the
     /// daemon's processing stage wakes a writer once per batch it hands over (see
     /// `OutputWorker.enqueue(_:deferringWake:)`), which batches better than any fixed delay.
-    public var batchDelay: Duration
+    package var batchDelay: Duration
     /// The thread's name in `top -H` (at most 15 bytes are kept).
-    public var threadName: String
+    package var threadName: String
 
     /// The defaults: 8192 items, 32 MiB, 1024 items per write, retries from 50 ms up to 1 s,
     /// no batch delay.
-    public init(
+    package init(
         capacity: Int = 8192,
         maxBytes: Int = 32 << 20,
         maxItemsPerWrite: Int = 1024,
@@ -48,47 +48,47 @@ public struct OutputQueueConfiguration: Sendable, Hashable {
 /// Every item offered to `enqueue` ends in exactly one bucket:
 /// `enqueued + dropped` = offered, and
 /// `enqueued` = `written + rejected + droppedAtShutdown + queued`.
-public struct WriterCounters: Sendable, Hashable {
+package struct WriterCounters: Sendable, Hashable {
     /// The writer's name.
-    public var name: String
+    package var name: String
     /// Items accepted into the queue.
-    public var enqueued: Int
+    package var enqueued: Int
     /// Items refused because the queue was full or closed: lost, and reported.
-    public var dropped: Int
+    package var dropped: Int
     /// Items the writer completed.
-    public var written: Int
+    package var written: Int
     /// Items the writer refused for good (`WriterError.isRetryable == false`).
-    public var rejected: Int
+    package var rejected: Int
     /// Items still queued when the close deadline passed.
-    public var droppedAtShutdown: Int
+    package var droppedAtShutdown: Int
     /// Items waiting now, the batch being written included.
-    public var queued: Int
+    package var queued: Int
     /// The most items ever waiting.
-    public var peakQueued: Int
+    package var peakQueued: Int
     /// Bytes written, framing included.
-    public var bytes: Int
+    package var bytes: Int
     /// Failed `write` calls (each retry counts).
-    public var writeErrors: Int
+    package var writeErrors: Int
     /// Successful reopens.
-    public var reopens: Int
+    package var reopens: Int
     /// Failed reopens (retried with backoff).
-    public var reopenErrors: Int
+    package var reopenErrors: Int
     /// Failed flushes, syncs and other non-fatal warnings.
-    public var warnings: Int
+    package var warnings: Int
     /// Size rotations done.
-    public var rotations: Int
+    package var rotations: Int
     /// Times the writer came back after failing.
-    public var recoveries: Int
+    package var recoveries: Int
     /// What network writers did besides writing items: reconnections, oversize handling, refused
     /// datagrams (all zero for files and stdout).
-    public var activity: WriterActivity
+    package var activity: WriterActivity
     /// Whether the writer is failing right now (retrying with backoff).
-    public var isFailing: Bool
+    package var isFailing: Bool
     /// The most recent error or warning.
-    public var lastError: WriterError?
+    package var lastError: WriterError?
 
     /// All zeros, for `name`.
-    public init(name: String) {
+    package init(name: String) {
         self.name = name
         enqueued = 0
         dropped = 0
@@ -112,7 +112,7 @@ public struct WriterCounters: Sendable, Hashable {
 
 /// A change of an output's health, delivered on the output's own thread (keep the handler
 /// short and non-blocking: enqueue a loss event, log a line).
-public enum WriterNotice: Sendable, Hashable {
+package enum WriterNotice: Sendable, Hashable {
     /// The writer started failing; the worker retries with backoff and counts drops meanwhile.
     case failing(writer: String, error: WriterError)
     /// The writer works again (at least one item got through, even if the same write then
@@ -126,12 +126,12 @@ public enum WriterNotice: Sendable, Hashable {
 }
 
 /// How `OutputWorker.close(drainTimeout:)` ended.
-public struct WriterCloseReport: Sendable, Hashable {
+package struct WriterCloseReport: Sendable, Hashable {
     /// The final counters.
-    public var counters: WriterCounters
+    package var counters: WriterCounters
     /// True when the worker finished (drained or gave up at the deadline, then closed the
     /// writer); false when it was still blocked after the grace period and was left behind.
-    public var finished: Bool
+    package var finished: Bool
 }
 
 /// Things a writer did besides writing items, reported with each `write` (in `WriteOutcome` or in
@@ -139,25 +139,25 @@ public struct WriterCloseReport: Sendable, Hashable {
 ///
 /// The oversize counts say how an event longer than the destination allows was handled; none of
 /// them is silent (the output carries a marker, or the item is counted as rejected too).
-public struct WriterActivity: Sendable, Hashable {
+package struct WriterActivity: Sendable, Hashable {
     /// Connections established after the first one (the collector came back, a stream was reset).
-    public var reconnects: Int
+    package var reconnects: Int
     /// Connection attempts that failed (refused, timed out, name not resolved).
-    public var connectFailures: Int
+    package var connectFailures: Int
     /// Events sent as several marked messages (syslog `oversize = split`).
-    public var oversizeSplit: Int
+    package var oversizeSplit: Int
     /// Events sent shortened, with a marker (syslog `truncate`, GELF documents over the limit).
-    public var oversizeTruncated: Int
+    package var oversizeTruncated: Int
     /// Events not sent because they were too long (syslog `drop`); also counted as `rejected`.
-    public var oversizeDropped: Int
+    package var oversizeDropped: Int
     /// Events sent over TCP because they did not fit a UDP datagram (syslog `oversize = tcp`).
-    public var oversizeRerouted: Int
+    package var oversizeRerouted: Int
     /// UDP or local datagrams the receiving host refused (ECONNREFUSED: no one listening). Each
     /// refusal means at least one earlier datagram was lost; ICMP rate limits make it a lower bound.
-    public var refusedDatagrams: Int
+    package var refusedDatagrams: Int
 
     /// All zeros.
-    public init(
+    package init(
         reconnects: Int = 0,
         connectFailures: Int = 0,
         oversizeSplit: Int = 0,
@@ -176,10 +176,10 @@ public struct WriterActivity: Sendable, Hashable {
     }
 
     /// True when nothing happened.
-    public var isEmpty: Bool { self == WriterActivity() }
+    package var isEmpty: Bool { self == WriterActivity() }
 
     /// Adds `other`'s counts to `total`.
-    public static func += (total: inout WriterActivity, other: WriterActivity) {
+    package static func += (total: inout WriterActivity, other: WriterActivity) {
         total.reconnects += other.reconnects
         total.connectFailures += other.connectFailures
         total.oversizeSplit += other.oversizeSplit

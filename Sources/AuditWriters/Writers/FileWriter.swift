@@ -32,9 +32,9 @@ import Glibc
 /// its descriptor before it is renamed. With `numLogs` 1 the old file is deleted. A failed
 /// rotation is a warning: writing continues in the current file and rotation is retried five
 /// seconds later. Files beyond `numLogs` left by an earlier configuration are not removed.
-public struct FileWriter: EventWriter {
+package struct FileWriter: EventWriter {
     /// When written data is forced to stable storage.
-    public enum FlushPolicy: Sendable, Hashable {
+    package enum FlushPolicy: Sendable, Hashable {
         /// Never explicitly (the kernel writes back; a power loss can lose the page cache).
         case none
         /// At most this long after a write (the worker's maintenance tick does it when idle).
@@ -44,7 +44,7 @@ public struct FileWriter: EventWriter {
     }
 
     /// Which system call flushes.
-    public enum SyncMethod: Sendable, Hashable {
+    package enum SyncMethod: Sendable, Hashable {
         /// `fdatasync(2)`: data and the size, not timestamps. Enough for an append-only log.
         case data
         /// `fsync(2)`.
@@ -52,26 +52,26 @@ public struct FileWriter: EventWriter {
     }
 
     /// Where and how to write.
-    public struct Configuration: Sendable, Hashable {
+    package struct Configuration: Sendable, Hashable {
         /// The log file's path (absolute in production).
-        public var path: String
+        package var path: String
         /// Permission bits for a file this writer creates (0600 by default; 0640 for a group).
-        public var mode: UInt32
+        package var mode: UInt32
         /// The owner to give a created file, or nil to keep the daemon's uid.
-        public var owner: UInt32?
+        package var owner: UInt32?
         /// The group to give a created file (and that makes rotated files 0440), or nil.
-        public var group: UInt32?
+        package var group: UInt32?
         /// Rotate before the file would grow past this many bytes; nil never rotates.
-        public var maxFileSize: Int?
+        package var maxFileSize: Int?
         /// How many files to keep when rotating, the current one included (1…999).
-        public var numLogs: Int
+        package var numLogs: Int
         /// When to sync.
-        public var flush: FlushPolicy
+        package var flush: FlushPolicy
         /// How to sync.
-        public var syncMethod: SyncMethod
+        package var syncMethod: SyncMethod
 
         /// A configuration with auditd-like defaults: 0600, no rotation, 5 logs, no sync.
-        public init(
+        package init(
             path: String,
             mode: UInt32 = 0o600,
             owner: UInt32? = nil,
@@ -101,9 +101,9 @@ public struct FileWriter: EventWriter {
     private static let rotationRetryNanoseconds: UInt64 = 5_000_000_000
 
     /// The configuration in force.
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// "file PATH".
-    public let name: String
+    package let name: String
 
     private var descriptor: Int32
     /// Our count of the file's size: `fstat` at open plus what we wrote.
@@ -118,7 +118,7 @@ public struct FileWriter: EventWriter {
 
     /// Validates `configuration` and opens (or creates) the file, so that a bad path fails at
     /// start with the path and errno rather than later on the worker thread.
-    public init(configuration: Configuration) throws(WriterError) {
+    package init(configuration: Configuration) throws(WriterError) {
         try Self.validate(configuration)
         self.configuration = configuration
         self.name = "file \(configuration.path)"
@@ -133,7 +133,7 @@ public struct FileWriter: EventWriter {
     private var path: String { configuration.path }
 
     /// The flush interval with `.interval`, so the worker syncs an idle file on time; else nil.
-    public var maintenanceInterval: Duration? {
+    package var maintenanceInterval: Duration? {
         if case .interval(let interval) = configuration.flush { return interval }
         return nil
     }
@@ -141,7 +141,7 @@ public struct FileWriter: EventWriter {
     // MARK: Writing
 
     /// Appends one line per item with one `write(2)` per 128 KiB (`chunkSize`), rotating first when due.
-    public mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
+    package mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
         var outcome = WriteOutcome(warning: pendingWarning)
         pendingWarning = nil
         var done = 0
@@ -294,19 +294,19 @@ public struct FileWriter: EventWriter {
     }
 
     /// Syncs now if anything was written since the last sync (whatever the policy).
-    public mutating func flush() throws(WriterError) {
+    package mutating func flush() throws(WriterError) {
         if let error = sync() { throw error }
     }
 
     /// Syncs when the `.interval` policy says it is time.
-    public mutating func performMaintenance() throws(WriterError) {
+    package mutating func performMaintenance() throws(WriterError) {
         if let error = syncAfterWrite() { throw error }
     }
 
     // MARK: Reopen, rotate, close
 
     /// Opens the path anew (after logrotate renamed the file) and closes the old descriptor.
-    public mutating func reopen() throws(WriterError) {
+    package mutating func reopen() throws(WriterError) {
         // Open first: if that fails, the old file stays in use exactly as it was.
         let opened = try Self.openLog(configuration, code: .reopen)
         let torn = settlePartialLine()
@@ -388,7 +388,7 @@ public struct FileWriter: EventWriter {
     }
 
     /// Finishes a pending line if it can, syncs, and closes the file.
-    public mutating func close() throws(WriterError) {
+    package mutating func close() throws(WriterError) {
         var unwritten = 0
         var failure: WriterError?
         if partial != nil {

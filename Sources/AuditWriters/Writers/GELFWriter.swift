@@ -18,11 +18,11 @@ import Glibc
 /// timeouts and backoff are those of `SyslogWriter`: nothing blocks longer than the connect or
 /// send timeout, failures are retryable, and a receiver that closed the connection is detected
 /// before the next batch.
-public struct GELFWriter: EventWriter {
+package struct GELFWriter: EventWriter {
     /// Where and how to send.
-    public struct Configuration: Sendable, Hashable {
+    package struct Configuration: Sendable, Hashable {
         /// How documents travel.
-        public enum Transport: Sendable, Hashable {
+        package enum Transport: Sendable, Hashable {
             /// Chunked UDP with datagrams of at most `chunkSize` bytes (512…65507).
             case udp(compression: Compression, chunkSize: Int)
             /// TCP, NUL-terminated, uncompressed.
@@ -30,7 +30,7 @@ public struct GELFWriter: EventWriter {
         }
 
         /// Compression of a UDP document.
-        public enum Compression: Sendable, Hashable {
+        package enum Compression: Sendable, Hashable {
             /// Plain JSON.
             case none
             /// gzip (RFC 1952).
@@ -40,30 +40,30 @@ public struct GELFWriter: EventWriter {
         }
 
         /// The Graylog input's host name or address (IPv4, IPv6 without brackets).
-        public var host: String
+        package var host: String
         /// Its port.
-        public var port: UInt16
+        package var port: UInt16
         /// UDP or TCP.
-        public var transport: Transport
+        package var transport: Transport
         /// The documents' `host` field; nil uses `gethostname()`.
-        public var hostname: String?
+        package var hostname: String?
         /// The `level` of audit events (syslog severity; 6 = info). Loss reports use 4 (warning).
-        public var level: UInt8
+        package var level: UInt8
         /// The longest TCP document; longer ones are shortened with a marker (GELF TCP has no
         /// limit of its own, Graylog's default frame limit is 2 MiB).
-        public var maxTCPDocument: Int
+        package var maxTCPDocument: Int
         /// The first wait after a failed connection; doubled after each further failure…
-        public var reconnectMinimum: Duration
+        package var reconnectMinimum: Duration
         /// …up to this.
-        public var reconnectMaximum: Duration
+        package var reconnectMaximum: Duration
         /// How long one connection attempt may take.
-        public var connectTimeout: Duration
+        package var connectTimeout: Duration
         /// How long a send may make no progress before the write fails (retryable).
-        public var sendTimeout: Duration
+        package var sendTimeout: Duration
 
         /// A configuration with the defaults of `config/swift-audit.conf`: UDP, uncompressed,
         /// 1420-byte chunks, level 6, 1 MiB TCP documents.
-        public init(
+        package init(
             host: String,
             port: UInt16,
             transport: Transport = .udp(compression: .none, chunkSize: 1420),
@@ -90,17 +90,17 @@ public struct GELFWriter: EventWriter {
 
     /// Names a syscall for `_syscall` from the audit arch (`0xc000003e`) and the number; the
     /// daemon passes the rule compiler's tables: `{ AuditMachine(elf: $0)?.syscalls.name(of: $1) }`.
-    public typealias SyscallNamer = @Sendable (_ arch: UInt32, _ number: Int) -> String?
+    package typealias SyscallNamer = @Sendable (_ arch: UInt32, _ number: Int) -> String?
 
     /// The largest number of chunks GELF allows.
-    public static let maximumChunks = 128
+    package static let maximumChunks = 128
     /// The bytes of a chunk header.
-    public static let chunkHeaderSize = 12
+    package static let chunkHeaderSize = 12
 
     /// The configuration in force.
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// "gelf udp HOST:PORT", "gelf tcp HOST:PORT".
-    public let name: String
+    package let name: String
 
     private var link: NetworkLink
     private var framer: GELFFramer
@@ -111,7 +111,7 @@ public struct GELFWriter: EventWriter {
     private var messageCount: UInt64 = 0
 
     /// Validates `configuration`; connects on the first write.
-    public init(configuration: Configuration, syscallName: SyscallNamer? = nil) throws(WriterError) {
+    package init(configuration: Configuration, syscallName: SyscallNamer? = nil) throws(WriterError) {
         let isUDP = if case .udp = configuration.transport { true } else { false }
         let name = "gelf \(isUDP ? "udp" : "tcp") \(hostPort(configuration.host, configuration.port))"
         func invalid(_ detail: String) -> WriterError {
@@ -151,10 +151,10 @@ public struct GELFWriter: EventWriter {
     }
 
     /// Checks an idle TCP connection for a receiver that closed it, every second.
-    public var maintenanceInterval: Duration? { .seconds(1) }
+    package var maintenanceInterval: Duration? { .seconds(1) }
 
     /// Sends one document per item.
-    public mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
+    package mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
         if case .tcp = configuration.transport {
             return try stream.write(items, link: &link, framer: &framer)
         }
@@ -245,21 +245,21 @@ public struct GELFWriter: EventWriter {
     }
 
     /// Nothing is buffered in the writer.
-    public mutating func flush() throws(WriterError) {}
+    package mutating func flush() throws(WriterError) {}
 
     /// Drops the connection so the next write connects again (and resolves the name again).
-    public mutating func reopen() throws(WriterError) {
+    package mutating func reopen() throws(WriterError) {
         _ = stream.finishTail(link: &link)
         link.disconnect()
     }
 
     /// Closes an idle stream whose receiver went away, so the next batch reconnects first.
-    public mutating func performMaintenance() throws(WriterError) {
+    package mutating func performMaintenance() throws(WriterError) {
         link.dropIfPeerClosed()
     }
 
     /// Finishes a frame cut short if it can, then closes the socket.
-    public mutating func close() throws(WriterError) {
+    package mutating func close() throws(WriterError) {
         try reopen()
     }
 }

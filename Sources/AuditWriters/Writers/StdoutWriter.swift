@@ -15,7 +15,7 @@ import Glibc
 /// went away gives EPIPE (SIGPIPE is blocked on the worker thread), also retried: a FIFO may get
 /// a new reader. A stream cannot be cut back, so a line cut short is always completed before
 /// anything else is written, and output lines are never interleaved or torn.
-public struct StdoutWriter: EventWriter {
+package struct StdoutWriter: EventWriter {
     /// How the descriptor is driven.
     private enum Mode: Sendable {
         case blocking
@@ -24,7 +24,7 @@ public struct StdoutWriter: EventWriter {
     }
 
     /// "stdout", or the name given.
-    public let name: String
+    package let name: String
     private let descriptor: Int32
     private let ownsDescriptor: Bool
     private let mode: Mode
@@ -34,7 +34,7 @@ public struct StdoutWriter: EventWriter {
 
     /// Writes to `fileDescriptor` (1 by default), which stays open after `close` unless this
     /// writer reopened it privately.
-    public init(fileDescriptor: Int32 = 1, name: String = "stdout", stallTimeout: Duration = .milliseconds(500))
+    package init(fileDescriptor: Int32 = 1, name: String = "stdout", stallTimeout: Duration = .milliseconds(500))
         throws(WriterError)
     {
         self.name = name
@@ -60,7 +60,7 @@ public struct StdoutWriter: EventWriter {
     }
 
     /// Writes one line per item with one write per batch, waiting at most the stall timeout.
-    public mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
+    package mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
         var outcome = WriteOutcome()
         try finishPartialLine()
         lines.reset()
@@ -127,10 +127,10 @@ public struct StdoutWriter: EventWriter {
     }
 
     /// Nothing to do: lines go out unbuffered.
-    public mutating func flush() throws(WriterError) {}
+    package mutating func flush() throws(WriterError) {}
 
     /// Finishes a pending line if it can and closes a privately reopened descriptor.
-    public mutating func close() throws(WriterError) {
+    package mutating func close() throws(WriterError) {
         var failure: WriterError?
         if partial != nil {
             do throws(WriterError) {

@@ -24,11 +24,11 @@ import Glibc
 /// `/dev/log` is tried as a datagram socket first (one message per datagram, as rsyslog's
 /// imuxsock and journald expect), then as a stream socket with the configured framing. A
 /// receiver that goes away (ECONNREFUSED) is reconnected with backoff.
-public struct SyslogWriter: EventWriter {
+package struct SyslogWriter: EventWriter {
     /// Where and how to send.
-    public struct Configuration: Sendable, Hashable {
+    package struct Configuration: Sendable, Hashable {
         /// The destination.
-        public enum Target: Sendable, Hashable {
+        package enum Target: Sendable, Hashable {
             /// A local unix socket (`/dev/log`; a test's own path).
             case local(path: String)
             /// UDP: one message per datagram (RFC 5426).
@@ -38,7 +38,7 @@ public struct SyslogWriter: EventWriter {
         }
 
         /// How messages are delimited on a stream.
-        public enum Framing: Sendable, Hashable {
+        package enum Framing: Sendable, Hashable {
             /// `LENGTH SP MESSAGE`: safe for any content (RFC 6587 §3.4.1).
             case octetCounting
             /// `MESSAGE LF`: for receivers that need it; the JSON never holds a raw LF.
@@ -46,7 +46,7 @@ public struct SyslogWriter: EventWriter {
         }
 
         /// The header format.
-        public enum Format: Sendable, Hashable {
+        package enum Format: Sendable, Hashable {
             /// RFC 5424, optionally with the `[swift-audit@32473 seq="…" types="…"]` element.
             case rfc5424(structuredData: Bool)
             /// RFC 3164 (BSD syslog).
@@ -54,7 +54,7 @@ public struct SyslogWriter: EventWriter {
         }
 
         /// What happens to a message longer than `maxMessage`.
-        public enum OversizePolicy: Sendable, Hashable {
+        package enum OversizePolicy: Sendable, Hashable {
             /// Marked parts, each a complete syslog message.
             case split
             /// The start of the event with a marker.
@@ -66,35 +66,35 @@ public struct SyslogWriter: EventWriter {
         }
 
         /// The destination.
-        public var target: Target
+        package var target: Target
         /// The header format.
-        public var format: Format
+        package var format: Format
         /// The facility, 0…23 (22 = local6).
-        public var facility: UInt8
+        package var facility: UInt8
         /// The severity, 0…7 (6 = info).
-        public var severity: UInt8
+        package var severity: UInt8
         /// RFC 5424 APP-NAME / RFC 3164 TAG (sanitised; at most 48 / 32 bytes are kept).
-        public var tag: String
+        package var tag: String
         /// The HOSTNAME field; nil uses `gethostname()`.
-        public var hostname: String?
+        package var hostname: String?
         /// Bytes of one message, header included (480…1 MiB; at most 65507 for UDP). Applies to
         /// every target: receivers cut longer messages silently (rsyslog's default is 8096).
-        public var maxMessage: Int
+        package var maxMessage: Int
         /// What happens to a longer message.
-        public var oversize: OversizePolicy
+        package var oversize: OversizePolicy
         /// The first wait after a failed connection; doubled after each further failure…
-        public var reconnectMinimum: Duration
+        package var reconnectMinimum: Duration
         /// …up to this.
-        public var reconnectMaximum: Duration
+        package var reconnectMaximum: Duration
         /// How long one connection attempt may take.
-        public var connectTimeout: Duration
+        package var connectTimeout: Duration
         /// How long a send may make no progress before the write fails (retryable).
-        public var sendTimeout: Duration
+        package var sendTimeout: Duration
 
         /// A configuration with the defaults of `config/swift-audit.conf`: `/dev/log`, RFC 5424
         /// without structured data, local6.info, tag `swift-audit`, 8096-byte messages (rsyslog's
         /// default limit: it cuts longer ones without a marker), split.
-        public init(
+        package init(
             target: Target = .local(path: "/dev/log"),
             format: Format = .rfc5424(structuredData: false),
             facility: UInt8 = 22,
@@ -124,9 +124,9 @@ public struct SyslogWriter: EventWriter {
     }
 
     /// The configuration in force.
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// "syslog udp 127.0.0.1:514", "syslog local /dev/log".
-    public let name: String
+    package let name: String
 
     private var link: NetworkLink
     private var framer: SyslogFramer
@@ -142,7 +142,7 @@ public struct SyslogWriter: EventWriter {
 
     /// Validates `configuration`; connects on the first write, so a receiver that is down at
     /// start delays nothing (its events wait in the queue).
-    public init(configuration: Configuration) throws(WriterError) {
+    package init(configuration: Configuration) throws(WriterError) {
         let name = Self.name(of: configuration.target)
         func invalid(_ detail: String) -> WriterError {
             WriterError(code: .configuration, target: name, detail: detail, isRetryable: false)
@@ -231,11 +231,11 @@ public struct SyslogWriter: EventWriter {
     }
 
     /// Checks idle streams for a receiver that closed them, every second.
-    public var maintenanceInterval: Duration? { .seconds(1) }
+    package var maintenanceInterval: Duration? { .seconds(1) }
 
     /// Sends one message (or several parts) per item: a datagram each, or frames batched into
     /// few `send(2)` calls on a stream.
-    public mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
+    package mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
         link.dropIfPeerClosed()
         if !link.isConnected {
             do {
@@ -385,10 +385,10 @@ public struct SyslogWriter: EventWriter {
     }
 
     /// Nothing is buffered in the writer.
-    public mutating func flush() throws(WriterError) {}
+    package mutating func flush() throws(WriterError) {}
 
     /// Drops the connections so the next write connects again (and resolves the name again).
-    public mutating func reopen() throws(WriterError) {
+    package mutating func reopen() throws(WriterError) {
         _ = stream.finishTail(link: &link)
         link.disconnect()
         if var route = tcpLink {
@@ -399,13 +399,13 @@ public struct SyslogWriter: EventWriter {
     }
 
     /// Closes idle streams whose receiver went away, so the next batch reconnects first.
-    public mutating func performMaintenance() throws(WriterError) {
+    package mutating func performMaintenance() throws(WriterError) {
         link.dropIfPeerClosed()
         tcpLink?.dropIfPeerClosed()
     }
 
     /// Finishes a frame cut short if it can, then closes the sockets.
-    public mutating func close() throws(WriterError) {
+    package mutating func close() throws(WriterError) {
         try reopen()
     }
 }
