@@ -109,6 +109,15 @@ let package = Package(
             name: "AuditRulesKernelTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
         .testTarget(name: "CLITests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
+        // The daemon's control logic without root or a kernel: lifecycle, loss accounting, reload,
+        // the status poll, the stop sequence, the watchdog.
+        .testTarget(
+            name: "AuditDaemonTests",
+            dependencies: [
+                "AuditDaemon", "AuditConfig", "AuditNetlink", "AuditPipeline", "AuditRules", "AuditWriters",
+                "AuditEvents", "AuditEncoding", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: tests),
         .testTarget(
             name: "DaemonTests", dependencies: ["AuditDaemon", "AuditNetlink", "AuditTestSupport"], swiftSettings: tests
         ),

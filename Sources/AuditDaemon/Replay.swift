@@ -7,39 +7,30 @@ package import Logging
 
 extension Daemon {
     /// Feeds recorded datagrams (the `[u32 length][datagram]` captures of `run --record` and of
-    /// the test corpus) through the same ring, reassembler, encoder and outputs as a live run.
+    /// the test corpus) through the same components as a live run: outputs, ring, reassembler,
+    /// encoder.
     ///
     /// Timeouts run on the records' own timestamps, so a replay emits what the live daemon would
     /// have emitted, however fast it goes. Each capture file is a serial stream of its own.
-    /// Returns 0, or 1 when a capture could not be read to its end (what was read still went out).
+    /// Returns `.success`, or `.failure` when a capture could not be read to its end (what was
+    /// read still went out) or an output dropped events.
     package static func replay(
         configuration: DaemonConfiguration, captures: [String], logger: Logger
-    ) -> Int32 {
-        let started: [Output]
-        do { started = try OutputFactory.start(configuration.outputs, logger: logger) } catch {
-            logger.critical("\(error)")
-            return DaemonExitCode.failure
-        }
-        let ring: RecordRing
-        do { ring = try RecordRing(capacity: ringCapacity(forBytes: configuration.pipeline.ringSize)) } catch {
-            logger.critical("cannot allocate the ring: \(error)")
-            RunningDaemon.closeAll(started)
-            return DaemonExitCode.failure
-        }
-        let outputs = OutputSet(started)
-        let control = ProcessorControl(ring: ring, outputs: outputs)
-        let processing = processorConfiguration(configuration, replay: true)
-        let thread: SystemThread
+    ) -> ExitStatus {
+        let outputs = OutputStage(configuration.outputs, drainTimeout: .seconds(30), logger: logger)
+        let processing = ProcessingStage(
+            ringBytes: configuration.pipeline.ringSize, configuration: processorConfiguration(configuration, replay: true),
+            outputs: outputs.set, capturePath: nil)
+        var stack = ComponentStack()
         do {
-            thread = try SystemThread.spawn(name: "audit-process") {
-                EventProcessor(configuration: processing).run(control: control)
-            }
+            try stack.start(outputs)
+            try stack.start(processing)
         } catch {
-            logger.critical("\(error)")
-            RunningDaemon.closeAll(started)
-            return DaemonExitCode.failure
+            logger.critical("\(error.message)")
+            return error.status
         }
-        var exitCode = DaemonExitCode.success
+        let ring = processing.control.ring
+        var status = ExitStatus.success
         for (index, path) in captures.enumerated() {
             if index > 0 { push(RingMarker.streamBoundary[...], into: ring) }
             do {
@@ -50,7 +41,7 @@ extension Daemon {
                     frames += 1
                     if frames % 16 == 0 {
                         ring.publish()
-                        waitForRoom(in: outputs, capacity: configuration.outputs)
+                        waitForRoom(in: outputs.set, capacity: configuration.outputs)
                     }
                 }
                 ring.publish()
@@ -60,31 +51,25 @@ extension Daemon {
                 logger.error(
                     "capture could not be read to its end; what was read was replayed",
                     metadata: ["file": "\(path)", "error": "\(error)"])
-                exitCode = DaemonExitCode.failure
+                status = .failure
             }
         }
-        control.finish()
-        thread.join()
-        for output in outputs.snapshot() {
-            let report = output.worker.close(drainTimeout: .seconds(30))
-            if !report.finished || report.counters.dropped + report.counters.droppedAtShutdown > 0 {
-                logger.error(
-                    "output dropped events",
-                    metadata: [
-                        "output": "\(output.name)",
-                        "dropped": "\(report.counters.dropped + report.counters.droppedAtShutdown)",
-                    ])
-                exitCode = DaemonExitCode.failure
-            }
+        stack.stopAll()
+        for (name, report) in outputs.closeReports
+        where !report.finished || report.counters.dropped + report.counters.droppedAtShutdown > 0 {
+            logger.error(
+                "output dropped events",
+                metadata: ["output": "\(name)", "dropped": "\(report.counters.dropped + report.counters.droppedAtShutdown)"])
+            status = .failure
         }
-        let statistics = control.statistics
+        let statistics = processing.control.statistics
         logger.info(
             "replay finished",
             metadata: [
                 "events": "\(statistics.events)", "datagrams": "\(statistics.datagrams)",
                 "gaps": "\(statistics.reassembler.lostSerials)",
             ])
-        return exitCode
+        return status
     }
 
     /// A replay has no kernel to protect, so it waits for slow outputs instead of letting their

@@ -92,4 +92,12 @@ package struct LossReason: RawRepresentable, Hashable, Sendable {
     package static let writerDrop = Self(rawValue: "writer_drop")
     /// The reassembler evicted incomplete events to stay within its bound.
     package static let eviction = Self(rawValue: "eviction")
+    /// Datagrams that did not decode as netlink or as an audit record were dropped.
+    package static let malformedDatagram = Self(rawValue: "malformed_datagram")
+    /// Receiving from the audit socket failed for another reason than ENOBUFS (the reader retries).
+    package static let receiveError = Self(rawValue: "receive_error")
+    /// An output shortened events to fit its destination's message limit (with a marker).
+    package static let writerTruncated = Self(rawValue: "writer_truncated")
+    /// An output's UDP datagrams were refused (ECONNREFUSED: nobody listening).
+    package static let writerRefused = Self(rawValue: "writer_refused")
 }

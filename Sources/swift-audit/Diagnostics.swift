@@ -10,6 +10,6 @@ func printError(_ message: String) {
 /// Reports a kernel error the way an operator reads it, and picks the exit code.
 func reportedExitCode(_ error: AuditNetlinkError) -> ExitCode {
     printError("swift-audit: \(error)")
-    if case .permissionDenied = error.kind { return ExitCodes.privilege }
-    return ExitCodes.failure
+    if case .permissionDenied = error.kind { return ExitCode.privilege }
+    return ExitCode.failure
 }

@@ -11,7 +11,7 @@ import Glibc
 enum Entry {
     static func main() {
         if let options = DaemonCommandLine(arguments: Array(CommandLine.arguments.dropFirst())) {
-            exit(runDaemon(options))
+            exit(runDaemon(options).rawValue)
         }
         SwiftAudit.main()
     }

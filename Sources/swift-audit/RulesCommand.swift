@@ -79,7 +79,7 @@ struct RulesCheckCommand: ParsableCommand {
     func run() throws {
         guard var environment = RuleEnvironment.system() ?? machine.flatMap(environmentFor(machine:)) else {
             printError("swift-audit: this machine's architecture has no syscall table; pass --machine")
-            throw ExitCodes.failure
+            throw ExitCode.failure
         }
         if let machine, let chosen = AuditMachine(name: machine) { environment.machine = chosen }
         let sources = try readRuleSources(files)
@@ -91,7 +91,7 @@ struct RulesCheckCommand: ParsableCommand {
             print("\(fileCount), \(plan.ruleCount) rule\(plan.ruleCount == 1 ? "" : "s"): no errors")
         } else {
             printError("swift-audit: \(plan.errors.count) error\(plan.errors.count == 1 ? "" : "s") in \(fileCount)")
-            throw ExitCodes.configuration
+            throw ExitCode.configuration
         }
     }
 
@@ -147,7 +147,7 @@ struct RulesLoadCommand: ParsableCommand {
     func run() throws {
         guard let environment = RuleEnvironment.system() else {
             printError("swift-audit: this machine's architecture has no syscall table; rules cannot be loaded here")
-            throw ExitCodes.failure
+            throw ExitCode.failure
         }
         let sources = try readRuleSources(files)
         let loader = RuleLoader(
@@ -158,7 +158,7 @@ struct RulesLoadCommand: ParsableCommand {
             for error in plan.errors { printError(error.description) }
             printError(
                 "swift-audit: \(plan.errors.count) error\(plan.errors.count == 1 ? "" : "s"); nothing was applied")
-            throw ExitCodes.configuration
+            throw ExitCode.configuration
         }
         let client: AuditClient
         do {
@@ -175,13 +175,13 @@ struct RulesLoadCommand: ParsableCommand {
             print("loaded \(sources.count) file\(sources.count == 1 ? "" : "s"): \(report.summary)")
         case .appliedWithErrors:
             printError("swift-audit: loaded with errors (-c): \(report.summary)")
-            throw ExitCodes.failure
+            throw ExitCode.failure
         case .rolledBack:
             printError("swift-audit: nothing was applied: the kernel's rules and settings were restored")
-            throw ExitCodes.failure
+            throw ExitCode.failure
         case .rollbackIncomplete:
             printError("swift-audit: the load failed and could not be fully undone; check `swift-audit rules list`")
-            throw ExitCodes.failure
+            throw ExitCode.failure
         case .notApplied:
             throw failureExitCode(report)
         }
@@ -212,7 +212,7 @@ struct RulesListCommand: ParsableCommand {
     func run() throws {
         guard let machine = RuleEnvironment.hostMachine() else {
             printError("swift-audit: this machine's architecture has no syscall table; cannot name the syscalls")
-            throw ExitCodes.failure
+            throw ExitCode.failure
         }
         let blobs: [[UInt8]]
         do {
@@ -236,7 +236,7 @@ struct RulesListCommand: ParsableCommand {
         // auditctl prints "No rules" only when the kernel has none: a key that matches nothing prints nothing.
         if blobs.isEmpty { output.append(contentsOf: "No rules\n".utf8) }
         writeStandardOutput(output)
-        if undecodable > 0 { throw ExitCodes.failure }
+        if undecodable > 0 { throw ExitCode.failure }
     }
 }
 
@@ -262,7 +262,7 @@ struct RulesDeleteAllCommand: ParsableCommand {
     func run() throws {
         guard let environment = RuleEnvironment.system() else {
             printError("swift-audit: this machine's architecture has no syscall table")
-            throw ExitCodes.failure
+            throw ExitCode.failure
         }
         let client: AuditClient
         do {
@@ -294,8 +294,8 @@ func printIssue(_ issue: RuleLoadIssue, suffix: String = "") {
 
 /// 4 when the kernel refused for lack of privilege (EPERM without root), 1 otherwise.
 func failureExitCode(_ report: RuleLoadReport) -> ExitCode {
-    if geteuid() != 0, report.errors.contains(where: { $0.errno == EPERM }) { return ExitCodes.privilege }
-    return ExitCodes.failure
+    if geteuid() != 0, report.errors.contains(where: { $0.errno == EPERM }) { return ExitCode.privilege }
+    return ExitCode.failure
 }
 
 // MARK: - Reading rules files
@@ -306,7 +306,7 @@ func readRuleSources(_ paths: [String]) throws -> [RuleSource] {
     let reading = RuleFiles.read(paths)
     for warning in reading.warnings { printError("\(warning)") }
     for problem in reading.problems { printError(problem) }
-    if !reading.problems.isEmpty { throw ExitCodes.configuration }
+    if !reading.problems.isEmpty { throw ExitCode.configuration }
     return reading.sources
 }
 

@@ -59,8 +59,8 @@ struct RunCommand: ParsableCommand {
         }
         let options = DaemonCommandLine(
             configurationPath: config, recordPath: record, logLevel: Logger.Level(rawValue: logLevel) ?? .info)
-        let code = runDaemon(options)
-        if code != 0 { throw ExitCode(code) }
+        let status = runDaemon(options)
+        if status != .success { throw ExitCode(status) }
     }
 }
 
@@ -97,15 +97,16 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: .notice) }
         let configuration = try loadConfiguration(path: config, checkOnly: false)
-        let code = Daemon.replay(configuration: configuration, captures: captures, logger: Logger(label: "swift-audit"))
-        if code != 0 { throw ExitCode(code) }
+        let status = Daemon.replay(
+            configuration: configuration, captures: captures, logger: Logger(label: "swift-audit"))
+        if status != .success { throw ExitCode(status) }
     }
 }
 
 /// Loads and checks a configuration file, printing every problem; without a path, the built-in
 /// quick-start configuration (events to stdout).
 func loadConfiguration(path: String?, checkOnly: Bool) throws -> DaemonConfiguration {
-    guard let configuration = readConfiguration(path: path) else { throw ExitCodes.configuration }
+    guard let configuration = readConfiguration(path: path) else { throw ExitCode.configuration }
     return configuration
 }
 
@@ -126,11 +127,11 @@ func readConfiguration(path: String?) -> DaemonConfiguration? {
 
 /// Starts the daemon and returns its exit code. Both ways in (the plain command line matched by
 /// `DaemonCommandLine`, and ArgumentParser's `run`) end here, so they behave the same.
-func runDaemon(_ options: DaemonCommandLine) -> Int32 {
+func runDaemon(_ options: DaemonCommandLine) -> ExitStatus {
     let level = options.logLevel
     LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
     guard let configuration = readConfiguration(path: options.configurationPath) else {
-        return DaemonExitCode.configuration
+        return .configuration
     }
     return Daemon.run(
         DaemonOptions(

@@ -130,7 +130,7 @@ struct SetCommand: ParsableCommand {
                 guard now == loginuidImmutable else {
                     printError(
                         "swift-audit: loginuid_immutable is \(now) after setting it to \(loginuidImmutable) (locked?)")
-                    throw ExitCodes.failure
+                    throw ExitCode.failure
                 }
                 print("loginuid_immutable: \(loginuidImmutable)")
             }
@@ -153,7 +153,7 @@ struct SetCommand: ParsableCommand {
                     mismatched = true
                 }
             }
-            if mismatched { throw ExitCodes.failure }
+            if mismatched { throw ExitCode.failure }
         } catch let error as AuditNetlinkError {
             throw reportedExitCode(error)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditDaemon
 
 /// The `swift-audit` command: the audit daemon and the tools an operator uses around it.
 struct SwiftAudit: ParsableCommand {
@@ -15,12 +16,13 @@ struct SwiftAudit: ParsableCommand {
     )
 }
 
-/// Exit codes, as auditd uses them where they overlap, so unit files can treat them alike.
-enum ExitCodes {
-    /// The kernel or the system refused (auditd: 1).
-    static let failure = ExitCode(1)
+extension ExitCode {
+    /// The daemon's exit status as ArgumentParser's exit code: one set of codes for every
+    /// command (``ExitStatus``).
+    init(_ status: ExitStatus) { self.init(status.rawValue) }
+
     /// A privilege is missing (auditd: 4).
-    static let privilege = ExitCode(4)
-    /// The configuration is invalid (auditd: 6).
-    static let configuration = ExitCode(6)
+    static let privilege = ExitCode(ExitStatus.privilege)
+    /// The configuration or a rule file is invalid (auditd: 6).
+    static let configuration = ExitCode(ExitStatus.configuration)
 }

@@ -355,7 +355,7 @@ struct DaemonEndToEndTests {
             let stop = try #require(try Self.statusEvents(events, type: "swift-audit.stop").first)
             // Every datagram the reader took from the socket went through the pipeline, and every
             // event it produced is a line in the file.
-            #expect(stop["datagrams_received"] as? Int != nil)
+            #expect((stop["datagrams_received"] as? Int ?? 0) > 1000, "the stop event reports the reader's counters")
             #expect((stop["datagrams_received"] as? Int ?? -1) <= (stop["datagrams_processed"] as? Int ?? -2))
             let lines = try readJSONLines(events).filter { $0["sequence"] != nil }
             #expect(lines.count == stop["events"] as? Int)

@@ -1,29 +1,23 @@
-import AuditConfig
-import AuditNetlink
+package import AuditConfig
+package import AuditNetlink
+import AuditRules
 internal import Glibc
-import Logging
+package import Logging
 
 /// The kernel-facing steps of starting, reloading and stopping: privileges, the audit settings,
 /// and registration as the audit daemon.
-enum KernelSetup {
-    /// A start-up failure with the exit code auditd would use for it.
-    struct Failure: Error, CustomStringConvertible {
-        var message: String
-        var exitCode: Int32
-        var description: String { message }
-    }
-
+package enum KernelSetup {
     /// Refuses to start without `CAP_AUDIT_CONTROL` (exit 4, as auditd), naming the capability.
-    static func checkPrivileges() throws(Failure) {
+    package static func checkPrivileges() throws(DaemonError) {
         guard hasEffectiveCapability(30) else {  // CAP_AUDIT_CONTROL
-            throw Failure(
-                message: "swift-audit run needs CAP_AUDIT_CONTROL (run it as root, or grant the capability)",
-                exitCode: 4)
+            throw DaemonError(
+                "swift-audit run needs CAP_AUDIT_CONTROL (run it as root, or grant the capability)",
+                status: .privilege)
         }
     }
 
     /// True when the effective capability set holds `bit` (from /proc/self/status).
-    static func hasEffectiveCapability(_ bit: UInt64) -> Bool {
+    package static func hasEffectiveCapability(_ bit: UInt64) -> Bool {
         let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return geteuid() == 0 }
         defer { close(fd) }
@@ -41,25 +35,25 @@ enum KernelSetup {
 
     /// Makes sure no other live process owns the audit pid: with `takeover`, asks it to stop
     /// (SIGTERM) and waits up to `wait` seconds; otherwise fails naming it.
-    static func claimOwnership(_ client: AuditClient, takeover: Bool, logger: Logger) throws(Failure) {
+    package static func claimOwnership(_ client: some DaemonKernel, takeover: Bool, logger: Logger) throws(DaemonError) {
         let owner: UInt32
-        do { owner = try client.status().pid } catch { throw Failure(message: "\(error)", exitCode: 1) }
+        do { owner = try client.status().pid } catch { throw DaemonError("\(error)") }
         guard owner != 0, owner != UInt32(getpid()) else { return }
         guard let command = processName(owner) else {
             logger.notice("the kernel names pid \(owner) as audit daemon but it is gone; registering over it")
             return
         }
         guard takeover else {
-            throw Failure(
-                message: "process \(owner) (\(command)) is registered as the audit daemon; stop it first "
-                    + "(systemctl stop auditd) or set takeover = yes", exitCode: 1)
+            throw DaemonError(
+                "process \(owner) (\(command)) is registered as the audit daemon; stop it first "
+                    + "(systemctl stop auditd) or set takeover = yes")
         }
         // The kernel keeps naming a daemon that died while no records flowed, and its pid may
         // have been reused: only signal processes that are audit daemons by name.
         guard knownAuditDaemons.contains(command) else {
-            throw Failure(
-                message: "the kernel names pid \(owner) as the audit daemon, but that process is \(command), "
-                    + "not a known audit daemon; not signalling it. Stop the audit daemon by hand", exitCode: 1)
+            throw DaemonError(
+                "the kernel names pid \(owner) as the audit daemon, but that process is \(command), "
+                    + "not a known audit daemon; not signalling it. Stop the audit daemon by hand")
         }
         logger.warning(
             "takeover: asking the registered audit daemon to stop",
@@ -70,7 +64,7 @@ enum KernelSetup {
             let now = (try? client.status().pid) ?? owner
             if now == 0 || processName(owner) == nil { return }
         }
-        throw Failure(message: "process \(owner) (\(command)) did not stop within 10 s after SIGTERM", exitCode: 1)
+        throw DaemonError("process \(owner) (\(command)) did not stop within 10 s after SIGTERM")
     }
 
     /// Process names `takeover` may stop.
@@ -79,7 +73,7 @@ enum KernelSetup {
     /// Applies the configured kernel settings that differ from the kernel's. A locked kernel
     /// (enabled 2) refuses every change: that is reported once and is not an error, since the
     /// daemon must still run and record.
-    static func apply(_ settings: AuditSettings, client: AuditClient, logger: Logger) {
+    package static func apply(_ settings: AuditSettings, client: some DaemonKernel, logger: Logger) {
         let status: AuditStatus
         do { status = try client.status() } catch {
             logger.error("cannot read the audit status", metadata: ["error": "\(error)"])
@@ -105,27 +99,27 @@ enum KernelSetup {
             }
         }
         attempt("failure", settings.failure.rawValue, status.failure.rawValue) { () throws(AuditNetlinkError) in
-            try client.setFailureMode(settings.failure)
+            try client.set(AuditStatus(mask: .failure, failure: settings.failure))
         }
         attempt("rate_limit", settings.rateLimit, status.rateLimit) { () throws(AuditNetlinkError) in
-            try client.setRateLimit(settings.rateLimit)
+            try client.set(AuditStatus(mask: .rateLimit, rateLimit: settings.rateLimit))
         }
         attempt("backlog_limit", settings.backlogLimit, status.backlogLimit) { () throws(AuditNetlinkError) in
-            try client.setBacklogLimit(settings.backlogLimit)
+            try client.set(AuditStatus(mask: .backlogLimit, backlogLimit: settings.backlogLimit))
         }
         attempt("backlog_wait_time", settings.backlogWaitTime, status.backlogWaitTime) { () throws(AuditNetlinkError) in
-            try client.setBacklogWaitTime(settings.backlogWaitTime)
+            try client.set(AuditStatus(mask: .backlogWaitTime, backlogWaitTime: settings.backlogWaitTime))
         }
         // enabled last: `lock` (2) freezes everything else.
         attempt("enabled", settings.enabled.rawValue, status.enabled.rawValue) { () throws(AuditNetlinkError) in
-            try client.setEnabled(settings.enabled)
+            try client.set(AuditStatus(mask: .enabled, enabled: settings.enabled))
         }
     }
 
     /// Opens the socket the reader will own, sizes its buffer, and registers through it.
-    static func registerReaderSocket(bufferSize: Int, logger: Logger) throws(Failure) -> AuditClient {
+    package static func registerReaderSocket(bufferSize: Int, logger: Logger) throws(DaemonError) -> AuditClient {
         let socket: AuditSocket
-        do { socket = try AuditSocket.open(mode: .unicast) } catch { throw Failure(message: "\(error)", exitCode: 1) }
+        do { socket = try AuditSocket.open(mode: .unicast) } catch { throw DaemonError("\(error)") }
         if bufferSize > 0 {
             do {
                 let granted = try socket.setReceiveBufferSize(bufferSize)
@@ -142,8 +136,8 @@ enum KernelSetup {
         do {
             try client.register()
         } catch {
-            if case .permissionDenied = error.kind { throw Failure(message: "\(error)", exitCode: 4) }
-            throw Failure(message: "\(error)", exitCode: 1)
+            if case .permissionDenied = error.kind { throw DaemonError("\(error)", status: .privilege) }
+            throw DaemonError("\(error)")
         }
         return client
     }

@@ -19,33 +19,32 @@ enum DaemonRules {
 
     /// Reads and checks the configured rule files; nil when none are configured. The error text
     /// lists every problem, each naming file, line and column.
-    static func prepare(_ settings: RuleSettings, logger: Logger) throws(StartError) -> Prepared? {
+    static func prepare(_ settings: RuleSettings, logger: Logger) throws(DaemonError) -> Prepared? {
         let paths = RuleFiles.paths(of: settings)
         guard !paths.isEmpty else { return nil }
         let reading = RuleFiles.read(paths)
         for warning in reading.warnings { logger.warning("\(warning)") }
         guard reading.problems.isEmpty else {
-            throw StartError(message: reading.problems.joined(separator: "\n"), exitCode: DaemonExitCode.configuration)
+            throw DaemonError(reading.problems.joined(separator: "\n"), status: .configuration)
         }
         guard let environment = RuleEnvironment.system() else {
-            throw StartError(
-                message: "rules: this machine's architecture has no syscall table", exitCode: DaemonExitCode.failure)
+            throw DaemonError("rules: this machine's architecture has no syscall table")
         }
         let loader = RuleLoader(environment: environment)
         let plan = loader.plan(reading.sources)
         for warning in plan.warnings { logger.warning("\(warning)") }
         guard plan.isValid else {
-            throw StartError(
-                message: plan.errors.map(\.description).joined(separator: "\n")
+            throw DaemonError(
+                plan.errors.map(\.description).joined(separator: "\n")
                     + "\n\(plan.errors.count) rule error(s); no rule was loaded",
-                exitCode: DaemonExitCode.configuration)
+                status: .configuration)
         }
         return Prepared(loader: loader, plan: plan)
     }
 
     /// Applies a prepared plan through the control client, logs the outcome, and returns the
     /// `swift-audit.rules` event that records it in the trail.
-    static func apply(_ prepared: Prepared, client: AuditClient, logger: Logger) -> StatusEvent {
+    static func apply(_ prepared: Prepared, client: some AuditRuleKernel, logger: Logger) -> StatusEvent {
         let report = prepared.loader.apply(prepared.plan, to: client)
         for issue in report.errors { logger.error("\(issue)") }
         for issue in report.skipped + report.ignored { logger.warning("\(issue)") }

@@ -64,6 +64,8 @@ package struct ProcessorStatistics: Hashable, Sendable {
     package var reassembler = ReassemblerStatistics()
     /// Loop turns; advances at least every `idleWakeMilliseconds` while the stage is healthy.
     package var heartbeat = 0
+
+    package init() {}
 }
 
 /// The handle the control thread keeps on the processing stage.
@@ -74,7 +76,7 @@ package final class ProcessorControl: Sendable {
     private let heartbeatCounter = Atomic<Int>(0)
     /// The outputs the stage writes to.
     package let outputs: OutputSet
-    let ring: RecordRing
+    package let ring: RecordRing
 
     /// A handle for a stage that reads `ring` and writes to `outputs`.
     package init(ring: RecordRing, outputs: OutputSet) {

@@ -18,19 +18,22 @@ package final class KernelReader: Sendable {
     /// What the reader has seen, for `STATUS=` and loss events.
     package struct Counters: Hashable, Sendable {
         /// Datagrams moved into the ring.
-        package var datagrams: Int
+        package var datagrams = 0
         /// `ENOBUFS` from `recv`: the socket buffer overflowed and the kernel dropped records.
-        package var overflows: Int
+        package var overflows = 0
         /// Datagrams that did not decode as netlink, dropped.
-        package var malformed: Int
+        package var malformed = 0
         /// `recv`/`poll` failures other than the above, and a failed change of the socket buffer for
         /// a nap.
-        package var receiveErrors: Int
+        package var receiveErrors = 0
         /// Loop turns; advances at least every `idleWakeMilliseconds` while the reader is healthy.
-        package var heartbeat: Int
+        package var heartbeat = 0
         /// Naps at whose end the socket was full under the nap buffer: kauditd had stopped to wait
         /// for room (see `init(socket:ring:socketBufferBytes:napBufferBytes:idleWakeMilliseconds:)`).
-        package var kernelPauses: Int
+        package var kernelPauses = 0
+
+        /// All zero (a pipeline without a reader: `replay`).
+        package init() {}
     }
 
     private let socket: AuditSocket
@@ -128,11 +131,14 @@ package final class KernelReader: Sendable {
 
     /// A snapshot of the counters; any thread.
     package var counters: Counters {
-        Counters(
-            datagrams: datagrams.load(ordering: .relaxed), overflows: overflows.load(ordering: .relaxed),
-            malformed: malformed.load(ordering: .relaxed),
-            receiveErrors: receiveErrors.load(ordering: .relaxed), heartbeat: heartbeat.load(ordering: .relaxed),
-            kernelPauses: kernelPauses.load(ordering: .relaxed))
+        var counters = Counters()
+        counters.datagrams = datagrams.load(ordering: .relaxed)
+        counters.overflows = overflows.load(ordering: .relaxed)
+        counters.malformed = malformed.load(ordering: .relaxed)
+        counters.receiveErrors = receiveErrors.load(ordering: .relaxed)
+        counters.heartbeat = heartbeat.load(ordering: .relaxed)
+        counters.kernelPauses = kernelPauses.load(ordering: .relaxed)
+        return counters
     }
 
     /// The last unexpected receive error, for the log.

@@ -132,6 +132,11 @@ package struct WriterCloseReport: Sendable, Hashable {
     /// True when the worker finished (drained or gave up at the deadline, then closed the
     /// writer); false when it was still blocked after the grace period and was left behind.
     package var finished: Bool
+
+    package init(counters: WriterCounters, finished: Bool) {
+        self.counters = counters
+        self.finished = finished
+    }
 }
 
 /// Things a writer did besides writing items, reported with each `write` (in `WriteOutcome` or in

@@ -1,0 +1,61 @@
+import AuditEvents
+package import AuditEncoding
+import AuditPipeline
+package import AuditWriters
+package import Logging
+
+/// Turns the stages' counters into the daemon's loss counters, and those into loss events.
+///
+/// Each loss is counted once, wherever it happened:
+/// - an output replaced by a reload keeps counting from where its old worker stopped (the old
+///   worker's final drops are carried over by ``retire(_:report:)``), so a reload neither hides
+///   nor repeats a drop;
+/// - a daemon status line (a loss event itself, a reload event) that a dead output's full queue
+///   refuses is not an audit event: it is left out, or every loss report that a dead output drops
+///   would be a new drop to report, one loss event per `loss_report_interval` for as long as the
+///   output stays dead.
+package struct LossAccounting {
+    /// Final drop counts of workers that reloads retired, by output name.
+    private var retiredDrops: [String: Int] = [:]
+    private var monitor = LossMonitor()
+
+    package init() {}
+
+    /// The loss counters for `snapshot`, with the kernel's running `lost` total.
+    package func counters(_ snapshot: PipelineSnapshot, kernelLost: Int) -> LossCounters {
+        var counters = LossCounters()
+        counters.kernelLost = kernelLost
+        counters.socketOverflows = snapshot.reader.overflows
+        counters.malformedDatagrams = snapshot.reader.malformed + snapshot.processing.malformedDatagrams
+        // Missing serials ever declared, so late arrivals never make the count go down (and
+        // consumers summing the reported increases get the right total).
+        let reassembler = snapshot.processing.reassembler
+        counters.serialGaps = Int(reassembler.lostSerials + reassembler.recoveredSerials)
+        counters.receiveErrors = snapshot.reader.receiveErrors
+        counters.evictedEvents = Int(reassembler.evictedEvents)
+        counters.ringStalls = snapshot.ringStalls
+        for output in snapshot.outputs {
+            let writer = output.writer
+            counters.writerDrops[output.name] =
+                (retiredDrops[output.name] ?? 0) + writer.dropped + writer.rejected - output.refusedStatusLines
+            counters.writerTruncations[output.name] = writer.activity.oversizeTruncated
+            counters.writerRefusals[output.name] = writer.activity.refusedDatagrams
+        }
+        return counters
+    }
+
+    /// Remembers the final counters of an output's worker that a reload closed, so the output's
+    /// drops go on from there if a new worker of the same name replaces it.
+    /// (Its refused status lines stay in the carried count: the snapshot's `refusedStatusLines`
+    /// counts those of every worker the output had.)
+    package mutating func retire(_ name: String, report: WriterCloseReport) {
+        let counters = report.counters
+        retiredDrops[name, default: 0] += counters.dropped + counters.rejected + counters.droppedAtShutdown
+    }
+
+    /// The loss events for everything that grew since the last call (each logged, rate-limited
+    /// per reason by the log's own handler).
+    package mutating func events(_ snapshot: PipelineSnapshot, kernelLost: Int, logger: Logger) -> [StatusEvent] {
+        monitor.events(for: counters(snapshot, kernelLost: kernelLost), logger: logger)
+    }
+}

@@ -1,0 +1,26 @@
+import AuditPipeline
+import AuditWriters
+/// The one line `systemctl status` shows (`STATUS=`): what flowed, what was lost, how each output
+/// does.
+package enum StatusLine {
+    package static func text(_ snapshot: PipelineSnapshot, loss: LossCounters, kernelBacklog: UInt32) -> String {
+        var parts = [
+            "events \(snapshot.processing.events)",
+            "kernel lost \(loss.kernelLost)",
+            "enobufs \(loss.socketOverflows)",
+            "gaps \(loss.serialGaps)",
+            "backlog \(kernelBacklog)",
+        ]
+        for output in snapshot.outputs {
+            let counters = output.writer
+            var part =
+                "\(output.name): \(counters.isFailing ? "FAILING" : "ok") written \(counters.written) "
+                + "dropped \(counters.dropped + counters.rejected) bytes \(counters.bytes)"
+            if counters.activity.reconnects > 0 { part += " reconnects \(counters.activity.reconnects)" }
+            if counters.activity.oversizeTruncated > 0 { part += " truncated \(counters.activity.oversizeTruncated)" }
+            if counters.activity.oversizeSplit > 0 { part += " split \(counters.activity.oversizeSplit)" }
+            parts.append(part)
+        }
+        return parts.joined(separator: "; ")
+    }
+}
