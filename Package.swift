@@ -60,7 +60,7 @@ let package = Package(
         // The hot path: socket reader → lock-free ring → reassembly → encoding → output queues.
         .target(
             name: "AuditPipeline",
-            dependencies: ["AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters", "AuditThreads"],
+            dependencies: ["AuditNetlink", "AuditEvents", "AuditEncoding", "AuditThreads"],
             swiftSettings: strict),
 
         // The daemon: configuration applied to the kernel, pipeline threads, signals, sd_notify,
@@ -95,7 +95,9 @@ let package = Package(
             name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(
             name: "AuditPipelineTests",
-            dependencies: ["AuditPipeline", "AuditThreads", "AuditWriters", "AuditNetlink", "AuditTestSupport"],
+            dependencies: [
+                "AuditPipeline", "AuditThreads", "AuditWriters", "AuditEncoding", "AuditNetlink", "AuditTestSupport",
+            ],
             swiftSettings: tests),
         .testTarget(
             name: "AuditWritersTests",

@@ -77,7 +77,7 @@ extension Daemon {
     /// that keeps failing (a closed pipe, a full disk) is not waited for beyond `patience`: its
     /// drops are counted and the replay exits 1.
     private static func waitForRoom(
-        in outputs: OutputSet, capacity configurations: [OutputConfiguration], patience: Duration = .seconds(5)
+        in outputs: DaemonOutputSet, capacity configurations: [OutputConfiguration], patience: Duration = .seconds(5)
     ) {
         let limits = Dictionary(configurations.map { ($0.name, $0.queueSize) }) { first, _ in first }
         for output in outputs.snapshot() {

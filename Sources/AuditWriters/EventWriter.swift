@@ -1,3 +1,4 @@
+package import AuditEncoding
 /// An output: the file, stdout, and later syslog and GELF writers all conform.
 ///
 /// # Threading and ownership

@@ -1,3 +1,4 @@
+import AuditEncoding
 import AuditDaemon
 import AuditNetlink
 import AuditPipeline
@@ -64,6 +65,6 @@ struct NullWriter: EventWriter {
 }
 
 /// A running output on a `NullWriter`.
-func nullOutput(_ name: String) throws -> Output {
+func nullOutput(_ name: String) throws -> DaemonOutput {
     Output(name: name, worker: try OutputWorker(NullWriter(name: name)), wantsEvent: false)
 }

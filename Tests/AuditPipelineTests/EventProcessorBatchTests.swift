@@ -1,3 +1,4 @@
+import AuditEncoding
 import AuditPipeline
 import AuditThreads
 import AuditWriters
@@ -23,7 +24,7 @@ private struct CollectingWriter: EventWriter {
 }
 
 /// One netlink datagram carrying an audit record of `type` for event `serial`.
-private func datagram(type: UInt16, serial: Int, body: String) -> [UInt8] {
+func datagram(type: UInt16, serial: Int, body: String) -> [UInt8] {
     let payload = Array("audit(1700000000.123:\(serial)): \(body)".utf8)
     var bytes: [UInt8] = []
     func put<T: FixedWidthInteger>(_ value: T) {

@@ -1,3 +1,4 @@
+import AuditEncoding
 import AuditPipeline
 import AuditThreads
 import AuditWriters
@@ -29,7 +30,7 @@ private struct PacedWriter: EventWriter {
     mutating func close() throws(WriterError) {}
 }
 
-private func makeOutput(_ control: PacedWriter.Control, itemsPerWrite: Int) throws -> Output {
+private func makeOutput(_ control: PacedWriter.Control, itemsPerWrite: Int) throws -> Output<OutputWorker> {
     let worker = try OutputWorker(
         PacedWriter(control: control),
         configuration: OutputQueueConfiguration(
@@ -37,7 +38,7 @@ private func makeOutput(_ control: PacedWriter.Control, itemsPerWrite: Int) thro
     return Output(name: "paced", worker: worker, wantsEvent: false)
 }
 
-private func fill(_ output: Output, _ count: Int) {
+private func fill(_ output: Output<OutputWorker>, _ count: Int) {
     let item = OutputItem(line: Array(repeating: UInt8(ascii: "x"), count: 64))
     for _ in 0..<count { _ = output.worker.enqueue(item) }
 }

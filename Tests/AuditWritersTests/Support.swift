@@ -1,3 +1,4 @@
+import AuditEncoding
 import AuditWriters
 import Glibc
 import Synchronization

@@ -18,8 +18,8 @@ enum OutputFactory {
     ///
     /// - Throws: `Failure` for the first output that cannot start; the ones already started are
     ///   closed again, so nothing half-started stays behind.
-    static func start(_ configurations: [OutputConfiguration], logger: Logger) throws(Failure) -> [Output] {
-        var started: [Output] = []
+    static func start(_ configurations: [OutputConfiguration], logger: Logger) throws(Failure) -> [DaemonOutput] {
+        var started: [DaemonOutput] = []
         for configuration in configurations where configuration.enabled {
             do {
                 started.append(try start(configuration, logger: logger))
@@ -32,7 +32,7 @@ enum OutputFactory {
     }
 
     /// Starts one output.
-    static func start(_ configuration: OutputConfiguration, logger: Logger) throws(Failure) -> Output {
+    static func start(_ configuration: OutputConfiguration, logger: Logger) throws(Failure) -> DaemonOutput {
         var queue = OutputQueueConfiguration(
             capacity: configuration.queueSize, threadName: "out-" + String(configuration.name.prefix(11)))
         let name = configuration.name
@@ -60,12 +60,12 @@ enum OutputFactory {
             switch configuration.kind {
             case .file(let file):
                 let writer = try FileWriter(configuration: try fileConfiguration(file, output: name))
-                return Output(
+                return DaemonOutput(
                     name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
                     wantsEvent: false)
             case .stdout:
                 let writer = try StdoutWriter()
-                return Output(
+                return DaemonOutput(
                     name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
                     wantsEvent: false)
             case .syslog(let syslog):
@@ -74,7 +74,7 @@ enum OutputFactory {
                 queue.retryInitialDelay = syslog.reconnect.minimum
                 queue.retryMaximumDelay = syslog.reconnect.maximum
                 let writer = try SyslogWriter(configuration: syslogConfiguration(syslog))
-                return Output(
+                return DaemonOutput(
                     name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
                     wantsEvent: true)
             case .gelf(let gelf):
@@ -83,7 +83,7 @@ enum OutputFactory {
                 let writer = try GELFWriter(
                     configuration: gelfConfiguration(gelf),
                     syscallName: { AuditMachine(elf: $0)?.syscalls.name(of: $1) })
-                return Output(
+                return DaemonOutput(
                     name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
                     wantsEvent: true)
             }

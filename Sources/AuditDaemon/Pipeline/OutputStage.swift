@@ -1,5 +1,5 @@
 package import AuditConfig
-package import AuditPipeline
+import AuditPipeline
 package import AuditWriters
 package import Logging
 
@@ -8,7 +8,7 @@ package import Logging
 package final class OutputStage: Component {
     package let name = "outputs"
     /// The outputs in force; a reload swaps the list inside.
-    package let set = OutputSet([])
+    package let set = DaemonOutputSet([])
     private let configurations: [OutputConfiguration]
     private let drainTimeout: Duration
     private let logger: Logger

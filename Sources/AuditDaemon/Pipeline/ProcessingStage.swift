@@ -1,5 +1,6 @@
 import AuditEvents
 package import AuditPipeline
+package import AuditWriters
 import AuditThreads
 import Synchronization
 
@@ -9,15 +10,15 @@ package final class ProcessingStage: Component {
     package let name = "processing"
     private let ringBytes: Int
     private let configuration: ProcessorConfiguration
-    private let outputs: OutputSet
+    private let outputs: DaemonOutputSet
     private let capturePath: String?
-    private var started: (control: ProcessorControl, thread: SystemThread)?
+    private var started: (control: ProcessorControl<OutputWorker>, thread: SystemThread)?
     private var joined = false
 
     /// - Parameters:
     ///   - ringBytes: the ring's byte budget (`ring_size`); see ``ringCapacity(forBytes:)``.
     ///   - capturePath: where to record every datagram (`run --record`), truncated at start.
-    package init(ringBytes: Int, configuration: ProcessorConfiguration, outputs: OutputSet, capturePath: String?) {
+    package init(ringBytes: Int, configuration: ProcessorConfiguration, outputs: DaemonOutputSet, capturePath: String?) {
         self.ringBytes = ringBytes
         self.configuration = configuration
         self.outputs = outputs
@@ -25,7 +26,7 @@ package final class ProcessingStage: Component {
     }
 
     /// The handle on the running stage (its ring, counters, reconfiguration).
-    package var control: ProcessorControl {
+    package var control: ProcessorControl<OutputWorker> {
         guard let started else { preconditionFailure("the processing stage has not started") }
         return started.control
     }

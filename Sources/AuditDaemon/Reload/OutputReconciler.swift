@@ -1,5 +1,5 @@
 package import AuditConfig
-package import AuditPipeline
+import AuditPipeline
 import AuditWriters
 
 /// Works out, for a reload, which running outputs stay, which start anew, and which retire; and
@@ -13,12 +13,12 @@ package struct OutputReconciler {
     /// The outcome of a reconciliation that succeeded.
     package struct Plan {
         /// The new list, in the order of the new configuration.
-        package var outputs: [Output]
+        package var outputs: [DaemonOutput]
         /// Running outputs the new list no longer holds: to close once the processing thread
         /// has moved on to the new list.
-        package var retiring: [Output]
+        package var retiring: [DaemonOutput]
         /// Outputs started for this reload.
-        package var started: [Output]
+        package var started: [DaemonOutput]
     }
 
     /// Why a reload's outputs could not start.
@@ -27,12 +27,12 @@ package struct OutputReconciler {
     }
 
     /// Starts one output; the daemon's is ``OutputFactory/start(_:logger:)``.
-    package var start: (OutputConfiguration) throws(DaemonError) -> Output
+    package var start: (OutputConfiguration) throws(DaemonError) -> DaemonOutput
     /// Closes outputs that were started but are not used after all.
-    package var close: ([Output]) -> Void
+    package var close: ([DaemonOutput]) -> Void
 
     package init(
-        start: @escaping (OutputConfiguration) throws(DaemonError) -> Output, close: @escaping ([Output]) -> Void
+        start: @escaping (OutputConfiguration) throws(DaemonError) -> DaemonOutput, close: @escaping ([DaemonOutput]) -> Void
     ) {
         self.start = start
         self.close = close
@@ -40,11 +40,11 @@ package struct OutputReconciler {
 
     /// The plan that takes `running` (started from `runningConfigurations`) to `next`.
     package func reconcile(
-        running: [Output], runningConfigurations: [String: OutputConfiguration], next: [OutputConfiguration]
+        running: [DaemonOutput], runningConfigurations: [String: OutputConfiguration], next: [OutputConfiguration]
     ) throws(Failure) -> Plan {
         let byName = Dictionary(running.map { ($0.name, $0) }) { first, _ in first }
-        var outputs: [Output] = []
-        var started: [Output] = []
+        var outputs: [DaemonOutput] = []
+        var started: [DaemonOutput] = []
         for configuration in next where configuration.enabled {
             if let old = byName[configuration.name], runningConfigurations[configuration.name] == configuration {
                 outputs.append(old)

@@ -1,5 +1,5 @@
+import AuditEncoding
 import AuditThreads
-import AuditWriters
 
 /// Keeps the processing stage from running far ahead of a healthy output's writer.
 ///
@@ -37,14 +37,14 @@ package struct OutputPacer {
     /// Waits (briefly, bounded) for every healthy output whose queue is above the threshold to
     /// drain to half of it. Returns the microseconds waited.
     @discardableResult
-    package mutating func pace(_ outputs: [Output]) -> Int {
+    package mutating func pace<Queue>(_ outputs: [Output<Queue>]) -> Int {
         guard threshold > 0, maxWaitMicroseconds > 0 else { return 0 }
         var waited = 0
         for output in outputs {
-            var counters = output.worker.counters
-            guard counters.queued > threshold, !counters.isFailing else { continue }
+            var backlog = output.worker.progress
+            guard backlog.queued > threshold, !backlog.isFailing else { continue }
             let id = ObjectIdentifier(output.worker)
-            let written = counters.written + counters.rejected
+            let written = backlog.completed
             let now = MonotonicClock.nanoseconds()
             if let seen = progress[id], seen.written == written {
                 if now &- seen.since > stallNanoseconds { continue }
@@ -52,10 +52,10 @@ package struct OutputPacer {
                 if progress.count > 4 * max(1, outputs.count) { progress.removeAll() }
                 progress[id] = (written, now)
             }
-            while waited < maxWaitMicroseconds, counters.queued > threshold / 2 {
+            while waited < maxWaitMicroseconds, backlog.queued > threshold / 2 {
                 MonotonicClock.sleep(microseconds: Self.stepMicroseconds)
                 waited += Self.stepMicroseconds
-                counters = output.worker.counters
+                backlog = output.worker.progress
             }
         }
         return waited

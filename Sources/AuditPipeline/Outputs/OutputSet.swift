@@ -1,18 +1,22 @@
-package import AuditWriters
+package import AuditEncoding
 import Synchronization
 
-/// One running output: its configured name, its worker (queue + thread), and whether its writer
-/// needs the structured event beside the JSON line (syslog timestamps, GELF fields).
-package struct Output: Sendable {
+/// One running output: its configured name, its queue, and whether its writer needs the
+/// structured event beside the JSON line (syslog timestamps, GELF fields).
+///
+/// Generic over the queue so that the pipeline knows outputs only through ``OutputQueue`` while
+/// the daemon, which made them, keeps their concrete type (the writers' `OutputWorker`) for its
+/// counters, reopen and close.
+package struct Output<Queue: OutputQueue>: Sendable {
     /// The name from the configuration (`output.NAME.…`).
     package var name: String
-    /// The queue and thread that feed the writer.
-    package var worker: OutputWorker
+    /// The queue that feeds the writer.
+    package var worker: Queue
     /// Whether items carry the `AuditEvent` (costs memory while queued; only structured writers).
     package var wantsEvent: Bool
 
-    /// Wraps a worker.
-    package init(name: String, worker: OutputWorker, wantsEvent: Bool) {
+    /// Wraps a queue.
+    package init(name: String, worker: Queue, wantsEvent: Bool) {
         self.name = name
         self.worker = worker
         self.wantsEvent = wantsEvent
@@ -21,25 +25,25 @@ package struct Output: Sendable {
 
 /// The outputs in force. The processing thread takes a snapshot once per batch; a reload swaps
 /// the whole list at once, so no batch ever sees half of an old and half of a new configuration.
-package final class OutputSet: Sendable {
-    private let outputs: Mutex<[Output]>
+package final class OutputSet<Queue: OutputQueue>: Sendable {
+    private let outputs: Mutex<[Output<Queue>]>
     /// Status lines each output's queue refused, by output name (replaced outputs included).
     private let refusedStatusLines = Mutex<[String: Int]>([:])
 
     /// Starts with `outputs`.
-    package init(_ outputs: [Output]) {
+    package init(_ outputs: [Output<Queue>]) {
         self.outputs = Mutex(outputs)
     }
 
     /// The current outputs.
-    package func snapshot() -> [Output] {
+    package func snapshot() -> [Output<Queue>] {
         outputs.withLock { $0 }
     }
 
     /// Installs `newOutputs` and returns the previous list, so the caller can close the workers
     /// that are no longer used (after the processing thread has moved on to the new list).
     @discardableResult
-    package func replace(with newOutputs: [Output]) -> [Output] {
+    package func replace(with newOutputs: [Output<Queue>]) -> [Output<Queue>] {
         outputs.withLock { current in
             let old = current
             current = newOutputs
@@ -55,7 +59,7 @@ package final class OutputSet: Sendable {
     /// one loss event per `loss_report_interval` for as long as the output stays dead.
     package func broadcast(_ line: [UInt8]) {
         let item = OutputItem(line: line)
-        for output in snapshot() where !output.worker.enqueue(item) {
+        for output in snapshot() where !output.worker.enqueue(item, deferringWake: false) {
             refusedStatusLines.withLock { $0[output.name, default: 0] += 1 }
         }
     }

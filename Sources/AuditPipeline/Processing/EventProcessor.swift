@@ -1,8 +1,7 @@
-import AuditEncoding
+package import AuditEncoding
 package import AuditEvents
 import AuditNetlink
 import AuditThreads
-import AuditWriters
 import Synchronization
 
 /// What the processing stage needs to know; a reload hands it a new one.
@@ -69,17 +68,17 @@ package struct ProcessorStatistics: Hashable, Sendable {
 }
 
 /// The handle the control thread keeps on the processing stage.
-package final class ProcessorControl: Sendable {
+package final class ProcessorControl<Queue: OutputQueue>: Sendable {
     private let finishRequested = Atomic<Bool>(false)
     private let pending = Mutex<ProcessorConfiguration?>(nil)
     private let published = Mutex(ProcessorStatistics())
     private let heartbeatCounter = Atomic<Int>(0)
     /// The outputs the stage writes to.
-    package let outputs: OutputSet
+    package let outputs: OutputSet<Queue>
     package let ring: RecordRing
 
     /// A handle for a stage that reads `ring` and writes to `outputs`.
-    package init(ring: RecordRing, outputs: OutputSet) {
+    package init(ring: RecordRing, outputs: OutputSet<Queue>) {
         self.ring = ring
         self.outputs = outputs
     }
@@ -160,7 +159,7 @@ package struct EventProcessor: ~Copyable {
     }
 
     /// Runs until `control.finish()` and an empty ring; then flushes every event in flight.
-    package consuming func run(control: ProcessorControl) {
+    package consuming func run<Queue>(control: ProcessorControl<Queue>) {
         let ring = control.ring
         var configuration = self.configuration
         var capture = self.capture.take()
@@ -285,7 +284,7 @@ private struct EventSink {
     /// Encodes `event` once and offers the line to every output: at once to outputs that take
     /// the event (syslog, GELF), and into the batch's shared chunk for the others (file, stdout),
     /// which `deliverBatch(to:)` hands over when the batch ends.
-    mutating func dispatch(_ event: consuming AuditEvent, to outputs: [Output]) {
+    mutating func dispatch<Queue>(_ event: consuming AuditEvent, to outputs: [Output<Queue>]) {
         writer.removeAll()
         encoder.encode(event, into: &writer)
         statistics.events += 1
@@ -321,7 +320,7 @@ private struct EventSink {
     /// lock per output: the lines share one chunk, and the chunk is freed when the last of them
     /// has been written everywhere. The items stay in event order, and a batch is what the stage
     /// takes from the ring between two wake-ups of the writers, so this adds no latency.
-    mutating func deliverBatch(to outputs: [Output]) {
+    mutating func deliverBatch<Queue>(to outputs: [Output<Queue>]) {
         guard !batchEnds.isEmpty else { return }
         // A chunk less than half full (a quiet moment: a line or two per wake-up) is copied out at
         // its exact size and the buffer kept for the next batch; otherwise every queued line would
@@ -339,7 +338,7 @@ private struct EventSink {
             start = end
         }
         for output in outputs where !output.wantsEvent {
-            output.worker.enqueue(contentsOf: items, deferringWake: true)
+            output.worker.enqueue(batch: items, deferringWake: true)
         }
         if shared {
             batchBytes = []

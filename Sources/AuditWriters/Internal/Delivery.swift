@@ -1,3 +1,4 @@
+import AuditEncoding
 import Glibc
 
 /// Several complete messages back to back in one buffer: the parts of a split syslog event, the

@@ -1,3 +1,4 @@
+import AuditEncoding
 import AuditEvents
 import AuditNetlink
 

@@ -1,3 +1,4 @@
+import AuditEncoding
 /// A batch of newline-framed lines in one contiguous buffer (one `write(2)`), with where each
 /// line ends so that a short write can be mapped back to whole items.
 struct LineBuffer {

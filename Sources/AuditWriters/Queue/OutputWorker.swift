@@ -1,3 +1,4 @@
+package import AuditEncoding
 import AuditThreads
 import Glibc
 import Synchronization
@@ -525,5 +526,18 @@ enum WorkerLoop {
         }
         core.state.withLock { $0.finished = true }
         core.closerParker.unpark()
+    }
+}
+
+extension OutputWorker: OutputQueue {
+    @discardableResult
+    package func enqueue(batch items: [OutputItem], deferringWake: Bool) -> Int {
+        core.enqueue(items, deferringWake: deferringWake)
+    }
+
+    package var progress: OutputQueueProgress {
+        let counters = core.snapshot()
+        return OutputQueueProgress(
+            queued: counters.queued, completed: counters.written + counters.rejected, isFailing: counters.isFailing)
     }
 }

@@ -1,3 +1,4 @@
+package import AuditEncoding
 import Glibc
 
 /// Appends one JSON line per event to a file, like auditd's `log_file`, with reopen for

@@ -1,4 +1,4 @@
-import AuditEncoding
+package import AuditEncoding
 import AuditEvents
 import AuditNetlink
 import Glibc

@@ -1,3 +1,4 @@
+package import AuditEncoding
 import Glibc
 
 /// Sends each event to Graylog as a GELF 1.1 document (see `GELFDocumentBuilder` for the

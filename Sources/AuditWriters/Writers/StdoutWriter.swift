@@ -1,3 +1,4 @@
+package import AuditEncoding
 import Glibc
 
 /// Writes one JSON line per event to standard output (or another inherited descriptor), for

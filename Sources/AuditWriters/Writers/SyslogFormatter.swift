@@ -1,3 +1,4 @@
+package import AuditEncoding
 import AuditEvents
 import AuditNetlink
 import Glibc

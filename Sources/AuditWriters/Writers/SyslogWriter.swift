@@ -1,3 +1,4 @@
+package import AuditEncoding
 import Glibc
 
 /// Sends each event's JSON as the MSG of one syslog message: to the local syslog socket
