@@ -54,7 +54,7 @@ private func fill(_ output: Output<OutputWorker>, _ count: Int) {
         fill(output, 400)
         control.blocked.store(false, ordering: .releasing)
         var pacer = OutputPacer(threshold: 100, maxWaitMicroseconds: 5_000_000)
-        let waited = pacer.pace([output])
+        let waited = pacer.pace([OutputTarget(output)])
         #expect(waited > 0)
         #expect(output.worker.counters.queued <= 50, "the wait ends at half the threshold")
         _ = output.worker.close(drainTimeout: .seconds(5))
@@ -66,7 +66,7 @@ private func fill(_ output: Output<OutputWorker>, _ count: Int) {
         let output = try makeOutput(control, itemsPerWrite: 1)
         fill(output, 300)
         var pacer = OutputPacer(threshold: 100, maxWaitMicroseconds: 2_000)
-        let waited = pacer.pace([output])
+        let waited = pacer.pace([OutputTarget(output)])
         #expect(waited >= 2_000 && waited < 2_000 + OutputPacer.stepMicroseconds)
         #expect(output.worker.counters.queued > 100, "a slow writer is not waited out")
         control.delayMicroseconds.store(0, ordering: .relaxed)
@@ -85,10 +85,10 @@ private func fill(_ output: Output<OutputWorker>, _ count: Int) {
         var calls = 0
         let start = MonotonicClock.nanoseconds()
         while MonotonicClock.nanoseconds() - start < 60_000_000 {  // well past the stall time
-            total += pacer.pace([output])
+            total += pacer.pace([OutputTarget(output)])
             calls += 1
         }
-        let afterStall = (0..<100).reduce(0) { sum, _ in sum + pacer.pace([output]) }
+        let afterStall = (0..<100).reduce(0) { sum, _ in sum + pacer.pace([OutputTarget(output)]) }
         #expect(total >= 5_000, "it waited for the first batches (\(calls) calls)")
         #expect(total < calls * 1_000, "and stopped waiting once the writer counted as stalled")
         #expect(afterStall == 0, "a stalled writer costs the stage nothing")
@@ -98,7 +98,7 @@ private func fill(_ output: Output<OutputWorker>, _ count: Int) {
         usleep(50_000)
         control.blocked.store(true, ordering: .releasing)
         fill(output, 500)
-        #expect(pacer.pace([output]) > 0)
+        #expect(pacer.pace([OutputTarget(output)]) > 0)
         control.blocked.store(false, ordering: .releasing)
         _ = output.worker.close(drainTimeout: .seconds(5))
     }
@@ -109,10 +109,10 @@ private func fill(_ output: Output<OutputWorker>, _ count: Int) {
         let output = try makeOutput(control, itemsPerWrite: 10)
         fill(output, 50)
         var pacer = OutputPacer(threshold: 100, maxWaitMicroseconds: 1_000)
-        #expect(pacer.pace([output]) == 0)
+        #expect(pacer.pace([OutputTarget(output)]) == 0)
         fill(output, 200)
         var disabled = OutputPacer(threshold: 0, maxWaitMicroseconds: 1_000)
-        #expect(disabled.pace([output]) == 0)
+        #expect(disabled.pace([OutputTarget(output)]) == 0)
         control.blocked.store(false, ordering: .releasing)
         _ = output.worker.close(drainTimeout: .seconds(5))
     }

@@ -37,13 +37,13 @@ package struct OutputPacer {
     /// Waits (briefly, bounded) for every healthy output whose queue is above the threshold to
     /// drain to half of it. Returns the microseconds waited.
     @discardableResult
-    package mutating func pace<Queue>(_ outputs: [Output<Queue>]) -> Int {
+    package mutating func pace(_ outputs: [OutputTarget]) -> Int {
         guard threshold > 0, maxWaitMicroseconds > 0 else { return 0 }
         var waited = 0
         for output in outputs {
-            var backlog = output.worker.progress
+            var backlog = output.queue.progress
             guard backlog.queued > threshold, !backlog.isFailing else { continue }
-            let id = ObjectIdentifier(output.worker)
+            let id = ObjectIdentifier(output.queue)
             let written = backlog.completed
             let now = MonotonicClock.nanoseconds()
             if let seen = progress[id], seen.written == written {
@@ -55,7 +55,7 @@ package struct OutputPacer {
             while waited < maxWaitMicroseconds, backlog.queued > threshold / 2 {
                 MonotonicClock.sleep(microseconds: Self.stepMicroseconds)
                 waited += Self.stepMicroseconds
-                backlog = output.worker.progress
+                backlog = output.queue.progress
             }
         }
         return waited

@@ -23,30 +23,55 @@ package struct Output<Queue: OutputQueue>: Sendable {
     }
 }
 
+/// An output as the processing stage's hot loop takes it: the queue behind the protocol, and
+/// whether it wants the structured event.
+///
+/// Not generic, so that the stage's per-event code is compiled for one concrete layout: the
+/// daemon's queue type is in a module the pipeline does not see, so generic code over it would
+/// run unspecialized (every output copied through value witnesses, per event).
+package struct OutputTarget: Sendable {
+    /// The output's queue.
+    package let queue: any OutputQueue
+    /// Whether items carry the `AuditEvent`.
+    package let wantsEvent: Bool
+
+    package init(_ output: Output<some OutputQueue>) {
+        queue = output.worker
+        wantsEvent = output.wantsEvent
+    }
+}
+
 /// The outputs in force. The processing thread takes a snapshot once per batch; a reload swaps
 /// the whole list at once, so no batch ever sees half of an old and half of a new configuration.
 package final class OutputSet<Queue: OutputQueue>: Sendable {
-    private let outputs: Mutex<[Output<Queue>]>
+    /// The outputs, and the same as the stage's targets (made once per change, not per batch).
+    private let outputs: Mutex<(outputs: [Output<Queue>], targets: [OutputTarget])>
     /// Status lines each output's queue refused, by output name (replaced outputs included).
     private let refusedStatusLines = Mutex<[String: Int]>([:])
 
     /// Starts with `outputs`.
     package init(_ outputs: [Output<Queue>]) {
-        self.outputs = Mutex(outputs)
+        self.outputs = Mutex((outputs, outputs.map(OutputTarget.init)))
     }
 
     /// The current outputs.
     package func snapshot() -> [Output<Queue>] {
-        outputs.withLock { $0 }
+        outputs.withLock { $0.outputs }
+    }
+
+    /// The current outputs as the processing stage writes to them.
+    package func targets() -> [OutputTarget] {
+        outputs.withLock { $0.targets }
     }
 
     /// Installs `newOutputs` and returns the previous list, so the caller can close the workers
     /// that are no longer used (after the processing thread has moved on to the new list).
     @discardableResult
     package func replace(with newOutputs: [Output<Queue>]) -> [Output<Queue>] {
-        outputs.withLock { current in
-            let old = current
-            current = newOutputs
+        let targets = newOutputs.map(OutputTarget.init)
+        return outputs.withLock { current in
+            let old = current.outputs
+            current = (newOutputs, targets)
             return old
         }
     }

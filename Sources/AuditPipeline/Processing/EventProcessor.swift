@@ -187,7 +187,7 @@ package struct EventProcessor: ~Copyable {
             let ready = ring.waitForData(
                 timeoutMilliseconds: finishing ? 0 : idleWait,
                 lingerMicroseconds: finishing ? 0 : configuration.lingerMicroseconds)
-            let outputs = control.outputs.snapshot()
+            let outputs = control.outputs.targets()
             let now = live ? MonotonicClock.milliseconds() : 0
             if ready {
                 ring.consumeAvailable(max: configuration.batchSize) { datagram in
@@ -208,17 +208,17 @@ package struct EventProcessor: ~Copyable {
             sink.deliverBatch(to: outputs)
             // Writers were not woken event by event (see `OutputWorker.enqueue`): one wake-up
             // per batch.
-            for output in outputs { output.worker.wakeIfWaiting() }
+            for output in outputs { output.queue.wakeIfWaiting() }
             if ready { pacer.pace(outputs) }
             sink.statistics.heartbeat += 1
             sink.statistics.reassembler = reassembler.statistics
             control.publish(sink.statistics)
             if finishing && !ring.waitForData(timeoutMilliseconds: 0) { break }
         }
-        let outputs = control.outputs.snapshot()
+        let outputs = control.outputs.targets()
         reassembler.flushAll { sink.dispatch($0, to: outputs) }
         sink.deliverBatch(to: outputs)
-        for output in outputs { output.worker.wakeIfWaiting() }
+        for output in outputs { output.queue.wakeIfWaiting() }
         sink.statistics.reassembler = reassembler.statistics
         if var writer = capture.take() {
             do { try writer.flush() } catch { sink.statistics.recordErrors += 1 }
@@ -284,7 +284,7 @@ private struct EventSink {
     /// Encodes `event` once and offers the line to every output: at once to outputs that take
     /// the event (syslog, GELF), and into the batch's shared chunk for the others (file, stdout),
     /// which `deliverBatch(to:)` hands over when the batch ends.
-    mutating func dispatch<Queue>(_ event: consuming AuditEvent, to outputs: [Output<Queue>]) {
+    mutating func dispatch(_ event: consuming AuditEvent, to outputs: [OutputTarget]) {
         writer.removeAll()
         encoder.encode(event, into: &writer)
         statistics.events += 1
@@ -297,7 +297,7 @@ private struct EventSink {
                     writer.appendLine(to: &line)
                     structured = OutputItem(line: line, event: copy event)
                 }
-                output.worker.enqueue(structured!, deferringWake: true)
+                output.queue.enqueue(structured!, deferringWake: true)
             } else {
                 plain = true
             }
@@ -320,7 +320,7 @@ private struct EventSink {
     /// lock per output: the lines share one chunk, and the chunk is freed when the last of them
     /// has been written everywhere. The items stay in event order, and a batch is what the stage
     /// takes from the ring between two wake-ups of the writers, so this adds no latency.
-    mutating func deliverBatch<Queue>(to outputs: [Output<Queue>]) {
+    mutating func deliverBatch(to outputs: [OutputTarget]) {
         guard !batchEnds.isEmpty else { return }
         // A chunk less than half full (a quiet moment: a line or two per wake-up) is copied out at
         // its exact size and the buffer kept for the next batch; otherwise every queued line would
@@ -338,7 +338,7 @@ private struct EventSink {
             start = end
         }
         for output in outputs where !output.wantsEvent {
-            output.worker.enqueue(batch: items, deferringWake: true)
+            output.queue.enqueue(batch: items, deferringWake: true)
         }
         if shared {
             batchBytes = []
