@@ -86,6 +86,11 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // A runnable example of the AuditNetlink library product: the multicast group, read-only.
+        .executableTarget(
+            name: "ReadMulticast", dependencies: ["AuditNetlink"], path: "Examples/ReadMulticast",
+            swiftSettings: strict),
+
         // Shared test helpers: corpus paths, the kernel-test lock and state restore, child processes.
         .target(
             name: "AuditTestSupport", dependencies: ["AuditNetlink"], path: "Tests/AuditTestSupport",
