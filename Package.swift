@@ -1,7 +1,7 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-/// Applied to every Swift target: the settings the design notes call `strict`.
+/// Applied to every Swift target (docs/design.md, "Build settings").
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
