@@ -1,7 +1,7 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-/// Applied to every Swift target: the settings the design notes call `strict`.
+/// Applied to every Swift target (docs/design.md, "Build settings").
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
@@ -85,6 +85,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+
+        // A runnable example of the AuditNetlink library product: the multicast group, read-only.
+        .executableTarget(
+            name: "ReadMulticast", dependencies: ["AuditNetlink"], path: "Examples/ReadMulticast",
+            swiftSettings: strict),
 
         // Shared test helpers: corpus paths, the kernel-test lock and state restore, child processes.
         .target(
