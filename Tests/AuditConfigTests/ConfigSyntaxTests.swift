@@ -131,7 +131,8 @@ import Testing
 }
 
 /// The parser's input comes from files an operator edits by hand: arbitrary bytes must give
-/// diagnostics, never a trap (a fuzzing campaign, P1(d) in reliability.md, goes further).
+/// diagnostics, never a trap (the libFuzzer targets in docs/design.md, "Testing against hostile
+/// input", go further).
 @Suite struct ConfigRobustnessTests {
     @Test func randomBytesNeverTrap() {
         var random = SplitMix(seed: 42)

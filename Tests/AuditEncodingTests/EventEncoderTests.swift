@@ -30,7 +30,7 @@ func makeEvent(serial: UInt32, seconds: UInt64 = 1_795_345_044, millis: UInt16 =
 }
 
 @Suite struct EventEncoderTests {
-    /// go-audit's own output for this event (design notes, peers/go-audit.md §4, produced with the
+    /// go-audit's own output for this event (see docs/design.md, "Processing"; produced with the
     /// built go-audit), without its optional `extras` member.
     static let goAuditLine =
         #"{"sequence":1222763,"timestamp":"1459376866.885","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 a0=cc4e68 a1=d10bc8 a2=c69808 a3=7fff2a700900 items=2 ppid=1 pid=18396 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=35 comm=\"ls\" exe=\"/bin/ls\" key=(null)"},{"type":1309,"data":"argc=3 a0=\"ls\" a1=\"--color=auto\" a2=\"-alF\""},{"type":1307,"data":" cwd=\"/home/ubuntu/src/slack-github.com/rhuber/go-audit-new\""},{"type":1302,"data":"item=0 name=\"/bin/ls\" inode=262316 dev=ca:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL"},{"type":1302,"data":"item=1 name=\"/lib64/ld-linux-x86-64.so.2\" inode=396037 dev=ca:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL"}],"uid_map":{"0":"root","1000":"cloudsdk"}}"#
