@@ -30,8 +30,8 @@ public struct NetlinkMessage: Hashable, Sendable {
     /// Audit records (types ≥ 1000) are exactly one per datagram and their payload is the rest of
     /// the datagram, whatever `nlmsg_len` says: kauditd writes the payload length there on the
     /// unicast socket and the full length on the multicast one (docs/design.md, "The kernel
-    /// interface"). A trailing NUL is not part of the payload. Control messages (`NLMSG_ERROR`, `NLMSG_DONE`, replies to
-    /// `AUDIT_GET`…) use the standard length, which must fit the datagram.
+    /// interface"). A trailing NUL is not part of the payload. Control messages (`NLMSG_ERROR`,
+    /// `NLMSG_DONE`, replies to `AUDIT_GET`…) use the standard length, which must fit the datagram.
     ///
     /// - Throws: `NetlinkDecodeError` when the datagram is shorter than a header or the standard
     ///   length does not fit.
