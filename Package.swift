@@ -97,18 +97,27 @@ let package = Package(
             name: "AuditPipelineTests",
             dependencies: ["AuditPipeline", "AuditThreads", "AuditWriters", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
+        .testTarget(name: "AuditThreadsTests", dependencies: ["AuditThreads"], swiftSettings: tests),
         .testTarget(
             name: "AuditWritersTests",
-            dependencies: ["AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib"],
+            dependencies: [
+                "AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib",
+                "AuditTestSupport",
+            ],
             swiftSettings: tests),
         .testTarget(
             name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
-        .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
+        .testTarget(
+            name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink", "AuditTestSupport"],
+            swiftSettings: tests),
+        // Kernel tests only (root, a kernel with audit): rules loaded by auditctl and by swift-audit.
         .testTarget(
             name: "AuditRulesKernelTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
         .testTarget(name: "CLITests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
+        .testTarget(name: "AuditDaemonTests", dependencies: ["AuditDaemon"], swiftSettings: tests),
+        // Kernel tests only: the daemon end to end.
         .testTarget(
             name: "DaemonTests", dependencies: ["AuditDaemon", "AuditNetlink", "AuditTestSupport"], swiftSettings: tests
         ),

@@ -1,3 +1,4 @@
+import AuditTestSupport
 import AuditWriters
 import Glibc
 import Testing

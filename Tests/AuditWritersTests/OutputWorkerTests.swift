@@ -1,4 +1,5 @@
 import AuditEvents
+import AuditTestSupport
 import AuditWriters
 import Glibc
 import Synchronization
