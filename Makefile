@@ -4,8 +4,8 @@
 #   make test-deps   deps + what the tests compare against (Debian's auditd, python3, rsyslog)
 #   make build       debug build
 #   make release     release build with the Swift runtime linked in (copy one file to a server)
-#   make test        the whole test suite; kernel tests need root and run one at a time
-#   make lint        swift format lint --strict
+#   make test        lint, then the whole test suite; kernel tests need root and run one at a time
+#   make lint        swift format lint --strict (the style is .swift-format's)
 #   make bench       throughput/latency benchmark against the real kernel (root)
 #   make install     binary, config and unit file under $(DESTDIR)$(PREFIX)
 
@@ -70,7 +70,8 @@ endif
 	$(SWIFT) build -c release --static-swift-stdlib --product swift-audit $(RELEASE_LINK)
 
 # --no-parallel: kernel tests share one audit subsystem; they also take a lock of their own.
-test:
+# Lint first (about 2 s): CI runs `make test-deps test`, so formatting is checked there too.
+test: lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 

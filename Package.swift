@@ -104,14 +104,21 @@ let package = Package(
                 "AuditPipeline", "AuditThreads", "AuditWriters", "AuditEncoding", "AuditNetlink", "AuditTestSupport",
             ],
             swiftSettings: tests),
+        .testTarget(name: "AuditThreadsTests", dependencies: ["AuditThreads"], swiftSettings: tests),
         .testTarget(
             name: "AuditWritersTests",
-            dependencies: ["AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib"],
+            dependencies: [
+                "AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib",
+                "AuditTestSupport",
+            ],
             swiftSettings: tests),
         .testTarget(
             name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
-        .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
+        .testTarget(
+            name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink", "AuditTestSupport"],
+            swiftSettings: tests),
+        // Kernel tests only (root, a kernel with audit): rules loaded by auditctl and by swift-audit.
         .testTarget(
             name: "AuditRulesKernelTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
@@ -125,6 +132,7 @@ let package = Package(
                 "AuditEvents", "AuditEncoding", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: tests),
+        // Kernel tests only: the daemon end to end.
         .testTarget(
             name: "DaemonTests", dependencies: ["AuditDaemon", "AuditNetlink", "AuditTestSupport"], swiftSettings: tests
         ),

@@ -1,46 +1,7 @@
 import AuditConfig
+import AuditTestSupport
 import Glibc
 import Testing
-
-/// A fresh directory under /tmp, removed (with its files) when the value is dropped.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/swift-audit-config-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed: errno \(errno)") }
-        path = String(cString: made)
-    }
-
-    deinit {
-        // Only the names this suite creates; no recursive delete of anything else.
-        for name in ["c.conf", "link.conf", "fifo.conf", "dir.conf", "big.conf", "missing.conf"] {
-            unlink(path + "/" + name)
-            rmdir(path + "/" + name)
-        }
-        let rules = path + "/rules.d"
-        for name in ["10-a.rules", "20-b.rules", "B.rules", ".hidden.rules", "notes.txt", "x.rules"] {
-            unlink(rules + "/" + name)
-        }
-        unlink(path + "/rules-link")
-        rmdir(rules)
-        rmdir(path)
-    }
-
-    /// Writes `text` to `name` with `mode`, returning the path.
-    @discardableResult
-    func write(_ name: String, _ text: String, mode: mode_t = 0o600) throws -> String {
-        let file = path + "/" + name
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw TestFailure("open \(file): errno \(errno)") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw TestFailure("short write") }
-        guard fchmod(fd, mode) == 0 else { throw TestFailure("fchmod: errno \(errno)") }
-        return file
-    }
-}
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
@@ -108,7 +69,7 @@ func fileRefusal(_ path: String, policy: ConfigFilePolicy = ConfigFilePolicy()) 
             "\(String(describing: diagnostic))")
     }
 
-    @Test(.enabled(if: geteuid() == 0, "chown to another user needs root"))
+    @Test(.requires(.root))  // chown to another user needs root
     func refusesAFileOwnedByUid1000UnderTheDefaultPolicy() throws {
         let directory = try TemporaryDirectory()
         let path = try directory.write("c.conf", validConfig)

@@ -1,4 +1,6 @@
 import AuditConfig
+import AuditTestSupport
+import FoundationEssentials
 import Glibc
 import Testing
 
@@ -30,14 +32,15 @@ import Testing
                 })
     }
 
-    @Test func keepsAHashInsideAValue() {
+    @Test func keepsAHashInsideAValue() throws {
         let text = """
             output.s.type = syslog
             output.s.tag = audit#1
             output.f.type = file
             output.f.path = /var/log/a#b.json
             """
-        guard let outputs = parseOK(text)?.configuration.outputs, outputs.count == 2 else { return }
+        let outputs = try #require(parseOK(text)?.configuration.outputs)
+        try #require(outputs.count == 2, "\(outputs)")
         guard case .syslog(let syslog) = outputs[0].kind, case .file(let file) = outputs[1].kind else {
             Issue.record("unexpected kinds \(outputs)")
             return
@@ -148,7 +151,7 @@ import Testing
     }
 
     @Test func mutatedExampleConfigurationsNeverTrap() throws {
-        let path = repositoryRoot() + "/config/swift-audit.conf"
+        let path = TestEnvironment.repositoryRoot.path + "/config/swift-audit.conf"
         let original = try ConfigFile.read(
             path: path, policy: ConfigFilePolicy(allowedOwners: [getuid(), geteuid(), 0])
         ).bytes

@@ -1,11 +1,13 @@
 import AuditConfig
+import AuditTestSupport
+import FoundationEssentials
 import Glibc
 import Testing
 
 /// config/swift-audit.conf is the operator's documentation: it must parse, say the truth about the
 /// defaults, and mention every key.
 @Suite struct ExampleConfigTests {
-    static let path = repositoryRoot() + "/config/swift-audit.conf"
+    static let path = TestEnvironment.repositoryRoot.path + "/config/swift-audit.conf"
 
     /// The example file's text, read without the ownership policy (a checkout need not be root's).
     func exampleText() throws -> String {

@@ -34,10 +34,3 @@ func defaultsWithStdout(_ change: (inout DaemonConfiguration) -> Void = { _ in }
     change(&configuration)
     return configuration
 }
-
-/// The repository root, from this file's path (`<repo>/Tests/AuditConfigTests/TestSupport.swift`).
-func repositoryRoot() -> String {
-    var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}

@@ -1,4 +1,5 @@
 import AuditEncoding
+import AuditTestSupport
 import FoundationEssentials
 import Glibc
 import Testing
@@ -57,99 +58,12 @@ enum JSON {
     }
 }
 
-/// A private directory under /tmp, removed with its files by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/swift-audit-encoding-XXXXXX".utf8CString)
-        guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw TestSupportError(description: "mkdtemp failed: errno \(errno)")
-        }
-        path = String(cString: result)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// Writes `content` to `name`, in place (truncating) or by writing a sibling and renaming it over.
-    func write(_ content: String, to name: String, byRename: Bool = false) throws {
-        let target = file(name)
-        let written = byRename ? target + ".new" : target
-        let descriptor = open(written, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw TestSupportError(description: "open \(written): errno \(errno)") }
-        let bytes = Array(content.utf8)
-        let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        close(descriptor)
-        guard count == bytes.count else { throw TestSupportError(description: "short write to \(written)") }
-        if byRename, rename(written, target) != 0 {
-            throw TestSupportError(description: "rename to \(target): errno \(errno)")
-        }
-    }
-
-    func removeFile(_ name: String) {
-        unlink(file(name))
-    }
-
-    func remove() {
-        if let directory = opendir(path) {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name != "." && name != ".." { unlink(file(name)) }
-            }
-            closedir(directory)
-        }
-        rmdir(path)
-    }
-}
-
-/// Where the shared corpus lives: `<repo>/../shared/corpus`, from this file's real path.
-enum Corpus {
-    static func directory(filePath: String = #filePath) -> String? {
-        // The scratch packages reach this folder through a symlink; resolve it to find the repository.
-        guard let resolved = realpath(filePath, nil) else { return nil }
-        defer { free(resolved) }
-        var components = String(cString: resolved).split(separator: "/", omittingEmptySubsequences: false)
-        // …/<repo>/Tests/AuditEncodingTests/<file>.swift
-        guard components.count > 4 else { return nil }
-        components.removeLast(3)
-        let corpus = components.joined(separator: "/") + "/../shared/corpus"
-        var status = stat()
-        return stat(corpus + "/local", &status) == 0 ? corpus : nil
-    }
-
-    /// The corpus directory, or a failure in CI, or a visible skip elsewhere.
-    static func require(filePath: String = #filePath) throws -> String {
-        if let directory = directory(filePath: filePath) { return directory }
-        let reason = "corpus not found at <repo>/../shared/corpus (from \(filePath))"
-        if getenv("CI").map({ String(cString: $0) }) == "true" {
-            throw TestSupportError(description: reason)
-        }
-        try Test.cancel(Comment(rawValue: reason))
-    }
-
-    /// Reads a whole file.
-    static func read(_ path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw TestSupportError(description: "open \(path): errno \(errno)") }
-        defer { close(descriptor) }
-        var content: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw TestSupportError(description: "read \(path): errno \(errno)") }
-            if count == 0 { break }
-            content.append(contentsOf: chunk[..<count])
-        }
-        return content
-    }
-
+/// The corpus captures the encoding tests read.
+extension Corpus {
     /// The names of the `*.unicast.tsv` captures in `local/`.
-    static func unicastCaptures(in corpus: String) -> [String] {
+    static func unicastCaptures() -> [String] {
         var names: [String] = []
-        if let directory = opendir(corpus + "/local") {
+        if let directory = opendir(path("local")) {
             while let entry = readdir(directory) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                     String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)

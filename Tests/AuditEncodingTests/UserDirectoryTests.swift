@@ -1,4 +1,5 @@
 import AuditEncoding
+import AuditTestSupport
 import Testing
 
 @Suite struct UserDirectoryTests {

@@ -50,7 +50,7 @@ import Testing
         #expect(writer.framesAppended == UInt64(Self.datagrams.count))
         try writer.close()
 
-        guard let bytes = readFile(path) else { return }
+        let bytes = try #require(readFile(path))
         #expect(bytes == Self.framed(Self.datagrams))
         var info = stat()
         #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600)

@@ -1,10 +1,11 @@
 import AuditEvents
 import AuditNetlink
+import AuditTestSupport
 import Testing
 
 /// Replays the kernel captures of `corpus/local/` through CaptureReader → NetlinkMessage.decode →
 /// Reassembler and compares the events with what the other forms of the same data say.
-@Suite(.enabled(if: Corpus.shouldRun, Corpus.skipReason))
+@Suite(.requires(.corpus))
 struct CorpusReplayTests {
     struct Replay {
         var messages: [TextRecord] = []
@@ -99,7 +100,7 @@ struct CorpusReplayTests {
 
     @Test(arguments: Corpus.localScenarios)
     func unicastCaptureReassemblesLikeItsTSV(scenario: String) throws {
-        guard let root = Corpus.require() else { return }
+        let root = Corpus.directory
         let replay = try Self.checkCapture(
             "\(root)/local/\(scenario).unicast.bin", tsv: "\(root)/local/\(scenario).unicast.tsv")
         // Unicast captures start with the ack of the registering AUDIT_SET: control, ignored.
@@ -108,12 +109,11 @@ struct CorpusReplayTests {
 
     @Test(arguments: Corpus.localScenarios)
     func multicastCaptureReassemblesLikeItsTSVAndLikeAuditd(scenario: String) throws {
-        guard let root = Corpus.require() else { return }
-        guard
-            let replay = try Self.checkCapture(
-                "\(root)/local/\(scenario).netlink.bin", tsv: "\(root)/local/\(scenario).netlink.tsv"),
-            let logBytes = readFile("\(root)/local/\(scenario).audit.log")
-        else { return }
+        let root = Corpus.directory
+        let replay = try #require(
+            try Self.checkCapture(
+                "\(root)/local/\(scenario).netlink.bin", tsv: "\(root)/local/\(scenario).netlink.tsv"))
+        let logBytes = try #require(readFile("\(root)/local/\(scenario).audit.log"))
 
         var logRecords: [TextRecord] = []
         for (number, line) in lines(logBytes).enumerated() {
@@ -163,7 +163,7 @@ struct CorpusReplayTests {
 
     @Test(arguments: Corpus.localScenarios)
     func aTypeWindowLikeGoAuditsDefaultKeepsOnlyKernelRecords(scenario: String) throws {
-        guard let root = Corpus.require() else { return }
+        let root = Corpus.directory
         let replay = try Self.replay(
             "\(root)/local/\(scenario).unicast.bin",
             configuration: .init(minType: .syscall, maxType: AuditMessageType(1399), clock: .recordTimestamps))

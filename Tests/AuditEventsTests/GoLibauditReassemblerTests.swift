@@ -1,12 +1,13 @@
 import AuditEvents
 import AuditNetlink
+import AuditTestSupport
 import Testing
 
 /// go-libaudit's reassembler fixtures (`corpus/go-libaudit/reassembler-testdata`): audit.log
 /// lines without EOE records, edited to show a gap, records out of order and the 2^32 wrap. The
 /// expected results are those of go-libaudit's own test (maxInFlight 5, timeout 2 s, wall clock:
 /// everything arrives at once), except that loss is never reported as ~2^32 here.
-@Suite(.enabled(if: Corpus.shouldRun, Corpus.skipReason))
+@Suite(.requires(.corpus))
 struct GoLibauditReassemblerTests {
     struct Expectation: Sendable, CustomStringConvertible {
         var file: String
@@ -25,16 +26,11 @@ struct GoLibauditReassemblerTests {
             lost: 0),
     ]
 
-    static func records(_ file: String) -> [TextRecord]? {
-        guard let root = Corpus.require(), let bytes = readFile("\(root)/go-libaudit/reassembler-testdata/\(file)")
-        else { return nil }
+    static func records(_ file: String) throws -> [TextRecord] {
+        let bytes = try Corpus.read("go-libaudit/reassembler-testdata/\(file)")
         var records: [TextRecord] = []
         for (number, line) in lines(bytes).enumerated() {
-            guard let record = parseLogLine(line) else {
-                Issue.record("\(file):\(number + 1): unreadable")
-                return nil
-            }
-            records.append(record)
+            records.append(try #require(parseLogLine(line), "\(file):\(number + 1): unreadable"))
         }
         return records
     }
@@ -54,8 +50,8 @@ struct GoLibauditReassemblerTests {
     }
 
     @Test(arguments: expectations)
-    func matchesGoLibauditsExpectations(_ expected: Expectation) {
-        guard let records = Self.records(expected.file) else { return }
+    func matchesGoLibauditsExpectations(_ expected: Expectation) throws {
+        let records = try Self.records(expected.file)
         let (events, s) = Self.run(records, configuration: .init(endOfEventTimeout: 2000, maxInFlight: 5))
         #expect(events.map(\.id.serial) == expected.serials)
         #expect(events.map(\.count) == expected.recordCounts)
@@ -66,8 +62,8 @@ struct GoLibauditReassemblerTests {
         #expect(s.recordsEmitted == UInt64(records.count))
     }
 
-    @Test func withFewerEventsInFlightTheOldestAreEvictedInOrder() {
-        guard let records = Self.records("normal.log") else { return }
+    @Test func withFewerEventsInFlightTheOldestAreEvictedInOrder() throws {
+        let records = try Self.records("normal.log")
         let (events, s) = Self.run(records, configuration: .init(maxInFlight: 2))
         #expect(events.map(\.id.serial) == [58, 59, 60, 61, 62])
         #expect(events.map(\.count) == [2, 5, 5, 4, 1])
@@ -77,8 +73,8 @@ struct GoLibauditReassemblerTests {
     /// Replayed on the records' own clock, the PATH of event 60 arrives 7.8 s after the event
     /// began, when event 60 has long timed out: it is a late record, emitted apart and flagged,
     /// and there is no loss (go-libaudit reports 4294967295 lost serials in this situation).
-    @Test func aLateRecordOnTheRecordClockIsFlaggedNotLost() {
-        guard let records = Self.records("out_of_order.log") else { return }
+    @Test func aLateRecordOnTheRecordClockIsFlaggedNotLost() throws {
+        let records = try Self.records("out_of_order.log")
         let (events, s) = Self.run(records, configuration: .init(endOfEventTimeout: 2000, clock: .recordTimestamps))
         #expect(s.lostSerials == 0 && s.gaps == 0)
         #expect(s.lateRecords == 1)

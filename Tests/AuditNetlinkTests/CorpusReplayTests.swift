@@ -5,7 +5,7 @@ import Testing
 
 /// Replays the datagrams captured on a real kernel (`../shared/corpus/local/*.bin`) through the
 /// decoder and checks each payload against the capture's `.tsv` twin, byte for byte.
-@Suite struct CorpusReplayTests {
+@Suite(.requires(.corpus)) struct CorpusReplayTests {
     static let scenarios = ["exec", "file_watch", "user_mgmt", "mount", "module", "ptrace", "misc_kernel"]
     static let framings = ["unicast", "netlink"]
 
@@ -61,11 +61,8 @@ import Testing
 
     @Test(arguments: scenarios, framings)
     func everyCapturedDatagramDecodesToItsRecordedPayload(scenario: String, framing: String) throws {
-        guard let binURL = TestEnvironment.corpusFile("local/\(scenario).\(framing).bin"),
-            let tsvURL = TestEnvironment.corpusFile("local/\(scenario).\(framing).tsv")
-        else { return }
-        let bin = [UInt8](try Data(contentsOf: binURL))
-        let expected = Self.tsv([UInt8](try Data(contentsOf: tsvURL)))
+        let bin = try Corpus.read("local/\(scenario).\(framing).bin")
+        let expected = Self.tsv(try Corpus.read("local/\(scenario).\(framing).tsv"))
         let datagrams = try #require(Self.frames(bin), "capture framing is broken")
         #expect(datagrams.count == expected.count)
         #expect(datagrams.count > 20)
@@ -77,11 +74,8 @@ import Testing
     }
 
     @Test func unicastCapturesCarryTheLengthQuirkAndMulticastOnesDoNot() throws {
-        guard let unicast = TestEnvironment.corpusFile("local/exec.unicast.bin"),
-            let multicast = TestEnvironment.corpusFile("local/exec.netlink.bin")
-        else { return }
-        for (url, quirk) in [(unicast, true), (multicast, false)] {
-            let datagrams = try #require(Self.frames([UInt8](try Data(contentsOf: url))))
+        for (file, quirk) in [("local/exec.unicast.bin", true), ("local/exec.netlink.bin", false)] {
+            let datagrams = try #require(Self.frames(try Corpus.read(file)))
             for datagram in datagrams {
                 let bytes = Array(datagram)
                 let message = try bytes.withUnsafeBytes { try NetlinkMessage.decode($0) }
@@ -93,8 +87,7 @@ import Testing
     }
 
     @Test func truncatedCaptureDatagramsNeverCrash() throws {
-        guard let url = TestEnvironment.corpusFile("local/misc_kernel.unicast.bin") else { return }
-        let datagrams = try #require(Self.frames([UInt8](try Data(contentsOf: url))))
+        let datagrams = try #require(Self.frames(try Corpus.read("local/misc_kernel.unicast.bin")))
         for datagram in datagrams.prefix(40) {
             let bytes = Array(datagram)
             for cut in stride(from: 0, to: bytes.count, by: 7) {

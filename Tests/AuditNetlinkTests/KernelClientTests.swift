@@ -6,7 +6,7 @@ import Testing
 
 /// The client against this machine's real kernel. Serialised, and every test restores the state
 /// it found (settings, rules, registration) through `withKernelAudit`.
-@Suite(.serialized, .enabled(if: KernelAccess.condition, KernelAccess.skipReason))
+@Suite(.serialized, .requires(.kernel))
 struct KernelClientTests {
     @Test func statusRoundTripReadsSaneValues() throws {
         try withKernelAudit { client in
@@ -170,10 +170,6 @@ struct KernelClientTests {
         #expect(try unicast.receive(into: buffer, timeoutMilliseconds: 50) == .timedOut)
     }
 
-    @Test func hostArchitectureIsKnown() {
-        #expect(HostArch.current != nil, "kernel tests know x86_64 and aarch64")
-    }
-
     @Test func ruleDeliversSyscallRecordsToTheDaemonAndTheMulticastGroup() throws {
         let arch = try #require(HostArch.current)
         try withKernelAudit { client in
@@ -274,6 +270,13 @@ struct HostArch: Sendable {
         default: return nil
         }
     }()
+}
+
+/// What the kernel tests assume about the machine, checked without the kernel.
+@Suite struct HostArchTests {
+    @Test func hostArchitectureIsKnown() {
+        #expect(HostArch.current != nil, "kernel tests know x86_64 and aarch64")
+    }
 }
 
 /// `struct audit_rule_data` built by hand, so the client is tested without the rule compiler.

@@ -4,7 +4,7 @@ import AuditTestSupport
 import Testing
 
 /// The socket buffer the reader lowers while it naps, on a real (unregistered) audit socket.
-@Suite(.enabled(if: KernelAccess.condition, KernelAccess.skipReason))
+@Suite(.requires(.kernel))
 struct KernelReaderNapBufferTests {
     @Test func lowersForTheNapAndRestoresTheSocketsOwnSize() throws {
         let socket = try AuditSocket.open(mode: .unicast)

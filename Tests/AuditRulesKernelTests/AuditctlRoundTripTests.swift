@@ -10,7 +10,7 @@ import Testing
 ///
 /// Every test runs inside `withKernelAudit` (cross-process lock, snapshot, restore). The kernel must
 /// have no rules when a test starts: a test deletes all rules between the two loads.
-@Suite(.serialized, .enabled(if: KernelAccess.condition, KernelAccess.skipReason))
+@Suite(.serialized, .requires(.kernel))
 struct AuditctlRoundTripTests {
     /// One file to compare: its name, text, and where it came from.
     struct Case: CustomTestStringConvertible, Sendable {
@@ -20,14 +20,13 @@ struct AuditctlRoundTripTests {
     }
 
     static func goLibauditCases() -> [Case] {
-        let directory = RulesTestSupport.corpusDirectory + "/" + RulesTestSupport.goLibauditRules
-        return RulesTestSupport.ruleFiles(in: directory).map {
+        HostTools.ruleFiles(in: RulesTestSupport.goLibauditRules).map {
             Case(name: "go-libaudit/" + $0.name, text: String(decoding: $0.bytes, as: UTF8.self))
         }
     }
 
     static func debianCases() -> [Case] {
-        RulesTestSupport.ruleFiles(in: RulesTestSupport.debianExamples).map {
+        HostTools.ruleFiles(in: HostTools.debianExampleRules).map {
             Case(name: "debian/" + $0.name, text: String(decoding: $0.bytes, as: UTF8.self))
         }
     }
@@ -36,20 +35,20 @@ struct AuditctlRoundTripTests {
         HandWrittenRules.files.map { Case(name: "hand-written/" + $0.name, text: $0.text) }
     }
 
-    @Test func theRealWorldRuleSetsAreThere() {
-        // The parameterised tests below have no case when these are missing; say so.
-        let corpus = RulesTestSupport.corpusDirectory + "/" + RulesTestSupport.goLibauditRules
-        _ = RulesTestSupport.requireFiles(in: corpus, what: "the go-libaudit rule fixtures (shared corpus)")
-        _ = RulesTestSupport.requireFiles(in: RulesTestSupport.debianExamples, what: "Debian's auditd example rules")
+    /// The parameterised test below has no case for the rule sets that are missing; say so.
+    @Test(.requires(.corpus, .debianExampleRules))
+    func theRealWorldRuleSetsAreThere() {
+        #expect(!Self.goLibauditCases().isEmpty, "no go-libaudit rule fixtures in \(RulesTestSupport.goLibauditRules)")
+        #expect(!Self.debianCases().isEmpty, "no Debian example rules in \(HostTools.debianExampleRules)")
         #expect(Self.handWrittenCases().count == HandWrittenRules.files.count)
     }
 
-    @Test(arguments: goLibauditCases() + debianCases() + handWrittenCases())
+    @Test(.requires(.auditctl), arguments: goLibauditCases() + debianCases() + handWrittenCases())
     func loadingWithSwiftAuditGivesTheKernelStateAuditctlGives(_ testCase: Case) throws {
-        guard RulesTestSupport.requireAuditctl() != nil else { return }
         let environment = try RulesTestSupport.systemEnvironment()
-        let scratch = try RulesTestSupport.makeScratchDirectory("roundtrip")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-roundtrip")
+        defer { scratchDirectory.remove() }
+        let scratch = scratchDirectory.path
         var rewriter = RuleFileRewriter(root: scratch + "/root")
         let rewritten = rewriter.rewrite(testCase.text)
         try rewriter.createDirectories()
@@ -108,11 +107,12 @@ struct AuditctlRoundTripTests {
         #expect(rewriter.dropped.allSatisfy { RuleFileRewriter.isUnsafe(RuleFileRewriter.words($0)) })
     }
 
-    @Test func swiftAuditExtensionsLoadAndAuditctlListsThemAsSwiftAuditDoes() throws {
-        guard RulesTestSupport.requireAuditctl() != nil else { return }
+    @Test(.requires(.auditctl))
+    func swiftAuditExtensionsLoadAndAuditctlListsThemAsSwiftAuditDoes() throws {
         let environment = try RulesTestSupport.systemEnvironment()
-        let scratch = try RulesTestSupport.makeScratchDirectory("extensions")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-extensions")
+        defer { scratchDirectory.remove() }
+        let scratch = scratchDirectory.path
         var rewriter = RuleFileRewriter(root: scratch + "/root")
         _ = rewriter.rewrite(HandWrittenRules.extensions)  // only for the directories the paths need
         try rewriter.createDirectories()
@@ -134,13 +134,14 @@ struct AuditctlRoundTripTests {
         }
     }
 
-    @Test func swiftAuditRulesListPrintsWhatAuditctlPrints() throws {
-        guard RulesTestSupport.requireAuditctl() != nil else { return }
+    @Test(.requires(.auditctl))
+    func swiftAuditRulesListPrintsWhatAuditctlPrints() throws {
         let executable = TestEnvironment.executable.path
         try #require(FileManager.default.isExecutableFile(atPath: executable), "build swift-audit first: \(executable)")
         let environment = try RulesTestSupport.systemEnvironment()
-        let scratch = try RulesTestSupport.makeScratchDirectory("list")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-list")
+        defer { scratchDirectory.remove() }
+        let scratch = scratchDirectory.path
         var rewriter = RuleFileRewriter(root: scratch + "/root")
         let text = Self.handWrittenCases().map { rewriter.rewrite($0.text) }.joined(separator: "\n")
             .replacingOccurrences(of: "-D\n", with: "")

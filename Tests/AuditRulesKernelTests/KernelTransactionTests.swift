@@ -7,7 +7,7 @@ import Testing
 
 /// The loader on the real kernel: what it refuses, and that a rejected line leaves the kernel exactly
 /// as it was. Every test runs inside `withKernelAudit` (lock, snapshot, restore).
-@Suite(.serialized, .enabled(if: KernelAccess.condition, KernelAccess.skipReason))
+@Suite(.serialized, .requires(.kernel))
 struct KernelTransactionTests {
     /// The rules a test loads with auditctl first, so that there is something to restore: several
     /// lists, a watch, a prepended rule.
@@ -20,14 +20,15 @@ struct KernelTransactionTests {
         -a always,user -F auid>=1000
         """
 
-    @Test func everyLineOfKernelRejectsFailsInAuditctlOnThisKernel() throws {
-        guard RulesTestSupport.requireAuditctl() != nil else { return }
+    @Test(.requires(.auditctl))
+    func everyLineOfKernelRejectsFailsInAuditctlOnThisKernel() throws {
         let environment = try RulesTestSupport.systemEnvironment()
         let text = try String(contentsOfFile: RulesTestSupport.kernelRejectsFile, encoding: .utf8)
         let lines = text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") && !$0.isEmpty }
         #expect(lines.count >= 20)
-        let scratch = try RulesTestSupport.makeScratchDirectory("rejects")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-rejects")
+        defer { scratchDirectory.remove() }
+        let scratch = scratchDirectory.path
         try withKernelAudit { client in
             try #require(try client.listRules().isEmpty, "the kernel must have no rules before this test")
             for line in lines {
@@ -198,11 +199,12 @@ struct KernelTransactionTests {
     /// Loads ``existing`` with auditctl (so the snapshot is not the loader's own work).
     static func loadExisting(_ client: AuditClient) throws {
         try #require(try client.listRules().isEmpty, "the kernel must have no rules before this test")
-        let scratch = try RulesTestSupport.makeScratchDirectory("existing")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-existing")
+        defer { scratchDirectory.remove() }
+        let scratch = scratchDirectory.path
         let path = scratch + "/existing.rules"
         try RulesTestSupport.write(existing + "\n", to: path)
-        if RulesTestSupport.auditctl != nil {
+        if HostTools.auditctl != nil {
             let result = try RulesTestSupport.runAuditctl(["-R", path])
             try #require(result.status == 0, "\(result.standardError)")
         } else {

@@ -7,81 +7,16 @@ import Testing
 
 /// Paths and tools the rule-loading tests use.
 enum RulesTestSupport {
-    /// `<repo>/../shared/corpus`, from this file's real path (symlinks resolved, so a scratch package
-    /// that links this directory finds the same corpus).
-    static let corpusDirectory: String = {
-        var path = #filePath
-        if let resolved = realpath(path, nil) {
-            path = String(cString: resolved)
-            free(resolved)
-        }
-        // <repo>/Tests/AuditRulesKernelTests/Support.swift -> <repo>/..
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast(4)
-        return parts.joined(separator: "/") + "/shared/corpus"
-    }()
-
     /// `scripts/auditctl-oracle/kernel-rejects.rules` of this repository.
-    static let kernelRejectsFile: String = {
-        var path = #filePath
-        if let resolved = realpath(path, nil) {
-            path = String(cString: resolved)
-            free(resolved)
-        }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast(3)
-        return parts.joined(separator: "/") + "/scripts/auditctl-oracle/kernel-rejects.rules"
-    }()
-
-    /// Debian's example rule sets (installed with the auditd package, GPL: read, never copied).
-    static let debianExamples = "/usr/share/doc/auditd/examples/rules"
+    static let kernelRejectsFile = TestEnvironment.repositoryRoot.path + "/scripts/auditctl-oracle/kernel-rejects.rules"
 
     /// go-libaudit's rule fixtures in the corpus.
-    static let goLibauditRules = "go-libaudit/rule-testdata"
-
-    /// The auditctl binary, when Debian's auditd package is installed.
-    static let auditctl: String? = ["/usr/sbin/auditctl", "/sbin/auditctl", "/usr/bin/auditctl"].first {
-        FileManager.default.isExecutableFile(atPath: $0)
-    }
-
-    /// auditctl, or nil after recording a failure under CI (where it must be installed).
-    static func requireAuditctl(sourceLocation: SourceLocation = #_sourceLocation) -> String? {
-        if let auditctl { return auditctl }
-        if TestEnvironment.isCI {
-            Issue.record(
-                "auditctl is not installed (apt-get install auditd); CI=true: a test must not skip",
-                sourceLocation: sourceLocation)
-        } else {
-            print("skipping: auditctl is not installed (apt-get install auditd)")
-        }
-        return nil
-    }
+    static let goLibauditRules = Corpus.path("go-libaudit/rule-testdata")
 
     /// Runs auditctl with arguments.
     static func runAuditctl(_ arguments: [String]) throws -> ProcessOutput {
-        try runProcess(auditctl ?? "/usr/sbin/auditctl", arguments)
-    }
-
-    /// The `*.rules` files of a directory, sorted, as (name, bytes); empty when it is missing.
-    static func ruleFiles(in directory: String) -> [(name: String, bytes: [UInt8])] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return names.filter { $0.hasSuffix(".rules") }.sorted().compactMap { name in
-            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { return nil }
-            return (name, Array(data))
-        }
-    }
-
-    /// A file's files, or nil after recording a failure under CI.
-    static func requireFiles(in directory: String, what: String, sourceLocation: SourceLocation = #_sourceLocation)
-        -> [(name: String, bytes: [UInt8])]?
-    {
-        let files = ruleFiles(in: directory)
-        if !files.isEmpty { return files }
-        if TestEnvironment.isCI {
-            Issue.record(
-                "\(what) missing at \(directory); CI=true: a test must not skip", sourceLocation: sourceLocation)
-        } else {
-            print("skipping: \(what) missing at \(directory)")
-        }
-        return nil
+        try TestRequirement.auditctl.check()
+        return try runProcess(HostTools.auditctl ?? "auditctl", arguments)
     }
 
     /// The running system's rule environment (the host must have a syscall table).
@@ -99,14 +34,6 @@ enum RulesTestSupport {
     static func listing(_ blobs: [[UInt8]], host: AuditMachine) throws -> String {
         if blobs.isEmpty { return "No rules\n" }
         return try blobs.map { try AuditRule(kernelBlob: $0).auditctlListing(host: host) + "\n" }.joined()
-    }
-
-    /// A fresh scratch directory for rule files and watched trees.
-    static func makeScratchDirectory(_ name: String) throws -> String {
-        let path = NSTemporaryDirectory() + "swift-audit-\(name)-\(getpid())"
-        try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
     }
 
     /// Writes text to a file (mode 0644: the loader refuses world-writable rule files).

@@ -1,9 +1,10 @@
 import AuditRules
+import AuditTestSupport
 import Testing
 
 /// go-libaudit's rule fixtures: every rule line, loaded by auditctl into a real kernel, with the
 /// blob the kernel returned. Our encoding must be that blob, and our listing what auditctl -l says.
-@Suite struct GoldenFixtureTests {
+@Suite(.requires(.corpus)) struct GoldenFixtureTests {
     /// go-libaudit's test loaded the rules with watched paths moved under this directory.
     static let testRoot = "/tmp/audit-test"
 
@@ -37,9 +38,8 @@ import Testing
 
     @Test(arguments: Corpus.goldenFiles)
     func everyRuleLineEncodesToTheGoldenKernelBlob(file: String) throws {
-        guard let rulesText = Corpus.read("\(Corpus.ruleTestData)/\(file)"),
-            let yml = Corpus.read("\(Corpus.ruleTestData)/\(file).golden.yml")
-        else { return }
+        let rulesText = try Corpus.read("\(Corpus.ruleTestData)/\(file)")
+        let yml = try Corpus.read("\(Corpus.ruleTestData)/\(file).golden.yml")
         let golden = try goldenRules(yml)
         let (lines, directories) = Self.ruleLines(String(decoding: rulesText, as: UTF8.self))
         try #require(lines.count == golden.count, "\(lines.count) rule lines, \(golden.count) golden blobs")
@@ -61,8 +61,7 @@ import Testing
     @Test(arguments: Corpus.goldenFiles + ["rule_data.yml"])
     func everyGoldenBlobDecodesToTheAuditctlListing(file: String) throws {
         let ymlName = file.hasSuffix(".yml") ? file : "\(file).golden.yml"
-        guard let yml = Corpus.read("\(Corpus.ruleTestData)/\(ymlName)") else { return }
-        let golden = try goldenRules(yml)
+        let golden = try goldenRules(try Corpus.read("\(Corpus.ruleTestData)/\(ymlName)"))
         let expected = goldenListingFixture.split(separator: "\n").compactMap { line -> (Int, String)? in
             let parts = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, parts[0] == ymlName, let index = Int(parts[1]) else { return nil }
@@ -78,8 +77,9 @@ import Testing
     @Test(arguments: Corpus.goldenFiles + ["rule_data.yml"])
     func decodingAndReencodingAGoldenBlobGivesItBack(file: String) throws {
         let ymlName = file.hasSuffix(".yml") ? file : "\(file).golden.yml"
-        guard let yml = Corpus.read("\(Corpus.ruleTestData)/\(ymlName)") else { return }
-        for entry in try goldenRules(yml) {
+        let golden = try goldenRules(try Corpus.read("\(Corpus.ruleTestData)/\(ymlName)"))
+        try #require(!golden.isEmpty, "\(ymlName) has no rules")
+        for entry in golden {
             let decoded = try AuditRule(kernelBlob: entry.blob)
             let encoded = try decoded.encoded()
             #expect(Array(entry.blob.prefix(encoded.count)) == encoded, "\(entry.text)")
@@ -90,8 +90,7 @@ import Testing
     /// rule_data.yml holds go-libaudit's own encodings of three rules (written by hand from
     /// auditctl's layout, unpadded); its text is auditctl input.
     @Test func ruleDataRulesEncodeToTheirBlobs() throws {
-        guard let yml = Corpus.read("\(Corpus.ruleTestData)/rule_data.yml") else { return }
-        let golden = try goldenRules(yml)
+        let golden = try goldenRules(try Corpus.read("\(Corpus.ruleTestData)/rule_data.yml"))
         try #require(golden.count == 3)
         for entry in golden {
             guard let rule = parsedRule(entry.text) else { continue }

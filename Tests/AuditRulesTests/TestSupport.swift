@@ -1,43 +1,10 @@
 import AuditRules
+import AuditTestSupport
 import FoundationEssentials
-import Glibc
 import Testing
 
-/// Where the shared corpus is, and what a test does when it is missing.
-enum Corpus {
-    /// `<repo>/../shared/corpus`, from this file's real path (symlinks resolved, so that a scratch
-    /// package linking this directory finds the same corpus).
-    static let directory: String = {
-        var path = #filePath
-        if let resolved = realpath(path, nil) {
-            path = String(cString: resolved)
-            free(resolved)
-        }
-        // <repo>/Tests/AuditRulesTests/TestSupport.swift -> <repo>
-        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        parts.removeLast(3)
-        parts.removeLast()  // the repository directory itself
-        return parts.joined(separator: "/") + "/shared/corpus"
-    }()
-
-    static var isCI: Bool { getenv("CI").map { String(cString: $0) } == "true" }
-
-    /// The bytes of a corpus file, or nil (an issue is recorded under CI=true, where tests must
-    /// not skip).
-    static func read(_ relativePath: String, sourceLocation: SourceLocation = #_sourceLocation) -> [UInt8]? {
-        let path = directory + "/" + relativePath
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if isCI {
-                Issue.record(
-                    "corpus file \(path) is missing (CI=true: a test must not skip)", sourceLocation: sourceLocation)
-            } else {
-                print("skipping: corpus file \(path) is missing")
-            }
-            return nil
-        }
-        return Array(data)
-    }
-
+/// go-libaudit's rule fixtures in the shared corpus.
+extension Corpus {
     static let ruleTestData = "go-libaudit/rule-testdata"
 
     /// The golden files of go-libaudit's rule tests.

@@ -2,35 +2,6 @@ import AuditNetlink
 import Foundation
 import Glibc
 
-/// A temporary directory removed with its contents.
-public final class TemporaryDirectory: @unchecked Sendable {  // used by one test at a time
-    /// Its absolute path.
-    public let path: String
-
-    /// Makes a fresh 0700 directory under /tmp.
-    public init(prefix: String = "swift-audit-test") throws {
-        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw POSIXError(.EIO)
-        }
-        path = String(cString: made)
-    }
-
-    /// A path inside the directory.
-    public func file(_ name: String) -> String { path + "/" + name }
-
-    /// Writes `text` to a file inside, mode 0600, and returns its path.
-    @discardableResult
-    public func write(_ name: String, _ text: String, mode: mode_t = 0o600) throws -> String {
-        let path = file(name)
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
-        chmod(path, mode)
-        return path
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// The built `swift-audit run` as a child process, for end-to-end tests against the kernel.
 public final class DaemonProcess: @unchecked Sendable {  // driven by one test thread
     /// The child.

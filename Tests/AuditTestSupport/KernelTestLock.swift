@@ -21,6 +21,7 @@ public enum KernelTestLock {
 }
 
 /// Whether this process can use the kernel's audit control interface (root, audit in the kernel).
+/// Kernel tests carry `.requires(.kernel)`.
 public enum KernelAccess {
     /// Checked once: root and a NETLINK_AUDIT socket that opens.
     public static let available: Bool = {
@@ -30,12 +31,4 @@ public enum KernelAccess {
         close(fd)
         return true
     }()
-
-    /// The trait for kernel tests: they run when the kernel is reachable, and always under CI,
-    /// where not reaching it is a failure rather than a skip.
-    public static var condition: Bool { available || TestEnvironment.isCI }
-
-    /// The reason shown when a kernel test is skipped outside CI.
-    public static let skipReason: Comment =
-        "needs root and a kernel with audit (CONFIG_AUDIT); under CI=true this fails instead"
 }

@@ -1,4 +1,5 @@
 import AuditEncoding
+import AuditTestSupport
 import AuditWriters
 import Glibc
 import Testing

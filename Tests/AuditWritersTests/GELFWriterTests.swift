@@ -1,6 +1,7 @@
 import AuditEncoding
 import AuditEvents
 import AuditNetlink
+import AuditTestSupport
 import AuditWriters
 import Glibc
 import Testing
@@ -280,13 +281,10 @@ import Testing
 
     /// An independent decoder: a Python receiver (zlib, json) reassembles, decompresses and
     /// checks the documents.
-    @Test(arguments: [GELFWriter.Configuration.Compression.gzip, .zlib])
+    @Test(.requires(.python3), arguments: [GELFWriter.Configuration.Compression.gzip, .zlib])
     func aPythonReceiverAcceptsTheDocuments(compression: GELFWriter.Configuration.Compression) throws {
-        guard let python = executable(["/usr/bin/python3", "/usr/local/bin/python3"]) else {
-            if onCI { throw TestFailure("python3 is required on CI") }
-            print("skipped: python3 is not installed")
-            return
-        }
+        try TestRequirement.python3.check()
+        let python = HostTools.python3 ?? "python3"
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let port = try freePort()

@@ -1,6 +1,7 @@
 import AuditEncoding
 import AuditEvents
 import AuditNetlink
+import AuditTestSupport
 import AuditWriters
 import CZlib
 import FoundationEssentials
@@ -10,27 +11,6 @@ import Testing
 
 // Helpers for the network writer tests. Every socket here is on a loopback address (127.0.0.1,
 // ::1) or a unix socket in a temporary directory: nothing leaves the machine.
-
-/// The repository root, from this file's path (symbolic links resolved).
-let repositoryRoot: String = {
-    var path = #filePath
-    if let resolved = realpath(path, nil) {
-        path = String(cString: resolved)
-        free(resolved)
-    }
-    for _ in 0..<3 {
-        if let slash = path.lastIndex(of: "/") { path = String(path[..<slash]) }
-    }
-    return path
-}()
-
-/// True on CI, where missing tools must fail the tests instead of skipping them.
-let onCI = getenv("CI").map { String(cString: $0) == "true" } ?? false
-
-/// The first executable among `candidates`, or nil.
-func executable(_ candidates: [String]) -> String? {
-    candidates.first { access($0, X_OK) == 0 }
-}
 
 // MARK: Ports and sockets
 
@@ -316,8 +296,6 @@ extension String {
 /// A private rsyslogd running `contrib/rsyslog-swift-audit.conf`, with its port and paths
 /// replaced by free loopback ports and files in a temporary directory.
 final class Rsyslog {
-    static let binary = executable(["/usr/sbin/rsyslogd", "/sbin/rsyslogd", "/usr/bin/rsyslogd"])
-
     let directory: TemporaryDirectory
     let port: UInt16
     var socketPath: String { directory.file("log.sock") }
@@ -328,7 +306,7 @@ final class Rsyslog {
     init(maxMessageSize: Int? = nil) throws {
         directory = try TemporaryDirectory()
         port = try freePort()
-        guard let snippet = readFile("\(repositoryRoot)/contrib/rsyslog-swift-audit.conf") else {
+        guard let snippet = readFile(TestEnvironment.repositoryRoot.path + "/contrib/rsyslog-swift-audit.conf") else {
             throw TestFailure("cannot read contrib/rsyslog-swift-audit.conf")
         }
         var text = String(decoding: snippet, as: UTF8.self)
@@ -354,7 +332,8 @@ final class Rsyslog {
 
     /// Starts rsyslogd and waits until its three inputs are ready.
     func start() throws {
-        guard let binary = Self.binary else { throw TestFailure("rsyslogd is not installed") }
+        try TestRequirement.rsyslogd.check()
+        let binary = HostTools.rsyslogd ?? "rsyslogd"
         process = try ChildProcess(
             binary, ["-n", "-f", directory.file("rsyslog.conf"), "-i", directory.file("rsyslog.pid")],
             outputPath: directory.file("rsyslog.out"))
@@ -392,14 +371,6 @@ final class Rsyslog {
         stop()
         directory.remove()
     }
-}
-
-/// Skips (off CI) or fails (on CI) when rsyslogd is missing.
-func requireRsyslog() throws -> Bool {
-    if Rsyslog.binary != nil { return true }
-    if onCI { throw TestFailure("rsyslogd is required on CI (apt-get install rsyslog)") }
-    print("skipped: rsyslogd is not installed")
-    return false
 }
 
 func writeText(_ text: String, to path: String) -> Bool {

@@ -1,5 +1,6 @@
 import AuditEncoding
 import AuditEvents
+import AuditTestSupport
 import AuditWriters
 import Glibc
 import Synchronization

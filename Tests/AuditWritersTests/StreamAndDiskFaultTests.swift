@@ -1,4 +1,5 @@
 import AuditEncoding
+import AuditTestSupport
 import AuditWriters
 import Glibc
 import Testing
@@ -62,7 +63,7 @@ import Testing
 }
 
 /// Real disk faults on a small tmpfs (root only: it mounts one on a temporary directory).
-@Suite(.enabled(if: runningAsRoot, "mounting a tmpfs needs root"))
+@Suite(.requires(.root))  // mounting a tmpfs needs root
 struct DiskFaultTests {
     @Test func aFullDiskIsCountedNeverTearsALineAndRecoversWhenSpaceReturns() throws {
         let filesystem = try SmallFilesystem(kilobytes: 64)

@@ -1,38 +1,9 @@
 import AuditEncoding
+import AuditTestSupport
 import AuditWriters
 import Glibc
 import Synchronization
 import Testing
-
-/// A fresh directory under /tmp, removed (with its files) by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/audit-writers-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { mkdtemp($0) } != nil
-        }
-        try #require(made, "mkdtemp failed: errno \(errno)")
-        path = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    func file(_ name: String) -> String { "\(path)/\(name)" }
-
-    /// Deletes every entry (not recursive: tests create flat directories) and the directory.
-    func remove() {
-        if let directory = opendir(path) {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-                }
-                if name != "." && name != ".." { unlink(file(name)) }
-            }
-            closedir(directory)
-        }
-        rmdir(path)
-    }
-}
 
 /// The whole content of `path`, or nil when it cannot be opened.
 func readFile(_ path: String) -> [UInt8]? {
@@ -188,5 +159,3 @@ struct SmallFilesystem {
         rmdir(directory.path)
     }
 }
-
-let runningAsRoot = getuid() == 0

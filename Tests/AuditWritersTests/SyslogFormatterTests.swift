@@ -1,6 +1,7 @@
 import AuditEncoding
 import AuditEvents
 import AuditNetlink
+import AuditTestSupport
 import AuditWriters
 import Glibc
 import Testing

@@ -83,9 +83,10 @@ import Testing
         #expect(result.standardError.contains("writable"))
     }
 
-    @Test func replayWritesTheEventsOfACaptureAsJSONLines() throws {
-        guard let capture = TestEnvironment.corpusFile("local/exec.unicast.bin") else { return }
-        let result = try runProcess(Self.binary, ["replay", capture.path])
+    @Test(.requires(.corpus))
+    func replayWritesTheEventsOfACaptureAsJSONLines() throws {
+        try TestRequirement.corpus.check()
+        let result = try runProcess(Self.binary, ["replay", Corpus.path("local/exec.unicast.bin")])
         #expect(result.status == 0, "\(result.standardError)")
         let lines = result.standardOutput.split(separator: "\n")
         #expect(lines.count > 10)
@@ -96,9 +97,9 @@ import Testing
         }
     }
 
-    @Test func replayOfDamagedCapturesNeverCrashes() throws {
-        guard let capture = TestEnvironment.corpusFile("local/misc_kernel.unicast.bin") else { return }
-        let original = [UInt8](try Data(contentsOf: capture))
+    @Test(.requires(.corpus))
+    func replayOfDamagedCapturesNeverCrashes() throws {
+        let original = try Corpus.read("local/misc_kernel.unicast.bin")
         let directory = try TemporaryDirectory()
         var generator = SystemRandomNumberGenerator()
         for round in 0..<40 {
@@ -122,11 +123,9 @@ import Testing
         }
     }
 
-    @Test func unitFileVerifiesAndIsHardened() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
-            if TestEnvironment.isCI { Issue.record("systemd-analyze is missing") }
-            return
-        }
+    @Test(.requires(.systemdAnalyze))
+    func unitFileVerifiesAndIsHardened() throws {
+        try TestRequirement.systemdAnalyze.check()
         let unit = TestEnvironment.repositoryRoot.appendingPathComponent("contrib/swift-audit.service").path
         let directory = try TemporaryDirectory()
         // verify wants ExecStart's binary to exist: point it at the one just built.
@@ -145,7 +144,7 @@ import Testing
 }
 
 /// `status` and `set` against the kernel, restoring what they change.
-@Suite(.serialized, .enabled(if: KernelAccess.condition, KernelAccess.skipReason))
+@Suite(.serialized, .requires(.kernel))
 struct CommandLineKernelTests {
     @Test func statusPrintsTheKernelsNumbersAsJSONAndAsATable() throws {
         try withKernelAudit { client in

@@ -6,7 +6,7 @@ import Testing
 
 /// The built daemon against the real kernel: rules fire, events reach the outputs, signals work.
 /// Serialised, under the kernel-test lock, restoring the kernel state after each test.
-@Suite(.serialized, .enabled(if: KernelAccess.condition, KernelAccess.skipReason))
+@Suite(.serialized, .requires(.kernel))
 struct DaemonEndToEndTests {
     static let key = "swift-audit-e2e"
 

@@ -1,60 +1,10 @@
+import AuditTestSupport
 import Glibc
 import Testing
 
-/// Where the shared corpus lives (`<repo>/../shared/corpus`) and how tests get at its files.
-///
-/// The path comes from `#filePath` with symlinks resolved, so it works both in the repository and
-/// in a scratch package that links the test folder.
-enum Corpus {
-    /// The corpus root, or nil when it is not there.
-    static let root: String? = {
-        let file = resolved(#filePath)
-        // <repo>/Tests/AuditEventsTests/Support/Corpus.swift -> <repo>
-        var repo = file
-        for _ in 0..<4 { repo = parent(of: repo) }
-        let candidate = parent(of: repo) + "/shared/corpus"
-        return isDirectory(candidate) ? candidate : nil
-    }()
-
-    /// True when CI=true: a missing corpus is then a failure, not a skip.
-    static let isCI: Bool = {
-        guard let value = getenv("CI") else { return false }
-        return String(cString: value) == "true"
-    }()
-
-    /// Tests that need the corpus run when it is there, and also in CI (where they then fail).
-    static let shouldRun = root != nil || isCI
-
-    /// The reason shown when such a test is skipped.
-    static let skipReason: Comment = "shared corpus not found at <repo>/../shared/corpus (set CI=true to fail instead)"
-
-    /// The corpus root; records an issue when missing.
-    static func require(sourceLocation: SourceLocation = #_sourceLocation) -> String? {
-        guard let root else {
-            Issue.record("shared corpus missing at <repo>/../shared/corpus", sourceLocation: sourceLocation)
-            return nil
-        }
-        return root
-    }
-
+extension Corpus {
     /// Scenarios of `local/` (see its README).
     static let localScenarios = ["exec", "file_watch", "user_mgmt", "mount", "module", "ptrace", "misc_kernel"]
-
-    static func resolved(_ path: String) -> String {
-        guard let real = realpath(path, nil) else { return path }
-        defer { free(real) }
-        return String(cString: real)
-    }
-
-    static func parent(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return String(path[..<slash])
-    }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
 }
 
 /// Reads a whole file; records an issue and returns nil when it cannot.

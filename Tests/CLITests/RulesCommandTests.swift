@@ -1,5 +1,4 @@
 import AuditNetlink
-import AuditRules
 import AuditTestSupport
 import Foundation
 import Glibc
@@ -17,10 +16,10 @@ struct RulesCommandTests {
     }
 
     @Test func checkReportsEveryErrorWithFileLineAndColumnAndExits6() throws {
-        let scratch = try RulesTestSupport.makeScratchDirectory("check")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let path = scratch + "/bad.rules"
-        try RulesTestSupport.write(
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-check")
+        defer { scratchDirectory.remove() }
+        let path = try scratchDirectory.write(
+            "bad.rules",
             """
             # a comment
             -a always,exit -F arch=b64 -S open -k fine
@@ -28,7 +27,7 @@ struct RulesCommandTests {
             -w relative/path -p wa
             -a always,exit -F arch=b64 -S open -F nosuchfield=1
 
-            """, to: path)
+            """, mode: 0o644)
         let result = try runProcess(try Self.executable(), ["rules", "check", path])
         #expect(result.status == 6)
         let lines = result.standardError.split(separator: "\n").map(String.init)
@@ -40,14 +39,15 @@ struct RulesCommandTests {
     }
 
     @Test func checkAcceptsValidFilesAndDirectoriesAndExits0() throws {
-        let scratch = try RulesTestSupport.makeScratchDirectory("check-ok")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-check-ok")
+        defer { scratchDirectory.remove() }
+        let scratch = scratchDirectory.path
         try FileManager.default.createDirectory(atPath: scratch + "/rules.d", withIntermediateDirectories: true)
-        try RulesTestSupport.write("-D\n-b 8192\n", to: scratch + "/rules.d/10-base.rules")
-        try RulesTestSupport.write(
-            "-a always,exit -F arch=b64 -S execve -k exec\n", to: scratch + "/rules.d/20-exec.rules")
-        try RulesTestSupport.write("not rules\n", to: scratch + "/rules.d/README")
-        try RulesTestSupport.write("-w /etc/passwd -p wa -k identity\n", to: scratch + "/audit.rules")
+        try scratchDirectory.write("rules.d/10-base.rules", "-D\n-b 8192\n", mode: 0o644)
+        try scratchDirectory.write(
+            "rules.d/20-exec.rules", "-a always,exit -F arch=b64 -S execve -k exec\n", mode: 0o644)
+        try scratchDirectory.write("rules.d/README", "not rules\n", mode: 0o644)
+        try scratchDirectory.write("audit.rules", "-w /etc/passwd -p wa -k identity\n", mode: 0o644)
         let result = try runProcess(
             try Self.executable(), ["rules", "check", scratch + "/audit.rules", scratch + "/rules.d"])
         #expect(result.status == 0, "\(result.standardError)")
@@ -55,14 +55,15 @@ struct RulesCommandTests {
     }
 
     @Test func checkRefusesAMisplacedLockAndAWorldWritableFile() throws {
-        let scratch = try RulesTestSupport.makeScratchDirectory("check-lock")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        try RulesTestSupport.write("-e 2\n-a always,exit -F arch=b64 -S execve\n", to: scratch + "/lock.rules")
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-check-lock")
+        defer { scratchDirectory.remove() }
+        let scratch = scratchDirectory.path
+        try scratchDirectory.write("lock.rules", "-e 2\n-a always,exit -F arch=b64 -S execve\n", mode: 0o644)
         let lock = try runProcess(try Self.executable(), ["rules", "check", scratch + "/lock.rules"])
         #expect(lock.status == 6)
         #expect(lock.standardError.contains("\(scratch)/lock.rules:1:1: -e 2 locks the audit configuration"))
 
-        try RulesTestSupport.write("-a always,exit -F arch=b64 -S execve\n", to: scratch + "/open.rules")
+        try scratchDirectory.write("open.rules", "-a always,exit -F arch=b64 -S execve\n", mode: 0o644)
         chmod(scratch + "/open.rules", 0o666)
         let open = try runProcess(try Self.executable(), ["rules", "check", scratch + "/open.rules"])
         #expect(open.status == 6)
@@ -71,35 +72,37 @@ struct RulesCommandTests {
 
     /// Without CAP_AUDIT_CONTROL the kernel answers EPERM to the first request (a read), so this
     /// changes nothing; the exit code is 4, as auditd's for a missing privilege.
-    @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser")))
+    @Test(.requires(.root, .runuser))
     func withoutPrivilegeLoadListAndDeleteAllExit4() throws {
         let executable = try Self.executable()
-        let probe = try runProcess("/usr/sbin/runuser", ["-u", "nobody", "--", "/usr/bin/test", "-x", executable])
-        guard probe.status == 0 else {
-            print("skipping: user nobody cannot run \(executable) (a parent directory is not searchable)")
-            return
-        }
-        let scratch = try RulesTestSupport.makeScratchDirectory("unprivileged")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let runuser = HostTools.runuser ?? "runuser"
+        let probe = try runProcess(runuser, ["-u", "nobody", "--", "/usr/bin/test", "-x", executable])
+        try TestRequirement(
+            "user nobody able to run \(executable) (every parent directory searchable)",
+            isAvailable: probe.status == 0
+        ).skipUnlessMet()
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-unprivileged")
+        defer { scratchDirectory.remove() }
+        let scratch = scratchDirectory.path
         chmod(scratch, 0o755)
-        let path = scratch + "/one.rules"
-        try RulesTestSupport.write("-a always,exit -F arch=b64 -S getppid -k unprivileged\n", to: path)
+        let path = try scratchDirectory.write(
+            "one.rules", "-a always,exit -F arch=b64 -S getppid -k unprivileged\n", mode: 0o644)
         for arguments in [["rules", "load", path], ["rules", "list"], ["rules", "delete-all"]] {
-            let result = try runProcess("/usr/sbin/runuser", ["-u", "nobody", "--", executable] + arguments)
+            let result = try runProcess(runuser, ["-u", "nobody", "--", executable] + arguments)
             #expect(result.status == 4, "\(arguments): \(result.standardError)")
             #expect(result.standardError.contains("CAP_AUDIT_CONTROL"), "\(arguments): \(result.standardError)")
         }
-        let check = try runProcess("/usr/sbin/runuser", ["-u", "nobody", "--", executable, "rules", "check", path])
+        let check = try runProcess(runuser, ["-u", "nobody", "--", executable, "rules", "check", path])
         #expect(check.status == 0, "checking needs no privilege: \(check.standardError)")
     }
 
-    @Test(.enabled(if: KernelAccess.condition, KernelAccess.skipReason))
+    @Test(.requires(.kernel))
     func loadListAndDeleteAllWorkEndToEnd() throws {
         let executable = try Self.executable()
-        let scratch = try RulesTestSupport.makeScratchDirectory("cli")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let good = scratch + "/good.rules"
-        try RulesTestSupport.write(
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-cli")
+        defer { scratchDirectory.remove() }
+        let good = try scratchDirectory.write(
+            "good.rules",
             """
             -D
             -b 8194
@@ -107,15 +110,15 @@ struct RulesCommandTests {
             -w /etc/passwd -p wa -k cli-identity
             -a always,exit -F arch=b64 -S getpid -F auid>=1000 -F auid!=unset -k cli-two
 
-            """, to: good)
-        let duplicate = scratch + "/duplicate.rules"
-        try RulesTestSupport.write(
+            """, mode: 0o644)
+        let duplicate = try scratchDirectory.write(
+            "duplicate.rules",
             """
             -a always,exit -F arch=b64 -S sched_yield -k cli-three
             -b 8195
             -a always,exit -F arch=b64 -S getppid -k cli-one
 
-            """, to: duplicate)
+            """, mode: 0o644)
 
         try withKernelAudit { client in
             try #require(try client.listRules().isEmpty, "the kernel must have no rules before this test")
@@ -128,8 +131,11 @@ struct RulesCommandTests {
 
             let list = try runProcess(executable, ["rules", "list"])
             #expect(list.status == 0)
-            if RulesTestSupport.auditctl != nil {
-                #expect(list.standardOutput == (try RulesTestSupport.runAuditctl(["-l"])).standardOutput)
+            // Compared with auditctl where it is installed, and always under CI=true.
+            if HostTools.auditctl != nil || TestEnvironment.isCI {
+                try TestRequirement.auditctl.check()
+                let auditctl = try runProcess(HostTools.auditctl ?? "auditctl", ["-l"])
+                #expect(list.standardOutput == auditctl.standardOutput)
             }
             #expect(
                 list.standardOutput == """
