@@ -106,7 +106,8 @@ final class RunningDaemon {
         self.kernel = kernel
         outputs = OutputStage(configuration.outputs, drainTimeout: .seconds(5), logger: logger)
         processing = ProcessingStage(
-            ringBytes: configuration.pipeline.ringSize, configuration: processorConfiguration(configuration, replay: false),
+            ringBytes: configuration.pipeline.ringSize,
+            configuration: processorConfiguration(configuration, replay: false),
             outputs: outputs.set, capturePath: options.recordPath)
         reader = ReaderStage(kernel: kernel, settings: configuration.audit, processing: processing, logger: logger)
         outputConfigurations = Dictionary(configuration.outputs.map { ($0.name, $0) }) { first, _ in first }
@@ -126,7 +127,9 @@ final class RunningDaemon {
         let rules = try DaemonRules.prepare(configuration.rules, logger: logger)
         let kernel: AuditClient
         do { kernel = try AuditClient() } catch {
-            throw DaemonError("\(error)", status: error.kind == .permissionDenied(capability: "CAP_AUDIT_CONTROL") ? .privilege : .failure)
+            throw DaemonError(
+                "\(error)",
+                status: error.kind == .permissionDenied(capability: "CAP_AUDIT_CONTROL") ? .privilege : .failure)
         }
         try KernelSetup.claimOwnership(kernel, takeover: configuration.audit.takeover, logger: logger)
 
@@ -160,7 +163,8 @@ final class RunningDaemon {
         // leave the resident set; the pipeline maps back what it runs (see ProgramPages).
         ProgramPages.releaseResidentCode()
         logger.info(
-            "swift-audit started: registered as the audit daemon", metadata: ["pid": "\(getpid())", "outputs": "\(names)"])
+            "swift-audit started: registered as the audit daemon",
+            metadata: ["pid": "\(getpid())", "outputs": "\(names)"])
         return daemon
     }
 
@@ -192,7 +196,9 @@ final class RunningDaemon {
     private func pingWatchdogIfAlive() {
         guard watchdog != nil else { return }
         let beats = (reader: reader.counters.heartbeat, processor: processing.control.statistics.heartbeat)
-        if watchdog!.shouldPing(readerBeat: beats.reader, processorBeat: beats.processor, now: MonotonicClock.milliseconds()) {
+        if watchdog!.shouldPing(
+            readerBeat: beats.reader, processorBeat: beats.processor, now: MonotonicClock.milliseconds())
+        {
             notifier.watchdog()
         }
     }
@@ -366,7 +372,8 @@ final class RunningDaemon {
         let reader = snapshot.reader
         var fields: [(key: String, value: StatusEvent.Value)] = [
             ("signal", .integer(Int64(signal.number))), ("sender_pid", .integer(Int64(signal.senderPID))),
-            ("sender_uid", .unsigned(UInt64(signal.senderUID))), ("events", .integer(Int64(snapshot.processing.events))),
+            ("sender_uid", .unsigned(UInt64(signal.senderUID))),
+            ("events", .integer(Int64(snapshot.processing.events))),
             ("kernel_lost", .integer(Int64(kernelMonitor.lostTotal))),
             ("ring_stalls", .integer(Int64(ring.stallEpisodes))),
             ("ring_peak_bytes", .integer(Int64(ring.peakBytes))),

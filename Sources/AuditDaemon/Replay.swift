@@ -19,7 +19,8 @@ extension Daemon {
     ) -> ExitStatus {
         let outputs = OutputStage(configuration.outputs, drainTimeout: .seconds(30), logger: logger)
         let processing = ProcessingStage(
-            ringBytes: configuration.pipeline.ringSize, configuration: processorConfiguration(configuration, replay: true),
+            ringBytes: configuration.pipeline.ringSize,
+            configuration: processorConfiguration(configuration, replay: true),
             outputs: outputs.set, capturePath: nil)
         var stack = ComponentStack()
         do {
@@ -59,7 +60,9 @@ extension Daemon {
         where !report.finished || report.counters.dropped + report.counters.droppedAtShutdown > 0 {
             logger.error(
                 "output dropped events",
-                metadata: ["output": "\(name)", "dropped": "\(report.counters.dropped + report.counters.droppedAtShutdown)"])
+                metadata: [
+                    "output": "\(name)", "dropped": "\(report.counters.dropped + report.counters.droppedAtShutdown)",
+                ])
             status = .failure
         }
         let statistics = processing.control.statistics

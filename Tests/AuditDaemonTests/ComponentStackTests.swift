@@ -50,7 +50,9 @@ final class EventLog {
         var stack = ComponentStack()
         try stack.start(RecordingComponent("outputs", log: log))
         try stack.start(RecordingComponent("processing", log: log))
-        #expect(throws: DaemonError.self) { try stack.start(RecordingComponent("reader", log: log, failsToStart: true)) }
+        #expect(throws: DaemonError.self) {
+            try stack.start(RecordingComponent("reader", log: log, failsToStart: true))
+        }
         #expect(
             log.entries == [
                 "outputs started", "processing started", "reader failed", "processing stopped", "outputs stopped",

@@ -1,5 +1,5 @@
-import AuditEncoding
 import AuditDaemon
+import AuditEncoding
 import AuditNetlink
 import AuditPipeline
 import AuditRules

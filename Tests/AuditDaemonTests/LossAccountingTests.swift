@@ -39,7 +39,8 @@ func lossReasons(_ events: [StatusEvent]) -> [String] {
         #expect(accounting.events(snapshot(overflows: 3), kernelLost: 0, logger: logger).isEmpty)
         let grown = accounting.events(snapshot(overflows: 5), kernelLost: 0, logger: logger)
         #expect(grown.count == 1)
-        #expect(lossReasons(grown).first?.hasSuffix(" 2") == true, "the event carries the increase: \(lossReasons(grown))")
+        #expect(
+            lossReasons(grown).first?.hasSuffix(" 2") == true, "the event carries the increase: \(lossReasons(grown))")
     }
 
     @Test func statusLinesADeadOutputRefusedAreNotCountedAsDrops() {

@@ -55,7 +55,9 @@ private final class RecordingQueue: OutputQueue {
         stage.join()
 
         let lines = queue.lines.withLock { $0 }
-        #expect(lines.map { $0.split(separator: ",").first.map(String.init) ?? "" } == (1...200).map { "{\"sequence\":\($0)" })
+        #expect(
+            lines.map { $0.split(separator: ",").first.map(String.init) ?? "" }
+                == (1...200).map { "{\"sequence\":\($0)" })
         #expect(queue.events.withLock { $0 } == (wantsEvent ? 200 : 0))
         #expect(queue.deferred.load(ordering: .relaxed) == 200, "every item defers its wake-up to the batch's end")
         let wakes = queue.wakes.load(ordering: .relaxed)

@@ -35,7 +35,8 @@ package enum KernelSetup {
 
     /// Makes sure no other live process owns the audit pid: with `takeover`, asks it to stop
     /// (SIGTERM) and waits up to `wait` seconds; otherwise fails naming it.
-    package static func claimOwnership(_ client: some DaemonKernel, takeover: Bool, logger: Logger) throws(DaemonError) {
+    package static func claimOwnership(_ client: some DaemonKernel, takeover: Bool, logger: Logger) throws(DaemonError)
+    {
         let owner: UInt32
         do { owner = try client.status().pid } catch { throw DaemonError("\(error)") }
         guard owner != 0, owner != UInt32(getpid()) else { return }

@@ -1,5 +1,5 @@
-import AuditEvents
 package import AuditEncoding
+import AuditEvents
 import AuditPipeline
 package import AuditWriters
 package import Logging

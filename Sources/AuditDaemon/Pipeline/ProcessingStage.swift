@@ -1,7 +1,7 @@
 import AuditEvents
 package import AuditPipeline
-package import AuditWriters
 import AuditThreads
+package import AuditWriters
 import Synchronization
 
 /// The ring and the processing thread as a component: started after the outputs it feeds and
@@ -18,7 +18,8 @@ package final class ProcessingStage: Component {
     /// - Parameters:
     ///   - ringBytes: the ring's byte budget (`ring_size`); see ``ringCapacity(forBytes:)``.
     ///   - capturePath: where to record every datagram (`run --record`), truncated at start.
-    package init(ringBytes: Int, configuration: ProcessorConfiguration, outputs: DaemonOutputSet, capturePath: String?) {
+    package init(ringBytes: Int, configuration: ProcessorConfiguration, outputs: DaemonOutputSet, capturePath: String?)
+    {
         self.ringBytes = ringBytes
         self.configuration = configuration
         self.outputs = outputs

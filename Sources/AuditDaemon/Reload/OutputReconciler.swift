@@ -32,7 +32,8 @@ package struct OutputReconciler {
     package var close: ([DaemonOutput]) -> Void
 
     package init(
-        start: @escaping (OutputConfiguration) throws(DaemonError) -> DaemonOutput, close: @escaping ([DaemonOutput]) -> Void
+        start: @escaping (OutputConfiguration) throws(DaemonError) -> DaemonOutput,
+        close: @escaping ([DaemonOutput]) -> Void
     ) {
         self.start = start
         self.close = close
