@@ -40,8 +40,6 @@ let package = Package(
         // Events to bytes: go-audit-compatible JSON, uid names, the daemon's own status events.
         .target(name: "AuditEncoding", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: strict),
 
-        // The configuration file: auditd.conf-style `key = value`, typed and checked with file:line errors.
-        .target(name: "AuditConfig", dependencies: ["AuditNetlink"], swiftSettings: strict),
 
         // Audit rules in auditctl syntax: parser, kernel encoding, decoding, `auditctl -l` text.
         .target(name: "AuditRules", dependencies: ["AuditNetlink"], swiftSettings: strict),
@@ -56,6 +54,13 @@ let package = Package(
             dependencies: ["AuditEvents", "AuditEncoding", "AuditNetlink", "AuditThreads", "CZlib"],
             swiftSettings: strict),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The configuration file: auditd.conf-style `key = value`, typed and checked with file:line errors.
+        // It fills the components' own configuration types (the reassembler's, the writers', the
+        // host name format), so it sits above them; only the daemon and the command line use it.
+        .target(
+            name: "AuditConfig", dependencies: ["AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters"],
+            swiftSettings: strict),
 
         // The hot path: socket reader → lock-free ring → reassembly → encoding → output queues.
         .target(
@@ -106,7 +111,10 @@ let package = Package(
         .testTarget(
             name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
-        .testTarget(name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink"], swiftSettings: tests),
+        .testTarget(
+            name: "AuditConfigTests",
+            dependencies: ["AuditConfig", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters"],
+            swiftSettings: tests),
         .testTarget(
             name: "AuditRulesKernelTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),

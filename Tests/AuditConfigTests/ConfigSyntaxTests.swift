@@ -1,4 +1,6 @@
 import AuditConfig
+import AuditEncoding
+import AuditWriters
 import Glibc
 import Testing
 
