@@ -55,38 +55,32 @@ enum OutputFactory {
                 logger.info("output reopened", metadata: ["output": "\(name)", "writer": "\(writer)"])
             }
         }
+        /// The writer on its own worker thread.
+        func running(_ writer: some EventWriter, wantsEvent: Bool) throws(WriterError) -> DaemonOutput {
+            DaemonOutput(
+                name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
+                wantsEvent: wantsEvent)
+        }
         do {
             // The configuration holds each writer's own configuration: nothing to translate.
             switch configuration.kind {
             case .file(let file):
                 // Owner and group names are looked up now, when the output opens (not when the
                 // file is parsed), so that a user added later works after a reload.
-                let writer = try FileWriter(configuration: try file.resolvingAccounts())
-                return DaemonOutput(
-                    name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
-                    wantsEvent: false)
+                return try running(FileWriter(configuration: try file.resolvingAccounts()), wantsEvent: false)
             case .stdout:
-                let writer = try StdoutWriter()
-                return DaemonOutput(
-                    name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
-                    wantsEvent: false)
+                return try running(StdoutWriter(), wantsEvent: false)
             case .syslog(let syslog):
                 // The queue retries on the writer's reconnect schedule, so a dead collector costs
                 // one attempt per backoff step, not one per second.
                 queue.retryInitialDelay = syslog.reconnectMinimum
                 queue.retryMaximumDelay = syslog.reconnectMaximum
-                let writer = try SyslogWriter(configuration: syslog)
-                return DaemonOutput(
-                    name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
-                    wantsEvent: true)
+                return try running(SyslogWriter(configuration: syslog), wantsEvent: true)
             case .gelf(let gelf):
                 queue.retryInitialDelay = gelf.reconnectMinimum
                 queue.retryMaximumDelay = gelf.reconnectMaximum
-                let writer = try GELFWriter(
-                    configuration: gelf, syscallName: { AuditMachine(elf: $0)?.syscalls.name(of: $1) })
-                return DaemonOutput(
-                    name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
-                    wantsEvent: true)
+                let names: GELFWriter.SyscallNamer = { AuditMachine(elf: $0)?.syscalls.name(of: $1) }
+                return try running(GELFWriter(configuration: gelf, syscallName: names), wantsEvent: true)
             }
         } catch let error as Failure {
             throw error
