@@ -40,7 +40,6 @@ let package = Package(
         // Events to bytes: go-audit-compatible JSON, uid names, the daemon's own status events.
         .target(name: "AuditEncoding", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: strict),
 
-
         // Audit rules in auditctl syntax: parser, kernel encoding, decoding, `auditctl -l` text.
         .target(name: "AuditRules", dependencies: ["AuditNetlink"], swiftSettings: strict),
 

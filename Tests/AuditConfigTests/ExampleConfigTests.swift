@@ -28,7 +28,8 @@ import Testing
     @Test func parsesToTheDefaultsWithOneFileOutput() throws {
         let parsed = try DaemonConfiguration.parse(exampleText(), file: Self.path)
         let expected = DaemonConfiguration(outputs: [
-            OutputConfiguration(name: "main", kind: .file(.configurationDefaults(path: "/var/log/swift-audit/events.json")))
+            OutputConfiguration(
+                name: "main", kind: .file(.configurationDefaults(path: "/var/log/swift-audit/events.json")))
         ])
         #expect(parsed.configuration == expected)
         #expect(parsed.warnings == [])
@@ -40,7 +41,8 @@ import Testing
         #expect(uncommented.count > 40, "expected the documented defaults to be uncommentable")
         let parsed = try DaemonConfiguration.parse(text, file: Self.path)
         let expected = DaemonConfiguration(outputs: [
-            OutputConfiguration(name: "main", kind: .file(.configurationDefaults(path: "/var/log/swift-audit/events.json"))),
+            OutputConfiguration(
+                name: "main", kind: .file(.configurationDefaults(path: "/var/log/swift-audit/events.json"))),
             OutputConfiguration(name: "console", kind: .stdout),
             OutputConfiguration(name: "syslog", kind: .syslog(SyslogWriter.Configuration())),
             OutputConfiguration(

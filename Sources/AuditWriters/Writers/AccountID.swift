@@ -42,11 +42,15 @@ extension FileWriter.Configuration {
     package func resolvingAccounts() throws(AccountLookupFailure) -> Self {
         var resolved = self
         if case .name(let name) = owner {
-            guard let id = Self.lookUp(name, group: false) else { throw AccountLookupFailure(name: name, isGroup: false) }
+            guard let id = Self.lookUp(name, group: false) else {
+                throw AccountLookupFailure(name: name, isGroup: false)
+            }
             resolved.owner = .id(id)
         }
         if case .name(let name) = group {
-            guard let id = Self.lookUp(name, group: true) else { throw AccountLookupFailure(name: name, isGroup: true) }
+            guard let id = Self.lookUp(name, group: true) else {
+                throw AccountLookupFailure(name: name, isGroup: true)
+            }
             resolved.group = .id(id)
         }
         return resolved
