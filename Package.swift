@@ -40,9 +40,6 @@ let package = Package(
         // Events to bytes: go-audit-compatible JSON, uid names, the daemon's own status events.
         .target(name: "AuditEncoding", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: strict),
 
-        // The configuration file: auditd.conf-style `key = value`, typed and checked with file:line errors.
-        .target(name: "AuditConfig", dependencies: ["AuditNetlink"], swiftSettings: strict),
-
         // Audit rules in auditctl syntax: parser, kernel encoding, decoding, `auditctl -l` text.
         .target(name: "AuditRules", dependencies: ["AuditNetlink"], swiftSettings: strict),
 
@@ -56,6 +53,13 @@ let package = Package(
             dependencies: ["AuditEvents", "AuditEncoding", "AuditNetlink", "AuditThreads", "CZlib"],
             swiftSettings: strict),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The configuration file: auditd.conf-style `key = value`, typed and checked with file:line errors.
+        // It fills the components' own configuration types (the reassembler's, the writers', the
+        // host name format), so it sits above them; only the daemon and the command line use it.
+        .target(
+            name: "AuditConfig", dependencies: ["AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters"],
+            swiftSettings: strict),
 
         // The hot path: socket reader → lock-free ring → reassembly → encoding → output queues.
         .target(
@@ -116,7 +120,10 @@ let package = Package(
             name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
         .testTarget(
-            name: "AuditConfigTests", dependencies: ["AuditConfig", "AuditNetlink", "AuditTestSupport"],
+            name: "AuditConfigTests",
+            dependencies: [
+                "AuditConfig", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters", "AuditTestSupport",
+            ],
             swiftSettings: tests),
         // Kernel tests only (root, a kernel with audit): rules loaded by auditctl and by swift-audit.
         .testTarget(

@@ -1,4 +1,6 @@
+import AuditEvents
 import AuditNetlink
+import AuditWriters
 
 /// A configuration that passed every check, with the warnings worth logging.
 package struct ParsedConfiguration: Hashable, Sendable {
@@ -95,10 +97,10 @@ let topLevelSpecs: [KeySpec] = [
     KeySpec("rules_at_exit", { Values.choice($0, RulesAtExit.allCases.map { ($0.rawValue, $0) }) }) {
         $0.rules.atExit = $1
     },
-    KeySpec("end_of_event_timeout", { Values.duration($0, in: .milliseconds(10) ... .seconds(600)) }) {
+    KeySpec("end_of_event_timeout", { Values.milliseconds($0, in: .milliseconds(10) ... .seconds(600)) }) {
         $0.reassembly.endOfEventTimeout = $1
     },
-    KeySpec("reorder_window", { Values.duration($0, in: .zero ... .seconds(1)) }) {
+    KeySpec("reorder_window", { Values.milliseconds($0, in: .zero ... .seconds(1)) }) {
         $0.reassembly.reorderWindow = $1
     },
     KeySpec("max_in_flight", { Values.integer($0, in: 1...1_048_576) }) { $0.reassembly.maxInFlight = $1 },
@@ -108,7 +110,7 @@ let topLevelSpecs: [KeySpec] = [
     KeySpec("max_type", { Values.integer($0, in: 1000...65535) }) {
         $0.reassembly.maxType = AuditMessageType(UInt16($1))
     },
-    KeySpec("hostname", Values.hostnameSource) { $0.hostname = $1 },
+    KeySpec("hostname", Values.hostnameFormat) { $0.hostname = $1 },
     KeySpec("ring_size", { Values.size($0, in: (64 << 10)...(1 << 30), allowZero: false) }) {
         $0.pipeline.ringSize = $1
     },

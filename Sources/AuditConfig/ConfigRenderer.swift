@@ -1,4 +1,7 @@
+import AuditEncoding
+import AuditEvents
 import AuditNetlink
+import AuditWriters
 
 extension DaemonConfiguration {
     /// The configuration in the file's own syntax, every key written out with its effective value
@@ -26,8 +29,8 @@ extension DaemonConfiguration {
         out.set("rules_at_exit", rules.atExit.rawValue)
         out.blank()
         out.comment("Events")
-        out.set("end_of_event_timeout", renderDuration(reassembly.endOfEventTimeout))
-        out.set("reorder_window", renderDuration(reassembly.reorderWindow))
+        out.set("end_of_event_timeout", renderMilliseconds(reassembly.endOfEventTimeout))
+        out.set("reorder_window", renderMilliseconds(reassembly.reorderWindow))
         out.set("max_in_flight", String(reassembly.maxInFlight))
         out.set("min_type", String(reassembly.minType.rawValue))
         out.set("max_type", String(reassembly.maxType.rawValue))
@@ -63,48 +66,57 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         out.set(prefix + "mode", octal4(file.mode))
         out.optional(prefix + "owner", file.owner?.description, unset: "the daemon's user")
         out.optional(prefix + "group", file.group?.description, unset: "the daemon's group")
-        out.set(prefix + "max_size", renderSize(file.maxSize))
+        out.set(prefix + "max_size", renderSize(file.maxFileSize ?? 0))
         out.set(prefix + "num_logs", String(file.numLogs))
         switch file.flush {
         case .none: out.set(prefix + "flush", "none")
-        case .every: out.set(prefix + "flush", "every")
+        case .everyWrite: out.set(prefix + "flush", "every")
         case .interval(let interval):
             out.set(prefix + "flush", "interval")
             out.set(prefix + "flush_interval", renderDuration(interval))
         }
     case .syslog(let syslog):
-        out.set(prefix + "target", syslog.transport.targetName)
-        switch syslog.transport {
+        switch syslog.target {
         case .local(let path):
+            out.set(prefix + "target", "local")
             out.set(prefix + "address", path)
-        case .udp(let address):
-            out.set(prefix + "address", address.description)
-        case .tcp(let address, let framing):
-            out.set(prefix + "address", address.description)
+        case .udp(let host, let port):
+            out.set(prefix + "target", "udp")
+            out.set(prefix + "address", NetworkAddress(host: host, port: port).description)
+        case .tcp(let host, let port, let framing):
+            out.set(prefix + "target", "tcp")
+            out.set(prefix + "address", NetworkAddress(host: host, port: port).description)
             out.set(prefix + "framing", framing.rawValue)
         }
-        out.set(prefix + "format", syslog.format.formatName)
-        if case .rfc5424(let structuredData) = syslog.format {
+        switch syslog.format {
+        case .rfc5424(let structuredData):
+            out.set(prefix + "format", "rfc5424")
             out.set(prefix + "structured_data", yesNo(structuredData))
+        case .rfc3164:
+            out.set(prefix + "format", "rfc3164")
         }
-        out.set(prefix + "facility", syslog.facility.description)
-        out.set(prefix + "severity", syslog.severity.description)
+        out.set(prefix + "facility", SyslogNames.facilityName(syslog.facility))
+        out.set(prefix + "severity", SyslogNames.severityName(syslog.severity))
         out.set(prefix + "tag", syslog.tag)
         out.optional(prefix + "hostname", syslog.hostname, unset: "gethostname()")
         out.set(prefix + "oversize", syslog.oversize.rawValue)
         out.set(prefix + "max_message", String(syslog.maxMessage))
-        out.set(prefix + "reconnect_min", renderDuration(syslog.reconnect.minimum))
-        out.set(prefix + "reconnect_max", renderDuration(syslog.reconnect.maximum))
+        out.set(prefix + "reconnect_min", renderDuration(syslog.reconnectMinimum))
+        out.set(prefix + "reconnect_max", renderDuration(syslog.reconnectMaximum))
     case .gelf(let gelf):
-        out.set(prefix + "transport", gelf.transport.transportName)
-        out.set(prefix + "address", gelf.address.description)
-        if case .udp(let compression, let chunkSize) = gelf.transport {
+        switch gelf.transport {
+        case .udp(let compression, let chunkSize):
+            out.set(prefix + "transport", "udp")
+            out.set(prefix + "address", NetworkAddress(host: gelf.host, port: gelf.port).description)
             out.set(prefix + "compression", compression.rawValue)
             out.set(prefix + "chunk_size", String(chunkSize))
+        case .tcp:
+            out.set(prefix + "transport", "tcp")
+            out.set(prefix + "address", NetworkAddress(host: gelf.host, port: gelf.port).description)
         }
         out.optional(prefix + "hostname", gelf.hostname, unset: "gethostname()")
-        out.set(prefix + "reconnect_min", renderDuration(gelf.reconnect.minimum))
-        out.set(prefix + "reconnect_max", renderDuration(gelf.reconnect.maximum))
+        out.set(prefix + "reconnect_min", renderDuration(gelf.reconnectMinimum))
+        out.set(prefix + "reconnect_max", renderDuration(gelf.reconnectMaximum))
     }
 }
 
@@ -142,7 +154,7 @@ private func renderEnabled(_ state: AuditEnabledState) -> String {
     }
 }
 
-private func renderHostname(_ source: HostnameSource) -> String {
+private func renderHostname(_ source: HostnameFormat) -> String {
     switch source {
     case .none: "none"
     case .hostname: "hostname"

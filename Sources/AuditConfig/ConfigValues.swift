@@ -1,3 +1,6 @@
+import AuditEncoding
+import AuditWriters
+
 /// The value grammars shared by all keys, each with the text that tells the operator what is accepted.
 /// Every parser here is total: it returns a problem for any input, never traps.
 enum Values {
@@ -71,6 +74,14 @@ enum Values {
         let value = Duration.milliseconds(milliseconds)
         guard range.contains(value) else { return .failure(ValueProblem(expected)) }
         return .success(value)
+    }
+
+    /// A duration in whole milliseconds, for the settings of components whose clocks count
+    /// milliseconds (the reassembler): the same grammar, range and messages as ``duration(_:in:)``.
+    /// The grammar admits only whole milliseconds, so nothing is rounded; ``renderMilliseconds(_:)``
+    /// is the way back.
+    static func milliseconds(_ text: String, in range: ClosedRange<Duration>) -> Parsed<UInt64> {
+        duration(text, in: range).map { UInt64(AuditConfig.milliseconds($0)) }
     }
 
     private static func parseMilliseconds(_ text: String) -> Int64? {
@@ -190,8 +201,8 @@ enum Values {
     }
 
     /// A syslog facility name or number.
-    static func facility(_ text: String) -> Parsed<SyslogFacility> {
-        guard let facility = SyslogFacility(name: text) else {
+    static func facility(_ text: String) -> Parsed<UInt8> {
+        guard let facility = SyslogNames.facility(text) else {
             return .failure(
                 ValueProblem(
                     "expected a facility: kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, "
@@ -201,15 +212,15 @@ enum Values {
     }
 
     /// A syslog severity name or number.
-    static func severity(_ text: String) -> Parsed<SyslogSeverity> {
-        guard let severity = SyslogSeverity(name: text) else {
+    static func severity(_ text: String) -> Parsed<UInt8> {
+        guard let severity = SyslogNames.severity(text) else {
             return .failure(ValueProblem("expected emerg, alert, crit, err, warning, notice, info, debug, or 0…7"))
         }
         return .success(severity)
     }
 
     /// `none`, `hostname`, `fqdn` or `user:NAME`.
-    static func hostnameSource(_ text: String) -> Parsed<HostnameSource> {
+    static func hostnameFormat(_ text: String) -> Parsed<HostnameFormat> {
         let expected = "expected none, hostname, fqdn or user:NAME"
         switch text.lowercased() {
         case "none": return .success(.none)
@@ -253,6 +264,11 @@ func milliseconds(_ duration: Duration) -> Int64 {
     let (sum, overflow2) = scaled.addingReportingOverflow(parts.attoseconds / 1_000_000_000_000_000)
     if overflow2 { return parts.seconds < 0 ? Int64.min : Int64.max }
     return sum
+}
+
+/// A millisecond count (``Values/milliseconds(_:in:)``) as ``renderDuration(_:)`` writes it.
+func renderMilliseconds(_ milliseconds: UInt64) -> String {
+    renderDuration(.milliseconds(Int64(clamping: milliseconds)))
 }
 
 /// The largest exact unit: `2s`, `500ms`, `5m`, `1h`, `1500ms`.

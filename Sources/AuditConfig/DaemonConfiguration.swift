@@ -1,4 +1,7 @@
+package import AuditEncoding
+package import AuditEvents
 package import AuditNetlink
+import AuditWriters
 
 /// Everything `swift-audit run` needs, typed and validated, so that the daemon never re-checks a
 /// string at run time and a reload can be compared with `==` against the running configuration.
@@ -10,10 +13,12 @@ package struct DaemonConfiguration: Hashable, Sendable {
     package var audit: AuditSettings
     /// Which rule files are loaded at start and what happens to the rules at exit.
     package var rules: RuleSettings
-    /// How records are grouped into events.
-    package var reassembly: ReassemblySettings
-    /// Which host name, if any, every event carries.
-    package var hostname: HostnameSource
+    /// How records are grouped into events: the reassembler's own configuration (its timeouts in
+    /// milliseconds, as its clock counts).
+    package var reassembly: Reassembler.Configuration
+    /// Which host name, if any, every event carries (auditd's `name_format` + `name`), resolved at
+    /// start and on reload.
+    package var hostname: HostnameFormat
     /// Sizes and intervals of the daemon's own machinery.
     package var pipeline: PipelineSettings
     /// The outputs in the order the file first names them; names are unique.
@@ -23,8 +28,8 @@ package struct DaemonConfiguration: Hashable, Sendable {
     package init(
         audit: AuditSettings = AuditSettings(),
         rules: RuleSettings = RuleSettings(),
-        reassembly: ReassemblySettings = ReassemblySettings(),
-        hostname: HostnameSource = .none,
+        reassembly: Reassembler.Configuration = .configurationDefaults,
+        hostname: HostnameFormat = .none,
         pipeline: PipelineSettings = PipelineSettings(),
         outputs: [OutputConfiguration] = []
     ) {
@@ -46,7 +51,7 @@ package struct DaemonConfiguration: Hashable, Sendable {
         var outputs: [OutputConfiguration] = []
         if let file {
             outputs.append(
-                OutputConfiguration(name: "file", kind: .file(FileOutput(path: absolutePath(file)))))
+                OutputConfiguration(name: "file", kind: .file(.configurationDefaults(path: absolutePath(file)))))
         }
         if stdout || file == nil {
             outputs.append(OutputConfiguration(name: "stdout", kind: .stdout))
@@ -129,47 +134,14 @@ package enum RulesAtExit: String, Hashable, Sendable, CaseIterable {
     case clear
 }
 
-/// How records become events.
-package struct ReassemblySettings: Hashable, Sendable {
-    /// `end_of_event_timeout`: how long an event without its EOE stays open (wall clock).
-    package var endOfEventTimeout: Duration
-    /// `reorder_window`: how long a complete event waits for a missing lower serial to arrive;
-    /// only then is that serial counted as lost (several CPUs log at once, so the kernel often
-    /// sends events a few serials out of order).
-    package var reorderWindow: Duration
-    /// `max_in_flight`: open events kept at most; the oldest is closed (and counted) beyond it.
-    package var maxInFlight: Int
-    /// `min_type`: records of lower types are not emitted.
-    package var minType: AuditMessageType
-    /// `max_type`: records of higher types are not emitted.
-    package var maxType: AuditMessageType
-
-    /// The defaults: 2 s (auditd's `end_of_event_timeout`), 5 ms, 4096 events, types 1100…2999.
-    package init(
-        endOfEventTimeout: Duration = .seconds(2),
-        reorderWindow: Duration = .milliseconds(5),
-        maxInFlight: Int = 4096,
-        minType: AuditMessageType = AuditMessageType(1100),
-        maxType: AuditMessageType = AuditMessageType(2999)
-    ) {
-        self.endOfEventTimeout = endOfEventTimeout
-        self.reorderWindow = reorderWindow
-        self.maxInFlight = maxInFlight
-        self.minType = minType
-        self.maxType = maxType
+/// The defaults of the reassembly keys where they differ from the reassembler's.
+extension Reassembler.Configuration {
+    /// The reassembler's defaults (`end_of_event_timeout` 2 s as auditd's, `reorder_window` 5 ms,
+    /// `max_in_flight` 4096, the live clock) with records kept only of types 1100…2999
+    /// (`min_type`, `max_type`).
+    package static var configurationDefaults: Self {
+        Self(minType: AuditMessageType(1100), maxType: AuditMessageType(2999))
     }
-}
-
-/// The host name every event carries in its `"hostname"` field (auditd's `name_format` + `name`).
-package enum HostnameSource: Hashable, Sendable {
-    /// No `"hostname"` field (go-audit's format, auditd's default `NONE`).
-    case none
-    /// `gethostname()`, read at start and on reload.
-    case hostname
-    /// The fully qualified name of `gethostname()` (resolved through `getaddrinfo` with `AI_CANONNAME`).
-    case fqdn
-    /// A fixed string chosen by the operator.
-    case user(String)
 }
 
 /// Sizes and intervals of the daemon's own machinery.

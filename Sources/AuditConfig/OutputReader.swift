@@ -1,3 +1,5 @@
+import AuditWriters
+
 /// Reads the keys of one output, checking each value and the rules between them, and collecting
 /// every problem instead of stopping at the first.
 struct OutputReader {
@@ -82,7 +84,7 @@ struct OutputReader {
 
     // MARK: file
 
-    mutating func fileOutput(typeLine: Int) -> FileOutput? {
+    mutating func fileOutput(typeLine: Int) -> FileWriter.Configuration? {
         let path = value("path") { text -> Result<String, ValueProblem> in
             guard case .success = Values.absolutePath(text), !text.hasSuffix("/") else {
                 return .failure(ValueProblem("expected the absolute path of a file (starting with /, not ending in /)"))
@@ -92,27 +94,28 @@ struct OutputReader {
         if entries["path"] == nil {
             required("path", at: typeLine, "is required for type = file: the absolute path of the events file")
         }
-        var output = FileOutput(path: path ?? "/")
+        var output = FileWriter.Configuration.configurationDefaults(path: path ?? "/")
         if let mode = value("mode", Values.mode) { output.mode = mode }
         output.owner = value("owner") { Values.account($0, what: "user") }
         output.group = value("group") { Values.account($0, what: "group") }
+        // `max_size = 0` is the file's way of saying "no size rotation".
         if let size = value("max_size", { Values.size($0, in: (64 << 10)...(1 << 40), allowZero: true) }) {
-            output.maxSize = size
+            output.maxFileSize = size > 0 ? size : nil
         }
         if let count = value("num_logs", { Values.integer($0, in: 2...999) }) { output.numLogs = count }
         let flush = value("flush") { Values.choice($0, FlushChoice.allCases.map { ($0.rawValue, $0) }) } ?? .interval
         let interval = value("flush_interval") { Values.duration($0, in: .milliseconds(1) ... .seconds(3600)) }
         switch flush {
         case .none: output.flush = .none
-        case .every: output.flush = .every
-        case .interval: output.flush = .interval(interval ?? .seconds(1))
+        case .every: output.flush = .everyWrite
+        case .interval: if let interval { output.flush = .interval(interval) }
         }
         if flush != .interval {
             warn(
                 "flush_interval", "has no effect: flush = \(flush.rawValue) (line \(line("flush") ?? 0))",
                 related: line("flush").map { [$0] } ?? [])
         }
-        if output.maxSize == 0 {
+        if output.maxFileSize == nil {
             let origin = origin("max_size", default: "0")
             warn("num_logs", "has no effect while max_size is 0 (\(origin)): files rotate only on SIGUSR1")
         }
@@ -121,21 +124,21 @@ struct OutputReader {
 
     // MARK: syslog
 
-    mutating func syslogOutput(typeLine: Int) -> SyslogOutput? {
-        var output = SyslogOutput()
+    mutating func syslogOutput(typeLine: Int) -> SyslogWriter.Configuration? {
+        var output = SyslogWriter.Configuration()
         let target = value("target") { Values.choice($0, [("local", "local"), ("udp", "udp"), ("tcp", "tcp")]) }
         let targetName = target ?? (entries["target"] == nil ? "local" : "?")
         let targetOrigin = origin("target", default: "local")
 
         let framing = value("framing") {
-            Values.choice($0, SyslogFraming.allCases.map { ($0.rawValue, $0) })
+            Values.choice($0, SyslogWriter.Configuration.Framing.allCases.map { ($0.rawValue, $0) })
         }
         if targetName != "tcp", targetName != "?" {
             conflict("framing", "applies only to target = tcp (\(targetOrigin))", dependsOn: "target")
         }
         switch targetName {
         case "local":
-            output.transport = .local(path: value("address", Values.socketPath) ?? "/dev/log")
+            output.target = .local(path: value("address", Values.socketPath) ?? "/dev/log")
         case "udp", "tcp":
             let address = value("address", Values.networkAddress)
             if entries["address"] == nil {
@@ -145,8 +148,10 @@ struct OutputReader {
                     related: [line("target") ?? typeLine])
             }
             if let address {
-                output.transport =
-                    targetName == "udp" ? .udp(address) : .tcp(address, framing: framing ?? .octetCounting)
+                output.target =
+                    targetName == "udp"
+                    ? .udp(host: address.host, port: address.port)
+                    : .tcp(host: address.host, port: address.port, framing: framing ?? .octetCounting)
             }
         default:
             break
@@ -178,7 +183,8 @@ struct OutputReader {
         output.hostname = value("hostname", Values.headerHostname)
 
         if let oversize = value(
-            "oversize", { Values.choice($0, SyslogOversizePolicy.allCases.map { ($0.rawValue, $0) }) })
+            "oversize",
+            { Values.choice($0, SyslogWriter.Configuration.OversizePolicy.allCases.map { ($0.rawValue, $0) }) })
         {
             output.oversize = oversize
             if oversize == .tcp, targetName != "udp", targetName != "?" {
@@ -194,40 +200,50 @@ struct OutputReader {
                     dependsOn: "target")
             }
         }
-        output.reconnect = reconnect()
+        reconnect(&output.reconnectMinimum, &output.reconnectMaximum)
         return failed ? nil : output
     }
 
     // MARK: gelf
 
-    mutating func gelfOutput(typeLine: Int) -> GELFOutput? {
+    mutating func gelfOutput(typeLine: Int) -> GELFWriter.Configuration? {
+        // The writer's defaults; host and port are filled in once the address is known.
+        var output = GELFWriter.Configuration(host: "", port: 0)
         let transport = value("transport") { Values.choice($0, [("udp", "udp"), ("tcp", "tcp")]) }
         let transportName = transport ?? (entries["transport"] == nil ? "udp" : "?")
         let address = value("address", Values.networkAddress)
         if entries["address"] == nil {
             required("address", at: typeLine, "is required for type = gelf: host:port of the Graylog GELF input")
         }
-        let compression = value("compression") { Values.choice($0, GELFCompression.allCases.map { ($0.rawValue, $0) }) }
+        let compression = value("compression") {
+            Values.choice($0, GELFWriter.Configuration.Compression.allCases.map { ($0.rawValue, $0) })
+        }
         let chunkSize = value("chunk_size") { Values.integer($0, in: 512...65507) }
         if transportName == "tcp" {
             let why = "(\(origin("transport", default: "udp")); GELF over TCP is neither chunked nor compressed)"
             conflict("compression", "applies only to transport = udp " + why, dependsOn: "transport")
             conflict("chunk_size", "applies only to transport = udp " + why, dependsOn: "transport")
         }
-        let hostname = value("hostname", Values.headerHostname)
-        let backoff = reconnect()
+        output.hostname = value("hostname", Values.headerHostname)
+        reconnect(&output.reconnectMinimum, &output.reconnectMaximum)
         guard let address, !failed else { return nil }
-        let gelfTransport: GELFTransport =
-            transportName == "tcp" ? .tcp : .udp(compression: compression ?? .none, chunkSize: chunkSize ?? 1420)
-        return GELFOutput(address: address, transport: gelfTransport, hostname: hostname, reconnect: backoff)
+        output.host = address.host
+        output.port = address.port
+        if transportName == "tcp" {
+            output.transport = .tcp
+        } else if case .udp(let defaultCompression, let defaultChunkSize) = output.transport {
+            output.transport = .udp(
+                compression: compression ?? defaultCompression, chunkSize: chunkSize ?? defaultChunkSize)
+        }
+        return output
     }
 
-    private mutating func reconnect() -> ReconnectBackoff {
-        var backoff = ReconnectBackoff()
+    /// `reconnect_min` and `reconnect_max` over the writer's defaults, checked against each other.
+    private mutating func reconnect(_ minimum: inout Duration, _ maximum: inout Duration) {
         let range = Duration.milliseconds(10)...Duration.seconds(3600)
-        if let minimum = value("reconnect_min", { Values.duration($0, in: range) }) { backoff.minimum = minimum }
-        if let maximum = value("reconnect_max", { Values.duration($0, in: range) }) { backoff.maximum = maximum }
-        if backoff.minimum > backoff.maximum {
+        if let value = value("reconnect_min", { Values.duration($0, in: range) }) { minimum = value }
+        if let value = value("reconnect_max", { Values.duration($0, in: range) }) { maximum = value }
+        if minimum > maximum {
             let subject = entries["reconnect_min"] != nil ? "reconnect_min" : "reconnect_max"
             let other = subject == "reconnect_min" ? "reconnect_max" : "reconnect_min"
             func shown(_ key: String, _ value: Duration) -> String {
@@ -235,11 +251,10 @@ struct OutputReader {
             }
             conflict(
                 subject,
-                "reconnect_min (\(shown("reconnect_min", backoff.minimum))) must not exceed reconnect_max "
-                    + "(\(shown("reconnect_max", backoff.maximum)))",
+                "reconnect_min (\(shown("reconnect_min", minimum))) must not exceed reconnect_max "
+                    + "(\(shown("reconnect_max", maximum)))",
                 dependsOn: other)
         }
-        return backoff
     }
 }
 

@@ -48,28 +48,17 @@ package enum Daemon {
     }
 }
 
-/// The reassembly part of a configuration, as the processing stage takes it.
+/// The reassembly part of a configuration, as the processing stage takes it: the configured
+/// reassembler settings on the live clock, or on the records' own timestamps for a replay.
 func processorConfiguration(_ configuration: DaemonConfiguration, replay: Bool) -> ProcessorConfiguration {
-    let reassembly = configuration.reassembly
-    func milliseconds(_ duration: Duration) -> UInt64 {
-        let parts = duration.components
-        return UInt64(max(0, parts.seconds)) * 1000 + UInt64(max(0, parts.attoseconds) / 1_000_000_000_000_000)
-    }
-    return ProcessorConfiguration(
-        reassembler: Reassembler.Configuration(
-            endOfEventTimeout: milliseconds(reassembly.endOfEventTimeout), maxInFlight: reassembly.maxInFlight,
-            minType: reassembly.minType, maxType: reassembly.maxType,
-            reorderWindow: milliseconds(reassembly.reorderWindow), clock: replay ? .recordTimestamps : .external),
-        hostname: resolveHostname(configuration.hostname))
+    var reassembler = configuration.reassembly
+    reassembler.clock = replay ? .recordTimestamps : .external
+    return ProcessorConfiguration(reassembler: reassembler, hostname: resolveHostname(configuration.hostname))
 }
 
-func resolveHostname(_ source: HostnameSource) -> String? {
-    switch source {
-    case .none: nil
-    case .hostname: HostnameFormat.hostname.resolve()
-    case .fqdn: HostnameFormat.fqdn.resolve()
-    case .user(let name): name
-    }
+/// The host name events carry; `fqdn` may ask DNS, so this runs at start and on reload only.
+func resolveHostname(_ format: HostnameFormat) -> String? {
+    format.resolve()
 }
 
 func milliseconds(_ duration: Duration) -> Int {

@@ -1,5 +1,8 @@
 import AuditConfig
+import AuditEncoding
+import AuditEvents
 import AuditNetlink
+import AuditWriters
 import Glibc
 import Testing
 
@@ -12,8 +15,8 @@ import Testing
             socketBufferSize: 1_000_000, takeover: true)
         configuration.rules = RuleSettings(
             file: "/etc/audit/audit.rules", directory: "/etc/audit/my rules.d", atExit: .clear)
-        configuration.reassembly = ReassemblySettings(
-            endOfEventTimeout: .milliseconds(1500), maxInFlight: 100, minType: AuditMessageType(1300),
+        configuration.reassembly = Reassembler.Configuration(
+            endOfEventTimeout: 1500, maxInFlight: 100, minType: AuditMessageType(1300),
             maxType: AuditMessageType(1399))
         configuration.hostname = .user("rack \"4\" \\ east")
         configuration.pipeline = PipelineSettings(
@@ -22,41 +25,41 @@ import Testing
             OutputConfiguration(
                 name: "main", enabled: false, queueSize: 10,
                 kind: .file(
-                    FileOutput(
+                    FileWriter.Configuration(
                         path: "/var/log/swift audit/events#1.json", mode: 0o640, owner: .name("audit"),
-                        group: .id(4), maxSize: 10 << 20, numLogs: 9, flush: .every))),
-            OutputConfiguration(name: "none-flush", kind: .file(FileOutput(path: "/b", flush: .none))),
-            OutputConfiguration(name: "ival", kind: .file(FileOutput(path: "/c", flush: .interval(.milliseconds(20))))),
+                        group: .id(4), maxFileSize: 10 << 20, numLogs: 9, flush: .everyWrite))),
+            OutputConfiguration(name: "none-flush", kind: .file(FileWriter.Configuration(path: "/b", flush: .none))),
+            OutputConfiguration(
+                name: "ival", kind: .file(FileWriter.Configuration(path: "/c", flush: .interval(.milliseconds(20))))),
             OutputConfiguration(name: "console", kind: .stdout),
             OutputConfiguration(
                 name: "local",
                 kind: .syslog(
-                    SyslogOutput(
-                        transport: .local(path: "/run/log"), format: .rfc5424(structuredData: true),
-                        facility: .authpriv, severity: .notice, tag: "audit#x", hostname: "h1", oversize: .drop,
-                        maxMessage: 2048, reconnect: ReconnectBackoff(minimum: .seconds(1), maximum: .seconds(60))))),
+                    SyslogWriter.Configuration(
+                        target: .local(path: "/run/log"), format: .rfc5424(structuredData: true),
+                        facility: 10, severity: 5, tag: "audit#x", hostname: "h1", maxMessage: 2048, oversize: .drop,
+                        reconnectMinimum: .seconds(1), reconnectMaximum: .seconds(60)))),
             OutputConfiguration(
                 name: "udp",
                 kind: .syslog(
-                    SyslogOutput(
-                        transport: .udp(NetworkAddress(host: "10.1.2.3", port: 514)), format: .rfc3164,
-                        facility: SyslogFacility(rawValue: 13)!, oversize: .tcp))),
+                    SyslogWriter.Configuration(
+                        target: .udp(host: "10.1.2.3", port: 514), format: .rfc3164, facility: 13, oversize: .tcp))),
             OutputConfiguration(
                 name: "tcp",
                 kind: .syslog(
-                    SyslogOutput(transport: .tcp(NetworkAddress(host: "fe80::1", port: 6514), framing: .newline)))),
+                    SyslogWriter.Configuration(target: .tcp(host: "fe80::1", port: 6514, framing: .newline)))),
             OutputConfiguration(
                 name: "gelf-udp",
                 kind: .gelf(
-                    GELFOutput(
-                        address: NetworkAddress(host: "graylog", port: 12201),
-                        transport: .udp(compression: .zlib, chunkSize: 8154), hostname: "web"))),
+                    GELFWriter.Configuration(
+                        host: "graylog", port: 12201, transport: .udp(compression: .zlib, chunkSize: 8154),
+                        hostname: "web"))),
             OutputConfiguration(
                 name: "gelf-tcp",
                 kind: .gelf(
-                    GELFOutput(
-                        address: NetworkAddress(host: "graylog", port: 12201), transport: .tcp,
-                        reconnect: ReconnectBackoff(minimum: .milliseconds(10), maximum: .milliseconds(10))))),
+                    GELFWriter.Configuration(
+                        host: "graylog", port: 12201, transport: .tcp, reconnectMinimum: .milliseconds(10),
+                        reconnectMaximum: .milliseconds(10)))),
         ]
         return configuration
     }()
@@ -120,7 +123,9 @@ import Testing
         let configuration = DaemonConfiguration.quickStart(file: "./events.json")
         let expectedPath = (cwd == "/" ? "" : cwd) + "/events.json"
         #expect(
-            configuration.outputs == [OutputConfiguration(name: "file", kind: .file(FileOutput(path: expectedPath)))])
+            configuration.outputs == [
+                OutputConfiguration(name: "file", kind: .file(.configurationDefaults(path: expectedPath)))
+            ])
         #expect(DaemonConfiguration.quickStart().outputs == [OutputConfiguration(name: "stdout", kind: .stdout)])
         #expect(DaemonConfiguration.quickStart(file: "/a", stdout: true).outputs.map(\.typeName) == ["file", "stdout"])
     }
@@ -165,8 +170,8 @@ struct SplitMix {
             file: bool() ? "/r/" + word() : nil, directory: bool() ? "/d " + word() : nil,
             atExit: pick(RulesAtExit.allCases))
         let low = int(1000...65535)
-        c.reassembly = ReassemblySettings(
-            endOfEventTimeout: duration(10...600_000), maxInFlight: int(1...1_048_576),
+        c.reassembly = Reassembler.Configuration(
+            endOfEventTimeout: UInt64(int(10...600_000)), maxInFlight: int(1...1_048_576),
             minType: AuditMessageType(UInt16(low)), maxType: AuditMessageType(UInt16(int(low...65535))))
         c.hostname = pick([.none, .hostname, .fqdn, .user("n" + word())])
         c.pipeline = PipelineSettings(
@@ -176,9 +181,9 @@ struct SplitMix {
         return c
     }
 
-    mutating func backoff() -> ReconnectBackoff {
+    mutating func backoff() -> (minimum: Duration, maximum: Duration) {
         let minimum = int(10...3_600_000)
-        return ReconnectBackoff(minimum: .milliseconds(minimum), maximum: .milliseconds(int(minimum...3_600_000)))
+        return (.milliseconds(minimum), .milliseconds(int(minimum...3_600_000)))
     }
 
     mutating func output(named name: String, index: Int) -> OutputConfiguration {
@@ -186,35 +191,41 @@ struct SplitMix {
         switch index == 0 ? 0 : int(0...2) {
         case 0:
             kind = .file(
-                FileOutput(
+                FileWriter.Configuration(
                     path: "/var/log/\(index)/" + word(), mode: UInt32(int(0...0o777)) & ~0o002,
                     owner: pick([nil, .id(UInt32(int(0...60000))), .name("u" + String(int(0...9)))]),
-                    group: pick([nil, .id(7), .name("adm")]), maxSize: bool() ? 0 : int((64 << 10)...(1 << 40)),
+                    group: pick([nil, .id(7), .name("adm")]), maxFileSize: bool() ? nil : int((64 << 10)...(1 << 40)),
                     numLogs: int(2...999),
-                    flush: pick([.none, .every, .interval(duration(1...3_600_000))])))
+                    flush: pick([.none, .everyWrite, .interval(duration(1...3_600_000))])))
         case 1:
-            let address = NetworkAddress(host: pick(["h", "10.0.0.1", "::1", "a.b-c.d"]), port: UInt16(int(1...65535)))
-            let transport: SyslogTransport = pick([
-                .local(path: "/dev/" + word()), .udp(address),
-                .tcp(address, framing: pick(SyslogFraming.allCases)),
+            let host = pick(["h", "10.0.0.1", "::1", "a.b-c.d"])
+            let port = UInt16(int(1...65535))
+            let target: SyslogWriter.Configuration.Target = pick([
+                .local(path: "/dev/" + word()), .udp(host: host, port: port),
+                .tcp(host: host, port: port, framing: pick(SyslogWriter.Configuration.Framing.allCases)),
             ])
-            let isUDP = if case .udp = transport { true } else { false }
-            let format: SyslogFormat = bool() ? .rfc3164 : .rfc5424(structuredData: bool())
+            let isUDP = if case .udp = target { true } else { false }
+            let format: SyslogWriter.Configuration.Format = bool() ? .rfc3164 : .rfc5424(structuredData: bool())
+            let oversize: SyslogWriter.Configuration.OversizePolicy =
+                isUDP ? pick(SyslogWriter.Configuration.OversizePolicy.allCases) : pick([.split, .truncate, .drop])
+            let reconnect = backoff()
             kind = .syslog(
-                SyslogOutput(
-                    transport: transport, format: format, facility: SyslogFacility(rawValue: UInt8(int(0...23)))!,
-                    severity: pick(SyslogSeverity.allCases),
+                SyslogWriter.Configuration(
+                    target: target, format: format, facility: UInt8(int(0...23)), severity: UInt8(int(0...7)),
                     tag: "t" + String(word().prefix(20)).replacing("\"", with: "q").replacing("\\", with: "b"),
                     hostname: bool() ? nil : "host" + String(int(0...99)),
-                    oversize: isUDP ? pick(SyslogOversizePolicy.allCases) : pick([.split, .truncate, .drop]),
-                    maxMessage: int(480...(isUDP ? 65507 : 1_048_576)), reconnect: backoff()))
+                    maxMessage: int(480...(isUDP ? 65507 : 1_048_576)), oversize: oversize,
+                    reconnectMinimum: reconnect.minimum, reconnectMaximum: reconnect.maximum))
         default:
+            let reconnect = backoff()
+            let transport: GELFWriter.Configuration.Transport =
+                bool()
+                ? .tcp
+                : .udp(compression: pick(GELFWriter.Configuration.Compression.allCases), chunkSize: int(512...65507))
             kind = .gelf(
-                GELFOutput(
-                    address: NetworkAddress(host: "g\(index)", port: 12201),
-                    transport: bool()
-                        ? .tcp : .udp(compression: pick(GELFCompression.allCases), chunkSize: int(512...65507)),
-                    hostname: bool() ? nil : "gh", reconnect: backoff()))
+                GELFWriter.Configuration(
+                    host: "g\(index)", port: 12201, transport: transport, hostname: bool() ? nil : "gh",
+                    reconnectMinimum: reconnect.minimum, reconnectMaximum: reconnect.maximum))
         }
         return OutputConfiguration(name: name, enabled: index == 0 || bool(), queueSize: int(1...1_048_576), kind: kind)
     }

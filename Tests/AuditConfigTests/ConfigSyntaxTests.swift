@@ -1,5 +1,7 @@
 import AuditConfig
+import AuditEncoding
 import AuditTestSupport
+import AuditWriters
 import FoundationEssentials
 import Glibc
 import Testing

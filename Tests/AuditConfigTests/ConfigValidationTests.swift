@@ -1,4 +1,5 @@
 import AuditConfig
+import AuditWriters
 import Testing
 
 @Suite struct ConfigValidationTests {
@@ -64,17 +65,19 @@ import Testing
         let expected: [OutputConfiguration] = [
             OutputConfiguration(
                 name: "remote",
-                kind: .gelf(
-                    GELFOutput(address: NetworkAddress(host: "graylog.example.com", port: 12201), transport: .tcp))),
+                kind: .gelf(GELFWriter.Configuration(host: "graylog.example.com", port: 12201, transport: .tcp))),
             OutputConfiguration(
-                name: "main", kind: .file(FileOutput(path: "/var/log/swift-audit/events.json", maxSize: 100 << 20))),
+                name: "main",
+                kind: .file(
+                    FileWriter.Configuration(
+                        path: "/var/log/swift-audit/events.json", maxFileSize: 100 << 20,
+                        flush: .interval(.seconds(1))))),
             OutputConfiguration(name: "console", enabled: false, kind: .stdout),
             OutputConfiguration(
                 name: "sys",
                 kind: .syslog(
-                    SyslogOutput(
-                        transport: .tcp(NetworkAddress(host: "::1", port: 6514), framing: .octetCounting),
-                        format: .rfc3164))),
+                    SyslogWriter.Configuration(
+                        target: .tcp(host: "::1", port: 6514, framing: .octetCounting), format: .rfc3164))),
         ]
         #expect(parsed?.configuration.outputs == expected)
         #expect(parsed?.warnings == [])

@@ -1,5 +1,6 @@
 import AuditConfig
 import AuditTestSupport
+import AuditWriters
 import FoundationEssentials
 import Glibc
 import Testing
@@ -29,7 +30,8 @@ import Testing
     @Test func parsesToTheDefaultsWithOneFileOutput() throws {
         let parsed = try DaemonConfiguration.parse(exampleText(), file: Self.path)
         let expected = DaemonConfiguration(outputs: [
-            OutputConfiguration(name: "main", kind: .file(FileOutput(path: "/var/log/swift-audit/events.json")))
+            OutputConfiguration(
+                name: "main", kind: .file(.configurationDefaults(path: "/var/log/swift-audit/events.json")))
         ])
         #expect(parsed.configuration == expected)
         #expect(parsed.warnings == [])
@@ -41,12 +43,12 @@ import Testing
         #expect(uncommented.count > 40, "expected the documented defaults to be uncommentable")
         let parsed = try DaemonConfiguration.parse(text, file: Self.path)
         let expected = DaemonConfiguration(outputs: [
-            OutputConfiguration(name: "main", kind: .file(FileOutput(path: "/var/log/swift-audit/events.json"))),
-            OutputConfiguration(name: "console", kind: .stdout),
-            OutputConfiguration(name: "syslog", kind: .syslog(SyslogOutput())),
             OutputConfiguration(
-                name: "graylog",
-                kind: .gelf(GELFOutput(address: NetworkAddress(host: "graylog.example.com", port: 12201)))),
+                name: "main", kind: .file(.configurationDefaults(path: "/var/log/swift-audit/events.json"))),
+            OutputConfiguration(name: "console", kind: .stdout),
+            OutputConfiguration(name: "syslog", kind: .syslog(SyslogWriter.Configuration())),
+            OutputConfiguration(
+                name: "graylog", kind: .gelf(GELFWriter.Configuration(host: "graylog.example.com", port: 12201))),
         ])
         #expect(parsed.configuration == expected)
         // The only warning: num_logs is shown next to max_size = 0, where it has no effect.

@@ -1,4 +1,5 @@
 import AuditConfig
+import AuditWriters
 import Testing
 
 /// Minimal valid outputs that the examples add one line to.
@@ -10,17 +11,17 @@ enum Base {
     static let gelf = "output.g.type = gelf\noutput.g.address = graylog:12201\n"
     static let gelfTCP = "output.g.type = gelf\noutput.g.address = graylog:12201\noutput.g.transport = tcp\n"
 
-    static let fileOutput = OutputConfiguration(name: "f", kind: .file(FileOutput(path: "/var/log/a.json")))
-    static let syslogOutput = OutputConfiguration(name: "s", kind: .syslog(SyslogOutput()))
+    static let fileOutput = OutputConfiguration(name: "f", kind: .file(.configurationDefaults(path: "/var/log/a.json")))
+    static let syslogOutput = OutputConfiguration(name: "s", kind: .syslog(SyslogWriter.Configuration()))
     static let udpOutput = OutputConfiguration(
-        name: "s", kind: .syslog(SyslogOutput(transport: .udp(NetworkAddress(host: "10.0.0.1", port: 514)))))
+        name: "s", kind: .syslog(SyslogWriter.Configuration(target: .udp(host: "10.0.0.1", port: 514))))
     static let tcpOutput = OutputConfiguration(
         name: "s",
-        kind: .syslog(SyslogOutput(transport: .tcp(NetworkAddress(host: "logs", port: 6514), framing: .octetCounting))))
+        kind: .syslog(SyslogWriter.Configuration(target: .tcp(host: "logs", port: 6514, framing: .octetCounting))))
     static let gelfOutput = OutputConfiguration(
-        name: "g", kind: .gelf(GELFOutput(address: NetworkAddress(host: "graylog", port: 12201))))
+        name: "g", kind: .gelf(GELFWriter.Configuration(host: "graylog", port: 12201)))
     static let gelfTCPOutput = OutputConfiguration(
-        name: "g", kind: .gelf(GELFOutput(address: NetworkAddress(host: "graylog", port: 12201), transport: .tcp)))
+        name: "g", kind: .gelf(GELFWriter.Configuration(host: "graylog", port: 12201, transport: .tcp)))
 }
 
 /// One accepted output line added to a base output, and the output it must produce.
@@ -37,7 +38,7 @@ struct AcceptedOutputLine: Sendable, CustomTestStringConvertible {
         self.testDescription = line
     }
 
-    static func file(_ line: String, _ change: @escaping (inout FileOutput) -> Void) -> Self {
+    static func file(_ line: String, _ change: @escaping (inout FileWriter.Configuration) -> Void) -> Self {
         Self(Base.file, line, Base.fileOutput) { output in
             if case .file(var file) = output.kind {
                 change(&file)
@@ -48,7 +49,7 @@ struct AcceptedOutputLine: Sendable, CustomTestStringConvertible {
 
     static func syslog(
         _ line: String, base: String = Base.syslog, start: OutputConfiguration = Base.syslogOutput,
-        _ change: @escaping (inout SyslogOutput) -> Void
+        _ change: @escaping (inout SyslogWriter.Configuration) -> Void
     ) -> Self {
         Self(base, line, start) { output in
             if case .syslog(var syslog) = output.kind {
@@ -58,7 +59,7 @@ struct AcceptedOutputLine: Sendable, CustomTestStringConvertible {
         }
     }
 
-    static func gelf(_ line: String, _ change: @escaping (inout GELFOutput) -> Void) -> Self {
+    static func gelf(_ line: String, _ change: @escaping (inout GELFWriter.Configuration) -> Void) -> Self {
         Self(Base.gelf, line, Base.gelfOutput) { output in
             if case .gelf(var gelf) = output.kind {
                 change(&gelf)
@@ -102,29 +103,29 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         .file("output.f.group = adm") { $0.group = .name("adm") },
         .file("output.f.group = 4") { $0.group = .id(4) },
         .file("output.f.group = machine$") { $0.group = .name("machine$") },
-        .file("output.f.max_size = 0") { $0.maxSize = 0 },
-        .file("output.f.max_size = 8M") { $0.maxSize = 8 << 20 },
-        .file("output.f.max_size = 1048576") { $0.maxSize = 1 << 20 },
+        .file("output.f.max_size = 0") { $0.maxFileSize = nil },
+        .file("output.f.max_size = 8M") { $0.maxFileSize = 8 << 20 },
+        .file("output.f.max_size = 1048576") { $0.maxFileSize = 1 << 20 },
         .file("output.f.num_logs = 2") { $0.numLogs = 2 },
         .file("output.f.num_logs = 999") { $0.numLogs = 999 },
         .file("output.f.flush = none") { $0.flush = .none },
-        .file("output.f.flush = every") { $0.flush = .every },
+        .file("output.f.flush = every") { $0.flush = .everyWrite },
         .file("output.f.flush = INTERVAL") { $0.flush = .interval(.seconds(1)) },
         .file("output.f.flush_interval = 250ms") { $0.flush = .interval(.milliseconds(250)) },
         // syslog
         .syslog("output.s.target = local") { _ in },
         .syslog("output.s.address = /run/systemd/journal/syslog") {
-            $0.transport = .local(path: "/run/systemd/journal/syslog")
+            $0.target = .local(path: "/run/systemd/journal/syslog")
         },
         .syslog("output.s.format = rfc3164") { $0.format = .rfc3164 },
         .syslog("output.s.structured_data = yes") { $0.format = .rfc5424(structuredData: true) },
-        .syslog("output.s.facility = local0") { $0.facility = SyslogFacility(rawValue: 16)! },
-        .syslog("output.s.facility = AUTHPRIV") { $0.facility = .authpriv },
-        .syslog("output.s.facility = security") { $0.facility = SyslogFacility(rawValue: 4)! },
-        .syslog("output.s.facility = 13") { $0.facility = SyslogFacility(rawValue: 13)! },
-        .syslog("output.s.severity = warning") { $0.severity = .warning },
-        .syslog("output.s.severity = warn") { $0.severity = .warning },
-        .syslog("output.s.severity = 0") { $0.severity = .emerg },
+        .syslog("output.s.facility = local0") { $0.facility = 16 },
+        .syslog("output.s.facility = AUTHPRIV") { $0.facility = 10 },
+        .syslog("output.s.facility = security") { $0.facility = 4 },
+        .syslog("output.s.facility = 13") { $0.facility = 13 },
+        .syslog("output.s.severity = warning") { $0.severity = 4 },
+        .syslog("output.s.severity = warn") { $0.severity = 4 },
+        .syslog("output.s.severity = 0") { $0.severity = 0 },
         .syslog("output.s.tag = audit#1") { $0.tag = "audit#1" },
         .syslog("output.s.tag = " + String(repeating: "t", count: 48)) { $0.tag = String(repeating: "t", count: 48) },
         .syslog("output.s.hostname = web-01.example.com") { $0.hostname = "web-01.example.com" },
@@ -132,12 +133,12 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         .syslog("output.s.oversize = drop") { $0.oversize = .drop },
         .syslog("output.s.max_message = 480") { $0.maxMessage = 480 },
         .syslog("output.s.max_message = 1048576") { $0.maxMessage = 1_048_576 },
-        .syslog("output.s.reconnect_min = 1s") { $0.reconnect.minimum = .seconds(1) },
-        .syslog("output.s.reconnect_max = 1m") { $0.reconnect.maximum = .seconds(60) },
+        .syslog("output.s.reconnect_min = 1s") { $0.reconnectMinimum = .seconds(1) },
+        .syslog("output.s.reconnect_max = 1m") { $0.reconnectMaximum = .seconds(60) },
         .syslog("output.s.oversize = tcp", base: Base.syslogUDP, start: Base.udpOutput) { $0.oversize = .tcp },
         .syslog("output.s.max_message = 65507", base: Base.syslogUDP, start: Base.udpOutput) { $0.maxMessage = 65507 },
         .syslog("output.s.framing = newline", base: Base.syslogTCP, start: Base.tcpOutput) {
-            $0.transport = .tcp(NetworkAddress(host: "logs", port: 6514), framing: .newline)
+            $0.target = .tcp(host: "logs", port: 6514, framing: .newline)
         },
         .syslog("output.s.framing = octet-counting", base: Base.syslogTCP, start: Base.tcpOutput) { _ in },
         // gelf
@@ -148,14 +149,14 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         .gelf("output.g.chunk_size = 512") { $0.transport = .udp(compression: .none, chunkSize: 512) },
         .gelf("output.g.chunk_size = 65507") { $0.transport = .udp(compression: .none, chunkSize: 65507) },
         .gelf("output.g.hostname = h1") { $0.hostname = "h1" },
-        .gelf("output.g.reconnect_min = 10ms") { $0.reconnect.minimum = .milliseconds(10) },
-        .gelf("output.g.reconnect_max = 1h") { $0.reconnect.maximum = .seconds(3600) },
+        .gelf("output.g.reconnect_min = 10ms") { $0.reconnectMinimum = .milliseconds(10) },
+        .gelf("output.g.reconnect_max = 1h") { $0.reconnectMaximum = .seconds(3600) },
         AcceptedOutputLine(Base.gelf, "output.g.address = [2001:db8::1]:12201", Base.gelfOutput) {
-            $0.kind = .gelf(GELFOutput(address: NetworkAddress(host: "2001:db8::1", port: 12201)))
+            $0.kind = .gelf(GELFWriter.Configuration(host: "2001:db8::1", port: 12201))
         },
         AcceptedOutputLine(Base.gelfTCP, "output.g.hostname = h", Base.gelfTCPOutput) {
             $0.kind = .gelf(
-                GELFOutput(address: NetworkAddress(host: "graylog", port: 12201), transport: .tcp, hostname: "h"))
+                GELFWriter.Configuration(host: "graylog", port: 12201, transport: .tcp, hostname: "h"))
         },
     ]
 

@@ -1,4 +1,6 @@
 import AuditConfig
+import AuditEncoding
+import AuditEvents
 import AuditNetlink
 import Testing
 
@@ -54,14 +56,14 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         AcceptedLine("rules_dir = /etc/audit/rules.d") { $0.rules.directory = "/etc/audit/rules.d" },
         AcceptedLine("rules_at_exit = clear") { $0.rules.atExit = .clear },
         AcceptedLine("rules_at_exit = keep") { $0.rules.atExit = .keep },
-        AcceptedLine("end_of_event_timeout = 2") { $0.reassembly.endOfEventTimeout = .seconds(2) },
-        AcceptedLine("end_of_event_timeout = 1.5") { $0.reassembly.endOfEventTimeout = .milliseconds(1500) },
-        AcceptedLine("end_of_event_timeout = 0.25s") { $0.reassembly.endOfEventTimeout = .milliseconds(250) },
-        AcceptedLine("end_of_event_timeout = 500ms") { $0.reassembly.endOfEventTimeout = .milliseconds(500) },
-        AcceptedLine("end_of_event_timeout = 10ms") { $0.reassembly.endOfEventTimeout = .milliseconds(10) },
-        AcceptedLine("end_of_event_timeout = 10m") { $0.reassembly.endOfEventTimeout = .seconds(600) },
-        AcceptedLine("reorder_window = 0") { $0.reassembly.reorderWindow = .zero },
-        AcceptedLine("reorder_window = 20ms") { $0.reassembly.reorderWindow = .milliseconds(20) },
+        AcceptedLine("end_of_event_timeout = 2") { $0.reassembly.endOfEventTimeout = 2000 },
+        AcceptedLine("end_of_event_timeout = 1.5") { $0.reassembly.endOfEventTimeout = 1500 },
+        AcceptedLine("end_of_event_timeout = 0.25s") { $0.reassembly.endOfEventTimeout = 250 },
+        AcceptedLine("end_of_event_timeout = 500ms") { $0.reassembly.endOfEventTimeout = 500 },
+        AcceptedLine("end_of_event_timeout = 10ms") { $0.reassembly.endOfEventTimeout = 10 },
+        AcceptedLine("end_of_event_timeout = 10m") { $0.reassembly.endOfEventTimeout = 600_000 },
+        AcceptedLine("reorder_window = 0") { $0.reassembly.reorderWindow = 0 },
+        AcceptedLine("reorder_window = 20ms") { $0.reassembly.reorderWindow = 20 },
         AcceptedLine("max_in_flight = 1") { $0.reassembly.maxInFlight = 1 },
         AcceptedLine("max_in_flight = 1048576") { $0.reassembly.maxInFlight = 1_048_576 },
         AcceptedLine("min_type = 1300") { $0.reassembly.minType = AuditMessageType(1300) },

@@ -81,7 +81,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("events.json")
-        var writer = try FileWriter(configuration: .init(path: path, mode: 0o640, group: getgid()))
+        var writer = try FileWriter(configuration: .init(path: path, mode: 0o640, group: .id(getgid())))
         try writer.close()
         var status = stat()
         #expect(stat(path, &status) == 0)
@@ -192,7 +192,7 @@ import Testing
         let limit = 1000
         var writer = try FileWriter(
             configuration: .init(
-                path: path, group: withGroup ? getgid() : nil, maxFileSize: limit, numLogs: numLogs))
+                path: path, group: withGroup ? .id(getgid()) : nil, maxFileSize: limit, numLogs: numLogs))
         var rotations = 0
         for start in stride(from: 0, to: 100, by: 7) {
             let outcome = try writer.write(items(start..<min(100, start + 7))[...])

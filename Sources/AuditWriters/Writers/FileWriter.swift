@@ -58,10 +58,12 @@ package struct FileWriter: EventWriter {
         package var path: String
         /// Permission bits for a file this writer creates (0600 by default; 0640 for a group).
         package var mode: UInt32
-        /// The owner to give a created file, or nil to keep the daemon's uid.
-        package var owner: UInt32?
-        /// The group to give a created file (and that makes rotated files 0440), or nil.
-        package var group: UInt32?
+        /// The owner to give a created file, or nil to keep the daemon's uid. A name is looked up
+        /// when the writer opens (``resolvingAccounts()``).
+        package var owner: AccountID?
+        /// The group to give a created file (and that makes rotated files 0440), or nil; a name is
+        /// looked up like ``owner``.
+        package var group: AccountID?
         /// Rotate before the file would grow past this many bytes; nil never rotates.
         package var maxFileSize: Int?
         /// How many files to keep when rotating, the current one included (1…999).
@@ -75,8 +77,8 @@ package struct FileWriter: EventWriter {
         package init(
             path: String,
             mode: UInt32 = 0o600,
-            owner: UInt32? = nil,
-            group: UInt32? = nil,
+            owner: AccountID? = nil,
+            group: AccountID? = nil,
             maxFileSize: Int? = nil,
             numLogs: Int = 5,
             flush: FlushPolicy = .none,
@@ -117,10 +119,18 @@ package struct FileWriter: EventWriter {
     /// A warning from `reopen` delivered with the next write.
     private var pendingWarning: WriterError?
 
-    /// Validates `configuration` and opens (or creates) the file, so that a bad path fails at
-    /// start with the path and errno rather than later on the worker thread.
-    package init(configuration: Configuration) throws(WriterError) {
-        try Self.validate(configuration)
+    /// Validates `configuration`, looks up owner and group names, and opens (or creates) the file,
+    /// so that a bad path fails at start with the path and errno rather than later on the worker
+    /// thread.
+    package init(configuration requested: Configuration) throws(WriterError) {
+        try Self.validate(requested)
+        let configuration: Configuration
+        do {
+            configuration = try requested.resolvingAccounts()
+        } catch {
+            throw WriterError(
+                code: .configuration, target: requested.path, detail: error.description, isRetryable: false)
+        }
         self.configuration = configuration
         self.name = "file \(configuration.path)"
         let opened = try Self.openLog(configuration, code: .open)
@@ -490,14 +500,15 @@ package struct FileWriter: EventWriter {
                     code: .permissions, target: path, errno: error,
                     detail: "chmod \(String(configuration.mode, radix: 8))")
             }
-            if configuration.owner != nil || configuration.group != nil {
-                let owner = configuration.owner ?? uid_t.max
-                let group = configuration.group ?? gid_t.max
-                if fchown(descriptor, owner, group) != 0 {
+            // Names were looked up at init, so only ids are left here.
+            let owner = configuration.owner?.number
+            let group = configuration.group?.number
+            if owner != nil || group != nil {
+                if fchown(descriptor, owner ?? uid_t.max, group ?? gid_t.max) != 0 {
                     let error = errno
                     closeDescriptor(descriptor)
-                    let ownerText = configuration.owner.map(String.init) ?? "-"
-                    let groupText = configuration.group.map(String.init) ?? "-"
+                    let ownerText = owner.map(String.init) ?? "-"
+                    let groupText = group.map(String.init) ?? "-"
                     throw WriterError(
                         code: .permissions, target: path, errno: error, detail: "chown \(ownerText):\(groupText)")
                 }

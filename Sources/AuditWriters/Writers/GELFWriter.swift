@@ -30,8 +30,8 @@ package struct GELFWriter: EventWriter {
             case tcp
         }
 
-        /// Compression of a UDP document.
-        package enum Compression: Sendable, Hashable {
+        /// Compression of a UDP document; the raw values are the configuration file's spelling.
+        package enum Compression: String, Sendable, Hashable, CaseIterable {
             /// Plain JSON.
             case none
             /// gzip (RFC 1952).

@@ -38,10 +38,11 @@ package struct SyslogWriter: EventWriter {
             case tcp(host: String, port: UInt16, framing: Framing)
         }
 
-        /// How messages are delimited on a stream.
-        package enum Framing: Sendable, Hashable {
+        /// How messages are delimited on a stream; the raw values are RFC 6587's names, as the
+        /// configuration file spells them.
+        package enum Framing: String, Sendable, Hashable, CaseIterable {
             /// `LENGTH SP MESSAGE`: safe for any content (RFC 6587 §3.4.1).
-            case octetCounting
+            case octetCounting = "octet-counting"
             /// `MESSAGE LF`: for receivers that need it; the JSON never holds a raw LF.
             case newline
         }
@@ -54,8 +55,9 @@ package struct SyslogWriter: EventWriter {
             case rfc3164
         }
 
-        /// What happens to a message longer than `maxMessage`.
-        package enum OversizePolicy: Sendable, Hashable {
+        /// What happens to a message longer than `maxMessage`; every choice counts the message,
+        /// none is silent. The raw values are the configuration file's spelling.
+        package enum OversizePolicy: String, Sendable, Hashable, CaseIterable {
             /// Marked parts, each a complete syslog message.
             case split
             /// The start of the event with a marker.
