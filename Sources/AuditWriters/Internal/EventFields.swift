@@ -1,3 +1,4 @@
+internal import AuditSystem
 import AuditEvents
 import AuditNetlink
 
@@ -105,7 +106,7 @@ struct ItemStamp {
             milliseconds = head.milliseconds
         } else {
             sequence = head.sequence
-            (seconds, milliseconds) = CivilTime.now()
+            (seconds, milliseconds) = SystemClock.realtime()
         }
     }
 }
