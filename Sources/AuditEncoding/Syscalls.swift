@@ -66,15 +66,6 @@ enum Syscalls {
         }
     }
 
-    /// `gethostname(2)`, or `nil` when it fails.
-    static func hostname() -> [UInt8]? {
-        var buffer = [CChar](repeating: 0, count: 256)
-        let result = buffer.withUnsafeMutableBufferPointer { gethostname($0.baseAddress!, $0.count - 1) }
-        guard result == 0 else { return nil }
-        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        return bytes.isEmpty ? nil : bytes
-    }
-
     /// The canonical name of `host` from `getaddrinfo(AI_CANONNAME)`, or `nil` when resolution fails.
     static func canonicalName(of host: [UInt8]) -> [UInt8]? {
         var hints = addrinfo()
