@@ -32,6 +32,18 @@ package enum SystemCall {
         try retryingOnInterrupt { Glibc.read(descriptor, buffer.baseAddress, buffer.count) }
     }
 
+    /// `read(2)` into `bytes` from index `offset` to its end (for arrays, whose
+    /// `withUnsafeMutableBytes` does not pass a typed error through).
+    @inlinable
+    package static func read(_ descriptor: Int32, into bytes: inout [UInt8], from offset: Int) throws(Errno) -> Int {
+        let result = bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(Errno) in
+                try read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset...]))
+            }
+        }
+        return try result.get()
+    }
+
     /// `write(2)`: how many bytes the kernel took (possibly fewer than given; see ``writeAll(_:_:)``).
     @inlinable @inline(__always)
     package static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int {

@@ -23,16 +23,8 @@ package enum SystemFile {
                 guard bytes.count <= limit else { throw .tooLarge(limit: limit) }
                 bytes.append(contentsOf: repeatElement(0, count: bytes.count))
             }
-            let result = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(Errno) in
-                    try SystemCall.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-                }
-            }
             let count: Int
-            switch result {
-            case .success(let value): count = value
-            case .failure(let error): throw .read(error)
-            }
+            do { count = try SystemCall.read(descriptor, into: &bytes, from: filled) } catch { throw .read(error) }
             if count == 0 { break }
             filled += count
         }

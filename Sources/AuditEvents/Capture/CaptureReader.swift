@@ -121,15 +121,9 @@ public struct CaptureReader: ~Copyable {
             }
             let fd = descriptor
             let from = end
-            let read = buffer.withUnsafeMutableBytes { raw in
-                Result { () throws(Errno) in
-                    try SystemCall.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[from...]))
-                }
-            }
             let got: Int
-            switch read {
-            case .success(let count): got = count
-            case .failure(let error): throw CaptureError(kind: .read(errno: error.rawValue), path: path, offset: offset)
+            do { got = try SystemCall.read(fd, into: &buffer, from: from) } catch {
+                throw CaptureError(kind: .read(errno: error.rawValue), path: path, offset: offset)
             }
             if got == 0 { atEndOfFile = true }
             end += got
