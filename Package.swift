@@ -28,29 +28,34 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        // The one system layer, lowest in the graph: system calls with EINTR retry, write-all,
+        // whole-file reads, errno names and messages, clocks, /proc (process names, capabilities).
+        .target(name: "AuditSystem", swiftSettings: strict),
+
         // C shims: headers only, no code of their own.
         .target(name: "CAuditNetlink"),
 
         // The kernel client: sockets, requests, replies, status, features, raw rules.
-        .target(name: "AuditNetlink", dependencies: ["CAuditNetlink"], swiftSettings: strict),
+        .target(name: "AuditNetlink", dependencies: ["AuditSystem", "CAuditNetlink"], swiftSettings: strict),
 
         // Records and events: header parsing, reassembly by (timestamp, serial), capture files.
-        .target(name: "AuditEvents", dependencies: ["AuditNetlink"], swiftSettings: strict),
+        .target(name: "AuditEvents", dependencies: ["AuditSystem", "AuditNetlink"], swiftSettings: strict),
 
         // Events to bytes: go-audit-compatible JSON, uid names, the daemon's own status events.
-        .target(name: "AuditEncoding", dependencies: ["AuditEvents", "AuditNetlink"], swiftSettings: strict),
+        .target(
+            name: "AuditEncoding", dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink"], swiftSettings: strict),
 
         // Audit rules in auditctl syntax: parser, kernel encoding, decoding, `auditctl -l` text.
-        .target(name: "AuditRules", dependencies: ["AuditNetlink"], swiftSettings: strict),
+        .target(name: "AuditRules", dependencies: ["AuditSystem", "AuditNetlink"], swiftSettings: strict),
 
         // Plain threads, parking and clocks shared by the pipeline stages and the output workers.
         .target(name: "CAuditThreads"),
-        .target(name: "AuditThreads", dependencies: ["CAuditThreads"], swiftSettings: strict),
+        .target(name: "AuditThreads", dependencies: ["AuditSystem", "CAuditThreads"], swiftSettings: strict),
 
         // Outputs: the writer protocol, one bounded queue and thread per output, file and stdout.
         .target(
             name: "AuditWriters",
-            dependencies: ["AuditEvents", "AuditEncoding", "AuditNetlink", "AuditThreads", "CZlib"],
+            dependencies: ["AuditSystem", "AuditEvents", "AuditEncoding", "AuditNetlink", "AuditThreads", "CZlib"],
             swiftSettings: strict),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -58,13 +63,14 @@ let package = Package(
         // It fills the components' own configuration types (the reassembler's, the writers', the
         // host name format), so it sits above them; only the daemon and the command line use it.
         .target(
-            name: "AuditConfig", dependencies: ["AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters"],
+            name: "AuditConfig",
+            dependencies: ["AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters"],
             swiftSettings: strict),
 
         // The hot path: socket reader → lock-free ring → reassembly → encoding → output queues.
         .target(
             name: "AuditPipeline",
-            dependencies: ["AuditNetlink", "AuditEvents", "AuditEncoding", "AuditThreads"],
+            dependencies: ["AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditThreads"],
             swiftSettings: strict),
 
         // The daemon: configuration applied to the kernel, pipeline threads, signals, sd_notify,
@@ -72,9 +78,8 @@ let package = Package(
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditRules", "AuditPipeline",
-                "AuditWriters",
-                "AuditThreads", "CSystemd", .product(name: "Logging", package: "swift-log"),
+                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditRules",
+                "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
@@ -83,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "swift-audit",
             dependencies: [
-                "AuditNetlink", "AuditConfig", "AuditDaemon", "AuditRules", "AuditEncoding",
+                "AuditSystem", "AuditNetlink", "AuditConfig", "AuditDaemon", "AuditRules", "AuditEncoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,6 +105,7 @@ let package = Package(
             name: "AuditTestSupport", dependencies: ["AuditNetlink"], path: "Tests/AuditTestSupport",
             swiftSettings: tests),
 
+        .testTarget(name: "AuditSystemTests", dependencies: ["AuditSystem"], swiftSettings: tests),
         .testTarget(
             name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates Sources/AuditRules/Tables/SyscallTables.swift (and ErrnoTable.swift) from the tables of the
+# Regenerates Sources/AuditRules/Tables/SyscallTables.swift (and Sources/AuditSystem/ErrnoTable.swift) from the tables of the
 # installed audit userspace (`ausyscall <machine> --dump`, Debian package auditd), so that
 # swift-audit resolves `-S name` exactly as auditctl does on the same distribution.
 #
@@ -36,7 +36,7 @@ echo "wrote $out" >&2
 
 # Errno names for `-F exit=-EPERM`: the kernel's generic errno list (what auditctl's table holds),
 # numeric definitions first, then the two aliases auditctl also accepts (EWOULDBLOCK, EDEADLOCK).
-errout="$(dirname "$out")/ErrnoTable.swift"
+errout="$(dirname "$0")/../Sources/AuditSystem/ErrnoTable.swift"
 tmp=$(mktemp)
 {
     echo "// swift-format-ignore-file"

@@ -1,3 +1,4 @@
+internal import AuditSystem
 import Glibc
 
 /// Who may own the files swift-audit trusts (its configuration and rule files) and how large they
@@ -45,15 +46,15 @@ package enum ConfigFile {
     package static func read(path: String, policy: ConfigFilePolicy = ConfigFilePolicy()) throws(ConfigError)
         -> TrustedFileContents
     {
-        let fd = openRetrying(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        if fd < 0 {
-            throw fileError(path, describeOpenFailure(path, errno: errno))
+        let fd: Int32
+        do { fd = try SystemCall.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) } catch {
+            throw fileError(path, describeOpenFailure(path, errno: error.rawValue))
         }
-        defer { close(fd) }
+        defer { SystemCall.close(fd) }
 
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw fileError(path, "cannot be examined: " + errnoText(errno))
+            throw fileError(path, "cannot be examined: \(Errno(rawValue: errno))")
         }
         var warnings: [ConfigDiagnostic] = []
         try checkOwnerAndMode(path, info, policy: policy, expected: fileTypeRegular, warnings: &warnings)
@@ -62,22 +63,15 @@ package enum ConfigFile {
                 path, "is \(info.st_size) bytes; a configuration file may have at most \(policy.maximumSize)")
         }
 
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw fileError(path, "cannot be read: " + errnoText(errno))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > policy.maximumSize {
-                throw fileError(path, "grew past \(policy.maximumSize) bytes while being read")
+        do {
+            let bytes = try SystemFile.readToEnd(fd, limit: policy.maximumSize, sizeHint: Int(info.st_size))
+            return TrustedFileContents(bytes: bytes, warnings: warnings)
+        } catch {
+            switch error {
+            case .open(let code), .read(let code): throw fileError(path, "cannot be read: \(code)")
+            case .tooLarge: throw fileError(path, "grew past \(policy.maximumSize) bytes while being read")
             }
         }
-        return TrustedFileContents(bytes: bytes, warnings: warnings)
     }
 
     /// The `*.rules` files of a rules directory, augenrules-style: names not starting with `.`, sorted
@@ -88,27 +82,27 @@ package enum ConfigFile {
     package static func rulesFiles(inDirectory path: String, policy: ConfigFilePolicy = ConfigFilePolicy())
         throws(ConfigError) -> (files: [String], warnings: [ConfigDiagnostic])
     {
-        let fd = openRetrying(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 {
-            throw fileError(path, describeOpenFailure(path, errno: errno, wantDirectory: true))
+        let fd: Int32
+        do { fd = try SystemCall.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } catch {
+            throw fileError(path, describeOpenFailure(path, errno: error.rawValue, wantDirectory: true))
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let code = errno
-            close(fd)
-            throw fileError(path, "cannot be examined: " + errnoText(code))
+            SystemCall.close(fd)
+            throw fileError(path, "cannot be examined: \(Errno(rawValue: code))")
         }
         var warnings: [ConfigDiagnostic] = []
         do {
             try checkOwnerAndMode(path, info, policy: policy, expected: fileTypeDirectory, warnings: &warnings)
         } catch {
-            close(fd)
+            SystemCall.close(fd)
             throw error
         }
         guard let directory = fdopendir(fd) else {
             let code = errno
-            close(fd)
-            throw fileError(path, "cannot be listed: " + errnoText(code))
+            SystemCall.close(fd)
+            throw fileError(path, "cannot be listed: \(Errno(rawValue: code))")
         }
         defer { closedir(directory) }
 
@@ -116,7 +110,7 @@ package enum ConfigFile {
         while true {
             errno = 0
             guard let entry = readdir(directory) else {
-                if errno != 0 { throw fileError(path, "cannot be listed: " + errnoText(errno)) }
+                if errno != 0 { throw fileError(path, "cannot be listed: \(Errno(rawValue: errno))") }
                 break
             }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -213,24 +207,12 @@ private func describeOpenFailure(_ path: String, errno code: Int32, wantDirector
     case ENXIO where exists:
         return "is \(describeType(UInt32(info.st_mode))), not a regular file; refused"
     default:
-        return "cannot be opened: " + errnoText(code)
-    }
-}
-
-private func openRetrying(_ path: String, _ flags: Int32) -> Int32 {
-    while true {
-        let fd = open(path, flags)
-        if fd >= 0 || errno != EINTR { return fd }
+        return "cannot be opened: \(Errno(rawValue: code))"
     }
 }
 
 private func fileError(_ path: String, _ reason: String) -> ConfigError {
     ConfigError(diagnostics: [ConfigDiagnostic(kind: .file, file: path, line: nil, message: reason)])
-}
-
-func errnoText(_ code: Int32) -> String {
-    guard let text = strerror(code) else { return "errno \(code)" }
-    return String(cString: text) + " (errno \(code))"
 }
 
 func octal4(_ value: UInt32) -> String {

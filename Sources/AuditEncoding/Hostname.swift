@@ -1,3 +1,5 @@
+internal import AuditSystem
+
 /// Which host name events carry in `"hostname"`, like auditd's `name_format`.
 ///
 /// Resolve it once, at start and on reload, with ``resolve()``: `fqdn` may ask DNS, which must never
@@ -24,9 +26,9 @@ package enum HostnameFormat: Hashable, Sendable {
         case .user(let name):
             return name
         case .hostname:
-            return Syscalls.hostname().map { String(decoding: $0, as: UTF8.self) }
+            return SystemHost.name().map { String(decoding: $0, as: UTF8.self) }
         case .fqdn:
-            guard let host = Syscalls.hostname() else { return nil }
+            guard let host = SystemHost.name() else { return nil }
             return String(decoding: Syscalls.canonicalName(of: host) ?? host, as: UTF8.self)
         }
     }

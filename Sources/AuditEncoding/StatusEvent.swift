@@ -1,3 +1,5 @@
+internal import AuditSystem
+
 /// One of the daemon's own events (start, stop, reload, loss…), written to the outputs next to the
 /// audit events so that loss is data, not a log line.
 ///
@@ -48,7 +50,7 @@ package struct StatusEvent: Sendable {
 
     /// An event stamped with the current wall-clock time.
     package init(type: String, fields: [(key: String, value: Value)] = []) {
-        let now = Syscalls.realtime()
+        let now = SystemClock.realtime()
         self.init(type: type, seconds: now.seconds, milliseconds: now.milliseconds, fields: fields)
     }
 

@@ -1,3 +1,5 @@
+internal import AuditSystem
+
 /// User names by uid, read from a passwd file by the daemon itself and re-read when the file changes.
 ///
 /// Why not `getpwuid`: it goes through NSS, which may load modules, open sockets to sssd or LDAP and
@@ -49,7 +51,7 @@ package struct UserDirectory: Sendable {
         intervalNanoseconds =
             seconds <= 0 && attoseconds <= 0
             ? 0 : UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(clamping: attoseconds / 1_000_000_000)
-        lastCheck = Syscalls.monotonicNanoseconds()
+        lastCheck = SystemClock.coarseMonotonicNanoseconds()
         reload()
     }
 
@@ -74,12 +76,12 @@ package struct UserDirectory: Sendable {
 
     /// Re-reads the file if it changed, checking at most once per ``refreshInterval``.
     package mutating func refreshIfDue() {
-        refreshIfDue(now: Syscalls.monotonicNanoseconds())
+        refreshIfDue(now: SystemClock.coarseMonotonicNanoseconds())
     }
 
     /// The clock ``refreshIfDue()`` uses, in nanoseconds, so that tests can compute times to pass.
     package static func monotonicNow() -> UInt64 {
-        Syscalls.monotonicNanoseconds()
+        SystemClock.coarseMonotonicNanoseconds()
     }
 
     /// ``refreshIfDue()`` with the monotonic time given, for tests.
@@ -186,14 +188,10 @@ package struct UserDirectoryError: Error, Hashable, Sendable, CustomStringConver
     /// Names the file, the operation and the reason.
     package var description: String {
         switch operation {
-        case .open: "cannot open \(path): \(Self.describe(errno)) (errno \(errno))"
-        case .stat: "cannot stat \(path): \(Self.describe(errno)) (errno \(errno))"
-        case .read: "cannot read \(path): \(Self.describe(errno)) (errno \(errno))"
+        case .open: "cannot open \(path): \(Errno(rawValue: errno))"
+        case .stat: "cannot stat \(path): \(Errno(rawValue: errno))"
+        case .read: "cannot read \(path): \(Errno(rawValue: errno))"
         case .tooLarge(let size, let limit): "\(path) is \(size) bytes, more than the \(limit) bytes we load"
         }
-    }
-
-    private static func describe(_ code: CInt) -> String {
-        Syscalls.errorDescription(code)
     }
 }

@@ -1,3 +1,4 @@
+internal import AuditSystem
 internal import CAuditNetlink
 internal import Glibc
 
@@ -230,9 +231,9 @@ public final class AuditClient {
     /// `AuditSocket.receive(into:)` on its own buffers instead.
     public func nextRecord(timeoutMilliseconds: Int) throws(AuditNetlinkError) -> AuditRawRecord? {
         if !pendingRecords.isEmpty { return pendingRecords.removeFirst() }
-        let deadline = Clock.now() + timeoutMilliseconds
+        let deadline = Int(SystemClock.monotonicMilliseconds()) + timeoutMilliseconds
         while true {
-            let remaining = max(0, deadline - Clock.now())
+            let remaining = max(0, deadline - Int(SystemClock.monotonicMilliseconds()))
             switch try socket.receive(into: buffer, timeoutMilliseconds: remaining == 0 ? 0 : remaining) {
             case .message(let message, _):
                 if Self.isRecord(message.type) {
@@ -243,7 +244,7 @@ public final class AuditClient {
             case .malformed: counters.malformedDatagrams += 1
             case .timedOut: if remaining == 0 { return nil }
             }
-            if Clock.now() >= deadline { return nil }
+            if Int(SystemClock.monotonicMilliseconds()) >= deadline { return nil }
         }
     }
 
@@ -295,9 +296,9 @@ public final class AuditClient {
             }
         }
         if case .failure(let error) = sent { throw refine(error, operation: describe) }
-        let deadline = Clock.now() + replyTimeoutMilliseconds
+        let deadline = Int(SystemClock.monotonicMilliseconds()) + replyTimeoutMilliseconds
         while true {
-            let remaining = deadline - Clock.now()
+            let remaining = deadline - Int(SystemClock.monotonicMilliseconds())
             if remaining <= 0 { throw AuditNetlinkError(.timedOut, operation: describe) }
             let result = try socket.receive(into: buffer, timeoutMilliseconds: remaining)
             guard case .message(let message, _) = result else {
@@ -358,19 +359,8 @@ public final class AuditClient {
     /// Turns a bare EPERM into the missing capability when this process lacks it; with the
     /// capability, EPERM means the configuration is locked, which the generic message says.
     private func refine(_ error: AuditNetlinkError, operation: String) -> AuditNetlinkError {
-        guard error.errno == EPERM, !Self.hasCapability(30) else { return error }  // 30 = CAP_AUDIT_CONTROL
+        guard error.errno == EPERM, !Capability.auditControl.isEffective else { return error }
         return AuditNetlinkError(.permissionDenied(capability: "CAP_AUDIT_CONTROL"), errno: EPERM, operation: operation)
-    }
-
-    /// Reads the effective capability set from /proc/self/status.
-    static func hasCapability(_ bit: Int) -> Bool {
-        guard let text = readSmallFile("/proc/self/status") else { return Glibc.geteuid() == 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("CapEff:") {
-            let hex = line.dropFirst("CapEff:".count).trimmingPrefix(while: { $0 == " " || $0 == "\t" })
-            guard let mask = UInt64(hex, radix: 16) else { return true }
-            return mask & (1 << UInt64(bit)) != 0
-        }
-        return true
     }
 
     private static func describe(_ status: AuditStatus) -> String {
@@ -389,34 +379,7 @@ public final class AuditClient {
 }
 
 /// The name of a running process (`/proc/PID/comm`), or nil when there is none.
-public func processName(_ pid: UInt32) -> String? {
-    guard pid != 0, let text = readSmallFile("/proc/\(pid)/comm") else { return nil }
-    var name = text
-    while name.last == "\n" { name.removeLast() }
-    return name
-}
-
-/// Reads a small text file (procfs) without Foundation; nil when it cannot be opened.
-package func readSmallFile(_ path: String, limit: Int = 65_536) -> String? {
-    let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { _ = Glibc.close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while bytes.count < limit {
-        let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && Glibc.errno == EINTR { continue }
-        if count <= 0 { break }
-        bytes.append(contentsOf: chunk[0..<count])
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-/// A monotonic millisecond clock for reply deadlines.
-enum Clock {
-    static func now() -> Int {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
-    }
-}
+///
+/// Public for the command line and the daemon; it is AuditSystem's `ProcFS.processName`, which
+/// the package's own modules call directly.
+public func processName(_ pid: UInt32) -> String? { ProcFS.processName(pid) }

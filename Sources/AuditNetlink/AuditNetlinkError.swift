@@ -1,3 +1,4 @@
+internal import AuditSystem
 /// A failure talking to the kernel's audit interface, with what was asked and what the kernel said.
 public struct AuditNetlinkError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What went wrong.
@@ -33,7 +34,7 @@ public struct AuditNetlinkError: Error, Hashable, Sendable, CustomStringConverti
     }
 
     public var description: String {
-        let reason = errno != 0 ? describeErrno(errno) : ""
+        let reason = errno != 0 ? Errno(rawValue: errno).description : ""
         switch kind {
         case .system:
             return "\(operation) failed: \(reason)"

@@ -1,3 +1,4 @@
+internal import AuditSystem
 internal import CAuditNetlink
 internal import Glibc
 
@@ -65,17 +66,19 @@ public struct AuditReceiveBatch: ~Copyable {
             header.msg_iovlen = 2
             headers[index] = caudit_mmsghdr(msg_hdr: header, msg_len: 0)
         }
-        let result = Syscall.retryingOnInterrupt {
-            caudit_recvmmsg(socket.fileDescriptor, headers, UInt32(count), Int32(MSG_DONTWAIT), nil)
-        }
-        if result.result < 0 {
-            switch result.errno {
+        let received: Int32
+        do {
+            received = try SystemCall.retryingOnInterrupt {
+                caudit_recvmmsg(socket.fileDescriptor, headers, UInt32(count), Int32(MSG_DONTWAIT), nil)
+            }
+        } catch {
+            switch error.rawValue {
             case ENOBUFS: return .overflow
             case EAGAIN: return .empty
-            default: throw AuditNetlinkError(.system, errno: result.errno, operation: "recvmmsg")
+            default: throw AuditNetlinkError(.system, errno: error.rawValue, operation: "recvmmsg")
             }
         }
-        return result.result == 0 ? .empty : .received(Int(result.result))
+        return received == 0 ? .empty : .received(Int(received))
     }
 
     /// The bytes received of the `index`-th datagram of the last call: its length, or what fit

@@ -1,3 +1,4 @@
+internal import AuditSystem
 internal import CAuditNetlink
 internal import Glibc
 
@@ -28,7 +29,7 @@ public struct AuditSocket: Hashable, Sendable {
     public static func open(mode: Mode = .unicast) throws(AuditNetlinkError) -> AuditSocket {
         let fd = Glibc.socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_AUDIT)
         guard fd >= 0 else {
-            let error = Syscall.errno
+            let error = Errno.current.rawValue
             if error == EPROTONOSUPPORT || error == EAFNOSUPPORT {
                 throw AuditNetlinkError(.auditUnsupported, errno: error, operation: "socket(AF_NETLINK, NETLINK_AUDIT)")
             }
@@ -40,8 +41,8 @@ public struct AuditSocket: Hashable, Sendable {
         address.nl_groups = mode == .multicast ? caudit_readlog_group_mask() : 0
         let bound = withSocketAddress(address) { Glibc.bind(fd, $0, $1) }
         if bound != 0 {
-            let error = Syscall.errno
-            _ = Glibc.close(fd)
+            let error = Errno.current.rawValue
+            SystemCall.close(fd)
             let operation = mode == .multicast ? "bind(AUDIT_NLGRP_READLOG)" : "bind(NETLINK_AUDIT)"
             if error == EPERM || error == EACCES {
                 throw AuditNetlinkError(
@@ -55,8 +56,8 @@ public struct AuditSocket: Hashable, Sendable {
             // process with CAP_NET_ADMIN may send to any port) never reaches the daemon nor takes
             // room in its receive buffer, and receiving needs no sender address to check.
             if withSocketAddress(kernelAddress, { Glibc.connect(fd, $0, $1) }) != 0 {
-                let error = Syscall.errno
-                _ = Glibc.close(fd)
+                let error = Errno.current.rawValue
+                SystemCall.close(fd)
                 throw AuditNetlinkError(.system, errno: error, operation: "connect(NETLINK_AUDIT, kernel)")
             }
         }
@@ -84,7 +85,17 @@ public struct AuditSocket: Hashable, Sendable {
 
     /// Closes the socket.
     public func close() {
-        _ = Glibc.close(fileDescriptor)
+        SystemCall.close(fileDescriptor)
+    }
+
+    /// Waits at most `milliseconds` for the socket to become readable; true when it is.
+    private func poll(milliseconds: Int) throws(AuditNetlinkError) -> Bool {
+        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        do {
+            return try SystemCall.poll(&descriptor, count: 1, milliseconds: Int32(clamping: milliseconds)) > 0
+        } catch {
+            throw AuditNetlinkError(.system, errno: error.rawValue, operation: "poll")
+        }
     }
 
     /// The netlink port id the kernel assigned to this socket (its `nl_pid`).
@@ -107,7 +118,7 @@ public struct AuditSocket: Hashable, Sendable {
         var value = Int32(clamping: bytes)
         let option = force ? SO_RCVBUFFORCE : SO_RCVBUF
         if setsockopt(fileDescriptor, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<Int32>.size)) != 0 {
-            let error = Syscall.errno
+            let error = Errno.current.rawValue
             let operation = force ? "setsockopt(SO_RCVBUFFORCE, \(bytes))" : "setsockopt(SO_RCVBUF, \(bytes))"
             if error == EPERM {
                 throw AuditNetlinkError(
@@ -152,40 +163,39 @@ public struct AuditSocket: Hashable, Sendable {
     ) throws(AuditNetlinkError) {
         let length = NetlinkMessage.headerSize + payload.count
         let total = NetlinkMessage.align(length)
-        let sent: (result: Int, errno: Int32) = withUnsafeTemporaryAllocation(byteCount: total, alignment: 4) {
-            buffer in
+        let failure: Errno? = withUnsafeTemporaryAllocation(byteCount: total, alignment: 4) { buffer in
             buffer.initializeMemory(as: UInt8.self, repeating: 0)
-            buffer.storeBytes(of: UInt32(length), toByteOffset: 0, as: UInt32.self)
-            buffer.storeBytes(of: type.rawValue, toByteOffset: 4, as: UInt16.self)
-            buffer.storeBytes(of: flags | UInt16(NLM_F_REQUEST), toByteOffset: 6, as: UInt16.self)
-            buffer.storeBytes(of: sequence, toByteOffset: 8, as: UInt32.self)
-            buffer.storeBytes(of: UInt32(0), toByteOffset: 12, as: UInt32.self)
+            NetlinkMessage.storeHeader(
+                into: buffer, length: UInt32(length), type: type, flags: flags | UInt16(NLM_F_REQUEST),
+                sequence: sequence)
             if let base = payload.baseAddress, payload.count > 0 {
                 (buffer.baseAddress! + NetlinkMessage.headerSize).copyMemory(from: base, byteCount: payload.count)
             }
-            return Self.withSocketAddress(Self.kernelAddress) { address, addressLength in
-                Syscall.retryingOnInterrupt {
-                    Glibc.sendto(
-                        fileDescriptor, buffer.baseAddress, total, Int32(MSG_NOSIGNAL), address, addressLength)
+            return Self.withSocketAddress(Self.kernelAddress) { address, addressLength -> Errno? in
+                do throws(Errno) {
+                    _ = try SystemCall.sendto(
+                        fileDescriptor, UnsafeRawBufferPointer(buffer), flags: Int32(MSG_NOSIGNAL),
+                        address: address, addressLength: addressLength)
+                    return nil
+                } catch {
+                    return error
                 }
             }
         }
-        guard sent.result >= 0 else {
-            if sent.errno == EPERM {
+        if let failure {
+            if failure.rawValue == EPERM {
                 throw AuditNetlinkError(
-                    .permissionDenied(capability: "CAP_AUDIT_CONTROL"), errno: sent.errno, operation: "send \(type)")
+                    .permissionDenied(capability: "CAP_AUDIT_CONTROL"), errno: failure.rawValue,
+                    operation: "send \(type)")
             }
-            throw AuditNetlinkError(.system, errno: sent.errno, operation: "send \(type)")
+            throw AuditNetlinkError(.system, errno: failure.rawValue, operation: "send \(type)")
         }
     }
 
     /// Waits until a datagram (or an error such as `ENOBUFS`) is ready to be received, at most
     /// `timeoutMilliseconds`; true when one is.
     public func waitReadable(timeoutMilliseconds: Int) throws(AuditNetlinkError) -> Bool {
-        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        let ready = Syscall.retryingOnInterrupt { Glibc.poll(&descriptor, 1, Int32(clamping: timeoutMilliseconds)) }
-        if ready.result < 0 { throw AuditNetlinkError(.system, errno: ready.errno, operation: "poll") }
-        return ready.result > 0
+        try poll(milliseconds: timeoutMilliseconds)
     }
 
     /// What one receive call produced.
@@ -217,10 +227,7 @@ public struct AuditSocket: Hashable, Sendable {
             if timeout == 0 {
                 flags |= Int32(MSG_DONTWAIT)
             } else {
-                var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-                let ready = Syscall.retryingOnInterrupt { Glibc.poll(&descriptor, 1, Int32(clamping: timeout)) }
-                if ready.result < 0 { throw AuditNetlinkError(.system, errno: ready.errno, operation: "poll") }
-                if ready.result == 0 { return .timedOut }
+                if try !poll(milliseconds: timeout) { return .timedOut }
                 flags |= Int32(MSG_DONTWAIT)
             }
         }
@@ -228,19 +235,22 @@ public struct AuditSocket: Hashable, Sendable {
         var senderLength = socklen_t(MemoryLayout<sockaddr_nl>.size)
         let received = withUnsafeMutablePointer(to: &sender) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                Syscall.retryingOnInterrupt {
-                    Glibc.recvfrom(fileDescriptor, buffer.baseAddress, buffer.count, flags, address, &senderLength)
+                Result { () throws(Errno) in
+                    try SystemCall.recvfrom(
+                        fileDescriptor, into: buffer, flags: flags, address: address, addressLength: &senderLength)
                 }
             }
         }
-        if received.result < 0 {
-            switch received.errno {
+        let length: Int
+        switch received {
+        case .success(let count): length = count
+        case .failure(let error):
+            switch error.rawValue {
             case ENOBUFS: return .overflow
             case EAGAIN: return .timedOut
-            default: throw AuditNetlinkError(.system, errno: received.errno, operation: "recvfrom")
+            default: throw AuditNetlinkError(.system, errno: error.rawValue, operation: "recvfrom")
             }
         }
-        let length = received.result
         if sender.nl_pid != 0 { return .rejected(senderPortID: sender.nl_pid, length: length) }
         if length > buffer.count {
             return .malformed(

@@ -25,6 +25,22 @@ public struct NetlinkMessage: Hashable, Sendable {
     /// Netlink's alignment for consecutive messages in one datagram.
     static func align(_ length: Int) -> Int { (length + 3) & ~3 }
 
+    /// Writes a 16-byte `struct nlmsghdr` at the start of `buffer` (which must hold 16 bytes): the
+    /// one place that frames netlink headers, for requests to the kernel and for the datagrams
+    /// the daemon builds itself (a cut datagram's `NLMSG_NOOP` stand-in, records that arrived on a
+    /// control socket).
+    @inline(__always)
+    package static func storeHeader(
+        into buffer: UnsafeMutableRawBufferPointer, length: UInt32, type: AuditMessageType, flags: UInt16 = 0,
+        sequence: UInt32 = 0, portID: UInt32 = 0
+    ) {
+        buffer.storeBytes(of: length, toByteOffset: 0, as: UInt32.self)
+        buffer.storeBytes(of: type.rawValue, toByteOffset: 4, as: UInt16.self)
+        buffer.storeBytes(of: flags, toByteOffset: 6, as: UInt16.self)
+        buffer.storeBytes(of: sequence, toByteOffset: 8, as: UInt32.self)
+        buffer.storeBytes(of: portID, toByteOffset: 12, as: UInt32.self)
+    }
+
     /// Decodes the first message of a datagram.
     ///
     /// Audit records (types ≥ 1000) are exactly one per datagram and their payload is the rest of

@@ -151,34 +151,3 @@ public struct SyscallTable: Sendable {
         }
     }
 }
-
-/// Errno names for `-F exit=-EPERM` and for listing exit values.
-enum ErrnoTable {
-    static let numbersByName: [String: Int] = {
-        var result: [String: Int] = [:]
-        for line in source.split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard parts.count == 2, let number = Int(parts[0]) else { continue }
-            if result[String(parts[1])] == nil { result[String(parts[1])] = number }
-        }
-        for line in aliasSource.split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard parts.count == 2, let number = result[String(parts[1])] else { continue }
-            result[String(parts[0])] = number
-        }
-        return result
-    }()
-
-    static let namesByNumber: [Int: String] = {
-        var result: [Int: String] = [:]
-        for line in source.split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard parts.count == 2, let number = Int(parts[0]) else { continue }
-            if result[number] == nil { result[number] = String(parts[1]) }
-        }
-        return result
-    }()
-
-    /// The errno number for a name such as `EPERM` (case-insensitive), or nil.
-    static func number(of name: some StringProtocol) -> Int? { numbersByName[name.uppercased()] }
-}

@@ -1,3 +1,5 @@
+internal import AuditSystem
+
 /// The argument of an option: the rest of its word (`-Fuid=0`) or the next word.
 struct OptionArgument {
     var bytes: [UInt8]

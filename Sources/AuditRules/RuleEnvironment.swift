@@ -1,4 +1,5 @@
 import AuditNetlink
+internal import AuditSystem
 import Glibc
 
 /// What rule parsing needs from the machine: the host ABI, user and group names, and whether a
@@ -85,24 +86,7 @@ public struct AccountDatabase: Sendable, Hashable {
         return result
     }
 
-    static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if count == 0 { break }
-            result.append(contentsOf: chunk[0..<count])
-            if result.count > 64 << 20 { return nil }
-        }
-        return result
-    }
+    static func readFile(_ path: String) -> [UInt8]? { try? SystemFile.read(path: path, limit: 64 << 20) }
 }
 
 /// Message type names for `msgtype=` (from ``AuditMessageType``).

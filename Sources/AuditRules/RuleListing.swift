@@ -1,3 +1,5 @@
+internal import AuditSystem
+
 extension AuditRule {
     /// The line `auditctl -l` prints for this rule (without the newline), byte for byte as
     /// auditctl 3.0.9 formats it.

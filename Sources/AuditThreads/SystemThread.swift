@@ -1,3 +1,4 @@
+internal import AuditSystem
 internal import CAuditThreads
 import Glibc
 
@@ -17,7 +18,7 @@ package struct SystemThread: Sendable {
 
         /// The thread name and the system's text for the errno.
         package var description: String {
-            "cannot start thread '\(name)': \(String(cString: strerror(errno))) (errno \(errno))"
+            "cannot start thread '\(name)': \(Errno(rawValue: errno))"
         }
     }
 
@@ -78,11 +79,10 @@ private final class ThreadStart: Sendable {
 /// Names the calling thread through `/proc/thread-self/comm`: `pthread_setname_np` is a GNU
 /// extension that Swift's Glibc module does not export. Failure only costs the name.
 private func setCurrentThreadName(_ name: String) {
-    let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return }
+    guard let descriptor = try? SystemCall.open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC) else { return }
     // No trailing newline: the kernel keeps every byte written, and a "\n" would end up in
     // `ps`, `perf` and the `comm=` field of this thread's own audit records.
     let bytes = Array(name.utf8.prefix(15))
-    _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    close(descriptor)
+    _ = bytes.withUnsafeBytes { SystemCall.writeAll(descriptor, $0) }
+    SystemCall.close(descriptor)
 }

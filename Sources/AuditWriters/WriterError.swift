@@ -1,3 +1,4 @@
+internal import AuditSystem
 /// Why an output failed, naming the output, the operation and the errno, plus how far the
 /// failed call got (so the worker retries exactly the rest).
 package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -81,7 +82,7 @@ package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The errno's symbolic name (`ENOSPC`), or nil when there is none.
-    package var errnoName: String? { errno == 0 ? nil : AuditWriters.errnoName(errno) }
+    package var errnoName: String? { errno == 0 ? nil : Errno(rawValue: errno).name ?? "errno \(errno)" }
 
     /// "cannot write to PATH: No space left on device (ENOSPC)…", for logs and loss events.
     package var description: String {
@@ -106,7 +107,7 @@ package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
             }
         var text = "\(operation) \(target)"
         if !detail.isEmpty { text += " (\(detail))" }
-        if errno != 0 { text += ": \(errnoText(errno)) (\(AuditWriters.errnoName(errno)))" }
+        if errno != 0 { text += ": \(Errno(rawValue: errno).message) (\(errnoName ?? ""))" }
         if completedItems > 0 { text += "; \(completedItems) item(s) written before the error" }
         if unwrittenItems > 0 { text += "; \(unwrittenItems) item(s) lost" }
         return text

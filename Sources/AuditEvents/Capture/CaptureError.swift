@@ -1,4 +1,5 @@
 import AuditNetlink
+internal import AuditSystem
 
 /// A capture file that cannot be opened, read or written, or whose framing is broken.
 ///
@@ -41,9 +42,9 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         let what: String
         switch kind {
-        case .open(let errno): what = "cannot open: \(describeErrno(errno))"
-        case .read(let errno): what = "read failed: \(describeErrno(errno))"
-        case .write(let errno): what = "write failed: \(describeErrno(errno))"
+        case .open(let errno): what = "cannot open: \(Errno(rawValue: errno))"
+        case .read(let errno): what = "read failed: \(Errno(rawValue: errno))"
+        case .write(let errno): what = "write failed: \(Errno(rawValue: errno))"
         case .truncatedLength(let available):
             what = "truncated frame: \(available) of 4 length bytes"
         case .truncatedDatagram(let declared, let available):

@@ -1,3 +1,4 @@
+internal import AuditSystem
 internal import Glibc
 
 /// Reads a capture of netlink datagrams: repeated `[u32 little-endian length][datagram]`, the
@@ -46,8 +47,10 @@ public struct CaptureReader: ~Copyable {
     ///
     /// - Throws: `CaptureError` with `.open(errno:)`.
     public init(path: String, bufferSize: Int = 1 << 16) throws(CaptureError) {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CaptureError(kind: .open(errno: Glibc.errno), path: path, offset: 0) }
+        let fd: Int32
+        do { fd = try SystemCall.open(path, O_RDONLY | O_CLOEXEC) } catch {
+            throw CaptureError(kind: .open(errno: error.rawValue), path: path, offset: 0)
+        }
         self.path = path
         self.descriptor = fd
         self.ownsDescriptor = true
@@ -73,7 +76,7 @@ public struct CaptureReader: ~Copyable {
     }
 
     deinit {
-        if ownsDescriptor { _ = Glibc.close(descriptor) }
+        if ownsDescriptor { SystemCall.close(descriptor) }
     }
 
     /// The capture offset of the next frame.
@@ -118,15 +121,9 @@ public struct CaptureReader: ~Copyable {
             }
             let fd = descriptor
             let from = end
-            let got: Int = buffer.withUnsafeMutableBytes { raw in
-                guard let base = raw.baseAddress else { return 0 }
-                while true {
-                    let n = Glibc.read(fd, base + from, raw.count - from)
-                    if n >= 0 || Glibc.errno != EINTR { return n }
-                }
-            }
-            if got < 0 {
-                throw CaptureError(kind: .read(errno: Glibc.errno), path: path, offset: offset)
+            let got: Int
+            do { got = try SystemCall.read(fd, into: &buffer, from: from) } catch {
+                throw CaptureError(kind: .read(errno: error.rawValue), path: path, offset: offset)
             }
             if got == 0 { atEndOfFile = true }
             end += got

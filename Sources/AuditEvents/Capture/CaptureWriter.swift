@@ -1,3 +1,4 @@
+internal import AuditSystem
 internal import Glibc
 
 /// Appends netlink datagrams to a capture in the `[u32 little-endian length][datagram]` framing
@@ -53,8 +54,10 @@ public struct CaptureWriter: ~Copyable {
         case .append: flags |= O_APPEND
         case .createNew: flags |= O_EXCL
         }
-        let fd = Glibc.open(path, flags, mode_t(permissions))
-        guard fd >= 0 else { throw CaptureError(kind: .open(errno: Glibc.errno), path: path, offset: 0) }
+        let fd: Int32
+        do { fd = try SystemCall.open(path, flags, mode: mode_t(permissions)) } catch {
+            throw CaptureError(kind: .open(errno: error.rawValue), path: path, offset: 0)
+        }
         self.path = path
         self.descriptor = fd
         self.ownsDescriptor = true
@@ -73,8 +76,8 @@ public struct CaptureWriter: ~Copyable {
 
     deinit {
         if descriptor >= 0 {
-            _ = buffer.withUnsafeBytes { Self.writeAll($0, to: descriptor) }
-            if ownsDescriptor { _ = Glibc.close(descriptor) }
+            _ = buffer.withUnsafeBytes { SystemCall.writeAll(descriptor, $0) }
+            if ownsDescriptor { SystemCall.close(descriptor) }
         }
     }
 
@@ -127,7 +130,7 @@ public struct CaptureWriter: ~Copyable {
     /// writer would swallow.
     public consuming func close() throws(CaptureError) {
         defer {
-            if ownsDescriptor, descriptor >= 0 { _ = Glibc.close(descriptor) }
+            if ownsDescriptor { SystemCall.close(descriptor) }
             descriptor = -1
             buffer = []
         }
@@ -137,33 +140,15 @@ public struct CaptureWriter: ~Copyable {
     private mutating func writeBuffer() throws(CaptureError) {
         guard descriptor >= 0 else { return }
         let fd = descriptor
-        let (done, failure) = buffer.withUnsafeBytes { Self.writeAll($0, to: fd) }
+        let (done, failure) = buffer.withUnsafeBytes { SystemCall.writeAll(fd, $0) }
         bytesWritten &+= UInt64(done)
         if done == buffer.count {
             buffer.removeAll(keepingCapacity: true)
         } else {
             buffer.removeFirst(done)
         }
-        if failure != 0 {
-            throw CaptureError(kind: .write(errno: failure), path: path, offset: bytesWritten)
+        if let failure {
+            throw CaptureError(kind: .write(errno: failure.rawValue), path: path, offset: bytesWritten)
         }
-    }
-
-    /// Writes all of `bytes`, retrying short writes and EINTR; returns how many bytes were
-    /// written and the errno that stopped it (0 when all were written).
-    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> (written: Int, errno: Int32) {
-        guard let base = bytes.baseAddress else { return (0, 0) }
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, base + done, bytes.count - done)
-            if n > 0 {
-                done += n
-            } else if n < 0, Glibc.errno == EINTR {
-                continue
-            } else {
-                return (done, n < 0 ? Glibc.errno : EIO)
-            }
-        }
-        return (done, 0)
     }
 }

@@ -1,4 +1,5 @@
 package import AuditNetlink
+internal import AuditSystem
 import AuditThreads
 import Glibc
 import Synchronization
@@ -254,7 +255,7 @@ package final class KernelReader: Sendable {
                 if kernelPausesAllowed.load(ordering: .relaxed) {
                     do { lowered = try napBuffer.lower(socket) } catch { record(error) }
                 }
-                MonotonicClock.sleep(microseconds: napMicroseconds)
+                SystemClock.sleep(microseconds: napMicroseconds)
                 if lowered {
                     if napBuffer.isFull(socket) {
                         kernelPauses.add(1, ordering: .relaxed)
@@ -275,7 +276,7 @@ package final class KernelReader: Sendable {
                 receiveErrors.add(1, ordering: .relaxed)
                 lastError.withLock { $0 = error }
                 // A broken socket must not turn into a busy loop.
-                MonotonicClock.sleep(microseconds: idleWakeMilliseconds * 1000)
+                SystemClock.sleep(microseconds: idleWakeMilliseconds * 1000)
             }
         }
     }
@@ -355,11 +356,7 @@ package final class KernelReader: Sendable {
         let length = batch.length(at: index)
         if !batch.isTruncated(at: index) && length >= NetlinkMessage.headerSize { return length }
         malformed.add(1, ordering: .relaxed)
-        slot.storeBytes(of: UInt32(NetlinkMessage.headerSize), toByteOffset: 0, as: UInt32.self)
-        slot.storeBytes(of: AuditMessageType.netlinkNoop.rawValue, toByteOffset: 4, as: UInt16.self)
-        for offset in stride(from: 6, to: NetlinkMessage.headerSize, by: 2) {
-            slot.storeBytes(of: UInt16(0), toByteOffset: offset, as: UInt16.self)
-        }
+        NetlinkMessage.storeHeader(into: slot, length: UInt32(NetlinkMessage.headerSize), type: .netlinkNoop)
         return NetlinkMessage.headerSize
     }
 }

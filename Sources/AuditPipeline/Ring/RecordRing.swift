@@ -1,3 +1,4 @@
+internal import AuditSystem
 import AuditThreads
 import Glibc
 import Synchronization
@@ -236,7 +237,7 @@ package final class RecordRing: @unchecked Sendable {
         for _ in 0..<spinIterations where hasSpace(for: length, reloadingHead: true) {
             return true
         }
-        let deadline = MonotonicClock.deadline(afterMilliseconds: timeoutMilliseconds)
+        let deadline = SystemClock.deadline(afterMilliseconds: timeoutMilliseconds)
         while true {
             producerSleeping.store(true, ordering: .sequentiallyConsistent)
             let seenHead = head.load(ordering: .sequentiallyConsistent)
@@ -253,7 +254,7 @@ package final class RecordRing: @unchecked Sendable {
             producerSleeping.store(false, ordering: .relaxed)
             if hasSpace(for: length, reloadingHead: true) { return true }
             if producerWakeRequested.exchange(false, ordering: .relaxed) { return false }
-            if let deadline, MonotonicClock.nanoseconds() >= deadline { return false }
+            if let deadline, SystemClock.monotonicNanoseconds() >= deadline { return false }
         }
     }
 
@@ -334,13 +335,13 @@ package final class RecordRing: @unchecked Sendable {
     private func beginStall() {
         guard stallStart.load(ordering: .relaxed) == 0 else { return }
         stallEpisodes.wrappingAdd(1, ordering: .relaxed)
-        stallStart.store(max(1, MonotonicClock.nanoseconds()), ordering: .relaxed)
+        stallStart.store(max(1, SystemClock.monotonicNanoseconds()), ordering: .relaxed)
     }
 
     private func endStall() {
         let start = stallStart.load(ordering: .relaxed)
         guard start != 0 else { return }
-        let now = MonotonicClock.nanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         stallNanoseconds.wrappingAdd(now &- min(start, now), ordering: .relaxed)
         stallStart.store(0, ordering: .relaxed)
     }
@@ -412,7 +413,7 @@ package final class RecordRing: @unchecked Sendable {
         for _ in 0..<spinIterations where consumerHasData() {
             return true
         }
-        let deadline = MonotonicClock.deadline(afterMilliseconds: timeoutMilliseconds)
+        let deadline = SystemClock.deadline(afterMilliseconds: timeoutMilliseconds)
         while true {
             consumerSleeping.store(true, ordering: .sequentiallyConsistent)
             if tail.load(ordering: .sequentiallyConsistent) != head.load(ordering: .relaxed) {
@@ -426,7 +427,7 @@ package final class RecordRing: @unchecked Sendable {
                 return true
             }
             if consumerWakeRequested.exchange(false, ordering: .relaxed) { return false }
-            if let deadline, MonotonicClock.nanoseconds() >= deadline { return false }
+            if let deadline, SystemClock.monotonicNanoseconds() >= deadline { return false }
         }
     }
 
@@ -434,7 +435,7 @@ package final class RecordRing: @unchecked Sendable {
     /// lingering consumer only at that threshold.
     private func linger(microseconds: Int) {
         guard microseconds > 0 else { return }
-        let deadline = MonotonicClock.nanoseconds() &+ UInt64(microseconds) &* 1000
+        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(microseconds) &* 1000
         // Pairs with `publish`: store the flag, then load `tail`.
         consumerLingering.store(true, ordering: .sequentiallyConsistent)
         if tail.load(ordering: .sequentiallyConsistent) - head.load(ordering: .relaxed) < lingerWakeThreshold {
@@ -469,7 +470,7 @@ package final class RecordRing: @unchecked Sendable {
         let start = stallStart.load(ordering: .relaxed)
         var stalled = stallNanoseconds.load(ordering: .relaxed)
         if start != 0 {
-            let now = MonotonicClock.nanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             stalled &+= now &- min(start, now)
         }
         return RecordRingStatistics(

@@ -1,4 +1,5 @@
 public import AuditNetlink
+internal import AuditSystem
 internal import Glibc
 
 /// Applies rules files to the kernel as `auditctl -R` does, but all or nothing.
@@ -474,7 +475,7 @@ private struct LoadSession<Kernel: AuditRuleKernel> {
 
     private func describe(_ error: AuditNetlinkError, _ text: String, _ hint: String) -> String {
         guard error.kind == .kernelRejected else { return "\(text): \(error)" }
-        var message = "the kernel refused \(text): \(describeErrno(error.errno))"
+        var message = "the kernel refused \(text): \(Errno(rawValue: error.errno))"
         let extra = hint.isEmpty ? genericHint(error.errno) : hint
         if !extra.isEmpty { message += "; " + extra }
         return message

@@ -1,16 +1,9 @@
+internal import AuditSystem
 import Glibc
 
 /// Wall-clock dates for message headers (syslog, GELF), formatted by hand: no Foundation, no
 /// locale (RFC 3164 month names are English whatever `LC_TIME` says).
 enum CivilTime {
-    /// The current wall-clock time (`CLOCK_REALTIME`) in whole seconds and milliseconds.
-    static func now() -> (seconds: UInt64, milliseconds: UInt16) {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        let seconds = time.tv_sec < 0 ? 0 : UInt64(time.tv_sec)
-        return (seconds, UInt16(clamping: max(0, time.tv_nsec / 1_000_000)))
-    }
-
     /// Appends `2024-01-02T03:04:05.678Z` (RFC 3339 in UTC with milliseconds, as RFC 5424's
     /// TIMESTAMP allows); appends the NILVALUE `-` for a time `gmtime_r` cannot represent.
     static func appendRFC3339(seconds: UInt64, milliseconds: UInt16, to output: inout [UInt8]) {
@@ -42,7 +35,7 @@ enum CivilTime {
         var parts = tm()
         var time = time_t(clamping: seconds)
         if localtime_r(&time, &parts) == nil {
-            time = time_t(clamping: now().seconds)
+            time = time_t(clamping: SystemClock.realtime().seconds)
             guard localtime_r(&time, &parts) != nil else {
                 output.append(contentsOf: "Jan  1 00:00:00".utf8)
                 return

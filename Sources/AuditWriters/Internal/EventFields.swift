@@ -1,4 +1,5 @@
 import AuditEncoding
+internal import AuditSystem
 import AuditEvents
 import AuditNetlink
 
@@ -106,7 +107,7 @@ struct ItemStamp {
             milliseconds = head.milliseconds
         } else {
             sequence = head.sequence
-            (seconds, milliseconds) = CivilTime.now()
+            (seconds, milliseconds) = SystemClock.realtime()
         }
     }
 }

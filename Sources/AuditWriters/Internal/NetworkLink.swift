@@ -1,3 +1,4 @@
+internal import AuditSystem
 import Glibc
 
 /// One connection of a network writer: where it goes, whether it is up, and when the next
@@ -69,7 +70,7 @@ struct NetworkLink: Sendable {
     /// attempt fails or the backoff after the last failure has not yet passed.
     mutating func connect() throws(WriterError) {
         if descriptor >= 0 { return }
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         if now < notBefore, var failure = lastFailure {
             failure.detail = joined(failure.detail, "next attempt in \((notBefore - now + 999_999) / 1_000_000) ms")
             throw failure
@@ -128,7 +129,7 @@ struct NetworkLink: Sendable {
     /// Records a failed attempt and arms the backoff; returns the error to throw.
     private mutating func failed(_ error: WriterError) -> WriterError {
         activity.connectFailures += 1
-        notBefore = monotonicNanoseconds() &+ delay
+        notBefore = SystemClock.monotonicNanoseconds() &+ delay
         delay = min(maximumDelay, delay &* 2)
         lastFailure = error
         return error
@@ -136,7 +137,7 @@ struct NetworkLink: Sendable {
 
     /// Closes the connection (after an error, or at close); the next `connect` may try at once.
     mutating func disconnect() {
-        closeDescriptor(descriptor)
+        SystemCall.close(descriptor)
         descriptor = -1
     }
 
@@ -149,35 +150,33 @@ struct NetworkLink: Sendable {
     /// Sends one datagram. Returns 0, or the errno (EAGAIN when the socket accepted nothing for
     /// the send timeout).
     func sendDatagram(_ bytes: UnsafeRawBufferPointer) -> Int32 {
-        let deadline = monotonicNanoseconds() &+ UInt64(sendTimeout) &* 1_000_000
+        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(sendTimeout) &* 1_000_000
         while true {
-            let (count, code) = sendRetryingInterrupts(descriptor, bytes)
-            if count >= 0 { return 0 }
+            let code: Int32
+            do throws(Errno) {
+                _ = try SystemCall.send(descriptor, bytes, flags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+                return 0
+            } catch {
+                code = error.rawValue
+            }
             guard code == EAGAIN || code == EWOULDBLOCK else { return code }
-            let now = monotonicNanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             if now >= deadline { return EAGAIN }
             let left = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
-            if !waitUntilWritable(descriptor, milliseconds: left) { return EAGAIN }
+            if !SystemCall.waitUntilWritable(descriptor, milliseconds: left) { return EAGAIN }
         }
     }
 
     /// Sends `bytes` on a stream. Returns how many went out and 0, or the errno that stopped it
     /// (EAGAIN when nothing was accepted for the send timeout).
     func sendStream(_ bytes: UnsafeRawBufferPointer) -> (sent: Int, errno: Int32) {
-        var offset = 0
-        while offset < bytes.count {
-            let (count, code) = sendRetryingInterrupts(descriptor, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-            if count > 0 {
-                offset += count
-                continue
-            }
-            if count < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
-                if waitUntilWritable(descriptor, milliseconds: sendTimeout) { continue }
-                return (offset, EAGAIN)
-            }
-            return (offset, count == 0 ? EPIPE : code)
+        let descriptor = descriptor
+        let (sent, error) = SystemCall.writeAll(
+            bytes, waitingOn: descriptor, stallMilliseconds: sendTimeout, noProgress: Errno(rawValue: EPIPE)
+        ) { (rest) throws(Errno) in
+            try SystemCall.send(descriptor, rest, flags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
         }
-        return (offset, 0)
+        return (sent, error?.rawValue ?? 0)
     }
 }
 

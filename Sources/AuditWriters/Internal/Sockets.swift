@@ -1,3 +1,4 @@
+internal import AuditSystem
 import Glibc
 
 /// One address from `getaddrinfo`, copied out of its list so that it can be kept.
@@ -30,7 +31,7 @@ enum SocketCalls {
         // EAI_AGAIN (a temporary DNS failure) is retried by the caller's reconnect backoff.
         let status = getaddrinfo(host, String(port), &hints, &list)
         guard status == 0 else {
-            let message = status == EAI_SYSTEM ? errnoText(errno) : String(cString: gai_strerror(status))
+            let message = status == EAI_SYSTEM ? Errno.current.message : String(cString: gai_strerror(status))
             return ([], "getaddrinfo \(host): \(message)")
         }
         defer { freeaddrinfo(list) }
@@ -62,7 +63,7 @@ enum SocketCalls {
                 descriptor, base.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count), timeout: timeout)
         }
         if code != 0 {
-            closeDescriptor(descriptor)
+            SystemCall.close(descriptor)
             return (-1, code)
         }
         return (descriptor, 0)
@@ -91,7 +92,7 @@ enum SocketCalls {
             }
         }
         if code != 0 {
-            closeDescriptor(descriptor)
+            SystemCall.close(descriptor)
             return (-1, code)
         }
         return (descriptor, 0)
@@ -107,7 +108,7 @@ enum SocketCalls {
         var code = errno
         if code == EINTR { code = EINPROGRESS }  // the connection continues asynchronously
         guard code == EINPROGRESS else { return code }
-        guard waitUntilWritable(descriptor, milliseconds: timeout) else { return ETIMEDOUT }
+        guard SystemCall.waitUntilWritable(descriptor, milliseconds: timeout) else { return ETIMEDOUT }
         var pending: Int32 = 0
         var size = socklen_t(MemoryLayout<Int32>.size)
         result = getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &pending, &size)
@@ -137,14 +138,13 @@ enum SocketCalls {
     static func streamIsOpen(_ descriptor: Int32) -> Bool {
         var scratch = [UInt8](repeating: 0, count: 512)
         for _ in 0..<64 {
-            let count = scratch.withUnsafeMutableBytes {
-                recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+            let received = scratch.withUnsafeMutableBytes { buffer in
+                Result { () throws(Errno) in try SystemCall.recv(descriptor, into: buffer, flags: Int32(MSG_DONTWAIT)) }
             }
-            if count > 0 { continue }
-            if count == 0 { return false }
-            let code = errno
-            if code == EINTR { continue }
-            return code == EAGAIN || code == EWOULDBLOCK
+            switch received {
+            case .success(let count): if count == 0 { return false }
+            case .failure(let error): return error.rawValue == EAGAIN || error.rawValue == EWOULDBLOCK
+            }
         }
         return true
     }

@@ -1,4 +1,5 @@
 package import AuditEncoding
+internal import AuditSystem
 import AuditThreads
 import Glibc
 import Synchronization
@@ -49,7 +50,7 @@ package final class OutputWorker: Sendable {
         // Not closed: tell the thread to stop at once (dropping what is queued, counted) and
         // let it finish on its own.
         if let thread = thread.withLock({ $0.take() }) {
-            core.requestClose(deadline: monotonicNanoseconds())
+            core.requestClose(deadline: SystemClock.monotonicNanoseconds())
             thread.detach()
         }
     }
@@ -103,7 +104,7 @@ package final class OutputWorker: Sendable {
         guard let thread = thread.withLock({ $0.take() }) else {
             return WriterCloseReport(counters: core.snapshot(), finished: core.isFinished)
         }
-        let now = monotonicNanoseconds()
+        let now = SystemClock.monotonicNanoseconds()
         let deadline = now &+ drainTimeout.clampedNanoseconds
         core.requestClose(deadline: deadline)
         let finished = core.waitUntilFinished(deadline: deadline &+ grace.clampedNanoseconds)
@@ -118,7 +119,7 @@ extension OutputWorker {
     package static func closeAll(
         _ workers: [OutputWorker], drainTimeout: Duration, grace: Duration = .seconds(2)
     ) -> [WriterCloseReport] {
-        let deadline = monotonicNanoseconds() &+ drainTimeout.clampedNanoseconds
+        let deadline = SystemClock.monotonicNanoseconds() &+ drainTimeout.clampedNanoseconds
         let threads = workers.map { worker in worker.thread.withLock { $0.take() } }
         for (worker, thread) in zip(workers, threads) where thread != nil {
             worker.core.requestClose(deadline: deadline)
@@ -241,7 +242,7 @@ final class WorkerCore: Sendable {
     func waitUntilFinished(deadline: UInt64) -> Bool {
         while true {
             if isFinished { return true }
-            if monotonicNanoseconds() >= deadline { return false }
+            if SystemClock.monotonicNanoseconds() >= deadline { return false }
             closerParker.park(untilMonotonicNanoseconds: deadline)
         }
     }
@@ -277,7 +278,7 @@ enum WorkerLoop {
     }
 
     static func run<W: EventWriter>(core: WorkerCore, writer initial: W) {
-        blockBrokenPipeSignal()
+        SystemCall.blockBrokenPipeSignal()
         var writer = initial
         let name = writer.name
         let configuration = core.configuration
@@ -287,13 +288,13 @@ enum WorkerLoop {
         var delay = configuration.retryInitialDelay.clampedNanoseconds
         let maximumDelay = max(delay, configuration.retryMaximumDelay.clampedNanoseconds)
         let maintenanceInterval = writer.maintenanceInterval.map { max($0.clampedNanoseconds, 1_000_000) }
-        var nextMaintenance = maintenanceInterval.map { monotonicNanoseconds() &+ $0 }
+        var nextMaintenance = maintenanceInterval.map { SystemClock.monotonicNanoseconds() &+ $0 }
         var reopenRetryAt: UInt64?
         let batchDelay = configuration.batchDelay.clampedNanoseconds
 
         /// Runs a pending reopen (requested, or retried after a failure).
         func reopenIfDue(_ requested: Bool) {
-            let now = monotonicNanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             guard requested || (reopenRetryAt.map { now >= $0 } ?? false) else { return }
             do {
                 try writer.reopen()
@@ -345,7 +346,7 @@ enum WorkerLoop {
 
         func maintainIfDue() {
             guard let interval = maintenanceInterval, let due = nextMaintenance else { return }
-            let now = monotonicNanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             guard now >= due else { return }
             nextMaintenance = now &+ interval
             do throws(WriterError) { try writer.performMaintenance() } catch { warn(error) }
@@ -376,7 +377,7 @@ enum WorkerLoop {
             while true {
                 let controls = takeControls(into: &batch, swap: false)
                 handle(controls)
-                let now = monotonicNanoseconds()
+                let now = SystemClock.monotonicNanoseconds()
                 if controls.closing && now >= controls.closeDeadline { return false }
                 if controls.reopen || now >= until { return true }
                 let wakeAt = controls.closing ? min(until, controls.closeDeadline) : until
@@ -397,7 +398,7 @@ enum WorkerLoop {
                 return true
             }
             guard lingering else { return }
-            core.workerParker.park(untilMonotonicNanoseconds: monotonicNanoseconds() &+ batchDelay)
+            core.workerParker.park(untilMonotonicNanoseconds: SystemClock.monotonicNanoseconds() &+ batchDelay)
             core.state.withLock { $0.lingering = false }
         }
 
@@ -417,7 +418,7 @@ enum WorkerLoop {
                     .recovered(
                         writer: name, droppedWhileFailing: droppedNow - ended.droppedAtStart,
                         failedWrites: ended.errors,
-                        duration: .fromNanoseconds(monotonicNanoseconds() &- ended.since)))
+                        duration: .fromNanoseconds(SystemClock.monotonicNanoseconds() &- ended.since)))
             }
             droppedAtLastSuccess = droppedNow
             delay = configuration.retryInitialDelay.clampedNanoseconds
@@ -449,7 +450,7 @@ enum WorkerLoop {
                 if closingDeadline == nil {
                     closingDeadline = core.state.withLock { $0.closing ? $0.closeDeadline : nil }
                 }
-                if let deadline = closingDeadline, monotonicNanoseconds() >= deadline {
+                if let deadline = closingDeadline, SystemClock.monotonicNanoseconds() >= deadline {
                     let rest = batch[start...]
                     finish(rest, written: 0, dropped: rest.count, bytes: 0)
                     start = batch.count
@@ -497,11 +498,11 @@ enum WorkerLoop {
                     if startsFailure {
                         // Drops since the last good write belong to this outage.
                         failure = Failure(
-                            since: monotonicNanoseconds(), droppedAtStart: droppedAtLastSuccess, errors: 0)
+                            since: SystemClock.monotonicNanoseconds(), droppedAtStart: droppedAtLastSuccess, errors: 0)
                         core.notify(.failing(writer: name, error: error))
                     }
                     failure?.errors += 1
-                    let retryAt = monotonicNanoseconds() &+ delay
+                    let retryAt = SystemClock.monotonicNanoseconds() &+ delay
                     delay = min(maximumDelay, delay &* 2)
                     if !backOff(until: retryAt) {
                         closingDeadline = 0

@@ -1,4 +1,5 @@
 package import AuditEncoding
+internal import AuditSystem
 import Glibc
 
 /// Appends one JSON line per event to a file, like auditd's `log_file`, with reopen for
@@ -137,7 +138,7 @@ package struct FileWriter: EventWriter {
         self.descriptor = opened.descriptor
         self.size = opened.size
         if opened.terminatedTornLine { pendingWarning = Self.tornTailWarning(configuration.path) }
-        self.lastSync = monotonicNanoseconds()
+        self.lastSync = SystemClock.monotonicNanoseconds()
     }
 
     /// The path.
@@ -181,22 +182,10 @@ package struct FileWriter: EventWriter {
     private mutating func writeOut(_ outcome: inout WriteOutcome, done: inout Int) throws(WriterError) {
         guard !lines.isEmpty else { return }
         let total = lines.bytes.count
-        var offset = 0
-        var failure: Int32 = 0
-        while offset < total {
-            let (count, code) = lines.bytes.withUnsafeBytes { buffer in
-                writeRetryingInterrupts(descriptor, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
-            }
-            if count > 0 {
-                offset += count
-                continue
-            }
-            failure = count == 0 ? EIO : code
-            break
-        }
+        let (offset, failure) = lines.bytes.withUnsafeBytes { SystemCall.writeAll(descriptor, $0) }
         size += offset
         if offset > 0 { dirty = true }
-        if failure == 0 {
+        guard let failure else {
             outcome.bytes += total
             done += lines.lineEnds.count
             lines.reset()
@@ -219,7 +208,7 @@ package struct FileWriter: EventWriter {
         }
         lines.reset()
         throw WriterError(
-            code: .write, target: path, errno: failure,
+            code: .write, target: path, errno: failure.rawValue,
             completedItems: done, completedBytes: outcome.bytes)
     }
 
@@ -228,9 +217,7 @@ package struct FileWriter: EventWriter {
         var status = stat()
         guard fstat(descriptor, &status) == 0, status.st_size >= torn else { return false }
         let target = Int(status.st_size) - torn
-        while ftruncate(descriptor, off_t(target)) != 0 {
-            if errno != EINTR { return false }
-        }
+        guard (try? SystemCall.retryingOnInterrupt({ ftruncate(descriptor, off_t(target)) })) != nil else { return false }
         size = target
         return true
     }
@@ -239,20 +226,18 @@ package struct FileWriter: EventWriter {
     /// line then stays pending whole) and throws.
     private mutating func finishPartialLine() throws(WriterError) {
         guard var pending = partial else { return }
-        while pending.written < pending.bytes.count {
-            let (count, code) = pending.bytes.withUnsafeBytes { buffer in
-                writeRetryingInterrupts(descriptor, UnsafeRawBufferPointer(rebasing: buffer[pending.written...]))
-            }
-            if count > 0 {
-                pending.written += count
-                size += count
-                dirty = true
-                continue
-            }
+        let start = pending.written
+        let (count, failure) = pending.bytes.withUnsafeBytes { buffer in
+            SystemCall.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
+        pending.written += count
+        size += count
+        if count > 0 { dirty = true }
+        if let failure {
             if pending.written > 0, cutOff(pending.written) { pending.written = 0 }
             partial = pending
             throw WriterError(
-                code: .write, target: path, errno: count == 0 ? EIO : code,
+                code: .write, target: path, errno: failure.rawValue,
                 detail: "completing a line cut short by an earlier error")
         }
         partial = nil
@@ -285,9 +270,15 @@ package struct FileWriter: EventWriter {
 
     private mutating func sync() -> WriterError? {
         guard dirty else { return nil }
-        let code = synchronize(descriptor, dataOnly: configuration.syncMethod == .data)
-        lastSync = monotonicNanoseconds()
-        guard code == 0 else { return WriterError(code: .sync, target: path, errno: code) }
+        let failure: Errno?
+        do throws(Errno) {
+            try SystemCall.synchronize(descriptor, dataOnly: configuration.syncMethod == .data)
+            failure = nil
+        } catch {
+            failure = error
+        }
+        lastSync = SystemClock.monotonicNanoseconds()
+        if let failure { return WriterError(code: .sync, target: path, errno: failure.rawValue) }
         dirty = false
         return nil
     }
@@ -299,7 +290,7 @@ package struct FileWriter: EventWriter {
         case .everyWrite:
             return sync()
         case .interval(let interval):
-            guard monotonicNanoseconds() &- lastSync >= interval.clampedNanoseconds else { return nil }
+            guard SystemClock.monotonicNanoseconds() &- lastSync >= interval.clampedNanoseconds else { return nil }
             return sync()
         }
     }
@@ -322,7 +313,7 @@ package struct FileWriter: EventWriter {
         let opened = try Self.openLog(configuration, code: .reopen)
         let torn = settlePartialLine()
         if configuration.flush != .none { _ = sync() }
-        closeDescriptor(descriptor)
+        SystemCall.close(descriptor)
         descriptor = opened.descriptor
         size = opened.size
         dirty = opened.terminatedTornLine
@@ -335,7 +326,7 @@ package struct FileWriter: EventWriter {
 
     private func rotationAllowed() -> Bool {
         guard let retryAt = rotationRetryAt else { return true }
-        return monotonicNanoseconds() >= retryAt
+        return SystemClock.monotonicNanoseconds() >= retryAt
     }
 
     /// Rotates. On failure returns a warning and writing continues in the current file.
@@ -350,14 +341,14 @@ package struct FileWriter: EventWriter {
         func restoreMode() { _ = fchmod(oldDescriptor, writableMode) }
         let readOnly: mode_t = configuration.group == nil ? 0o400 : 0o440
         if fchmod(descriptor, readOnly) != 0 {
-            rotationRetryAt = monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
+            rotationRetryAt = SystemClock.monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
             return (false, failed("chmod \(String(readOnly, radix: 8))", errno))
         }
         if configuration.numLogs <= 1 {
             if unlink(path) != 0 && errno != ENOENT {
                 let code = errno
                 restoreMode()
-                rotationRetryAt = monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
+                rotationRetryAt = SystemClock.monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
                 return (false, failed("unlink", code))
             }
         } else {
@@ -368,7 +359,7 @@ package struct FileWriter: EventWriter {
                 if rename(from, to) != 0 && errno != ENOENT {
                     let code = errno
                     restoreMode()
-                    rotationRetryAt = monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
+                    rotationRetryAt = SystemClock.monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
                     return (false, failed("rename \(from) to \(to)", code))
                 }
                 index -= 1
@@ -376,7 +367,7 @@ package struct FileWriter: EventWriter {
             if rename(path, "\(path).1") != 0 {
                 let code = errno
                 restoreMode()
-                rotationRetryAt = monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
+                rotationRetryAt = SystemClock.monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
                 return (false, failed("rename to \(path).1", code))
             }
         }
@@ -387,10 +378,10 @@ package struct FileWriter: EventWriter {
             // Put the old file back where it was and keep writing to it.
             if configuration.numLogs > 1 { _ = rename("\(path).1", path) }
             restoreMode()
-            rotationRetryAt = monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
+            rotationRetryAt = SystemClock.monotonicNanoseconds() &+ Self.rotationRetryNanoseconds
             return (false, error)
         }
-        closeDescriptor(descriptor)
+        SystemCall.close(descriptor)
         descriptor = opened.descriptor
         size = opened.size
         dirty = opened.terminatedTornLine
@@ -414,7 +405,7 @@ package struct FileWriter: EventWriter {
             }
         }
         let syncError = sync()
-        closeDescriptor(descriptor)
+        SystemCall.close(descriptor)
         descriptor = -1
         if let failure { throw failure }
         if var syncError {
@@ -465,17 +456,23 @@ package struct FileWriter: EventWriter {
         let path = configuration.path
         // O_NONBLOCK: opening a FIFO must not hang the thread; it is cleared below for files.
         let flags = O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK
+        func open(_ flags: Int32) -> Result<Int32, Errno> {
+            Result { () throws(Errno) in try SystemCall.open(path, flags, mode: mode_t(configuration.mode)) }
+        }
         var created = true
-        var descriptor = open(path, flags | O_WRONLY | O_CREAT | O_EXCL, mode_t(configuration.mode))
-        if descriptor < 0 && errno == EEXIST {
+        var opening = open(flags | O_WRONLY | O_CREAT | O_EXCL)
+        if case .failure(let error) = opening, error.rawValue == EEXIST {
             created = false
             // Read access lets us check the last byte; without it (no CAP_DAC_OVERRIDE on
             // someone else's file) write-only is enough.
-            descriptor = open(path, flags | O_RDWR)
-            if descriptor < 0 && errno == EACCES { descriptor = open(path, flags | O_WRONLY) }
+            opening = open(flags | O_RDWR)
+            if case .failure(let error) = opening, error.rawValue == EACCES { opening = open(flags | O_WRONLY) }
         }
-        guard descriptor >= 0 else {
-            let error = errno
+        let descriptor: Int32
+        switch opening {
+        case .success(let opened): descriptor = opened
+        case .failure(let failure):
+            let error = failure.rawValue
             switch error {
             case ELOOP: throw WriterError(code: .symbolicLink, target: path, errno: error)
             case ENXIO, EISDIR: throw WriterError(code: .notRegularFile, target: path, errno: error)
@@ -485,17 +482,17 @@ package struct FileWriter: EventWriter {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             let error = errno
-            closeDescriptor(descriptor)
+            SystemCall.close(descriptor)
             throw WriterError(code: code, target: path, errno: error, detail: "fstat")
         }
         guard status.st_mode & S_IFMT == S_IFREG else {
-            closeDescriptor(descriptor)
+            SystemCall.close(descriptor)
             throw WriterError(code: .notRegularFile, target: path, detail: fileKind(status.st_mode))
         }
         if created {
             if fchmod(descriptor, mode_t(configuration.mode)) != 0 {
                 let error = errno
-                closeDescriptor(descriptor)
+                SystemCall.close(descriptor)
                 throw WriterError(
                     code: .permissions, target: path, errno: error,
                     detail: "chmod \(String(configuration.mode, radix: 8))")
@@ -506,7 +503,7 @@ package struct FileWriter: EventWriter {
             if owner != nil || group != nil {
                 if fchown(descriptor, owner ?? uid_t.max, group ?? gid_t.max) != 0 {
                     let error = errno
-                    closeDescriptor(descriptor)
+                    SystemCall.close(descriptor)
                     let ownerText = owner.map(String.init) ?? "-"
                     let groupText = group.map(String.init) ?? "-"
                     throw WriterError(

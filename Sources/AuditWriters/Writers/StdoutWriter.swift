@@ -1,4 +1,5 @@
 package import AuditEncoding
+internal import AuditSystem
 import Glibc
 
 /// Writes one JSON line per event to standard output (or another inherited descriptor), for
@@ -95,22 +96,14 @@ package struct StdoutWriter: EventWriter {
     /// Writes `buffer`; returns how far it got and 0, or the errno that stopped it (EAGAIN after
     /// a stall).
     private func push(_ buffer: UnsafeRawBufferPointer) -> (Int, Int32) {
-        var offset = 0
-        while offset < buffer.count {
-            let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
-            let (count, code) =
-                mode == .socket ? sendRetryingInterrupts(descriptor, rest) : writeRetryingInterrupts(descriptor, rest)
-            if count > 0 {
-                offset += count
-                continue
-            }
-            if count < 0 && (code == EAGAIN || code == EWOULDBLOCK) {
-                if waitUntilWritable(descriptor, milliseconds: stallMilliseconds) { continue }
-                return (offset, EAGAIN)
-            }
-            return (offset, count == 0 ? EIO : code)
+        let (descriptor, socket) = (descriptor, mode == .socket)
+        let (written, error) = SystemCall.writeAll(buffer, waitingOn: descriptor, stallMilliseconds: stallMilliseconds) {
+            (rest) throws(Errno) in
+            socket
+                ? try SystemCall.send(descriptor, rest, flags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+                : try SystemCall.write(descriptor, rest)
         }
-        return (offset, 0)
+        return (written, error?.rawValue ?? 0)
     }
 
     private mutating func finishPartialLine() throws(WriterError) {
@@ -142,7 +135,7 @@ package struct StdoutWriter: EventWriter {
                     detail: "a line could not be finished at close", unwrittenItems: 1)
             }
         }
-        if ownsDescriptor { closeDescriptor(descriptor) }
+        if ownsDescriptor { SystemCall.close(descriptor) }
         if let failure { throw failure }
     }
 }

@@ -1,4 +1,5 @@
 package import AuditEncoding
+internal import AuditSystem
 import Glibc
 
 /// Sends each event's JSON as the MSG of one syslog message: to the local syslog socket
@@ -227,10 +228,7 @@ package struct SyslogWriter: EventWriter {
 
     /// `gethostname()`, or `localhost`.
     static func systemHostname() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        let bytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
-        return bytes.isEmpty ? "localhost" : String(decoding: bytes, as: UTF8.self)
+        SystemHost.name().map { String(decoding: $0, as: UTF8.self) } ?? "localhost"
     }
 
     /// Checks idle streams for a receiver that closed them, every second.
