@@ -79,7 +79,8 @@ let package = Package(
             name: "AuditDaemon",
             dependencies: [
                 "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditRules",
-                "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd", .product(name: "Logging", package: "swift-log"),
+                "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
@@ -111,10 +112,11 @@ let package = Package(
         .testTarget(
             name: "AuditPipelineTests",
             dependencies: [
-                "AuditPipeline", "AuditThreads", "AuditWriters", "AuditEncoding", "AuditNetlink", "AuditTestSupport",
+                "AuditPipeline", "AuditThreads", "AuditWriters", "AuditEncoding", "AuditNetlink", "AuditSystem",
+                "AuditTestSupport",
             ],
             swiftSettings: tests),
-        .testTarget(name: "AuditThreadsTests", dependencies: ["AuditThreads"], swiftSettings: tests),
+        .testTarget(name: "AuditThreadsTests", dependencies: ["AuditThreads", "AuditSystem"], swiftSettings: tests),
         .testTarget(
             name: "AuditWritersTests",
             dependencies: [

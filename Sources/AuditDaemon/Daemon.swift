@@ -3,6 +3,7 @@ import AuditEncoding
 import AuditEvents
 import AuditNetlink
 import AuditPipeline
+import AuditSystem
 import AuditThreads
 import AuditWriters
 internal import Glibc
@@ -145,7 +146,7 @@ final class RunningDaemon {
                 ]))
         if let rulesEvent { daemon.broadcast(rulesEvent) }
         daemon.watchdog = daemon.notifier.watchdogInterval.map {
-            Watchdog(intervalMilliseconds: UInt64(milliseconds($0)), now: MonotonicClock.milliseconds())
+            Watchdog(intervalMilliseconds: UInt64(milliseconds($0)), now: SystemClock.monotonicMilliseconds())
         }
         daemon.notifier.ready(status: daemon.statusLine())
         // Start-up code (configuration, rule compiler, kernel set-up) is done with: let its pages
@@ -186,7 +187,7 @@ final class RunningDaemon {
         guard watchdog != nil else { return }
         let beats = (reader: reader.counters.heartbeat, processor: processing.control.statistics.heartbeat)
         if watchdog!.shouldPing(
-            readerBeat: beats.reader, processorBeat: beats.processor, now: MonotonicClock.milliseconds())
+            readerBeat: beats.reader, processorBeat: beats.processor, now: SystemClock.monotonicMilliseconds())
         {
             notifier.watchdog()
         }
@@ -194,7 +195,7 @@ final class RunningDaemon {
 
     private func pollKernel(force: Bool, registered: Bool = true) {
         let status = kernelMonitor.poll(
-            kernel, now: MonotonicClock.milliseconds(), force: force, ownPID: registered ? UInt32(getpid()) : nil,
+            kernel, now: SystemClock.monotonicMilliseconds(), force: force, ownPID: registered ? UInt32(getpid()) : nil,
             logger: logger)
         if let status { reader.allowKernelPauses(status.backlogWaitTime > 0) }
     }

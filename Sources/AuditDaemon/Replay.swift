@@ -1,6 +1,7 @@
 package import AuditConfig
 import AuditEvents
 import AuditPipeline
+import AuditSystem
 import AuditThreads
 import AuditWriters
 package import Logging
@@ -90,7 +91,7 @@ extension Daemon {
                 let counters = output.worker.counters
                 guard counters.queued > limit else { break }
                 if counters.isFailing {
-                    let now = MonotonicClock.milliseconds()
+                    let now = SystemClock.monotonicMilliseconds()
                     if let since = failingSince {
                         if now &- since > UInt64(patience.components.seconds) * 1000 { break }
                     } else {
@@ -99,7 +100,7 @@ extension Daemon {
                 } else {
                     failingSince = nil
                 }
-                MonotonicClock.sleep(milliseconds: 1)
+                SystemClock.sleep(milliseconds: 1)
             }
         }
     }

@@ -61,7 +61,8 @@ enum Syscalls {
             case .open(let code), .read(let code):
                 throw UserDirectoryError(path: path, operation: .read, errno: code.rawValue)
             case .tooLarge:
-                throw UserDirectoryError(path: path, operation: .tooLarge(size: Int64(limit) + 1, limit: limit), errno: 0)
+                throw UserDirectoryError(
+                    path: path, operation: .tooLarge(size: Int64(limit) + 1, limit: limit), errno: 0)
             }
         }
     }

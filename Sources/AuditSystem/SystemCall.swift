@@ -55,7 +55,8 @@ package enum SystemCall {
     /// as `EIO`). Callers that resume later (the file writer's pending tail) use `written` as
     /// their offset.
     @inlinable
-    package static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> (written: Int, error: Errno?) {
+    package static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> (written: Int, error: Errno?)
+    {
         writeAll(bytes) { (rest) throws(Errno) in try write(descriptor, rest) }
     }
 
@@ -137,7 +138,8 @@ package enum SystemCall {
 
     /// `recv(2)`: how many bytes arrived (0: the peer closed the stream).
     @inlinable @inline(__always)
-    package static func recv(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, flags: Int32) throws(Errno)
+    package static func recv(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, flags: Int32)
+        throws(Errno)
         -> Int
     {
         try retryingOnInterrupt { Glibc.recv(descriptor, buffer.baseAddress, buffer.count, flags) }
@@ -149,7 +151,9 @@ package enum SystemCall {
         _ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, flags: Int32,
         address: UnsafePointer<sockaddr>?, addressLength: socklen_t
     ) throws(Errno) -> Int {
-        try retryingOnInterrupt { Glibc.sendto(descriptor, bytes.baseAddress, bytes.count, flags, address, addressLength) }
+        try retryingOnInterrupt {
+            Glibc.sendto(descriptor, bytes.baseAddress, bytes.count, flags, address, addressLength)
+        }
     }
 
     /// `recvfrom(2)`: the datagram's length (larger than the buffer with `MSG_TRUNC` when it was cut).

@@ -3,6 +3,7 @@ import AuditConfig
 import AuditDaemon
 import AuditNetlink
 import AuditRules
+import AuditSystem
 internal import Glibc
 
 /// `swift-audit rules`: audit rules in auditctl syntax, checked, loaded, listed and deleted without
@@ -312,14 +313,5 @@ func readRuleSources(_ paths: [String]) throws -> [RuleSource] {
 
 /// Writes bytes to standard output unchanged (rule paths and keys need not be UTF-8).
 func writeStandardOutput(_ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { buffer in
-        guard let base = buffer.baseAddress else { return }
-        var offset = 0
-        while offset < buffer.count {
-            let written = Glibc.write(1, base + offset, buffer.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            offset += written
-        }
-    }
+    bytes.withUnsafeBytes { buffer in _ = SystemCall.writeAll(1, buffer) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuditEncoding
 import AuditNetlink
+import AuditSystem
 
 /// `swift-audit status`: the kernel's audit state, for people or for scripts.
 struct StatusCommand: ParsableCommand {
@@ -37,7 +38,7 @@ struct StatusCommand: ParsableCommand {
         } catch {
             throw reportedExitCode(error)
         }
-        let report = StatusReport(status: status, features: features, ownerCommand: processName(status.pid))
+        let report = StatusReport(status: status, features: features, ownerCommand: ProcFS.processName(status.pid))
         print(json ? report.json() : report.table(), terminator: json ? "\n" : "")
     }
 }

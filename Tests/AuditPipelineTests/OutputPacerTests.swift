@@ -1,5 +1,6 @@
 import AuditEncoding
 import AuditPipeline
+import AuditSystem
 import AuditThreads
 import AuditWriters
 import Glibc
@@ -83,8 +84,8 @@ private func fill(_ output: Output<OutputWorker>, _ count: Int) {
         var pacer = OutputPacer(threshold: 100, maxWaitMicroseconds: 1_000, stallNanoseconds: 20_000_000)
         var total = 0
         var calls = 0
-        let start = MonotonicClock.nanoseconds()
-        while MonotonicClock.nanoseconds() - start < 60_000_000 {  // well past the stall time
+        let start = SystemClock.monotonicNanoseconds()
+        while SystemClock.monotonicNanoseconds() - start < 60_000_000 {  // well past the stall time
             total += pacer.pace([OutputTarget(output)])
             calls += 1
         }

@@ -1,10 +1,11 @@
+import AuditSystem
 import AuditThreads
 import Glibc
 import Synchronization
 import Testing
 
 @Suite struct ParkerTests {
-    private static func now() -> UInt64 { MonotonicClock.nanoseconds() }
+    private static func now() -> UInt64 { SystemClock.monotonicNanoseconds() }
 
     @Test func aPermitGivenBeforeTheWaitIsTakenAtOnce() {
         let parker = Parker()
@@ -56,12 +57,12 @@ import Testing
         let waiter = try SystemThread.spawn(name: "parker-nil") {
             woken.store(parker.park(untilMonotonicNanoseconds: nil) ? 1 : 2, ordering: .releasing)
         }
-        MonotonicClock.sleep(milliseconds: 20)
+        SystemClock.sleep(milliseconds: 20)
         #expect(woken.load(ordering: .acquiring) == 0, "no permit yet: still waiting")
         parker.unpark()
         let deadline = Self.now() + 5_000_000_000
         while woken.load(ordering: .acquiring) == 0, Self.now() < deadline {
-            MonotonicClock.sleep(milliseconds: 1)
+            SystemClock.sleep(milliseconds: 1)
         }
         let outcome = woken.load(ordering: .acquiring)
         #expect(outcome == 1)
@@ -81,7 +82,7 @@ import Testing
             for round in 0..<rounds {
                 while token.load(ordering: .acquiring) != 2 * round + 1 {
                     if lost.load(ordering: .relaxed) { return }
-                    if !toWorker.park(untilMonotonicNanoseconds: MonotonicClock.nanoseconds() + patience) {
+                    if !toWorker.park(untilMonotonicNanoseconds: SystemClock.monotonicNanoseconds() + patience) {
                         lost.store(true, ordering: .relaxed)
                         toMain.unpark()
                         return

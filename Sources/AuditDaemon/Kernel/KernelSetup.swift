@@ -1,6 +1,7 @@
 package import AuditConfig
 package import AuditNetlink
 import AuditRules
+import AuditSystem
 internal import Glibc
 package import Logging
 
@@ -8,29 +9,14 @@ package import Logging
 /// and registration as the audit daemon.
 package enum KernelSetup {
     /// Refuses to start without `CAP_AUDIT_CONTROL` (exit 4, as auditd), naming the capability.
+    /// When the capability set cannot be read, it goes on: the kernel refuses what is not allowed
+    /// anyway, and this check only words the refusal (see `Capability.isHeld(in:)`).
     package static func checkPrivileges() throws(DaemonError) {
-        guard hasEffectiveCapability(30) else {  // CAP_AUDIT_CONTROL
+        guard Capability.auditControl.isEffective else {
             throw DaemonError(
                 "swift-audit run needs CAP_AUDIT_CONTROL (run it as root, or grant the capability)",
                 status: .privilege)
         }
-    }
-
-    /// True when the effective capability set holds `bit` (from /proc/self/status).
-    package static func hasEffectiveCapability(_ bit: UInt64) -> Bool {
-        let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return geteuid() == 0 }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 8192)
-        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return geteuid() == 0 }
-        let text = String(decoding: bytes[0..<count], as: UTF8.self)
-        for line in text.split(separator: "\n") where line.hasPrefix("CapEff:") {
-            let hex = line.dropFirst(7).filter { !$0.isWhitespace }
-            guard let mask = UInt64(hex, radix: 16) else { return false }
-            return mask & (1 << bit) != 0
-        }
-        return geteuid() == 0
     }
 
     /// Makes sure no other live process owns the audit pid: with `takeover`, asks it to stop
@@ -40,7 +26,7 @@ package enum KernelSetup {
         let owner: UInt32
         do { owner = try client.status().pid } catch { throw DaemonError("\(error)") }
         guard owner != 0, owner != UInt32(getpid()) else { return }
-        guard let command = processName(owner) else {
+        guard let command = ProcFS.processName(owner) else {
             logger.notice("the kernel names pid \(owner) as audit daemon but it is gone; registering over it")
             return
         }
@@ -63,7 +49,7 @@ package enum KernelSetup {
         for _ in 0..<100 {
             usleep(100_000)
             let now = (try? client.status().pid) ?? owner
-            if now == 0 || processName(owner) == nil { return }
+            if now == 0 || ProcFS.processName(owner) == nil { return }
         }
         throw DaemonError("process \(owner) (\(command)) did not stop within 10 s after SIGTERM")
     }

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditThreads
 internal import Glibc
 package import Logging
@@ -60,16 +61,7 @@ package struct JournalLogHandler: LogHandler {
 /// several threads never interleave; unbuffered, so diagnostics never wait behind other output.
 package func writeStandardError(_ text: String) {
     var text = text
-    text.withUTF8 { bytes in
-        guard let base = bytes.baseAddress else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(2, base + offset, bytes.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            offset += written
-        }
-    }
+    text.withUTF8 { bytes in _ = SystemCall.writeAll(2, UnsafeRawBufferPointer(bytes)) }
 }
 
 /// Counts identical messages per time window; shared by every copy of the handler.
@@ -91,7 +83,7 @@ final class RateLimiter: Sendable {
 
     /// nil: drop this line. Otherwise the number of lines suppressed before it, to report.
     func admit(_ text: String) -> Int? {
-        let now = MonotonicClock.milliseconds()
+        let now = SystemClock.monotonicMilliseconds()
         return entries.withLock { entries in
             var entry = entries[text] ?? Entry(windowStart: now, count: 0, suppressed: 0)
             if now &- entry.windowStart >= windowMilliseconds {

@@ -2,6 +2,7 @@ package import AuditConfig
 import AuditNetlink
 package import AuditPipeline
 import AuditRules
+import AuditSystem
 import AuditThreads
 package import Logging
 
@@ -110,7 +111,7 @@ package final class ReaderStage: Component {
     /// the socket stays quiet.
     package static func stopReading(
         kernel: some DaemonKernel, reader: some DrainableReader, logger: Logger,
-        sleep: (Int) -> Void = { MonotonicClock.sleep(milliseconds: $0) }
+        sleep: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
     ) {
         do { try kernel.unregister() } catch {
             logger.error("cannot unregister as the audit daemon", metadata: ["error": "\(error)"])
@@ -125,15 +126,12 @@ package final class ReaderStage: Component {
 
     /// A kernel datagram (header + payload) for a record received by a control client.
     static func frame(_ record: AuditRawRecord, into slot: UnsafeMutableRawBufferPointer) -> Int {
-        let total = 16 + record.payload.count
+        let total = NetlinkMessage.headerSize + record.payload.count
         guard total <= slot.count else { return 0 }
-        slot.storeBytes(of: UInt32(record.payload.count), toByteOffset: 0, as: UInt32.self)
-        slot.storeBytes(of: record.type.rawValue, toByteOffset: 4, as: UInt16.self)
-        for offset in stride(from: 6, to: 16, by: 2) {
-            slot.storeBytes(of: UInt16(0), toByteOffset: offset, as: UInt16.self)
-        }
+        // The payload's length, as kauditd writes it on the unicast socket (see NetlinkMessage).
+        NetlinkMessage.storeHeader(into: slot, length: UInt32(record.payload.count), type: record.type)
         record.payload.withUnsafeBytes { payload in
-            UnsafeMutableRawBufferPointer(rebasing: slot[16..<total]).copyMemory(from: payload)
+            UnsafeMutableRawBufferPointer(rebasing: slot[NetlinkMessage.headerSize..<total]).copyMemory(from: payload)
         }
         return total
     }

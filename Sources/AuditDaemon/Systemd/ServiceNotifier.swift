@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditThreads
 internal import CSystemd
 
@@ -46,6 +47,6 @@ package struct ServiceNotifier: Sendable {
     }
 
     static func monotonicMicroseconds() -> UInt64 {
-        MonotonicClock.nanoseconds() / 1000
+        SystemClock.monotonicNanoseconds() / 1000
     }
 }

@@ -1,4 +1,5 @@
 import AuditEncoding
+import AuditSystem
 import AuditThreads
 
 /// Keeps the processing stage from running far ahead of a healthy output's writer.
@@ -45,7 +46,7 @@ package struct OutputPacer {
             guard backlog.queued > threshold, !backlog.isFailing else { continue }
             let id = ObjectIdentifier(output.queue)
             let written = backlog.completed
-            let now = MonotonicClock.nanoseconds()
+            let now = SystemClock.monotonicNanoseconds()
             if let seen = progress[id], seen.written == written {
                 if now &- seen.since > stallNanoseconds { continue }
             } else {
@@ -53,7 +54,7 @@ package struct OutputPacer {
                 progress[id] = (written, now)
             }
             while waited < maxWaitMicroseconds, backlog.queued > threshold / 2 {
-                MonotonicClock.sleep(microseconds: Self.stepMicroseconds)
+                SystemClock.sleep(microseconds: Self.stepMicroseconds)
                 waited += Self.stepMicroseconds
                 backlog = output.queue.progress
             }

@@ -1,6 +1,7 @@
 package import AuditEncoding
 package import AuditEvents
 import AuditNetlink
+import AuditSystem
 import AuditThreads
 import Synchronization
 
@@ -109,10 +110,10 @@ package final class ProcessorControl<Queue: OutputQueue>: Sendable {
     /// longer holds an output list taken before it), or the timeout passed.
     package func waitForNextBatch(timeoutMilliseconds: Int) {
         let start = statistics.heartbeat
-        let deadline = MonotonicClock.milliseconds() &+ UInt64(max(0, timeoutMilliseconds))
+        let deadline = SystemClock.monotonicMilliseconds() &+ UInt64(max(0, timeoutMilliseconds))
         ring.wakeConsumer()
-        while statistics.heartbeat < start + 2, MonotonicClock.milliseconds() < deadline {
-            MonotonicClock.sleep(milliseconds: 1)
+        while statistics.heartbeat < start + 2, SystemClock.monotonicMilliseconds() < deadline {
+            SystemClock.sleep(milliseconds: 1)
         }
     }
 
@@ -181,14 +182,14 @@ package struct EventProcessor: ~Copyable {
             if live, idleWait > 0, let due = reassembler.nextDue {
                 // Wake when the reassembler has something due (an event held for a missing
                 // serial, a timeout), not only at the idle period.
-                let untilDue = due &- min(due, MonotonicClock.milliseconds())
+                let untilDue = due &- min(due, SystemClock.monotonicMilliseconds())
                 idleWait = min(idleWait, Int(min(untilDue, UInt64(idleWait))) + 1)
             }
             let ready = ring.waitForData(
                 timeoutMilliseconds: finishing ? 0 : idleWait,
                 lingerMicroseconds: finishing ? 0 : configuration.lingerMicroseconds)
             let outputs = control.outputs.targets()
-            let now = live ? MonotonicClock.milliseconds() : 0
+            let now = live ? SystemClock.monotonicMilliseconds() : 0
             if ready {
                 ring.consumeAvailable(max: configuration.batchSize) { datagram in
                     sink.statistics.datagrams += 1

@@ -1,7 +1,7 @@
 import AuditEncoding
-internal import AuditSystem
 import AuditEvents
 import AuditNetlink
+internal import AuditSystem
 
 /// What the start of an encoded line says: `{"sequence":N,"timestamp":"S.mmm",…` for audit events,
 /// `{"type":"swift-audit.loss","timestamp":"S.mmm",…` for the daemon's own events.

@@ -217,7 +217,9 @@ package struct FileWriter: EventWriter {
         var status = stat()
         guard fstat(descriptor, &status) == 0, status.st_size >= torn else { return false }
         let target = Int(status.st_size) - torn
-        guard (try? SystemCall.retryingOnInterrupt({ ftruncate(descriptor, off_t(target)) })) != nil else { return false }
+        guard (try? SystemCall.retryingOnInterrupt({ ftruncate(descriptor, off_t(target)) })) != nil else {
+            return false
+        }
         size = target
         return true
     }

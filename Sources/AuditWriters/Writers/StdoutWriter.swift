@@ -97,7 +97,8 @@ package struct StdoutWriter: EventWriter {
     /// a stall).
     private func push(_ buffer: UnsafeRawBufferPointer) -> (Int, Int32) {
         let (descriptor, socket) = (descriptor, mode == .socket)
-        let (written, error) = SystemCall.writeAll(buffer, waitingOn: descriptor, stallMilliseconds: stallMilliseconds) {
+        let (written, error) = SystemCall.writeAll(buffer, waitingOn: descriptor, stallMilliseconds: stallMilliseconds)
+        {
             (rest) throws(Errno) in
             socket
                 ? try SystemCall.send(descriptor, rest, flags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
