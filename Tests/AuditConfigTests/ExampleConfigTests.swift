@@ -48,7 +48,7 @@ import Testing
             OutputConfiguration(name: "console", kind: .stdout),
             OutputConfiguration(name: "syslog", kind: .syslog(SyslogWriter.Configuration())),
             OutputConfiguration(
-                name: "graylog", kind: .gelf(GELFWriter.Configuration(host: "graylog.example.com", port: 12201))),
+                name: "graylog", kind: .gelf(GELFWriter.Configuration(host: "127.0.0.1", port: 12201))),
         ])
         #expect(parsed.configuration == expected)
         // The only warning: num_logs is shown next to max_size = 0, where it has no effect.
