@@ -260,8 +260,7 @@ final class WorkerCore: Sendable {
     }
 }
 
-/// The worker thread's loop. Everything here runs on that thread only.
-enum WorkerLoop {
+extension WorkerCore {
     /// Controls the worker picks up between batches.
     struct Controls {
         var reopen = false
@@ -270,252 +269,155 @@ enum WorkerLoop {
         var closeDeadline: UInt64 = 0
     }
 
-    /// The failure in progress.
-    struct Failure {
-        var since: UInt64
-        var droppedAtStart: Int
-        var errors: Int
+    /// Takes the pending controls.
+    func takeControls() -> Controls {
+        state.withLock { state in
+            let controls = Controls(
+                reopen: state.reopenRequested, flush: state.flushRequested,
+                closing: state.closing, closeDeadline: state.closeDeadline)
+            state.reopenRequested = false
+            state.flushRequested = false
+            return controls
+        }
     }
 
-    static func run<W: EventWriter>(core: WorkerCore, writer initial: W) {
+    /// Takes the pending controls and swaps out the queue into `items` (empty).
+    func takeControls(swappingQueueInto items: inout [OutputItem]) -> Controls {
+        state.withLock { state in
+            let controls = Controls(
+                reopen: state.reopenRequested, flush: state.flushRequested,
+                closing: state.closing, closeDeadline: state.closeDeadline)
+            state.reopenRequested = false
+            state.flushRequested = false
+            Swift.swap(&state.pending, &items)
+            state.held = items.count
+            state.heldBytes = state.pendingBytes
+            state.pendingBytes = 0
+            return controls
+        }
+    }
+
+    /// Counts `items` as finished (written, rejected or dropped at shutdown) with `bytes`
+    /// written; returns the queue's drop count at that moment.
+    @discardableResult
+    func finish(_ items: ArraySlice<OutputItem>, written: Int, rejected: Int = 0, dropped: Int = 0, bytes: Int) -> Int {
+        var lineBytes = 0
+        for item in items { lineBytes += item.lineCount }
+        return state.withLock { state in
+            state.held -= items.count
+            state.heldBytes -= lineBytes
+            state.counters.written += written
+            state.counters.rejected += rejected
+            state.counters.droppedAtShutdown += dropped
+            state.counters.bytes += bytes
+            return state.counters.dropped
+        }
+    }
+
+    /// Counts a warning and reports it.
+    func warn(_ error: WriterError, writer: String) {
+        state.withLock {
+            $0.counters.warnings += 1
+            $0.counters.lastError = error
+        }
+        notify(.warning(writer: writer, error: error))
+    }
+
+    /// Counts a recovery (`DeliveryState` ended a failure) and reports it.
+    func recovered(_ notice: WriterNotice) {
+        state.withLock { state in
+            state.counters.isFailing = false
+            state.counters.recoveries += 1
+        }
+        notify(notice)
+    }
+
+    /// Parks the idle worker until `wakeAt` (nil: until woken), unless something came meanwhile;
+    /// true when it was woken (not timed out).
+    func parkIdle(until wakeAt: UInt64?) -> Bool {
+        let parked = state.withLock { state -> Bool in
+            guard state.pending.isEmpty, !state.closing, !state.reopenRequested, !state.flushRequested
+            else { return false }
+            state.sleeping = true
+            return true
+        }
+        guard parked else { return false }
+        let woken = workerParker.park(untilMonotonicNanoseconds: wakeAt)
+        state.withLock { $0.sleeping = false }
+        return woken
+    }
+
+    /// After an idle wake-up, waits `batchDelay` for more items (unless enough are queued
+    /// or a control request comes), so a moderate rate costs a wake-up per window, not per
+    /// item.
+    func linger(batchDelay: UInt64) {
+        let threshold = lingerWakeThreshold
+        let lingering = state.withLock { state -> Bool in
+            guard state.pending.count < threshold, !state.closing, !state.reopenRequested,
+                !state.flushRequested
+            else { return false }
+            state.lingering = true
+            return true
+        }
+        guard lingering else { return }
+        workerParker.park(untilMonotonicNanoseconds: SystemClock.monotonicNanoseconds() &+ batchDelay)
+        state.withLock { $0.lingering = false }
+    }
+}
+
+/// The worker thread's loop. Everything here runs on that thread only: it takes the locks,
+/// parks, calls the writer, and carries out what `DeliveryState` (delivering or failing, backoff,
+/// the close deadline) and `WriterTimers` (maintenance, reopen retry) decide.
+struct WorkerLoop<W: EventWriter> {
+    let core: WorkerCore
+    let name: String
+    let maxItemsPerWrite: Int
+    let batchDelay: UInt64
+    var batch: [OutputItem] = []
+    var delivery: DeliveryState
+    var timers: WriterTimers
+    var writer: W
+
+    static func run(core: WorkerCore, writer: W) {
         SystemCall.blockBrokenPipeSignal()
-        var writer = initial
-        let name = writer.name
+        var loop = WorkerLoop(core: core, writer: writer)
+        loop.run()
+    }
+
+    init(core: WorkerCore, writer: W) {
         let configuration = core.configuration
-        var batch: [OutputItem] = []
-        batch.reserveCapacity(min(configuration.capacity, 1024))
-        var failure: Failure?
-        var delay = configuration.retryInitialDelay.clampedNanoseconds
-        let maximumDelay = max(delay, configuration.retryMaximumDelay.clampedNanoseconds)
-        let maintenanceInterval = writer.maintenanceInterval.map { max($0.clampedNanoseconds, 1_000_000) }
-        var nextMaintenance = maintenanceInterval.map { SystemClock.monotonicNanoseconds() &+ $0 }
-        var reopenRetryAt: UInt64?
-        let batchDelay = configuration.batchDelay.clampedNanoseconds
+        self.core = core
+        self.name = writer.name
+        self.maxItemsPerWrite = configuration.maxItemsPerWrite
+        self.batchDelay = configuration.batchDelay.clampedNanoseconds
+        self.batch.reserveCapacity(min(configuration.capacity, 1024))
+        self.delivery = DeliveryState(
+            writer: name, initialDelay: configuration.retryInitialDelay, maximumDelay: configuration.retryMaximumDelay)
+        self.timers = WriterTimers(
+            maintenanceInterval: writer.maintenanceInterval, reopenRetryDelay: delivery.maximumDelay,
+            now: SystemClock.monotonicNanoseconds())
+        self.writer = writer
+    }
 
-        /// Runs a pending reopen (requested, or retried after a failure).
-        func reopenIfDue(_ requested: Bool) {
-            let now = SystemClock.monotonicNanoseconds()
-            guard requested || (reopenRetryAt.map { now >= $0 } ?? false) else { return }
-            do {
-                try writer.reopen()
-                reopenRetryAt = nil
-                core.state.withLock { $0.counters.reopens += 1 }
-                core.notify(.reopened(writer: name))
-            } catch {
-                reopenRetryAt = now &+ maximumDelay
-                core.state.withLock {
-                    $0.counters.reopenErrors += 1
-                    $0.counters.lastError = error
-                }
-                core.notify(.warning(writer: name, error: error))
-            }
-        }
-
-        func warn(_ error: WriterError) {
-            core.state.withLock {
-                $0.counters.warnings += 1
-                $0.counters.lastError = error
-            }
-            core.notify(.warning(writer: name, error: error))
-        }
-
-        /// Takes the pending controls (and, when `items` is given, swaps out the queue).
-        func takeControls(into items: inout [OutputItem], swap: Bool) -> Controls {
-            core.state.withLock { state in
-                let controls = Controls(
-                    reopen: state.reopenRequested, flush: state.flushRequested,
-                    closing: state.closing, closeDeadline: state.closeDeadline)
-                state.reopenRequested = false
-                state.flushRequested = false
-                if swap {
-                    Swift.swap(&state.pending, &items)
-                    state.held = items.count
-                    state.heldBytes = state.pendingBytes
-                    state.pendingBytes = 0
-                }
-                return controls
-            }
-        }
-
-        func handle(_ controls: Controls) {
-            reopenIfDue(controls.reopen)
-            if controls.flush {
-                do throws(WriterError) { try writer.flush() } catch { warn(error) }
-            }
-        }
-
-        func maintainIfDue() {
-            guard let interval = maintenanceInterval, let due = nextMaintenance else { return }
-            let now = SystemClock.monotonicNanoseconds()
-            guard now >= due else { return }
-            nextMaintenance = now &+ interval
-            do throws(WriterError) { try writer.performMaintenance() } catch { warn(error) }
-        }
-
-        /// Counts `items` as finished (written, rejected or dropped at shutdown) with `bytes`
-        /// written; returns the queue's drop count at that moment.
-        @discardableResult
-        func finish(_ items: ArraySlice<OutputItem>, written: Int, rejected: Int = 0, dropped: Int = 0, bytes: Int)
-            -> Int
-        {
-            var lineBytes = 0
-            for item in items { lineBytes += item.lineCount }
-            return core.state.withLock { state in
-                state.held -= items.count
-                state.heldBytes -= lineBytes
-                state.counters.written += written
-                state.counters.rejected += rejected
-                state.counters.droppedAtShutdown += dropped
-                state.counters.bytes += bytes
-                return state.counters.dropped
-            }
-        }
-
-        /// Sleeps until `until`, waking early only to close (false: the close deadline passed)
-        /// or to reopen (which may cure the failure).
-        func backOff(until: UInt64) -> Bool {
-            while true {
-                let controls = takeControls(into: &batch, swap: false)
-                handle(controls)
-                let now = SystemClock.monotonicNanoseconds()
-                if controls.closing && now >= controls.closeDeadline { return false }
-                if controls.reopen || now >= until { return true }
-                let wakeAt = controls.closing ? min(until, controls.closeDeadline) : until
-                core.workerParker.park(untilMonotonicNanoseconds: wakeAt)
-            }
-        }
-
-        /// After an idle wake-up, waits `batchDelay` for more items (unless enough are queued
-        /// or a control request comes), so a moderate rate costs a wake-up per window, not per
-        /// item.
-        func linger() {
-            let threshold = core.lingerWakeThreshold
-            let lingering = core.state.withLock { state -> Bool in
-                guard state.pending.count < threshold, !state.closing, !state.reopenRequested,
-                    !state.flushRequested
-                else { return false }
-                state.lingering = true
-                return true
-            }
-            guard lingering else { return }
-            core.workerParker.park(untilMonotonicNanoseconds: SystemClock.monotonicNanoseconds() &+ batchDelay)
-            core.state.withLock { $0.lingering = false }
-        }
-
-        var closingDeadline: UInt64?
-        var droppedAtLastSuccess = 0
-
-        /// Items were written: ends a failure in progress (counted and reported) and resets the
-        /// backoff.
-        func madeProgress(droppedNow: Int) {
-            if let ended = failure {
-                failure = nil
-                core.state.withLock { state in
-                    state.counters.isFailing = false
-                    state.counters.recoveries += 1
-                }
-                core.notify(
-                    .recovered(
-                        writer: name, droppedWhileFailing: droppedNow - ended.droppedAtStart,
-                        failedWrites: ended.errors,
-                        duration: .fromNanoseconds(SystemClock.monotonicNanoseconds() &- ended.since)))
-            }
-            droppedAtLastSuccess = droppedNow
-            delay = configuration.retryInitialDelay.clampedNanoseconds
-        }
+    mutating func run() {
         while true {
-            let controls = takeControls(into: &batch, swap: true)
+            let controls = core.takeControls(swappingQueueInto: &batch)
             handle(controls)
-            if controls.closing { closingDeadline = controls.closeDeadline }
+            if controls.closing { delivery.closing(deadline: controls.closeDeadline) }
             if batch.isEmpty {
                 if controls.closing { break }
                 maintainIfDue()
-                let wakeAt = [nextMaintenance, reopenRetryAt].compactMap { $0 }.min()
-                let parked = core.state.withLock { state -> Bool in
-                    guard state.pending.isEmpty, !state.closing, !state.reopenRequested, !state.flushRequested
-                    else { return false }
-                    state.sleeping = true
-                    return true
-                }
-                if parked {
-                    let woken = core.workerParker.park(untilMonotonicNanoseconds: wakeAt)
-                    core.state.withLock { $0.sleeping = false }
-                    if woken && batchDelay > 0 { linger() }
-                }
+                if core.parkIdle(until: timers.nextWake) && batchDelay > 0 { core.linger(batchDelay: batchDelay) }
                 continue
             }
-
-            var start = 0
-            while start < batch.count {
-                if closingDeadline == nil {
-                    closingDeadline = core.state.withLock { $0.closing ? $0.closeDeadline : nil }
-                }
-                if let deadline = closingDeadline, SystemClock.monotonicNanoseconds() >= deadline {
-                    let rest = batch[start...]
-                    finish(rest, written: 0, dropped: rest.count, bytes: 0)
-                    start = batch.count
-                    break
-                }
-                let end = min(batch.count, start + configuration.maxItemsPerWrite)
-                do throws(WriterError) {
-                    let outcome = try writer.write(batch[start..<end])
-                    let droppedNow = finish(batch[start..<end], written: end - start, bytes: outcome.bytes)
-                    start = end
-                    if outcome.rotations > 0 || !outcome.activity.isEmpty {
-                        core.state.withLock {
-                            $0.counters.rotations += outcome.rotations
-                            $0.counters.activity += outcome.activity
-                        }
-                    }
-                    if let warning = outcome.warning { warn(warning) }
-                    madeProgress(droppedNow: droppedNow)
-                } catch {
-                    let done = min(max(0, error.completedItems), end - start)
-                    let droppedNow = finish(batch[start..<(start + done)], written: done, bytes: error.completedBytes)
-                    start += done
-                    // Items got through before this error: a failing output recovered, if only
-                    // briefly (space came back, then ran out again). Reported as such, and the error
-                    // below starts a new failure.
-                    if done > 0 { madeProgress(droppedNow: droppedNow) }
-                    let startsFailure = core.state.withLock { state -> Bool in
-                        state.counters.writeErrors += 1
-                        state.counters.activity += error.activity
-                        state.counters.lastError = error
-                        if error.isRetryable && !state.counters.isFailing {
-                            state.counters.isFailing = true
-                            return true
-                        }
-                        return false
-                    }
-                    if !error.isRetryable {
-                        if start < end {
-                            finish(batch[start..<(start + 1)], written: 0, rejected: 1, bytes: 0)
-                            start += 1
-                        }
-                        core.notify(.warning(writer: name, error: error))
-                        continue
-                    }
-                    if startsFailure {
-                        // Drops since the last good write belong to this outage.
-                        failure = Failure(
-                            since: SystemClock.monotonicNanoseconds(), droppedAtStart: droppedAtLastSuccess, errors: 0)
-                        core.notify(.failing(writer: name, error: error))
-                    }
-                    failure?.errors += 1
-                    let retryAt = SystemClock.monotonicNanoseconds() &+ delay
-                    delay = min(maximumDelay, delay &* 2)
-                    if !backOff(until: retryAt) {
-                        closingDeadline = 0
-                    }
-                }
-            }
+            writeBatch()
             batch.removeAll(keepingCapacity: true)
             maintainIfDue()
         }
 
         // Closing: anything that arrived after the last swap was refused at the door; flush and
         // close the writer.
-        do throws(WriterError) { try writer.flush() } catch { warn(error) }
+        do throws(WriterError) { try writer.flush() } catch { core.warn(error, writer: name) }
         do throws(WriterError) {
             try writer.close()
         } catch {
@@ -523,10 +425,123 @@ enum WorkerLoop {
                 state.counters.written -= error.unwrittenItems
                 state.counters.droppedAtShutdown += error.unwrittenItems
             }
-            warn(error)
+            core.warn(error, writer: name)
         }
         core.state.withLock { $0.finished = true }
         core.closerParker.unpark()
+    }
+
+    /// Writes the batch in writes of at most `maxItemsPerWrite`, retrying a failing writer, until
+    /// it is written, rejected, or dropped at the close deadline.
+    mutating func writeBatch() {
+        var start = 0
+        while start < batch.count {
+            if delivery.awaitsCloseDeadline, let deadline = core.state.withLock({ $0.closing ? $0.closeDeadline : nil })
+            {
+                delivery.closing(deadline: deadline)
+            }
+            if delivery.dropsRest(now: SystemClock.monotonicNanoseconds()) {
+                let rest = batch[start...]
+                core.finish(rest, written: 0, dropped: rest.count, bytes: 0)
+                return
+            }
+            let end = min(batch.count, start + maxItemsPerWrite)
+            do throws(WriterError) {
+                let outcome = try writer.write(batch[start..<end])
+                let droppedNow = core.finish(batch[start..<end], written: end - start, bytes: outcome.bytes)
+                start = end
+                if outcome.rotations > 0 || !outcome.activity.isEmpty {
+                    core.state.withLock {
+                        $0.counters.rotations += outcome.rotations
+                        $0.counters.activity += outcome.activity
+                    }
+                }
+                if let warning = outcome.warning { core.warn(warning, writer: name) }
+                if let recovered = delivery.wrote(droppedNow: droppedNow, now: SystemClock.monotonicNanoseconds()) {
+                    core.recovered(recovered)
+                }
+            } catch {
+                let attempted = end - start
+                let done = min(max(0, error.completedItems), attempted)
+                let droppedNow = core.finish(batch[start..<(start + done)], written: done, bytes: error.completedBytes)
+                start += done
+                let actions = delivery.failed(
+                    error, completed: done, attempted: attempted, droppedNow: droppedNow,
+                    now: SystemClock.monotonicNanoseconds())
+                if let recovered = actions.recovered { core.recovered(recovered) }
+                let startsFailure: Bool
+                if case .retry(_, let failing) = actions.next {
+                    startsFailure = failing != nil
+                } else {
+                    startsFailure = false
+                }
+                core.state.withLock { state in
+                    state.counters.writeErrors += 1
+                    state.counters.activity += error.activity
+                    state.counters.lastError = error
+                    if startsFailure { state.counters.isFailing = true }
+                }
+                switch actions.next {
+                case .skip(let rejecting, let warning):
+                    if rejecting > 0 {
+                        core.finish(batch[start..<(start + rejecting)], written: 0, rejected: rejecting, bytes: 0)
+                        start += rejecting
+                    }
+                    core.notify(warning)
+                case .retry(let retryAt, let failing):
+                    if let failing { core.notify(failing) }
+                    if !backOff(until: retryAt) { delivery.closeDeadlinePassed() }
+                }
+            }
+        }
+    }
+
+    /// Sleeps until `until`, waking early only to close (false: the close deadline passed)
+    /// or to reopen (which may cure the failure).
+    mutating func backOff(until retryAt: UInt64) -> Bool {
+        while true {
+            let controls = core.takeControls()
+            handle(controls)
+            let step = DeliveryState.backoffStep(
+                now: SystemClock.monotonicNanoseconds(), retryAt: retryAt, reopenRequested: controls.reopen,
+                closeDeadline: controls.closing ? controls.closeDeadline : nil)
+            switch step {
+            case .giveUp: return false
+            case .retry: return true
+            case .park(let wakeAt): core.workerParker.park(untilMonotonicNanoseconds: wakeAt)
+            }
+        }
+    }
+
+    mutating func handle(_ controls: WorkerCore.Controls) {
+        reopenIfDue(controls.reopen)
+        if controls.flush {
+            do throws(WriterError) { try writer.flush() } catch { core.warn(error, writer: name) }
+        }
+    }
+
+    /// Runs a pending reopen (requested, or retried after a failure).
+    mutating func reopenIfDue(_ requested: Bool) {
+        let now = SystemClock.monotonicNanoseconds()
+        guard timers.reopenDue(requested: requested, now: now) else { return }
+        do {
+            try writer.reopen()
+            timers.reopenSucceeded()
+            core.state.withLock { $0.counters.reopens += 1 }
+            core.notify(.reopened(writer: name))
+        } catch {
+            timers.reopenFailed(now: now)
+            core.state.withLock {
+                $0.counters.reopenErrors += 1
+                $0.counters.lastError = error
+            }
+            core.notify(.warning(writer: name, error: error))
+        }
+    }
+
+    mutating func maintainIfDue() {
+        guard timers.maintenanceDue(now: SystemClock.monotonicNanoseconds()) else { return }
+        do throws(WriterError) { try writer.performMaintenance() } catch { core.warn(error, writer: name) }
     }
 }
 
