@@ -81,7 +81,26 @@ public final class DaemonProcess: @unchecked Sendable {  // driven by one test t
             throw DaemonError("swift-audit did not exit within \(timeout) s; killed. Log:\n\(log)")
         }
         errorPipe.fileHandleForReading.readabilityHandler = nil
+        collectRemainingLog()
         return process.terminationStatus
+    }
+
+    /// Reads what the child wrote to stderr that the readability handler had not taken yet when
+    /// it exited (the handler runs asynchronously: without this, a daemon that logs and exits at
+    /// once can leave the log empty). Stops at end of file or after 200 ms without data.
+    private func collectRemainingLog() {
+        let descriptor = errorPipe.fileHandleForReading.fileDescriptor
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, 200) > 0 else { return }
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return }
+            collected.lock()
+            errorText.append(contentsOf: chunk[0..<count])
+            collected.unlock()
+        }
     }
 
     deinit {
