@@ -51,7 +51,7 @@ struct PendingDatagrams: Sendable {
 }
 
 /// How sending some datagrams ended.
-enum DatagramResult {
+package enum DatagramResult: Sendable, Hashable {
     /// All sent.
     case sent(bytes: Int)
     /// Stopped at message `index` with `errno`; `bytes` went out before it.

@@ -135,14 +135,12 @@ package struct SyslogWriter: EventWriter {
     private var link: NetworkLink
     private var framer: SyslogFramer
     private var stream = StreamSender()
-    private var pending: PendingDatagrams?
-    /// The datagram limit, lowered after EMSGSIZE.
-    private var datagramLimit: Int
+    /// The datagram path's decisions: the limit, lowered after EMSGSIZE, and the parts pending.
+    private var datagrams: SyslogDatagramMachine
     /// The TCP route for `oversize = tcp`, created on first use.
     private var tcpLink: NetworkLink?
     private var tcpFramer: SyslogFramer
     private var tcpStream = StreamSender()
-    private var pendingWarning: WriterError?
 
     /// Validates `configuration`; connects on the first write, so a receiver that is down at
     /// start delays nothing (its events wait in the queue).
@@ -207,7 +205,8 @@ package struct SyslogWriter: EventWriter {
             formatter: formatter, target: name, framing: framing, limit: configuration.maxMessage, overflow: overflow)
         self.tcpFramer = SyslogFramer(
             formatter: formatter, target: name, framing: .octetCounting, limit: Int.max, overflow: .refuse)
-        self.datagramLimit = configuration.maxMessage
+        self.datagrams = SyslogDatagramMachine(
+            target: name, oversize: configuration.oversize, limit: configuration.maxMessage)
     }
 
     /// For tests: like `init(configuration:)`, with the send buffer of datagram sockets set to
@@ -253,9 +252,8 @@ package struct SyslogWriter: EventWriter {
         } else {
             outcome = try writeDatagrams(items)
         }
-        if let warning = pendingWarning {
+        if let warning = datagrams.takeWarning() {
             outcome.warning = warning
-            pendingWarning = nil
         }
         return outcome
     }
@@ -264,95 +262,42 @@ package struct SyslogWriter: EventWriter {
         if case .udp = configuration.target { true } else { false }
     }
 
+    /// Performs the steps of `datagrams` for each item: the layouts and the socket calls are
+    /// here, the decisions there.
     private mutating func writeDatagrams(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
-        var outcome = WriteOutcome()
-        var done = 0
-        func failure(_ error: WriterError) -> WriterError {
-            outcome.activity += link.takeActivity()
-            var error = error.after(items: done, bytes: outcome.bytes, activity: outcome.activity)
-            if let warning = pendingWarning, error.isRetryable {
-                error.detail = joined(error.detail, warning.description)
-                pendingWarning = nil
-            }
-            return error
-        }
+        datagrams.beginWrite()
         for index in items.indices {
             let item = items[index]
-            if let resumed = pending {
-                pending = nil
-                if resumed.line == item.line {
-                    switch link.sendDatagrams(resumed.messages, from: resumed.next, countRefusals: isUDP) {
-                    case .sent(let bytes):
-                        outcome.bytes += bytes
-                        done += 1
-                        continue
-                    case .failed(let at, let code, let bytes):
-                        outcome.bytes += bytes
-                        pending = PendingDatagrams(line: resumed.line, messages: resumed.messages, next: at)
-                        throw failure(sendFailure(code))
+            var step = datagrams.start(item)
+            steps: while true {
+                switch step {
+                case .layOut(let limit):
+                    step = datagrams.laidOut(framer.layOut(item, limit: limit))
+                case .send:
+                    let result = link.sendDatagrams(framer.messages, from: 0, countRefusals: isUDP)
+                    step = datagrams.sent(result, of: item, messages: framer.messages)
+                case .resume(let part):
+                    step = datagrams.resumed(
+                        link.sendDatagrams(datagrams.keptMessages, from: part, countRefusals: isUDP))
+                case .reroute:
+                    let bytes: Int
+                    do {
+                        bytes = try sendOverTCP(items[index...index])
+                    } catch {
+                        throw datagrams.failure(error, linkActivity: link.takeActivity())
                     }
+                    step = datagrams.rerouted(bytes: bytes)
+                case .fail(let code):
+                    let error = sendFailure(code)
+                    throw datagrams.failure(error, linkActivity: link.takeActivity())
+                case .reject(let error):
+                    throw datagrams.failure(error, linkActivity: link.takeActivity())
+                case .done:
+                    break steps
                 }
-            }
-            var limit = datagramLimit
-            while true {
-                switch framer.layOut(item, limit: limit) {
-                case .whole, .split, .truncated:
-                    let activity = framer.lastActivity
-                    switch link.sendDatagrams(framer.messages, from: 0, countRefusals: isUDP) {
-                    case .sent(let bytes):
-                        outcome.bytes += bytes
-                        outcome.activity += activity
-                        done += 1
-                    case .failed(_, EMSGSIZE, _) where limit > 480:
-                        // The socket takes less than max_message: lower the limit for good.
-                        let refused = framer.messages.range(0).count
-                        limit = max(480, min(limit / 2, refused - 1))
-                        pendingWarning = WriterError(
-                            code: .write, target: name, errno: EMSGSIZE,
-                            detail: "the socket refused a \(refused)-byte datagram; max_message lowered from "
-                                + "\(datagramLimit) to \(limit) bytes")
-                        datagramLimit = limit
-                        continue
-                    case .failed(_, EMSGSIZE, _):
-                        outcome.activity.oversizeDropped += 1
-                        throw failure(
-                            WriterError(
-                                code: .rejected, target: name, errno: EMSGSIZE,
-                                detail: "the socket refuses even a \(framer.messages.range(0).count)-byte datagram",
-                                isRetryable: false))
-                    case .failed(let at, let code, let bytes):
-                        outcome.bytes += bytes
-                        if at > 0 {
-                            outcome.activity += activity
-                            pending = PendingDatagrams(line: item.line, messages: framer.messages, next: at)
-                        }
-                        throw failure(sendFailure(code))
-                    }
-                case .tooLarge(let size):
-                    if configuration.oversize == .tcp {
-                        do {
-                            outcome.bytes += try sendOverTCP(items[index...index])
-                        } catch {
-                            throw failure(error)
-                        }
-                        outcome.activity.oversizeRerouted += 1
-                        done += 1
-                        break
-                    }
-                    outcome.activity.oversizeDropped += 1
-                    throw failure(
-                        WriterError(
-                            code: .rejected, target: name,
-                            detail: "a \(size)-byte message exceeds max_message (\(limit)); oversize = drop",
-                            isRetryable: false))
-                case .newline(let offset):
-                    throw failure(newlineRejection(offset))
-                }
-                break
             }
         }
-        outcome.activity += link.takeActivity()
-        return outcome
+        return datagrams.finish(linkActivity: link.takeActivity())
     }
 
     /// The error for a failed datagram send; closes the socket unless the failure is transient
@@ -376,13 +321,6 @@ package struct SyslogWriter: EventWriter {
         let outcome = try tcpStream.write(item, link: &route, framer: &tcpFramer)
         link.activity += outcome.activity
         return outcome.bytes
-    }
-
-    private func newlineRejection(_ offset: Int) -> WriterError {
-        WriterError(
-            code: .rejected, target: name,
-            detail: "the line has a raw newline at byte \(offset); a syslog message must be one line",
-            isRetryable: false)
     }
 
     /// Nothing is buffered in the writer.
@@ -437,12 +375,7 @@ struct SyslogFramer: StreamFramer, Sendable {
     /// Lays out `item` within `limit` (the datagram path passes its own, possibly lowered).
     mutating func layOut(_ item: OutputItem, limit: Int) -> SyslogFormatter.Layout {
         let layout = formatter.layOut(item, limit: limit, overflow: overflow)
-        lastActivity = WriterActivity()
-        switch layout {
-        case .split: lastActivity.oversizeSplit = 1
-        case .truncated: lastActivity.oversizeTruncated = 1
-        case .whole, .tooLarge, .newline: break
-        }
+        lastActivity = layout.activity
         return layout
     }
 
@@ -464,18 +397,29 @@ struct SyslogFramer: StreamFramer, Sendable {
             }
             return .framed(lastActivity)
         case .tooLarge(let size):
-            return .rejected(
-                WriterError(
-                    code: .rejected, target: target,
-                    detail: "a \(size)-byte message exceeds max_message (\(limit)); oversize = drop",
-                    isRetryable: false, activity: WriterActivity(oversizeDropped: 1)))
+            var error = WriterError.syslogTooLarge(target, size: size, limit: limit)
+            error.activity.oversizeDropped = 1
+            return .rejected(error)
         case .newline(let offset):
-            return .rejected(
-                WriterError(
-                    code: .rejected, target: target,
-                    detail: "the line has a raw newline at byte \(offset); a syslog message must be one line",
-                    isRetryable: false))
+            return .rejected(.syslogNewline(target, offset: offset))
         }
+    }
+}
+
+extension WriterError {
+    /// A syslog message of `size` bytes, longer than `limit`, that `oversize = drop` refuses.
+    static func syslogTooLarge(_ target: String, size: Int, limit: Int) -> WriterError {
+        WriterError(
+            code: .rejected, target: target,
+            detail: "a \(size)-byte message exceeds max_message (\(limit)); oversize = drop", isRetryable: false)
+    }
+
+    /// A line with a raw newline at `offset`, which no syslog message may hold.
+    static func syslogNewline(_ target: String, offset: Int) -> WriterError {
+        WriterError(
+            code: .rejected, target: target,
+            detail: "the line has a raw newline at byte \(offset); a syslog message must be one line",
+            isRetryable: false)
     }
 }
 
