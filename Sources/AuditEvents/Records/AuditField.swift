@@ -1,3 +1,5 @@
+internal import Glibc
+
 /// One `key=value` field of a record, as byte ranges into the buffer it was scanned from.
 ///
 /// A field owns no bytes: `key` and `value` are offsets into the buffer given to
@@ -60,6 +62,26 @@ public enum AuditFieldStyle: Hashable, Sendable {
     case null
     /// Exactly `?`: the value is unknown or does not apply (`hostname=? addr=? terminal=?`).
     case unknown
+}
+
+/// True when `buffer[range]` holds exactly the bytes of `text`: for the parser's own literals
+/// (`type=`, `(null)`), read straight from the binary's constant data.
+@inline(__always)
+func equalBytes(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: StaticString) -> Bool {
+    let count = text.utf8CodeUnitCount
+    guard range.count == count else { return false }
+    let literal = text.utf8Start
+    for i in 0..<count where buffer[range.lowerBound + i] != literal[i] { return false }
+    return true
+}
+
+/// The first position of `byte` in `buffer[range]`, or `range.upperBound` (memchr: the long runs
+/// of a record, quoted paths and the search for the translations, go by words, not bytes).
+@inline(__always)
+func firstIndex(of byte: UInt8, in buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int {
+    guard !range.isEmpty, let base = buffer.baseAddress else { return range.upperBound }
+    guard let found = memchr(base + range.lowerBound, Int32(byte), range.count) else { return range.upperBound }
+    return base.distance(to: UnsafeRawPointer(found))
 }
 
 /// True when `buffer[range]` holds exactly the UTF-8 bytes of `text`. No allocation: a native

@@ -135,8 +135,7 @@ public struct AuditFieldScanner: IteratorProtocol {
     /// The content from `start` up to `closer` (exclusive) and the position after the closer; at
     /// the end of the level without a closer, everything up to there, and the record is truncated.
     private mutating func delimited(from start: Int, closer: UInt8, field: Range<Int>) -> (Range<Int>, Int) {
-        var i = start
-        while i < limit, buffer[i] != closer { i += 1 }
+        let i = firstIndex(of: closer, in: buffer, start..<limit)
         if i < limit { return (start..<i, i + 1) }
         if truncation == nil { truncation = .unterminatedValue(key: field) }
         return (start..<limit, limit)
@@ -147,8 +146,7 @@ public struct AuditFieldScanner: IteratorProtocol {
         var i = start
         if buffer[i] == 0x22 {
             // A quoted phrase: skip it whole, then the rest of the token.
-            i += 1
-            while i < limit, buffer[i] != 0x22 { i += 1 }
+            i = firstIndex(of: 0x22, in: buffer, (i + 1)..<limit)
             if i < limit { i += 1 }
         }
         while i < limit, buffer[i] > 0x20 { i += 1 }
@@ -167,7 +165,7 @@ public struct AuditFieldScanner: IteratorProtocol {
     static func bareStyle(_ buffer: UnsafeRawBufferPointer, _ value: Range<Int>) -> AuditFieldStyle {
         switch value.count {
         case 1 where buffer[value.lowerBound] == 0x3F: .unknown  // ?
-        case 6 where equalBytes(buffer, value, "(null)"): .null
+        case 6 where buffer[value.lowerBound] == 0x28 && equalBytes(buffer, value, "(null)" as StaticString): .null
         default: .unquoted
         }
     }

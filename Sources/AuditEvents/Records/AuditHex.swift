@@ -88,7 +88,6 @@ public struct AuditHexError: Error, Hashable, Sendable, CustomStringConvertible 
 
     public var description: String {
         let what = kind == .oddLength ? "has an odd number of digits" : "has a non-hex byte"
-        let ellipsis = inputLength > prefix.count ? "…" : ""
-        return "hex value \(what) at byte \(offset) of \(inputLength): \"\(escaped(prefix))\(ellipsis)\""
+        return "hex value \(what) \(located(offset, of: inputLength, prefix))"
     }
 }

@@ -59,8 +59,7 @@ public struct AuditLogLine: Hashable, Sendable {
 
         var bodyEnd = end
         var translations: Range<Int>?
-        var i = 0
-        while i < end, line[i] != 0x1D { i += 1 }
+        var i = firstIndex(of: 0x1D, in: line, 0..<end)
         if i < end {
             bodyEnd = i
             translations = (i + 1)..<end
@@ -121,8 +120,10 @@ public struct AuditLogLine: Hashable, Sendable {
         AuditFieldScanner(line, range: translations ?? body.upperBound..<body.upperBound)
     }
 
-    private static func hasPrefix(_ line: UnsafeRawBufferPointer, at offset: Int, end: Int, _ text: String) -> Bool {
-        let count = text.utf8.count
+    private static func hasPrefix(_ line: UnsafeRawBufferPointer, at offset: Int, end: Int, _ text: StaticString)
+        -> Bool
+    {
+        let count = text.utf8CodeUnitCount
         return offset + count <= end && equalBytes(line, offset..<(offset + count), text)
     }
 
@@ -214,7 +215,6 @@ public struct AuditLogLineError: Error, Hashable, Sendable, CustomStringConverti
         case .header(let header):
             what = "has a bad audit(…) header (\(AuditRecordHeaderError.describe(header)))"
         }
-        let ellipsis = lineLength > prefix.count ? "…" : ""
-        return "audit.log line \(what) at byte \(offset) of \(lineLength): \"\(escaped(prefix))\(ellipsis)\""
+        return "audit.log line \(what) \(located(offset, of: lineLength, prefix))"
     }
 }

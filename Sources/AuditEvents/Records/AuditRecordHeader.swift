@@ -172,9 +172,7 @@ public struct AuditRecordHeaderError: Error, Hashable, Sendable, CustomStringCon
     }
 
     public var description: String {
-        let what = Self.describe(kind)
-        let ellipsis = payloadLength > prefix.count ? "…" : ""
-        return "record header \(what) at byte \(offset) of \(payloadLength): \"\(escaped(prefix))\(ellipsis)\""
+        "record header \(Self.describe(kind)) \(located(offset, of: payloadLength, prefix))"
     }
 }
 
@@ -189,6 +187,11 @@ extension AuditRecordHeaderError {
         case .missingColon: "lacks ':' after ')'"
         }
     }
+}
+
+/// `at byte OFFSET of LENGTH: "FIRST BYTES…"`, the tail of every parse error's message.
+func located(_ offset: Int, of length: Int, _ prefix: [UInt8]) -> String {
+    "at byte \(offset) of \(length): \"\(escaped(prefix))\(length > prefix.count ? "…" : "")\""
 }
 
 /// Printable ASCII as is, `"` and `\` escaped, everything else as `\xHH`: error messages must show
