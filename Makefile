@@ -7,6 +7,7 @@
 #   make test        lint, then the whole test suite; kernel tests need root and run one at a time
 #   make lint        swift format lint --strict (the style is .swift-format's)
 #   make bench       throughput/latency benchmark against the real kernel (root)
+#   make fuzz        libFuzzer targets of Fuzz/, FUZZ_SECONDS (default 60) each; not part of `make test`
 #   make install     binary, config and unit file under $(DESTDIR)$(PREFIX)
 
 PREFIX    ?= /usr/local
@@ -18,7 +19,7 @@ APT_GET   ?= apt-get
 BUILD_PACKAGES := libsystemd-dev zlib1g-dev pkg-config
 TEST_PACKAGES  := auditd python3 rsyslog
 
-.PHONY: deps test-deps build release test lint bench install clean
+.PHONY: deps test-deps build release test lint bench fuzz install clean
 
 # Installing auditd or rsyslog must not start them: a running auditd would own the audit socket
 # the tests need. A temporary policy-rc.d tells Debian's maintainer scripts not to start services.
@@ -88,6 +89,59 @@ bench: release
 	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/latprobe Benchmarks/latprobe.c
 	cp .build/release/swift-audit $(BENCH_TOOLS)/swift-audit
 	python3 Benchmarks/bench.py --tools $(BENCH_TOOLS) $(BENCH_ARGS)
+
+# libFuzzer targets (docs/design.md, "Testing against hostile input"). Each Fuzz/<Target>/main.swift
+# defines LLVMFuzzerTestOneInput; swiftc builds the library modules it needs as static archives with
+# -sanitize=fuzzer,address (SwiftPM would instrument the whole graph and give the executable a main
+# of its own), links them with lld, seeds a temporary corpus from ../shared/corpus and runs the target
+# for FUZZ_SECONDS. Crashes are kept as $(FUZZ_BUILD)/crash-<Target>-*; replay one with
+# `$(FUZZ_BUILD)/fuzz-<Target> FILE`. FUZZ_ARGS passes more libFuzzer options (-jobs=4, -runs=N).
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+FUZZ_BUILD   := .build/fuzz
+FUZZ_CORPUS  ?= ../shared/corpus
+FUZZ_TARGETS := RecordFields
+FUZZ_SWIFTC  := swiftc -sanitize=fuzzer,address -parse-as-library -O -g -package-name swift_audit \
+	-I $(FUZZ_BUILD) -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
+	-enable-upcoming-feature InternalImportsByDefault
+
+# Modules in dependency order, and what each target links.
+FUZZ_MODULES_RecordFields := AuditSystem AuditNetlink AuditEvents
+# Seeds: one file per record line of the corpus's text logs.
+FUZZ_SEEDS_RecordFields := find $(FUZZ_CORPUS) -type f \( -name '*.log' -o -name '*.txt' -o -name '*.yaml' \)
+
+$(FUZZ_BUILD)/module.modulemap:
+	mkdir -p $(FUZZ_BUILD)
+	printf 'module CAuditNetlink {\n    umbrella header "%s"\n    export *\n}\n' \
+		"$(CURDIR)/Sources/CAuditNetlink/include/CAuditNetlink.h" > $@
+
+$(FUZZ_BUILD)/libAuditSystem.a: $(wildcard Sources/AuditSystem/*.swift) | $(FUZZ_BUILD)/module.modulemap
+$(FUZZ_BUILD)/libAuditNetlink.a: $(wildcard Sources/AuditNetlink/*.swift) $(FUZZ_BUILD)/libAuditSystem.a
+$(FUZZ_BUILD)/libAuditEvents.a: $(shell find Sources/AuditEvents -name '*.swift') $(FUZZ_BUILD)/libAuditNetlink.a
+$(FUZZ_BUILD)/lib%.a:
+	$(FUZZ_SWIFTC) -emit-library -static -emit-module -module-name $* \
+		-emit-module-path $(FUZZ_BUILD)/$*.swiftmodule -o $@ $(shell find Sources/$* -name '*.swift')
+
+.SECONDEXPANSION:
+$(FUZZ_BUILD)/fuzz-%: Fuzz/%/main.swift $$(addprefix $(FUZZ_BUILD)/lib,$$(addsuffix .a,$$(FUZZ_MODULES_$$*)))
+	$(FUZZ_SWIFTC) -use-ld=lld -module-name Fuzz$* $< -L $(FUZZ_BUILD) \
+		$(patsubst %,-l%,$(call reverse,$(FUZZ_MODULES_$*))) -o $@
+
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+
+.PRECIOUS: $(FUZZ_BUILD)/fuzz-% $(FUZZ_BUILD)/lib%.a
+
+fuzz: $(patsubst %,fuzz-run-%,$(FUZZ_TARGETS))
+
+fuzz-run-%: $(FUZZ_BUILD)/fuzz-%
+	@test -d $(FUZZ_CORPUS) || { echo "make fuzz: no corpus at $(FUZZ_CORPUS)"; exit 4; }
+	@seeds=$$(mktemp -d /tmp/swift-audit-fuzz-$*-XXXXXX) || exit 1; \
+	n=0; for f in $$($(FUZZ_SEEDS_$*)); do n=$$((n+1)); split -l 1 -a 5 "$$f" "$$seeds/$$n-"; done; \
+	dict=; if [ -f Fuzz/$*/dictionary.txt ]; then dict=-dict=Fuzz/$*/dictionary.txt; fi; \
+	echo "fuzz $*: $$(ls $$seeds | wc -l) seeds, $(FUZZ_SECONDS) s"; \
+	SWIFT_BACKTRACE=enable=no $(FUZZ_BUILD)/fuzz-$* -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(FUZZ_BUILD)/crash-$*- $$dict $(FUZZ_ARGS) $$seeds; status=$$?; \
+	rm -rf $$seeds; exit $$status
 
 # An existing configuration is never overwritten; the example goes beside it as .dist.
 install: release

@@ -55,7 +55,7 @@ public struct AuditMessageType: RawRepresentable, Hashable, Comparable, Sendable
     /// are logged inside a syscall, and stand alone otherwise; only EOE or a timeout can tell.
     public var isStandalone: Bool { isUserSpace }
 
-    static let names: [(UInt16, String)] = [
+    package static let names: [(UInt16, String)] = [
         (1000, "GET"),
         (1001, "SET"),
         (1002, "LIST"),

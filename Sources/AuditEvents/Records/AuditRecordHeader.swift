@@ -33,6 +33,15 @@ public struct AuditRecordHeader: Hashable, Sendable {
     /// - Throws: `AuditRecordHeaderError` naming the problem, the byte offset and the payload's
     ///   first bytes.
     public static func parse(_ payload: UnsafeRawBufferPointer) throws(AuditRecordHeaderError) -> AuditRecordHeader {
+        try parse(payload, colonOptional: false)
+    }
+
+    /// Parses a header; with `colonOptional`, `audit(…)` followed by a space or the end is accepted
+    /// too: auditd 2.x wrote its own `DAEMON_CONFIG` records so (`msg=audit(1490239800.477:34)
+    /// config changed, auid=0 …`), which is an audit.log form, never a kernel one.
+    static func parse(_ payload: UnsafeRawBufferPointer, colonOptional: Bool) throws(AuditRecordHeaderError)
+        -> AuditRecordHeader
+    {
         var end = payload.count
         while end > 0, payload[end - 1] == 0 { end -= 1 }
 
@@ -92,8 +101,11 @@ public struct AuditRecordHeader: Hashable, Sendable {
         guard i > serialStart, serial <= UInt64(UInt32.max) else { throw fail(.badSerial, at: serialStart) }
         guard i < end, payload[i] == 0x29 else { throw fail(.badSerial, at: i) }  // ')'
         i += 1
-        guard i < end, payload[i] == 0x3A else { throw fail(.missingColon, at: i) }  // ':'
-        i += 1
+        if i < end, payload[i] == 0x3A {  // ':'
+            i += 1
+        } else if !colonOptional || (i < end && payload[i] != 0x20) {
+            throw fail(.missingColon, at: i)
+        }
         if i < end, payload[i] == 0x20 { i += 1 }
 
         return AuditRecordHeader(
@@ -160,22 +172,31 @@ public struct AuditRecordHeaderError: Error, Hashable, Sendable, CustomStringCon
     }
 
     public var description: String {
-        let what: String
-        switch kind {
-        case .missingPrefix: what = "does not start with \"audit(\""
-        case .badSeconds: what = "has bad seconds"
-        case .badMilliseconds: what = "has bad milliseconds (want 3 digits)"
-        case .badSerial: what = "has a bad serial"
-        case .missingColon: what = "lacks ':' after ')'"
-        }
-        let ellipsis = payloadLength > prefix.count ? "…" : ""
-        return "record header \(what) at byte \(offset) of \(payloadLength): \"\(escaped(prefix))\(ellipsis)\""
+        "record header \(Self.describe(kind)) \(located(offset, of: payloadLength, prefix))"
     }
+}
+
+extension AuditRecordHeaderError {
+    /// What is wrong, as words (`has a bad serial`).
+    static func describe(_ kind: Kind) -> String {
+        switch kind {
+        case .missingPrefix: "does not start with \"audit(\""
+        case .badSeconds: "has bad seconds"
+        case .badMilliseconds: "has bad milliseconds (want 3 digits)"
+        case .badSerial: "has a bad serial"
+        case .missingColon: "lacks ':' after ')'"
+        }
+    }
+}
+
+/// `at byte OFFSET of LENGTH: "FIRST BYTES…"`, the tail of every parse error's message.
+func located(_ offset: Int, of length: Int, _ prefix: [UInt8]) -> String {
+    "at byte \(offset) of \(length): \"\(escaped(prefix))\(length > prefix.count ? "…" : "")\""
 }
 
 /// Printable ASCII as is, `"` and `\` escaped, everything else as `\xHH`: error messages must show
 /// exactly which bytes arrived, and must not inject control characters into a log.
-private func escaped(_ bytes: some Sequence<UInt8>) -> String {
+func escaped(_ bytes: some Sequence<UInt8>) -> String {
     let hex: [Character] = Array("0123456789abcdef")
     var out = ""
     for byte in bytes {
