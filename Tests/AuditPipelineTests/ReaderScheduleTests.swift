@@ -168,12 +168,13 @@ import Testing
     static func apply(_ event: Event, to schedule: inout ReaderSchedule) -> Action {
         switch event {
         case .received(let outcome, let spilled, let finishing, let pausesAllowed):
-            schedule.received(
-                outcome, spilled: spilled, finishing: read(finishing, "the finishing flag"),
+            if spilled { schedule.recordSpilled() }
+            return schedule.received(
+                outcome, finishing: read(finishing, "the finishing flag"),
                 kernelPausesAllowed: read(pausesAllowed, "the kernel pauses flag"))
-        case .napped(let waiting): schedule.napped(kauditdWaiting: waiting)
-        case .waitedBeforeStop(let readable): schedule.waitedBeforeStop(readable: readable)
-        case .waitedIdle(let readable): schedule.waitedIdle(readable: readable)
+        case .napped(let waiting): return schedule.napped(kauditdWaiting: waiting)
+        case .waitedBeforeStop(let readable): return schedule.waitedBeforeStop(readable: readable)
+        case .waitedIdle(let readable): return schedule.waitedIdle(readable: readable)
         }
     }
 

@@ -188,8 +188,6 @@ package final class KernelReader: Sendable {
         var schedule = ReaderSchedule(idleNaps: Self.idleNaps)
         while true {
             let outcome: ReaderSchedule.ReceiveOutcome
-            // A record longer than a head reached the spill buffer.
-            var spilled = false
             switch Result(catching: { () throws(AuditNetlinkError) in
                 try batch.receive(from: socket, count: Self.batchSize, into: head, spillingInto: spill)
             }) {
@@ -205,7 +203,7 @@ package final class KernelReader: Sendable {
                 for index in 0..<count {
                     let length = min(screen(batch, index, head(index)), slotSize)
                     let inHead = min(length, headSize)
-                    if length > inHead { spilled = true }
+                    if length > inHead { schedule.recordSpilled() }
                     // Waits (publishing first) while the ring is full: the stall is the ring's to count.
                     _ = ring.write(maxLength: length) { target in
                         guard let base = target.baseAddress else { return 0 }
@@ -225,7 +223,7 @@ package final class KernelReader: Sendable {
             if outcome.ranDry { ring.wakeConsumerIfWaiting() }
             heartbeat.add(1, ordering: .relaxed)
             var action = schedule.received(
-                outcome, spilled: spilled, finishing: stopWhenDrained.load(ordering: .acquiring),
+                outcome, finishing: stopWhenDrained.load(ordering: .acquiring),
                 kernelPausesAllowed: kernelPausesAllowed.load(ordering: .relaxed))
             // Mid-burst this loop is not entered. Otherwise nap or wait as the schedule says, until it
             // says to receive again (every nap and wait is followed by a receive or the stop).
