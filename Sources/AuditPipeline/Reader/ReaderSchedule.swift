@@ -13,7 +13,8 @@
 ///   socket is empty.
 /// - **finishing**: the daemon asked to stop; receive until the socket stays quiet, then stop.
 ///
-/// It allocates nothing and `run()` consults it once per receive, not per datagram.
+/// It allocates nothing. `run()` consults it once per receive, nap or wait, and per datagram only
+/// to note a record that reached the spill buffer (`recordSpilled()`, one store).
 package struct ReaderSchedule {
     /// What one receive produced.
     package enum ReceiveOutcome: Hashable, Sendable, CaseIterable {
