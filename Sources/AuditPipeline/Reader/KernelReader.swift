@@ -160,6 +160,9 @@ package final class KernelReader: Sendable {
     /// `poll` makes kauditd wake it for nearly every record, and those wake-ups cost the kernel more
     /// than the nap costs latency. After `idleNaps` naps in a row without traffic it releases the
     /// pages long records made resident and waits in `poll` again.
+    ///
+    /// The loop makes the system calls and copies; what to do after each receive, nap or wait is
+    /// `ReaderSchedule`'s decision.
     package func run() {
         var batch = AuditReceiveBatch(capacity: Self.batchSize)
         let slotSize = ring.maxRecordSize
@@ -181,32 +184,26 @@ package final class KernelReader: Sendable {
         let spill = { (index: Int) in
             UnsafeMutableRawBufferPointer(start: spills + index * spillSize, count: spillSize)
         }
-        var emptyNaps = Self.idleNaps
-        var spilled = false
         var napBuffer = NapBuffer(socket: socket, napBytes: napBufferBytes)
-        // After a nap that ended with kauditd waiting for room: receive without napping until the
-        // socket is empty.
-        var draining = false
+        var schedule = ReaderSchedule(idleNaps: Self.idleNaps)
         while true {
-            var drained = false
-            // A batch that came back short found the socket empty at that moment.
-            var short = false
+            let outcome: ReaderSchedule.ReceiveOutcome
             switch Result(catching: { () throws(AuditNetlinkError) in
                 try batch.receive(from: socket, count: Self.batchSize, into: head, spillingInto: spill)
             }) {
             case .failure(let error):
-                receiveErrors.add(1, ordering: .relaxed)
-                lastError.withLock { $0 = error }
-                drained = true
+                record(error)
+                outcome = .failed
             case .success(.empty):
-                drained = true
+                outcome = .empty
             case .success(.overflow):
                 overflows.add(1, ordering: .relaxed)
+                outcome = .overflow
             case .success(.received(let count)):
                 for index in 0..<count {
                     let length = min(screen(batch, index, head(index)), slotSize)
                     let inHead = min(length, headSize)
-                    if length > inHead { spilled = true }
+                    if length > inHead { schedule.recordSpilled() }
                     // Waits (publishing first) while the ring is full: the stall is the ring's to count.
                     _ = ring.write(maxLength: length) { target in
                         guard let base = target.baseAddress else { return 0 }
@@ -218,65 +215,51 @@ package final class KernelReader: Sendable {
                     }
                 }
                 datagrams.add(count, ordering: .relaxed)
-                short = count < Self.batchSize
+                outcome = count < Self.batchSize ? .short : .full
             }
             // Mid-burst the processing stage is woken only when a quarter of the ring waits; when
-            // the socket runs dry (below) it is woken for whatever is left.
-            ring.publish(deferringWake: !(drained || short))
-            if drained || short { ring.wakeConsumerIfWaiting() }
+            // the socket runs dry it is woken for whatever is left.
+            ring.publish(deferringWake: !outcome.ranDry)
+            if outcome.ranDry { ring.wakeConsumerIfWaiting() }
             heartbeat.add(1, ordering: .relaxed)
-            if !drained { emptyNaps = 0 }
-            // Mid-burst, receive again at once. After a short batch, nap as after an empty receive
-            // (the records that come meanwhile wait at most one nap): receiving again at once would
-            // mostly return the one or two records kauditd queued meanwhile, or nothing, at the cost
-            // of a system call each time. Under the benchmark's backpressure load that tail was 40 %
-            // of all `recvmmsg` calls (15 600 calls per 600 000 records before, 9 500 after); the
-            // events/s did not change measurably. (A batch cut short by an error, ENOBUFS, reports
-            // the error one nap later; kauditd never causes one, as it waits for room in the
-            // socket rather than dropping, so only a non-blocking kernel sender could.)
-            guard drained || short else { continue }
-            if draining {
-                if !drained { continue }
-                draining = false
-            }
-            if stopWhenDrained.load(ordering: .acquiring) {
-                // Finishing: no nap, so a short batch is followed by another receive at once.
-                if short { continue }
-                // Stop only once the socket stays quiet for a while: kauditd can still be sending
-                // records it dequeued before the daemon unregistered.
-                if (try? socket.waitReadable(timeoutMilliseconds: Self.quietBeforeStopMilliseconds)) == true {
-                    continue
-                }
-                return
-            }
-            if emptyNaps < Self.idleNaps {
-                emptyNaps += 1
-                var lowered = false
-                if kernelPausesAllowed.load(ordering: .relaxed) {
-                    do { lowered = try napBuffer.lower(socket) } catch { record(error) }
-                }
-                SystemClock.sleep(microseconds: napMicroseconds)
-                if lowered {
-                    if napBuffer.isFull(socket) {
-                        kernelPauses.add(1, ordering: .relaxed)
-                        draining = true
+            var action = schedule.received(
+                outcome, finishing: stopWhenDrained.load(ordering: .acquiring),
+                kernelPausesAllowed: kernelPausesAllowed.load(ordering: .relaxed))
+            // Mid-burst this loop is not entered. Otherwise nap or wait as the schedule says, until it
+            // says to receive again (every nap and wait is followed by a receive or the stop).
+            while action != .receive {
+                switch action {
+                case .receive:
+                    break
+                case .nap(let lowerBuffer):
+                    var lowered = false
+                    if lowerBuffer {
+                        do { lowered = try napBuffer.lower(socket) } catch { record(error) }
                     }
-                    do { try napBuffer.restore(socket) } catch { record(error) }
+                    SystemClock.sleep(microseconds: napMicroseconds)
+                    var kauditdWaiting = false
+                    if lowered {
+                        kauditdWaiting = napBuffer.isFull(socket)
+                        if kauditdWaiting { kernelPauses.add(1, ordering: .relaxed) }
+                        do { try napBuffer.restore(socket) } catch { record(error) }
+                    }
+                    action = schedule.napped(kauditdWaiting: kauditdWaiting)
+                case .waitUntilQuiet:
+                    let readable =
+                        (try? socket.waitReadable(timeoutMilliseconds: Self.quietBeforeStopMilliseconds)) == true
+                    action = schedule.waitedBeforeStop(readable: readable)
+                case .waitForTraffic(let releaseSpill):
+                    if releaseSpill { _ = madvise(spills, spillBytes, MADV_DONTNEED) }
+                    var readable = false
+                    do { readable = try socket.waitReadable(timeoutMilliseconds: idleWakeMilliseconds) } catch {
+                        record(error)
+                        // A broken socket must not turn into a busy loop.
+                        SystemClock.sleep(microseconds: idleWakeMilliseconds * 1000)
+                    }
+                    action = schedule.waitedIdle(readable: readable)
+                case .stop:
+                    return
                 }
-                continue
-            }
-            if spilled {
-                // Idle after traffic with long records: their pages go back to the system.
-                _ = madvise(spills, spillBytes, MADV_DONTNEED)
-                spilled = false
-            }
-            do {
-                if try socket.waitReadable(timeoutMilliseconds: idleWakeMilliseconds) { emptyNaps = 0 }
-            } catch {
-                receiveErrors.add(1, ordering: .relaxed)
-                lastError.withLock { $0 = error }
-                // A broken socket must not turn into a busy loop.
-                SystemClock.sleep(microseconds: idleWakeMilliseconds * 1000)
             }
         }
     }
