@@ -4,7 +4,7 @@ package import AuditWriters
 /// slow output never delays the others.
 ///
 /// The kind-specific settings are the writers' own configurations, filled by the parser: there is
-/// no second set of types to translate (see docs/design-settings.md).
+/// no second set of types to translate (see docs/design.md, "One settings model").
 package struct OutputConfiguration: Hashable, Sendable {
     /// What kind of output this is, with the settings of that kind.
     package enum Kind: Hashable, Sendable {

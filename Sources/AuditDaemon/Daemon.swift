@@ -49,22 +49,16 @@ package enum Daemon {
     }
 }
 
-/// The reassembly part of a configuration, as the processing stage takes it: the configured
-/// reassembler settings on the live clock, or on the records' own timestamps for a replay.
-func processorConfiguration(_ configuration: DaemonConfiguration, replay: Bool) -> ProcessorConfiguration {
+/// The processing stage's part of a configuration: the configured reassembler settings on the
+/// live clock, or on the records' own timestamps for a replay, and the host name events carry
+/// (resolved by the caller once: `fqdn` may ask DNS, so it is resolved at start and on reload
+/// only, and the status events and the audit events get the same name).
+func processorConfiguration(
+    _ configuration: DaemonConfiguration, hostname: String?, replay: Bool
+) -> ProcessorConfiguration {
     var reassembler = configuration.reassembly
     reassembler.clock = replay ? .recordTimestamps : .external
-    return ProcessorConfiguration(reassembler: reassembler, hostname: resolveHostname(configuration.hostname))
-}
-
-/// The host name events carry; `fqdn` may ask DNS, so this runs at start and on reload only.
-func resolveHostname(_ format: HostnameFormat) -> String? {
-    format.resolve()
-}
-
-func milliseconds(_ duration: Duration) -> Int {
-    let parts = duration.components
-    return Int(parts.seconds) * 1000 + Int(parts.attoseconds / 1_000_000_000_000_000)
+    return ProcessorConfiguration(reassembler: reassembler, hostname: hostname)
 }
 
 /// The live daemon: its components, and the control state the main thread keeps between
@@ -94,17 +88,17 @@ final class RunningDaemon {
         configurationPath = options.configurationPath
         logger = options.logger
         self.kernel = kernel
+        let hostname = configuration.hostname.resolve()
         outputs = OutputStage(configuration.outputs, drainTimeout: .seconds(5), logger: logger)
         processing = ProcessingStage(
             ringBytes: configuration.pipeline.ringSize,
-            configuration: processorConfiguration(configuration, replay: false),
+            configuration: processorConfiguration(configuration, hostname: hostname, replay: false),
             outputs: outputs.set, capturePath: options.recordPath)
         reader = ReaderStage(kernel: kernel, settings: configuration.audit, processing: processing, logger: logger)
         outputConfigurations = Dictionary(configuration.outputs.map { ($0.name, $0) }) { first, _ in first }
-        statusEncoder = EventEncoder(
-            hostname: resolveHostname(configuration.hostname), users: UserDirectory(path: "/dev/null"))
+        statusEncoder = EventEncoder(hostname: hostname, users: UserDirectory(path: "/dev/null"))
         kernelMonitor = KernelMonitor(
-            intervalMilliseconds: UInt64(milliseconds(configuration.pipeline.statusInterval)))
+            intervalMilliseconds: UInt64(configuration.pipeline.statusInterval.clampedMilliseconds))
     }
 
     /// Checks, claims the audit socket, starts the components in data-path order, loads the
@@ -124,11 +118,13 @@ final class RunningDaemon {
         try KernelSetup.claimOwnership(kernel, takeover: configuration.audit.takeover, logger: logger)
 
         let daemon = RunningDaemon(options, kernel: kernel)
+        // Everything that can fail for a local reason (an output path, `--record`, the ring)
+        // starts before the kernel's settings change.
         try daemon.stack.start(daemon.outputs)
-        KernelSetup.apply(configuration.audit, client: kernel, logger: logger)
         // Between the outputs and the stages that feed them: runs once those have drained.
         try daemon.stack.start(FinalReport { [unowned daemon] in daemon.finalReport() })
         try daemon.stack.start(daemon.processing)
+        KernelSetup.apply(configuration.audit, client: kernel, logger: logger)
         try daemon.stack.start(daemon.reader)
 
         daemon.pollKernel(force: true)
@@ -146,7 +142,7 @@ final class RunningDaemon {
                 ]))
         if let rulesEvent { daemon.broadcast(rulesEvent) }
         daemon.watchdog = daemon.notifier.watchdogInterval.map {
-            Watchdog(intervalMilliseconds: UInt64(milliseconds($0)), now: SystemClock.monotonicMilliseconds())
+            Watchdog(intervalMilliseconds: UInt64($0.clampedMilliseconds), now: SystemClock.monotonicMilliseconds())
         }
         daemon.notifier.ready(status: daemon.statusLine())
         // Start-up code (configuration, rule compiler, kernel set-up) is done with: let its pages
@@ -163,7 +159,7 @@ final class RunningDaemon {
     /// Waits for signals and timers until told to stop; returns the exit status.
     func serve() -> ExitStatus {
         while true {
-            var tick = milliseconds(configuration.pipeline.lossReportInterval)
+            var tick = configuration.pipeline.lossReportInterval.clampedMilliseconds
             if let watchdog { tick = min(tick, watchdog.checkMilliseconds) }
             if let signal = SignalWaiter.wait(timeoutMilliseconds: tick) {
                 switch signal.action {
@@ -281,7 +277,7 @@ final class RunningDaemon {
                     throw DaemonError("\(error)")
                 }
             },
-            close: { started in _ = OutputWorker.closeAll(started.map(\.worker), drainTimeout: .seconds(2)) })
+            close: OutputFactory.closeUnused)
         let plan: OutputReconciler.Plan
         do {
             plan = try reconciler.reconcile(
@@ -295,7 +291,8 @@ final class RunningDaemon {
         KernelSetup.apply(next.audit, client: kernel, logger: logger)
         if let rules { broadcast(DaemonRules.apply(rules, client: kernel, logger: logger)) }
         outputs.set.replace(with: plan.outputs)
-        processing.control.reconfigure(processorConfiguration(next, replay: false))
+        let hostname = next.hostname.resolve()
+        processing.control.reconfigure(processorConfiguration(next, hostname: hostname, replay: false))
         if !plan.retiring.isEmpty {
             // The processing thread may still be using the old list for the batch in hand; wait
             // until it has gone round its loop (it does at least every 100 ms) before closing.
@@ -312,8 +309,8 @@ final class RunningDaemon {
         }
         configuration = next
         outputConfigurations = Dictionary(next.outputs.map { ($0.name, $0) }) { first, _ in first }
-        statusEncoder = EventEncoder(hostname: resolveHostname(next.hostname), users: UserDirectory(path: "/dev/null"))
-        kernelMonitor.intervalMilliseconds = UInt64(milliseconds(next.pipeline.statusInterval))
+        statusEncoder = EventEncoder(hostname: hostname, users: UserDirectory(path: "/dev/null"))
+        kernelMonitor.intervalMilliseconds = UInt64(next.pipeline.statusInterval.clampedMilliseconds)
         broadcast(
             StatusEvent(
                 type: "swift-audit.reload",
@@ -354,9 +351,10 @@ final class RunningDaemon {
     /// Runs once the reader and the processing stage have drained, before the outputs close:
     /// the last loss report, the stop event, and the rules at exit.
     private func finalReport() {
+        // Only a requested stop drains the stack (a failed start stops it without draining).
+        guard let signal = stopSignal else { preconditionFailure("the final report runs on a requested stop") }
         pollKernel(force: true, registered: false)
         reportLoss()
-        guard let signal = stopSignal else { return }  // a failed start: nothing ran
         let snapshot = snapshot()
         let ring = processing.control.ring.statistics
         let reader = snapshot.reader

@@ -1,4 +1,5 @@
 package import AuditConfig
+import AuditEncoding
 import AuditEvents
 import AuditPipeline
 import AuditSystem
@@ -21,7 +22,8 @@ extension Daemon {
         let outputs = OutputStage(configuration.outputs, drainTimeout: .seconds(30), logger: logger)
         let processing = ProcessingStage(
             ringBytes: configuration.pipeline.ringSize,
-            configuration: processorConfiguration(configuration, replay: true),
+            configuration: processorConfiguration(
+                configuration, hostname: configuration.hostname.resolve(), replay: true),
             outputs: outputs.set, capturePath: nil)
         var stack = ComponentStack()
         do {
@@ -57,14 +59,15 @@ extension Daemon {
             }
         }
         stack.stopAll()
-        for (name, report) in outputs.closeReports
-        where !report.finished || report.counters.dropped + report.counters.droppedAtShutdown > 0 {
-            logger.error(
-                "output dropped events",
-                metadata: [
-                    "output": "\(name)", "dropped": "\(report.counters.dropped + report.counters.droppedAtShutdown)",
-                ])
-            status = .failure
+        // What an output could not write at the end is logged by the stage; what its queue
+        // dropped during the replay (a failing output not waited for) is logged here.
+        for (name, report) in outputs.closeReports {
+            let counters = report.counters
+            if counters.dropped > 0 {
+                logger.error(
+                    "output dropped events", metadata: ["output": "\(name)", "dropped": "\(counters.dropped)"])
+            }
+            if !report.finished || counters.dropped + counters.droppedAtShutdown > 0 { status = .failure }
         }
         let statistics = processing.control.statistics
         logger.info(

@@ -47,10 +47,7 @@ package struct UserDirectory: Sendable {
     package init(path: String = "/etc/passwd", refreshInterval: Duration = .seconds(5)) {
         self.path = path
         self.refreshInterval = refreshInterval
-        let (seconds, attoseconds) = refreshInterval.components
-        intervalNanoseconds =
-            seconds <= 0 && attoseconds <= 0
-            ? 0 : UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(clamping: attoseconds / 1_000_000_000)
+        intervalNanoseconds = refreshInterval.clampedNanoseconds
         lastCheck = SystemClock.coarseMonotonicNanoseconds()
         reload()
     }

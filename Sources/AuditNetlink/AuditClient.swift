@@ -25,7 +25,8 @@ public struct AuditRawRecord: Hashable, Sendable {
 /// number, stale replies are ignored, and records that arrive in between are kept in
 /// `pendingRecords`. One client is used by one thread at a time.
 public final class AuditClient {
-    /// The socket this client owns (closed when the client goes away).
+    /// The socket this client owns (closed when the client goes away, unless it was handed over
+    /// with ``relinquishSocket()``).
     public let socket: AuditSocket
     /// How long to wait for each reply.
     public var replyTimeoutMilliseconds: Int
@@ -50,6 +51,8 @@ public final class AuditClient {
 
     private var lastSequence: UInt32
     private let buffer: UnsafeMutableRawBufferPointer
+    /// False once the socket was handed over: the client then neither closes nor uses it.
+    private var ownsSocket = true
 
     /// The largest reply we accept: a rule with 64 path-sized strings, plus headers.
     private static let bufferSize = 1040 + 64 * 4096 + 64
@@ -72,7 +75,21 @@ public final class AuditClient {
 
     deinit {
         buffer.deallocate()
-        socket.close()
+        if ownsSocket { socket.close() }
+    }
+
+    /// Hands the socket over to the caller, who owns it from now on (and closes it); the client
+    /// must not be used afterwards. Records that arrived while it waited for replies are
+    /// returned with it, oldest first.
+    ///
+    /// For the daemon's registration: the client registers the socket (`register()`), then a
+    /// reader that owns the socket takes it, so exactly one owner closes it, after the reader
+    /// is done with it.
+    public func relinquishSocket() -> (socket: AuditSocket, pendingRecords: [AuditRawRecord]) {
+        precondition(ownsSocket, "the client already handed its socket over")
+        ownsSocket = false
+        defer { pendingRecords = [] }
+        return (socket, pendingRecords)
     }
 
     // MARK: Status and settings
@@ -231,6 +248,7 @@ public final class AuditClient {
     /// `AuditSocket.receive(into:)` on its own buffers instead.
     public func nextRecord(timeoutMilliseconds: Int) throws(AuditNetlinkError) -> AuditRawRecord? {
         if !pendingRecords.isEmpty { return pendingRecords.removeFirst() }
+        precondition(ownsSocket, "the client handed its socket over (relinquishSocket)")
         let deadline = Int(SystemClock.monotonicMilliseconds()) + timeoutMilliseconds
         while true {
             let remaining = max(0, deadline - Int(SystemClock.monotonicMilliseconds()))
@@ -289,6 +307,7 @@ public final class AuditClient {
         _ type: AuditMessageType, payload: [UInt8], expecting expectation: Expectation, describe: String,
         into replies: inout [[UInt8]]
     ) throws(AuditNetlinkError) -> Int32 {
+        precondition(ownsSocket, "the client handed its socket over (relinquishSocket)")
         let sequence = nextSequence()
         let sent = payload.withUnsafeBytes { bytes in
             Result { () throws(AuditNetlinkError) in

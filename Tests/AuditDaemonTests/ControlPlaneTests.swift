@@ -163,7 +163,7 @@ struct RecordingReader: DrainableReader {
                 closed += outputs.map(\.name)
                 _ = OutputWorker.closeAll(outputs.map(\.worker), drainTimeout: .seconds(1))
             })
-        #expect(throws: OutputReconciler.Failure.self) {
+        #expect(throws: DaemonError.self) {
             try reconciler.reconcile(
                 running: [keep], runningConfigurations: ["keep": Self.stdout("keep")],
                 next: [Self.stdout("keep"), Self.stdout("fresh"), Self.stdout("broken"), Self.stdout("late")])

@@ -12,8 +12,6 @@ package struct KernelMonitor {
     package private(set) var lostTotal = 0
     /// The kernel's backlog at the last reading.
     package private(set) var backlog: UInt32 = 0
-    /// The last status read, if any.
-    package private(set) var lastStatus: AuditStatus?
     private var lastLostReading: UInt32?
     private var lastPoll: UInt64?
 
@@ -51,7 +49,6 @@ package struct KernelMonitor {
 
     /// Folds a reading into the totals; the first reading is the baseline.
     package mutating func record(_ status: AuditStatus) {
-        lastStatus = status
         backlog = status.backlog
         defer { lastLostReading = status.lost }
         guard let last = lastLostReading else { return }

@@ -103,8 +103,11 @@ package enum KernelSetup {
         }
     }
 
-    /// Opens the socket the reader will own, sizes its buffer, and registers through it.
-    package static func registerReaderSocket(bufferSize: Int, logger: Logger) throws(DaemonError) -> AuditClient {
+    /// Opens the socket the reader will own, sizes its buffer, and registers through it; returns
+    /// the socket (the caller owns it) and the records that arrived while registering.
+    package static func registerReaderSocket(
+        bufferSize: Int, logger: Logger
+    ) throws(DaemonError) -> (socket: AuditSocket, pendingRecords: [AuditRawRecord]) {
         let socket: AuditSocket
         do { socket = try AuditSocket.open(mode: .unicast) } catch { throw DaemonError("\(error)") }
         if bufferSize > 0 {
@@ -126,6 +129,6 @@ package enum KernelSetup {
             if case .permissionDenied = error.kind { throw DaemonError("\(error)", status: .privilege) }
             throw DaemonError("\(error)")
         }
-        return client
+        return client.relinquishSocket()
     }
 }

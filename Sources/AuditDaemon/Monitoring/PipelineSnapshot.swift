@@ -5,7 +5,7 @@ package import AuditWriters
 /// The counters of every stage at one moment: what the loss accounting, the status line and the
 /// stop event are computed from.
 ///
-/// A plain value, read from the running stages by ``LivePipeline/snapshot()``, so the
+/// A plain value, read from the running stages by the daemon (`RunningDaemon.snapshot()`), so the
 /// computations on it are tested without threads, sockets or a kernel.
 package struct PipelineSnapshot: Sendable {
     /// One output's counters.

@@ -23,11 +23,17 @@ enum OutputFactory {
             do {
                 started.append(try start(configuration, logger: logger))
             } catch {
-                for output in started { _ = output.worker.close(drainTimeout: .seconds(1)) }
+                closeUnused(started)
                 throw error
             }
         }
         return started
+    }
+
+    /// Closes outputs that were started but will not be used (a later one failed to start, or
+    /// a reload that does not apply): nothing was written to them, so they close at once.
+    static func closeUnused(_ outputs: [DaemonOutput]) {
+        _ = OutputWorker.closeAll(outputs.map(\.worker), drainTimeout: .seconds(1))
     }
 
     /// Starts one output.

@@ -35,8 +35,14 @@ package final class OutputStage: Component {
 
     /// Closes every output, each writing what it holds (up to the drain timeout). A stop never
     /// fails for an output that could not drain (a dead collector): its loss is logged and counted.
-    package func stop() {
+    package func drain() { close(drainTimeout: drainTimeout) }
+
+    /// Closes what a failed start left open (nothing was written to it yet), without waiting long.
+    package func stop() { close(drainTimeout: .seconds(1)) }
+
+    private func close(drainTimeout: Duration) {
         let closing = set.replace(with: [])
+        guard !closing.isEmpty else { return }
         let reports = OutputWorker.closeAll(closing.map(\.worker), drainTimeout: drainTimeout)
         closeReports = zip(closing, reports).map { ($0.name, $1) }
         for (output, report) in zip(closing, reports) where !report.finished || report.counters.droppedAtShutdown > 0 {

@@ -28,11 +28,11 @@ package final class ReaderStage: Component {
     /// The reader's counters when it stopped: the stop event reports them after the socket closed.
     private var finalCounters = KernelReader.Counters()
 
+    /// The reader (which owns the registered socket and closes it when released, after its
+    /// thread was joined) and its thread.
     private struct Running: DrainableReader {
         var reader: KernelReader
         var thread: SystemThread
-        /// Owns the registered socket: it closes with this value, after the reader ended.
-        var registration: AuditClient
         func finishWhenDrained() { reader.finishWhenDrained() }
         func join() { thread.join() }
     }
@@ -60,7 +60,7 @@ package final class ReaderStage: Component {
         let ring = processing.control.ring
         // Records that arrived while registering (our own CONFIG_CHANGE) go first; the consumer
         // runs already, so a full ring only waits for it.
-        for record in registration.takePendingRecords() {
+        for record in registration.pendingRecords {
             ring.write { slot in Self.frame(record, into: slot) }
         }
         ring.publish()
@@ -76,7 +76,7 @@ package final class ReaderStage: Component {
                 SystemThread.setCurrentPriority(nice: -4)
                 reader.run()
             }
-            running = Running(reader: reader, thread: thread, registration: registration)
+            running = Running(reader: reader, thread: thread)
         } catch {
             // Through the control socket: nothing reads the registered one, and the kernel's
             // AUDIT_REPLACE to it must never wait on a full buffer (audit-userspace #203).
@@ -97,7 +97,9 @@ package final class ReaderStage: Component {
         }
     }
 
-    /// Ends the reader if it still runs (a failed start), then closes the registered socket.
+    /// Releases the reader, which closes the registered socket. The reader starts last, so the
+    /// stack always drains it first; `drain()` here only makes sure a running thread never
+    /// outlives the socket.
     package func stop() {
         drain()
         if let running { finalCounters = running.reader.counters }

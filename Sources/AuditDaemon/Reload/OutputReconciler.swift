@@ -21,11 +21,6 @@ package struct OutputReconciler {
         package var started: [DaemonOutput]
     }
 
-    /// Why a reload's outputs could not start.
-    package struct Failure: Error, CustomStringConvertible {
-        package var description: String
-    }
-
     /// Starts one output; the daemon's is ``OutputFactory/start(_:logger:)``.
     package var start: (OutputConfiguration) throws(DaemonError) -> DaemonOutput
     /// Closes outputs that were started but are not used after all.
@@ -42,7 +37,7 @@ package struct OutputReconciler {
     /// The plan that takes `running` (started from `runningConfigurations`) to `next`.
     package func reconcile(
         running: [DaemonOutput], runningConfigurations: [String: OutputConfiguration], next: [OutputConfiguration]
-    ) throws(Failure) -> Plan {
+    ) throws(DaemonError) -> Plan {
         let byName = Dictionary(running.map { ($0.name, $0) }) { first, _ in first }
         var outputs: [DaemonOutput] = []
         var started: [DaemonOutput] = []
@@ -57,7 +52,7 @@ package struct OutputReconciler {
                 outputs.append(output)
             } catch {
                 close(started)
-                throw Failure(description: error.message)
+                throw error
             }
         }
         let kept = Set(outputs.map { ObjectIdentifier($0.worker) })

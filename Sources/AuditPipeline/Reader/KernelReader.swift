@@ -72,7 +72,9 @@ package final class KernelReader: Sendable {
     static let headBytes = 1024
 
     /// A reader for `socket` (already registered, its receive buffer set to `socketBufferBytes`,
-    /// 0 for the kernel's default) feeding `ring`.
+    /// 0 for the kernel's default) feeding `ring`. The reader owns the socket from now on: it
+    /// closes it when it goes away, after its thread has returned from `run()`, so the socket the
+    /// kernel writes to can never be closed under it.
     ///
     /// With `napBufferBytes` above 0 and below the socket's buffer, the reader lowers the buffer to
     /// that size while it naps, as long as `allowKernelPauses(_:)` allows it (the default), and
@@ -99,6 +101,10 @@ package final class KernelReader: Sendable {
         self.idleWakeMilliseconds = idleWakeMilliseconds
         self.napMicroseconds = Self.napMicroseconds(socketBufferBytes: socketBufferBytes)
         self.napBufferBytes = napBufferBytes
+    }
+
+    deinit {
+        socket.close()
     }
 
     /// Allows or forbids the nap buffer from now on (any thread). The daemon forbids it while the

@@ -271,30 +271,28 @@ extension WorkerCore {
 
     /// Takes the pending controls.
     func takeControls() -> Controls {
-        state.withLock { state in
-            let controls = Controls(
-                reopen: state.reopenRequested, flush: state.flushRequested,
-                closing: state.closing, closeDeadline: state.closeDeadline)
-            state.reopenRequested = false
-            state.flushRequested = false
-            return controls
-        }
+        state.withLock { Self.takeControls(from: &$0) }
     }
 
-    /// Takes the pending controls and swaps out the queue into `items` (empty).
+    /// Takes the pending controls and swaps out the queue into `items` (empty), under one lock.
     func takeControls(swappingQueueInto items: inout [OutputItem]) -> Controls {
         state.withLock { state in
-            let controls = Controls(
-                reopen: state.reopenRequested, flush: state.flushRequested,
-                closing: state.closing, closeDeadline: state.closeDeadline)
-            state.reopenRequested = false
-            state.flushRequested = false
             Swift.swap(&state.pending, &items)
             state.held = items.count
             state.heldBytes = state.pendingBytes
             state.pendingBytes = 0
-            return controls
+            return Self.takeControls(from: &state)
         }
+    }
+
+    private static func takeControls(from state: inout State) -> Controls {
+        defer {
+            state.reopenRequested = false
+            state.flushRequested = false
+        }
+        return Controls(
+            reopen: state.reopenRequested, flush: state.flushRequested, closing: state.closing,
+            closeDeadline: state.closeDeadline)
     }
 
     /// Counts `items` as finished (written, rejected or dropped at shutdown) with `bytes`
@@ -551,9 +549,13 @@ extension OutputWorker: OutputQueue {
         core.enqueue(items, deferringWake: deferringWake)
     }
 
+    /// Read for every output once per processing batch: only the three numbers, not a copy of
+    /// every counter (whose `lastError` would be retained and released each time).
     package var progress: OutputQueueProgress {
-        let counters = core.snapshot()
-        return OutputQueueProgress(
-            queued: counters.queued, completed: counters.written + counters.rejected, isFailing: counters.isFailing)
+        core.state.withLock { state in
+            OutputQueueProgress(
+                queued: state.pending.count + state.held, completed: state.counters.written + state.counters.rejected,
+                isFailing: state.counters.isFailing)
+        }
     }
 }

@@ -1,3 +1,5 @@
+internal import AuditSystem
+
 /// The decisions of an output worker's thread, as values: whether the writer is delivering or
 /// failing, how long to back off, when to give up at shutdown, and when timed work is due.
 ///
