@@ -137,10 +137,15 @@ package enum RulesAtExit: String, Hashable, Sendable, CaseIterable {
 /// The defaults of the reassembly keys where they differ from the reassembler's.
 extension Reassembler.Configuration {
     /// The reassembler's defaults (`end_of_event_timeout` 2 s as auditd's, `reorder_window` 5 ms,
-    /// `max_in_flight` 4096, the live clock) with records kept only of types 1100…2999
-    /// (`min_type`, `max_type`).
+    /// `max_in_flight` 4096, the live clock) with records kept of types 1000…2999 (`min_type`,
+    /// `max_type`).
+    ///
+    /// Why from 1000: the kernel sends a few event records below 1100, `LOGIN` (1006, when a login
+    /// sets the loginuid) above all, and auditd logs them; a window from 1100 dropped them from
+    /// their events. The control messages of that range never reach the reassembler (the
+    /// processing stage keeps only audit records), so the window's lower end needs no guard.
     package static var configurationDefaults: Self {
-        Self(minType: AuditMessageType(1100), maxType: AuditMessageType(2999))
+        Self(minType: AuditMessageType(1000), maxType: AuditMessageType(2999))
     }
 }
 

@@ -97,6 +97,25 @@ import Testing
         }
     }
 
+    /// The kernel's LOGIN records (1006, a login setting the loginuid) belong to their events and
+    /// auditd logs them; the default configuration must not drop them (it did, with a type window
+    /// from 1100). The same scenario's audit.log, written by auditd, counts them.
+    @Test(.requires(.corpus), arguments: ["exec", "file_watch", "misc_kernel"])
+    func replayWithTheDefaultConfigurationKeepsEveryLoginRecordAuditdLogged(scenario: String) throws {
+        let log = String(decoding: try Corpus.read("local/\(scenario).audit.log"), as: UTF8.self)
+        let logged = log.split(separator: "\n").filter { $0.hasPrefix("type=LOGIN ") }.count
+        try #require(logged > 0, "the capture holds LOGIN records")
+        let result = try runProcess(Self.binary, ["replay", Corpus.path("local/\(scenario).unicast.bin")])
+        #expect(result.status == 0, "\(result.standardError)")
+        var emitted = 0
+        for line in result.standardOutput.split(separator: "\n") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            let messages = object?["messages"] as? [[String: Any]] ?? []
+            emitted += messages.filter { $0["type"] as? Int == 1006 }.count
+        }
+        #expect(emitted == logged)
+    }
+
     @Test(.requires(.corpus))
     func replayOfDamagedCapturesNeverCrashes() throws {
         let original = try Corpus.read("local/misc_kernel.unicast.bin")
