@@ -41,9 +41,25 @@ let package = Package(
         // Records and events: header parsing, reassembly by (timestamp, serial), capture files.
         .target(name: "AuditEvents", dependencies: ["AuditSystem", "AuditNetlink"], swiftSettings: strict),
 
-        // Events to bytes: go-audit-compatible JSON, uid names, the daemon's own status events.
+        // What a record's values mean: architectures, syscall names, errno names, socket addresses,
+        // file modes, capabilities, signals; which keys are hex-encoded, numeric or octal; argv.
         .target(
-            name: "AuditEncoding", dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink"], swiftSettings: strict),
+            name: "AuditInterpretation", dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditRules"],
+            swiftSettings: strict),
+
+        // Events to bytes: go-audit-compatible JSON (raw), laurel-compatible JSON (enriched), uid and
+        // gid names, the daemon's own status events.
+        .target(
+            name: "AuditEncoding",
+            dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditInterpretation"],
+            swiftSettings: strict),
+
+        // Which events an output takes: keep/drop rules on keys, types, syscalls, ids, paths,
+        // addresses and record text, evaluated on the event's records without copying them.
+        .target(
+            name: "AuditFilters",
+            dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditInterpretation"],
+            swiftSettings: strict),
 
         // Audit rules in auditctl syntax: parser, kernel encoding, decoding, `auditctl -l` text.
         .target(name: "AuditRules", dependencies: ["AuditSystem", "AuditNetlink"], swiftSettings: strict),
@@ -64,13 +80,17 @@ let package = Package(
         // host name format), so it sits above them; only the daemon and the command line use it.
         .target(
             name: "AuditConfig",
-            dependencies: ["AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters"],
+            dependencies: [
+                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditWriters",
+            ],
             swiftSettings: strict),
 
         // The hot path: socket reader → lock-free ring → reassembly → encoding → output queues.
         .target(
             name: "AuditPipeline",
-            dependencies: ["AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditThreads"],
+            dependencies: [
+                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditThreads",
+            ],
             swiftSettings: strict),
 
         // The daemon: configuration applied to the kernel, pipeline threads, signals, sd_notify,
@@ -155,8 +175,16 @@ let package = Package(
             name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),
         .testTarget(
+            name: "AuditInterpretationTests",
+            dependencies: ["AuditInterpretation", "AuditEvents", "AuditNetlink", "AuditRules", "AuditTestSupport"],
+            swiftSettings: tests),
+        .testTarget(
+            name: "AuditFiltersTests",
+            dependencies: ["AuditFilters", "AuditEvents", "AuditNetlink", "AuditInterpretation", "AuditTestSupport"],
+            swiftSettings: tests),
+        .testTarget(
             name: "AuditEncodingTests",
-            dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink", "AuditTestSupport"],
+            dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink", "AuditInterpretation", "AuditTestSupport"],
             swiftSettings: tests),
     ]
 )

@@ -1,0 +1,43 @@
+package import AuditEvents
+
+/// The JSON layout of an output's events (`output.NAME.format`, `swift-audit parse --format`).
+package enum EventFormat: String, Hashable, Sendable, CaseIterable {
+    /// go-audit's layout: the kernel's record text unchanged (``EventEncoder``). The default.
+    case raw
+    /// laurel's layout: one object per event, one key per record type, values typed and
+    /// translated, argv reassembled (``EnrichedEventEncoder``).
+    case enriched
+}
+
+/// Encodes events in one ``EventFormat``: what the processing stage and `swift-audit parse` hold
+/// per format in use.
+package struct EventFormatter: Sendable {
+    /// The layout this formatter writes.
+    package let format: EventFormat
+    // One of the two is set, by `format`; optionals rather than an enum with payloads so that
+    // encoding mutates the encoder in place (no copy of its caches per event).
+    private var raw: EventEncoder?
+    private var enriched: EnrichedEventEncoder?
+
+    /// A formatter for `format`; `hostname` as in ``EventEncoder/init(hostname:users:)``, `groups`
+    /// the group names of the enriched format (an /etc/group reader by default).
+    package init(
+        format: EventFormat, hostname: String? = nil, users: UserDirectory, groups: UserDirectory? = nil
+    ) {
+        self.format = format
+        switch format {
+        case .raw: raw = EventEncoder(hostname: hostname, users: users)
+        case .enriched:
+            enriched = EnrichedEventEncoder(
+                hostname: hostname, users: users, groups: groups ?? UserDirectory(path: "/etc/group"))
+        }
+    }
+
+    /// Appends `event` as one JSON line, ending in `\n`, to `writer`.
+    package mutating func encode(_ event: AuditEvent, into writer: inout JSONWriter) {
+        switch format {
+        case .raw: raw!.encode(event, into: &writer)
+        case .enriched: enriched!.encode(event, into: &writer)
+        }
+    }
+}

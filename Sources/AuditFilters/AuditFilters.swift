@@ -1,0 +1,1 @@
+// Keep/drop rules for events (see docs/design.md, "Filters").
