@@ -1,5 +1,5 @@
-import AuditEvents
 import AuditEncoding
+import AuditEvents
 import AuditNetlink
 import AuditWriters
 
@@ -331,7 +331,8 @@ struct ConfigParser {
         }
         let enabled = reader.value("enabled", Values.bool) ?? true
         let queueSize = reader.value("queue_size") { Values.integer($0, in: 1...1_048_576) } ?? 8192
-        let format = reader.value("format") { Values.choice($0, EventFormat.allCases.map { ($0.rawValue, $0) }) } ?? .raw
+        let format =
+            reader.value("format") { Values.choice($0, EventFormat.allCases.map { ($0.rawValue, $0) }) } ?? .raw
 
         guard let typeEntry = entries["type"] else {
             reader.problem(

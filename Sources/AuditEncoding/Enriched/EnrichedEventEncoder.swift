@@ -1,19 +1,546 @@
 package import AuditEvents
+import AuditInterpretation
+import AuditNetlink
 
-/// Turns reassembled events into laurel-compatible JSON lines (placeholder: being written).
+/// Turns reassembled events into laurel-compatible JSON lines (`format = enriched`).
+///
+/// The layout is laurel's (its man page; checked against laurel 0.5.1's output for the corpus's
+/// scenarios): one object per event, `"ID":"SECONDS.MILLIS:SERIAL"` first, then one member per
+/// record type in the order the types first appear:
+/// - `SYSCALL`, `EXECVE`, `PROCTITLE`, `CWD` and the record of a one-record event (user-space
+///   messages, `DAEMON_START`…) are objects; the other parts of a kernel event (`PATH`,
+///   `SOCKADDR`, `LOGIN`, `CONFIG_CHANGE`, `OBJ_PID`, `AVC`…) are arrays of objects, in arrival
+///   order. A type that would be an object but occurs twice becomes an array: nothing is dropped.
+/// - Each record object holds the record's fields in order, typed by name (``FieldKind``):
+///   decimal numbers as JSON numbers, hex values as `"0x…"`, `mode` as `"0o…"`, hex-encoded strings
+///   decoded, `(null)` as `null`; user-space text (`msg='…'`) stays one string. Then the
+///   translations, in upper case, in the order of the fields they translate: `ARCH`, `SYSCALL`,
+///   user and group names (`AUID`, `UID`, `OGID`… and, from inside `msg='…'`, `ID`), `SADDR`. A
+///   record read from an ENRICHED audit.log keeps the translations the log holds (names as the
+///   machine that wrote it knew them); otherwise they are computed here.
+/// - `SYSCALL`'s `a0`–`a3` become `"ARGV":["0x…",…]`; `EXECVE` becomes `{"argc":N,"ARGV":[…]}`
+///   with every argument reassembled (`aN_len` + `aN[i]` parts, across records, hex decoded), in
+///   time linear in its length; `PROCTITLE` becomes `{"ARGV":[…]}`; `SOCKADDR`'s `saddr` is its
+///   decoded bytes, beside `SADDR`, auditd's text for it.
+/// - Strings are written as laurel writes them (``JSONWriter/appendPercentString(_:)``): bytes
+///   that are not printable UTF-8 as `%xx`, so every byte comes back.
+/// - `"NODE"` after `ID` when a host name is configured (laurel's key for auditd's `node=`).
+///
+/// Process context (laurel's `PPID`, `SCRIPT`, `ENV`) is the process table's, not this encoder's.
 package struct EnrichedEventEncoder: Sendable {
+    /// User names for the translations.
     package private(set) var users: UserDirectory
+    /// Group names for the translations.
     package private(set) var groups: UserDirectory
+    /// The host name written in `"NODE"`, if any.
     package let hostname: String?
 
+    private let nodeMember: [UInt8]
+    /// One value's decoded bytes (a hex string, an argument in parts); reused, and shrunk after an
+    /// event that needed a lot of it.
+    private var scratch: [UInt8] = []
+    /// The record types of the event being encoded, in order of first appearance.
+    private var types: [AuditMessageType] = []
+    /// The current record's fields that get a translation, in order.
+    private var translations: [Translation] = []
+    /// The current SYSCALL record's `a0`–`a3`.
+    private var arguments: [Range<Int>] = []
+
+    private enum Translation {
+        case identity(IdentityKind, key: Range<Int>, value: Range<Int>)
+        case arch(Range<Int>)
+        case syscall(Range<Int>)
+        case socketAddress(Range<Int>)
+    }
+
+    /// The most decoded bytes kept between events.
+    static let scratchLimit = 64 << 10
+
+    /// An encoder that adds `"NODE"` when `hostname` is not nil.
     package init(hostname: String? = nil, users: UserDirectory, groups: UserDirectory) {
         self.hostname = hostname
         self.users = users
         self.groups = groups
+        if let hostname {
+            var writer = JSONWriter()
+            writer.appendRaw(",\"NODE\":")
+            writer.appendPercentString(Array(hostname.utf8))
+            nodeMember = Array(writer.bytes)
+        } else {
+            nodeMember = []
+        }
     }
 
+    /// Appends `event` as one JSON line, ending in `\n`, to `writer`.
     package mutating func encode(_ event: AuditEvent, into writer: inout JSONWriter) {
-        var raw = EventEncoder(hostname: hostname, users: users)
-        raw.encode(event, into: &writer)
+        users.refreshIfDue()
+        groups.refreshIfDue()
+        writer.withCursor(atMost: 64) { cursor in
+            cursor.raw("{\"ID\":\"")
+            cursor.decimal(event.id.seconds)
+            cursor.byte(UInt8(ascii: "."))
+            let milliseconds = min(event.id.milliseconds, 999)
+            cursor.byte(UInt8(ascii: "0") &+ UInt8(milliseconds / 100))
+            cursor.byte(UInt8(ascii: "0") &+ UInt8(milliseconds / 10 % 10))
+            cursor.byte(UInt8(ascii: "0") &+ UInt8(milliseconds % 10))
+            cursor.byte(UInt8(ascii: ":"))
+            cursor.decimal(UInt64(event.id.serial))
+            cursor.byte(UInt8(ascii: "\""))
+        }
+        if !nodeMember.isEmpty { writer.appendRaw(nodeMember) }
+
+        types.removeAll(keepingCapacity: true)
+        var recordCount = 0
+        for span in event.spans where span.type != .endOfEvent {
+            recordCount += 1
+            if !types.contains(span.type) { types.append(span.type) }
+        }
+        event.storage.withUnsafeBytes { storage in
+            let arch = Self.architecture(of: event, in: storage)
+            for type in types {
+                writer.appendRaw(",\"")
+                appendTypeName(type, into: &writer)
+                writer.appendRaw("\":")
+                if type == .execve {
+                    appendExecve(event, in: storage, into: &writer)
+                    continue
+                }
+                let count = event.spans.lazy.filter { $0.type == type }.count
+                let asArray = count > 1 || (recordCount > 1 && Self.isEventPart(type))
+                if asArray { writer.appendByte(UInt8(ascii: "[")) }
+                var first = true
+                for span in event.spans where span.type == type {
+                    if !first { writer.appendByte(UInt8(ascii: ",")) }
+                    first = false
+                    appendRecord(type, storage, span.range, arch: arch, into: &writer)
+                }
+                if asArray { writer.appendByte(UInt8(ascii: "]")) }
+            }
+        }
+        writer.appendRaw("}\n")
+        if scratch.capacity > Self.scratchLimit { scratch = [] }
     }
+
+    /// Types written as an array even when alone: the parts of a kernel event besides the four
+    /// laurel folds into one object each.
+    static func isEventPart(_ type: AuditMessageType) -> Bool {
+        switch type.rawValue {
+        case 1300, 1307, 1309, 1327: false
+        case 1006, 1300..<2100: true
+        default: false
+        }
+    }
+
+    private func appendTypeName(_ type: AuditMessageType, into writer: inout JSONWriter) {
+        if let name = type.name {
+            writer.appendRaw(Array(name.utf8))
+        } else {
+            writer.appendRaw("UNKNOWN[")
+            writer.appendDecimal(UInt64(type.rawValue))
+            writer.appendRaw("]")
+        }
+    }
+
+    /// The event's `arch=`, from its SYSCALL record: it names the system call and gives the byte
+    /// order of a socket address.
+    private static func architecture(of event: AuditEvent, in storage: UnsafeRawBufferPointer) -> UInt32? {
+        guard let span = event.spans.first(where: { $0.type == .syscall }) else { return nil }
+        var scanner = AuditFieldScanner(storage, range: span.range)
+        while let field = scanner.next() {
+            guard field.hasKey("arch", in: storage) else { continue }
+            return ArchitectureNames.parse(UnsafeRawBufferPointer(rebasing: storage[field.value]))
+        }
+        return nil
+    }
+
+    // MARK: Records
+
+    private mutating func appendRecord(
+        _ type: AuditMessageType, _ storage: UnsafeRawBufferPointer, _ range: Range<Int>, arch: UInt32?,
+        into writer: inout JSONWriter
+    ) {
+        // A record's span holds its fields, after the `audit(…): ` header. An ENRICHED log line: auditd's translations follow a 0x1d.
+        let body = range
+        let separator = firstByte(0x1D, in: storage, body)
+        let fields = body.lowerBound..<separator
+        translations.removeAll(keepingCapacity: true)
+        arguments.removeAll(keepingCapacity: true)
+        writer.appendByte(UInt8(ascii: "{"))
+        var needsComma = false
+        var scanner = AuditFieldScanner(storage, range: fields)
+        while let field = scanner.next() {
+            let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
+            if field.isNested {
+                if let identity = IdentityKind.of(key) {
+                    translations.append(.identity(identity, key: field.key, value: field.value))
+                }
+                continue
+            }
+            if type == .syscall, key.count == 2, key[0] == UInt8(ascii: "a"),
+                (UInt8(ascii: "0")...UInt8(ascii: "3")).contains(key[1])
+            {
+                arguments.append(field.value)
+                continue
+            }
+            if needsComma { writer.appendByte(UInt8(ascii: ",")) }
+            needsComma = true
+            if type == .proctitle, field.hasKey("proctitle", in: storage) {
+                writer.appendRaw("\"ARGV\":")
+                appendProctitle(field, storage, into: &writer)
+                continue
+            }
+            writer.appendByte(UInt8(ascii: "\""))
+            writer.appendRawBytes(key)
+            writer.appendRaw("\":")
+            if type == .sockaddr, field.hasKey("saddr", in: storage) {
+                decodeHex(storage, field.value)
+                writer.appendPercentString(scratch)
+                translations.append(.socketAddress(field.value))
+                continue
+            }
+            appendValue(field, kind: FieldKind.of(key), storage, into: &writer)
+            if let identity = IdentityKind.of(key) {
+                translations.append(.identity(identity, key: field.key, value: field.value))
+            } else if field.hasKey("arch", in: storage) {
+                translations.append(.arch(field.value))
+            } else if field.hasKey("syscall", in: storage) {
+                translations.append(.syscall(field.value))
+            }
+        }
+        if separator < body.upperBound {
+            appendLogTranslations(storage, (separator + 1)..<body.upperBound, needsComma: &needsComma, into: &writer)
+        } else {
+            for translation in translations {
+                appendTranslation(translation, storage, arch: arch, needsComma: &needsComma, into: &writer)
+            }
+        }
+        if !arguments.isEmpty {
+            if needsComma { writer.appendByte(UInt8(ascii: ",")) }
+            writer.appendRaw("\"ARGV\":[")
+            for (index, argument) in arguments.enumerated() {
+                if index > 0 { writer.appendByte(UInt8(ascii: ",")) }
+                writer.appendRaw("\"0x")
+                writer.appendEscaped(
+                    UnsafeRawBufferPointer(rebasing: storage[argument]).assumingMemoryBound(to: UInt8.self))
+                writer.appendByte(UInt8(ascii: "\""))
+            }
+            writer.appendByte(UInt8(ascii: "]"))
+        }
+        writer.appendByte(UInt8(ascii: "}"))
+    }
+
+    /// One field's value, typed by its key's ``FieldKind``.
+    private mutating func appendValue(
+        _ field: AuditField, kind: FieldKind, _ storage: UnsafeRawBufferPointer, into writer: inout JSONWriter
+    ) {
+        let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
+        switch field.style {
+        case .null:
+            writer.appendRaw("null")
+        case .unknown:
+            writer.appendRaw("\"?\"")
+        case .braced:
+            appendBraced(value, into: &writer)
+        case .quoted, .container:
+            writer.appendPercentString(value)
+        case .unquoted:
+            switch kind {
+            case .decimal where Self.isInteger(value):
+                writer.appendRawBytes(value)
+            case .hex where !value.isEmpty && value.allSatisfy({ AuditHex.digit($0) != nil }):
+                // Without leading zeros, as laurel writes them (`0x1fffeffffff`).
+                var digits = value[...]
+                while digits.count > 1, digits.first == UInt8(ascii: "0") { digits = digits.dropFirst() }
+                writer.appendRaw("\"0x")
+                writer.appendRawBytes(UnsafeRawBufferPointer(rebasing: digits))
+                writer.appendByte(UInt8(ascii: "\""))
+            case .octal where !value.isEmpty && value.allSatisfy({ (0x30...0x37).contains($0) }):
+                var digits = value[...]
+                while digits.count > 1, digits.first == UInt8(ascii: "0") { digits = digits.dropFirst() }
+                writer.appendRaw("\"0o")
+                writer.appendRawBytes(UnsafeRawBufferPointer(rebasing: digits))
+                writer.appendByte(UInt8(ascii: "\""))
+            case .encoded where Self.isHexString(value):
+                decodeHex(storage, field.value)
+                writer.appendPercentString(scratch)
+            default:
+                writer.appendPercentString(value)
+            }
+        }
+    }
+
+    /// `{ a=b c=d }` as laurel writes it: `"{a=b c=d}"`.
+    private func appendBraced(_ value: UnsafeRawBufferPointer, into writer: inout JSONWriter) {
+        var lower = 0
+        var upper = value.count
+        while lower < upper, value[lower] == UInt8(ascii: " ") { lower += 1 }
+        while upper > lower, value[upper - 1] == UInt8(ascii: " ") { upper -= 1 }
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.append(contentsOf: value[lower..<upper])
+        bytes.append(UInt8(ascii: "}"))
+        writer.appendPercentString(bytes)
+    }
+
+    /// A canonical decimal integer that fits in 64 bits: what JSON readers take as a number.
+    static func isInteger(_ value: UnsafeRawBufferPointer) -> Bool {
+        var digits = value[...]
+        if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            return false
+        }
+        return digits.count == 1 || digits.first != UInt8(ascii: "0")
+    }
+
+    /// An even number of hex digits: the kernel's encoding of an untrusted string.
+    static func isHexString(_ value: UnsafeRawBufferPointer) -> Bool {
+        !value.isEmpty && value.count % 2 == 0 && value.allSatisfy { AuditHex.digit($0) != nil }
+    }
+
+    /// Decodes `storage[range]` (hex) into `scratch`.
+    private mutating func decodeHex(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        scratch.removeAll(keepingCapacity: true)
+        appendHex(storage, range)
+    }
+
+    /// Appends the bytes `storage[range]` encodes (hex) to `scratch`; a bad pair ends it.
+    private mutating func appendHex(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) {
+        scratch.reserveCapacity(scratch.count + range.count / 2)
+        var index = range.lowerBound
+        while index + 1 < range.upperBound {
+            guard let high = AuditHex.digit(storage[index]), let low = AuditHex.digit(storage[index + 1]) else {
+                return
+            }
+            scratch.append(high << 4 | low)
+            index += 2
+        }
+    }
+
+    /// `proctitle=`: the command line, its arguments separated by NULs (hex), or one quoted word.
+    private mutating func appendProctitle(
+        _ field: AuditField, _ storage: UnsafeRawBufferPointer, into writer: inout JSONWriter
+    ) {
+        let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
+        if field.style == .unquoted, Self.isHexString(value) {
+            decodeHex(storage, field.value)
+        } else {
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: value)
+        }
+        // A trailing NUL ends the last argument; it does not start another.
+        if scratch.last == 0 { scratch.removeLast() }
+        writer.appendByte(UInt8(ascii: "["))
+        scratch.withUnsafeBytes { bytes in
+            var start = 0
+            var first = true
+            while true {
+                let end = firstByte(0, in: bytes, start..<bytes.count)
+                if !first { writer.appendByte(UInt8(ascii: ",")) }
+                first = false
+                writer.appendPercentString(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                guard end < bytes.count else { break }
+                start = end + 1
+            }
+        }
+        writer.appendByte(UInt8(ascii: "]"))
+    }
+
+    // MARK: EXECVE
+
+    /// Every EXECVE record of the event as one `{"argc":N,"ARGV":[…]}`: plain `aN=` values, and
+    /// long ones given as `aN_len=` followed by `aN[0]=`, `aN[1]=`… (each part quoted or hex, split
+    /// anywhere, even inside a UTF-8 character), joined in `scratch` and written once.
+    private mutating func appendExecve(
+        _ event: AuditEvent, in storage: UnsafeRawBufferPointer, into writer: inout JSONWriter
+    ) {
+        writer.appendByte(UInt8(ascii: "{"))
+        var needsComma = false
+        var argvOpen = false
+        var argumentCount = 0
+        var partsOpen = false
+        func openArgv(_ writer: inout JSONWriter) {
+            guard !argvOpen else { return }
+            if needsComma { writer.appendByte(UInt8(ascii: ",")) }
+            writer.appendRaw("\"ARGV\":[")
+            argvOpen = true
+            needsComma = true
+        }
+        for span in event.spans where span.type == .execve {
+            let fields = span.range.lowerBound..<firstByte(0x1D, in: storage, span.range)
+            var scanner = AuditFieldScanner(storage, range: fields)
+            while let field = scanner.next() {
+                let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
+                let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
+                switch Self.argumentKey(key) {
+                case .plain:
+                    if partsOpen {
+                        flushParts(argumentCount, &writer)
+                        argumentCount += 1
+                        partsOpen = false
+                    }
+                    openArgv(&writer)
+                    if argumentCount > 0 { writer.appendByte(UInt8(ascii: ",")) }
+                    if field.style == .unquoted, Self.isHexString(value) {
+                        decodeHex(storage, field.value)
+                        writer.appendPercentString(scratch)
+                    } else {
+                        writer.appendPercentString(value)
+                    }
+                    argumentCount += 1
+                case .length:
+                    if partsOpen {
+                        flushParts(argumentCount, &writer)
+                        argumentCount += 1
+                    }
+                    openArgv(&writer)
+                    partsOpen = true
+                    scratch.removeAll(keepingCapacity: true)
+                case .part:
+                    if !partsOpen {
+                        openArgv(&writer)
+                        partsOpen = true
+                        scratch.removeAll(keepingCapacity: true)
+                    }
+                    if field.style == .unquoted, Self.isHexString(value) {
+                        appendHex(storage, field.value)
+                    } else {
+                        scratch.append(contentsOf: value)
+                    }
+                case .other:
+                    // `argc=` comes first, before any argument; anything else is kept as a member
+                    // only while the argument list is not open.
+                    guard !argvOpen else { continue }
+                    if needsComma { writer.appendByte(UInt8(ascii: ",")) }
+                    needsComma = true
+                    writer.appendByte(UInt8(ascii: "\""))
+                    writer.appendRawBytes(key)
+                    writer.appendRaw("\":")
+                    appendValue(field, kind: FieldKind.of(key), storage, into: &writer)
+                }
+            }
+        }
+        if partsOpen { flushParts(argumentCount, &writer) }
+        if argvOpen { writer.appendByte(UInt8(ascii: "]")) }
+        writer.appendByte(UInt8(ascii: "}"))
+    }
+
+    private func flushParts(_ argumentCount: Int, _ writer: inout JSONWriter) {
+        if argumentCount > 0 { writer.appendByte(UInt8(ascii: ",")) }
+        writer.appendPercentString(scratch)
+    }
+
+    private enum ArgumentKey { case plain, length, part, other }
+
+    /// `a12` is plain, `a12_len` a length, `a12[3]` a part.
+    private static func argumentKey(_ key: UnsafeRawBufferPointer) -> ArgumentKey {
+        guard key.count >= 2, key[0] == UInt8(ascii: "a") else { return .other }
+        var index = 1
+        while index < key.count, (0x30...0x39).contains(key[index]) { index += 1 }
+        guard index > 1 else { return .other }
+        if index == key.count { return .plain }
+        if key[index] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]") { return .part }
+        if key.count - index == 4, key[index] == UInt8(ascii: "_"), key[index + 1] == UInt8(ascii: "l") {
+            return .length
+        }
+        return .other
+    }
+
+    // MARK: Translations
+
+    private mutating func appendTranslation(
+        _ translation: Translation, _ storage: UnsafeRawBufferPointer, arch: UInt32?, needsComma: inout Bool,
+        into writer: inout JSONWriter
+    ) {
+        func member(_ name: StaticString, _ writer: inout JSONWriter) {
+            if needsComma { writer.appendByte(UInt8(ascii: ",")) }
+            needsComma = true
+            writer.appendByte(UInt8(ascii: "\""))
+            writer.appendRaw(name)
+            writer.appendRaw("\":")
+        }
+        switch translation {
+        case .arch(let range):
+            guard let value = ArchitectureNames.parse(UnsafeRawBufferPointer(rebasing: storage[range])),
+                let name = ArchitectureNames.name(arch: value)
+            else { return }
+            member("ARCH", &writer)
+            writer.appendString(name)
+        case .syscall(let range):
+            guard let arch, let number = Self.decimal(UnsafeRawBufferPointer(rebasing: storage[range])),
+                let name = ArchitectureNames.syscallName(arch: arch, number: Int(number))
+            else { return }
+            member("SYSCALL", &writer)
+            writer.appendString(name)
+        case .socketAddress(let range):
+            decodeHex(storage, range)
+            let littleEndian = arch.map(ArchitectureNames.isLittleEndian(arch:)) ?? true
+            guard let address = SocketAddress(scratch, littleEndian: littleEndian) else { return }
+            member("SADDR", &writer)
+            writer.appendPercentString(Array(address.auditdText.utf8))
+        case .identity(let kind, let key, let value):
+            let text = UnsafeRawBufferPointer(rebasing: storage[value])
+            guard let number = Self.identityNumber(text) else { return }
+            if needsComma { writer.appendByte(UInt8(ascii: ",")) }
+            needsComma = true
+            writer.appendByte(UInt8(ascii: "\""))
+            for byte in storage[key] {
+                writer.appendByte((0x61...0x7A).contains(byte) ? byte &- 0x20 : byte)
+            }
+            writer.appendRaw("\":")
+            if number == UInt32.max {
+                writer.appendRaw("\"unset\"")
+            } else if let name = kind == .user ? users.name(for: number) : groups.name(for: number) {
+                writer.appendPercentString(name)
+            } else {
+                writer.appendRaw("\"unknown(")
+                writer.appendDecimal(UInt64(number))
+                writer.appendRaw(")\"")
+            }
+        }
+    }
+
+    /// A uid or gid: a decimal 32-bit number, or `-1` (the kernel prints some unset ids signed).
+    static func identityNumber(_ text: UnsafeRawBufferPointer) -> UInt32? {
+        if text.count == 2, text[0] == UInt8(ascii: "-"), text[1] == UInt8(ascii: "1") { return UInt32.max }
+        guard let value = decimal(text), value <= UInt64(UInt32.max) else { return nil }
+        return UInt32(value)
+    }
+
+    static func decimal(_ text: UnsafeRawBufferPointer) -> UInt64? {
+        guard !text.isEmpty, text.count <= 19 else { return nil }
+        var value: UInt64 = 0
+        for byte in text {
+            guard (0x30...0x39).contains(byte) else { return nil }
+            value = value * 10 + UInt64(byte - 0x30)
+        }
+        return value
+    }
+
+    /// The translations an ENRICHED log line carries, as strings, keys as written.
+    private func appendLogTranslations(
+        _ storage: UnsafeRawBufferPointer, _ range: Range<Int>, needsComma: inout Bool, into writer: inout JSONWriter
+    ) {
+        var scanner = AuditFieldScanner(storage, range: range)
+        while let field = scanner.next() {
+            guard !field.isNested else { continue }
+            if needsComma { writer.appendByte(UInt8(ascii: ",")) }
+            needsComma = true
+            writer.appendByte(UInt8(ascii: "\""))
+            writer.appendRawBytes(UnsafeRawBufferPointer(rebasing: storage[field.key]))
+            writer.appendRaw("\":")
+            let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
+            if field.style == .braced {
+                appendBraced(value, into: &writer)
+            } else {
+                writer.appendPercentString(value)
+            }
+        }
+    }
+}
+
+/// The first position of `byte` in `buffer[range]`, or `range.upperBound`.
+@inline(__always)
+private func firstByte(_ byte: UInt8, in buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int {
+    var index = range.lowerBound
+    while index < range.upperBound, buffer[index] != byte { index += 1 }
+    return index
 }

@@ -1,0 +1,81 @@
+extension JSONWriter {
+    /// Appends `bytes` as a JSON string the way laurel writes decoded values: valid UTF-8 as it is,
+    /// `"` and `\` escaped as in JSON, and `%XX` (lower-case hex) for every byte that is a control
+    /// (below 0x20, 0x7F), `%`, `+`, or not part of valid UTF-8 — so the bytes always come back by
+    /// percent-decoding, and a consumer of laurel's output reads ours unchanged.
+    ///
+    /// Beyond laurel, and as the raw format does with `\u` escapes, the characters that can make a
+    /// log line display as something it is not (C1 controls U+0080–U+009F, the bidi controls
+    /// U+202A–U+202E and U+2066–U+2069, and U+2028/U+2029) are percent-encoded too, byte by byte;
+    /// they decode the same way.
+    package mutating func appendPercentString(_ bytes: UnsafeRawBufferPointer) {
+        withCursor(atMost: bytes.count * 3 + 2) { cursor in
+            cursor.byte(UInt8(ascii: "\""))
+            guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+                cursor.byte(UInt8(ascii: "\""))
+                return
+            }
+            let end = bytes.count
+            var index = 0
+            while index < end {
+                let byte = base[index]
+                if byte >= 0x20 && byte < 0x7F {
+                    switch byte {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                        cursor.byte(UInt8(ascii: "\\"))
+                        cursor.byte(byte)
+                    case UInt8(ascii: "%"), UInt8(ascii: "+"):
+                        cursor.percent(byte)
+                    default:
+                        cursor.byte(byte)
+                    }
+                    index += 1
+                    continue
+                }
+                let length = byte < 0x80 ? 0 : JSONEscaping.validSequenceLength(base, at: index, end: end)
+                if length == 0 || Self.isDeceptive(base, at: index, length: length) {
+                    // A control byte, a byte outside valid UTF-8, or a whole deceptive character.
+                    for offset in 0..<max(length, 1) { cursor.percent(base[index + offset]) }
+                    index += max(length, 1)
+                } else {
+                    for offset in 0..<length { cursor.byte(base[index + offset]) }
+                    index += length
+                }
+            }
+            cursor.byte(UInt8(ascii: "\""))
+        }
+    }
+
+    /// Appends bytes that are already valid JSON (a record's field name, a checked number).
+    package mutating func appendRawBytes(_ bytes: UnsafeRawBufferPointer) {
+        appendRaw(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Appends `bytes` as ``appendPercentString(_:)`` does.
+    package mutating func appendPercentString(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { appendPercentString($0) }
+    }
+
+    /// C1 controls (C2 80–C2 9F), U+2028/U+2029 and the bidi controls (E2 80 AA–AE, E2 81 A6–A9).
+    @inline(__always)
+    private static func isDeceptive(_ base: UnsafePointer<UInt8>, at index: Int, length: Int) -> Bool {
+        let lead = base[index]
+        if length == 2 { return lead == 0xC2 && base[index + 1] <= 0x9F }
+        guard length == 3, lead == 0xE2 else { return false }
+        let second = base[index + 1]
+        let third = base[index + 2]
+        if second == 0x80 { return (0xA8...0xAE).contains(third) }
+        if second == 0x81 { return (0xA6...0xA9).contains(third) }
+        return false
+    }
+}
+
+extension JSONCursor {
+    /// Writes `%xx` (lower-case hex): 3 bytes.
+    @inline(__always)
+    mutating func percent(_ byte: UInt8) {
+        self.byte(UInt8(ascii: "%"))
+        self.byte(JSONEscaping.hexDigit(UInt16(byte >> 4), lowercase: true))
+        self.byte(JSONEscaping.hexDigit(UInt16(byte), lowercase: true))
+    }
+}
