@@ -7,6 +7,7 @@
 #   make test        lint, then the whole test suite; kernel tests need root and run one at a time
 #   make lint        swift format lint --strict (the style is .swift-format's)
 #   make bench       throughput/latency benchmark against the real kernel (root)
+#   make bench-cpu   instructions per event of the processing path per format (callgrind)
 #   make fuzz        libFuzzer targets of Fuzz/, FUZZ_SECONDS (default 60) each; not part of `make test`
 #   make install     binary, config and unit file under $(DESTDIR)$(PREFIX)
 
@@ -19,7 +20,7 @@ APT_GET   ?= apt-get
 BUILD_PACKAGES := libsystemd-dev zlib1g-dev pkg-config
 TEST_PACKAGES  := auditd python3 rsyslog
 
-.PHONY: deps test-deps build release test lint bench fuzz install clean
+.PHONY: deps test-deps build release test lint bench bench-cpu fuzz install clean
 
 # Installing auditd or rsyslog must not start them: a running auditd would own the audit socket
 # the tests need. A temporary policy-rc.d tells Debian's maintainer scripts not to start services.
@@ -89,6 +90,9 @@ bench: release
 	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/latprobe Benchmarks/latprobe.c
 	cp .build/release/swift-audit $(BENCH_TOOLS)/swift-audit
 	python3 Benchmarks/bench.py --tools $(BENCH_TOOLS) $(BENCH_ARGS)
+
+bench-cpu: release
+	Benchmarks/callgrind.sh .build/release/swift-audit
 
 # libFuzzer targets (docs/design.md, "Testing against hostile input"). Each Fuzz/<Target>/main.swift
 # defines LLVMFuzzerTestOneInput; swiftc builds the library modules it needs as static archives with

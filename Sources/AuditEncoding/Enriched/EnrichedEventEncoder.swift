@@ -171,7 +171,7 @@ package struct EnrichedEventEncoder: Sendable {
         while let field = scanner.next() {
             let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
             if field.isNested {
-                if let identity = IdentityKind.of(key) {
+                if let identity = FieldTraits.of(key).identity {
                     translations.append(.identity(identity, key: field.key, value: field.value))
                 }
                 continue
@@ -193,13 +193,17 @@ package struct EnrichedEventEncoder: Sendable {
             writer.appendRawBytes(key)
             writer.appendRaw("\":")
             if type == .sockaddr, field.hasKey("saddr", in: storage) {
-                decodeHex(storage, field.value)
-                writer.appendPercentString(scratch)
-                translations.append(.socketAddress(field.value))
+                if decodeHexString(storage, field.value) {
+                    writer.appendPercentString(scratch)
+                    translations.append(.socketAddress(field.value))
+                } else {
+                    appendValue(field, kind: .text, storage, into: &writer)
+                }
                 continue
             }
-            appendValue(field, kind: FieldKind.of(key), storage, into: &writer)
-            if let identity = IdentityKind.of(key) {
+            let traits = FieldTraits.of(key)
+            appendValue(field, kind: traits.kind, storage, into: &writer)
+            if let identity = traits.identity {
                 translations.append(.identity(identity, key: field.key, value: field.value))
             } else if field.hasKey("arch", in: storage) {
                 translations.append(.arch(field.value))
@@ -260,8 +264,7 @@ package struct EnrichedEventEncoder: Sendable {
                 writer.appendRaw("\"0o")
                 writer.appendRawBytes(UnsafeRawBufferPointer(rebasing: digits))
                 writer.appendByte(UInt8(ascii: "\""))
-            case .encoded where Self.isHexString(value):
-                decodeHex(storage, field.value)
+            case .encoded where decodeHexString(storage, field.value):
                 writer.appendPercentString(scratch)
             default:
                 writer.appendPercentString(value)
@@ -291,28 +294,47 @@ package struct EnrichedEventEncoder: Sendable {
         return digits.count == 1 || digits.first != UInt8(ascii: "0")
     }
 
-    /// An even number of hex digits: the kernel's encoding of an untrusted string.
-    static func isHexString(_ value: UnsafeRawBufferPointer) -> Bool {
-        !value.isEmpty && value.count % 2 == 0 && value.allSatisfy { AuditHex.digit($0) != nil }
-    }
-
-    /// Decodes `storage[range]` (hex) into `scratch`.
-    private mutating func decodeHex(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) {
+    /// Decodes `storage[range]` (hex) into `scratch`; see ``appendHex(_:_:)``.
+    @discardableResult
+    private mutating func decodeHex(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
         scratch.removeAll(keepingCapacity: true)
-        appendHex(storage, range)
+        return appendHex(storage, range)
     }
 
-    /// Appends the bytes `storage[range]` encodes (hex) to `scratch`; a bad pair ends it.
-    private mutating func appendHex(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) {
-        scratch.reserveCapacity(scratch.count + range.count / 2)
-        var index = range.lowerBound
-        while index + 1 < range.upperBound {
-            guard let high = AuditHex.digit(storage[index]), let low = AuditHex.digit(storage[index + 1]) else {
-                return
+    /// Decodes `storage[range]` into `scratch` when it is an even, non-empty run of hex digits
+    /// (the kernel's encoding of an untrusted string), in one pass; false otherwise.
+    private mutating func decodeHexString(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        guard !range.isEmpty, range.count % 2 == 0 else { return false }
+        return decodeHex(storage, range)
+    }
+
+    /// Appends the bytes `storage[range]` encodes (hex) to `scratch` and returns true; at a pair
+    /// that is not hex, or an odd digit at the end, it undoes what it appended and returns false.
+    private mutating func appendHex(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        guard range.count % 2 == 0 else { return false }
+        let start = scratch.count
+        let count = range.count / 2
+        guard count > 0 else { return true }
+        var valid = true
+        scratch.append(contentsOf: repeatElement(0, count: count))
+        scratch.withUnsafeMutableBufferPointer { output in
+            var index = range.lowerBound
+            for position in start..<(start + count) {
+                guard let high = AuditHex.digit(storage[index]), let low = AuditHex.digit(storage[index + 1]) else {
+                    valid = false
+                    return
+                }
+                output[position] = high << 4 | low
+                index += 2
             }
-            scratch.append(high << 4 | low)
-            index += 2
         }
+        if !valid { scratch.removeSubrange(start...) }
+        return valid
+    }
+
+    /// Appends `bytes` to `scratch` (typed, so the append is one copy, not a generic walk).
+    private mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
+        scratch.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
     }
 
     /// `proctitle=`: the command line, its arguments separated by NULs (hex), or one quoted word.
@@ -320,11 +342,9 @@ package struct EnrichedEventEncoder: Sendable {
         _ field: AuditField, _ storage: UnsafeRawBufferPointer, into writer: inout JSONWriter
     ) {
         let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
-        if field.style == .unquoted, Self.isHexString(value) {
-            decodeHex(storage, field.value)
-        } else {
+        if !(field.style == .unquoted && decodeHexString(storage, field.value)) {
             scratch.removeAll(keepingCapacity: true)
-            scratch.append(contentsOf: value)
+            appendBytes(value)
         }
         // A trailing NUL ends the last argument; it does not start another.
         if scratch.last == 0 { scratch.removeLast() }
@@ -379,8 +399,7 @@ package struct EnrichedEventEncoder: Sendable {
                     }
                     openArgv(&writer)
                     if argumentCount > 0 { writer.appendByte(UInt8(ascii: ",")) }
-                    if field.style == .unquoted, Self.isHexString(value) {
-                        decodeHex(storage, field.value)
+                    if field.style == .unquoted, decodeHexString(storage, field.value) {
                         writer.appendPercentString(scratch)
                     } else {
                         writer.appendPercentString(value)
@@ -400,10 +419,8 @@ package struct EnrichedEventEncoder: Sendable {
                         partsOpen = true
                         scratch.removeAll(keepingCapacity: true)
                     }
-                    if field.style == .unquoted, Self.isHexString(value) {
-                        appendHex(storage, field.value)
-                    } else {
-                        scratch.append(contentsOf: value)
+                    if !(field.style == .unquoted && !value.isEmpty && appendHex(storage, field.value)) {
+                        appendBytes(value)
                     }
                 case .other:
                     // `argc=` comes first, before any argument; anything else is kept as a member
@@ -414,7 +431,7 @@ package struct EnrichedEventEncoder: Sendable {
                     writer.appendByte(UInt8(ascii: "\""))
                     writer.appendRawBytes(key)
                     writer.appendRaw("\":")
-                    appendValue(field, kind: FieldKind.of(key), storage, into: &writer)
+                    appendValue(field, kind: FieldTraits.of(key).kind, storage, into: &writer)
                 }
             }
         }

@@ -49,7 +49,7 @@ public enum AuditHex {
     private static let upperDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     /// The value of one hex digit, either case, or nil.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func digit(_ byte: UInt8) -> UInt8? {
         switch byte {
         case 0x30...0x39: byte &- 0x30
