@@ -92,19 +92,29 @@ public enum AuditFileKind: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The framing of a capture's first frame, or nil when the bytes are not one: a length that a
-    /// netlink datagram can have, then an `nlmsghdr` whose `nlmsg_len` is that length (multicast)
-    /// or 16 less (unicast), with an audit message type or a netlink control type.
+    /// The framing of a capture, or nil when the bytes do not start with a frame: a length that a
+    /// netlink datagram can have, then an `nlmsghdr` with an audit message type or a netlink
+    /// control type, whose `nlmsg_len` is that length (the standard) or 16 less (the unicast quirk
+    /// of audit records). Control messages (the `NLMSG_ERROR` ack that starts a unicast capture)
+    /// always have the standard length, so the first audit record in `bytes` tells the framing;
+    /// without one, unicast.
     private static func captureFraming(_ bytes: UnsafeRawBufferPointer) -> Bool? {
-        guard bytes.count >= 4 + 16 else { return nil }
-        let frame = littleEndian32(bytes, 0)
-        guard frame >= 16, frame <= UInt32(CaptureReader.maximumDatagramSize) else { return nil }
-        let length = littleEndian32(bytes, 4)
-        let type = UInt16(bytes[8]) | UInt16(bytes[9]) << 8
-        guard type < 16 || (1000..<3000).contains(type) else { return nil }
-        if length == frame { return true }
-        if length == frame - 16 { return false }
-        return nil
+        var offset = 0
+        while offset + 4 + 16 <= bytes.count {
+            let frame = littleEndian32(bytes, offset)
+            guard frame >= 16, frame <= UInt32(CaptureReader.maximumDatagramSize) else { return nil }
+            let length = littleEndian32(bytes, offset + 4)
+            let type = UInt16(bytes[offset + 8]) | UInt16(bytes[offset + 9]) << 8
+            if type < 16 {
+                guard length == frame else { return nil }
+            } else {
+                guard (1000..<3000).contains(type) else { return nil }
+                if length == frame { return true }
+                return length == frame - 16 ? false : nil
+            }
+            offset += 4 + Int(frame)
+        }
+        return offset > 0 ? false : nil
     }
 
     private static func littleEndian32(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
