@@ -16,9 +16,11 @@ internal import Glibc
 /// audit.log`), continue each other: an event whose records straddle two files stays whole. A
 /// source whose first record is more than `endOfEventTimeout` older than what its node already
 /// reached (files out of order, or unrelated logs without `node=`) is reported and starts a new
-/// serial stream for its node, and so does a record whose serial is far (2^20) behind its node's
-/// but not older in time (the kernel's serials restart at boot; `ausearch` output may hold no
-/// `DAEMON_START` to say so): nothing is then marked `late` for being of another stream.
+/// serial stream for its node, and so does a record whose serial is behind its node's last one
+/// while its time is more than `endOfEventTimeout` later than any before, or whose serial is far
+/// (2^20) behind without being older (the kernel's serials restart at boot; `ausearch` output
+/// may hold no `DAEMON_START` to say so): nothing is then marked `late` for being of another
+/// stream.
 ///
 /// Lines that are not records are skipped and reported as ``AuditLogProblem``s (source, line
 /// number, reason, first bytes): blank lines and `ausearch`'s `----` / `time->…` separators
@@ -146,6 +148,8 @@ public struct AuditLogReader: Sendable {
         var hasEndOfEventLines = false
         /// The latest record time of the node (its log's position in time).
         var latest: UInt64 = 0
+        /// The serial of the node's last kernel record.
+        var lastSerial: UInt32?
     }
 
     private var nodeStates: [NodeState] = []
@@ -342,13 +346,12 @@ public struct AuditLogReader: Sendable {
                 restart(node: index, emit: emit)
             }
         }
-        if let frontier = nodeStates[index].reassembler.frontier,
-            Int32(bitPattern: parsed.id.serial &- frontier) < -(1 << 20),
-            time &+ configuration.reassembly.endOfEventTimeout >= latest
-        {
-            // Far behind in serials but not in time: the kernel's serials started again (a boot
-            // that left no DAEMON_START in this input, as in ausearch output).
-            restart(node: index, emit: emit)
+        let isDaemon = (1200...1299).contains(type.rawValue)
+        if !isDaemon {
+            if let last = nodeStates[index].lastSerial, startsNewStream(parsed.id.serial, time, after: last, latest) {
+                restart(node: index, emit: emit)
+            }
+            nodeStates[index].lastSerial = parsed.id.serial
         }
         if time > clock { clock = time }
         if time > latest { nodeStates[index].latest = time }
@@ -356,7 +359,7 @@ public struct AuditLogReader: Sendable {
             configuration.keepsTranslations
             ? (parsed.translations?.upperBound ?? parsed.body.upperBound) : parsed.body.upperBound
 
-        if (1200...1299).contains(type.rawValue) {
+        if isDaemon {
             daemonRecord(
                 type: type, parsed: parsed, body: UnsafeRawBufferPointer(rebasing: line[parsed.body.lowerBound..<end]),
                 node: index, emit: emit)
@@ -417,6 +420,19 @@ public struct AuditLogReader: Sendable {
             }
             statistics.events &+= emitted
         }
+    }
+
+    /// Whether a record with `serial` and `time`, after a record with `last` when the node's log
+    /// had reached `latest`, belongs to a new serial stream (the kernel's serials start again at
+    /// boot; ausearch output need not hold the DAEMON_START that says so): its serial is behind,
+    /// and either its time is later than anything before by more than the timeout (a late
+    /// record of an earlier event has that event's older time), or its serial is far (2^20)
+    /// behind without being older.
+    private func startsNewStream(_ serial: UInt32, _ time: UInt64, after last: UInt32, _ latest: UInt64) -> Bool {
+        let distance = Int32(bitPattern: serial &- last)
+        guard distance < 0 else { return false }
+        let timeout = configuration.reassembly.endOfEventTimeout
+        return time > latest &+ timeout || (distance < -(1 << 20) && time &+ timeout >= latest)
     }
 
     /// Hands on a node's events in flight and starts a new serial stream for it.
