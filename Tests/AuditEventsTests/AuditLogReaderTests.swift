@@ -148,6 +148,8 @@ import Testing
             #expect(reader.statistics.skippedLines == UInt64(long.count))
             let first = try #require(reader.problems.first)
             #expect(first.prefix.count == AuditLogProblem.prefixLimit)
+            #expect(first.lineLength == lines[long[0] - 1].count, "chunk \(chunk)")
+            #expect(first.description.hasSuffix("…\""))
             #expect(
                 first.description.hasPrefix("exec.audit.log:\(long[0]): line longer than 5000 bytes: \"type="),
                 "\(first)")

@@ -155,10 +155,10 @@ struct EventLines {
                 formatters.append(contentsOf: repeatElement(nil, count: node.index + 1 - formatters.count))
             }
             if formatters[node.index] == nil { formatters[node.index] = makeFormatter(hostname: name) }
-            formatters[node.index]!.encode(copy event, into: &writer)
+            formatters[node.index]!.encode(event, into: &writer)
         } else {
             if plain == nil { plain = makeFormatter(hostname: nil) }
-            plain!.encode(copy event, into: &writer)
+            plain!.encode(event, into: &writer)
         }
         if writer.count >= Self.flushThreshold { flush() }
     }

@@ -168,6 +168,8 @@ public struct AuditLogReader: Sendable {
     private var carrying = false
     /// The carried line is already longer than the limit: only its first bytes are kept.
     private var carryOverlong = false
+    /// The carried line's length so far, kept bytes or not.
+    private var carriedLength = 0
 
     /// The latest record time seen in any node, in milliseconds: the log's clock.
     private var clock: UInt64 = 0
@@ -201,6 +203,7 @@ public struct AuditLogReader: Sendable {
         carry.removeAll(keepingCapacity: true)
         carrying = false
         carryOverlong = false
+        carriedLength = 0
     }
 
     /// Reads the next bytes of the current source; every event they complete goes to `emit`.
@@ -288,6 +291,7 @@ public struct AuditLogReader: Sendable {
     // MARK: - Lines
 
     private mutating func appendToCarry(_ bytes: UnsafeRawBufferPointer) {
+        carriedLength += bytes.count
         if carryOverlong { return }
         if carry.count + bytes.count > configuration.maximumLineLength {
             carryOverlong = true
@@ -303,7 +307,8 @@ public struct AuditLogReader: Sendable {
         if carryOverlong {
             lineNumber += 1
             statistics.lines &+= 1
-            text.withUnsafeBytes { report(.overlong(limit: configuration.maximumLineLength), line: $0) }
+            let length = carriedLength
+            text.withUnsafeBytes { report(.overlong(limit: configuration.maximumLineLength), line: $0, length: length) }
         } else {
             text.withUnsafeBytes { line($0, emit: emit) }
         }
@@ -311,6 +316,7 @@ public struct AuditLogReader: Sendable {
         swap(&text, &carry)
         carrying = false
         carryOverlong = false
+        carriedLength = 0
     }
 
     /// One line, without its `\n`.
@@ -471,14 +477,14 @@ public struct AuditLogReader: Sendable {
         line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0 }
     }
 
-    private mutating func report(_ kind: AuditLogProblem.Kind, line: UnsafeRawBufferPointer) {
+    private mutating func report(_ kind: AuditLogProblem.Kind, line: UnsafeRawBufferPointer, length: Int? = nil) {
         if kind.skipsLine { statistics.skippedLines &+= 1 }
         problemCount += 1
         guard problems.count < configuration.problemLimit else { return }
         problems.append(
             AuditLogProblem(
                 source: source, line: lineNumber, kind: kind, prefix: Array(line.prefix(AuditLogProblem.prefixLimit)),
-                lineLength: line.count))
+                lineLength: length ?? line.count))
     }
 
     // MARK: - Nodes
