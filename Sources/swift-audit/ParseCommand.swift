@@ -10,7 +10,8 @@ struct ParseCommand: ParsableCommand {
         discussion: """
             Inputs are told apart by their content, not their names:
               - auditd's audit.log, in RAW or ENRICHED log_format, with or without "node=NAME " \
-            prefixes (also what `ausearch --raw` prints);
+            prefixes; also what `ausearch --raw` prints, and plain `ausearch` output (its "----" and \
+            "time->" lines are passed over), but not `ausearch -i`, whose values are interpreted;
               - captures written by `swift-audit run --record` (unicast or multicast framing).
             With no FILE, or with -, standard input is read. Anything else (ausearch's interpreted \
             report, other text, binary data) is refused with a message saying what the file is.
