@@ -37,8 +37,42 @@ extension Daemon {
         var status = ExitStatus.success
         for (index, path) in captures.enumerated() {
             if index > 0 { push(RingMarker.streamBoundary[...], into: ring) }
+            let input: OfflineInput
+            switch OfflineInput.open(path) {
+            case .success(let opened): input = opened
+            case .failure(let error):
+                logger.error("capture cannot be read", metadata: ["file": "\(path)", "error": "\(error.message)"])
+                status = .failure
+                continue
+            }
+            switch input.kind {
+            case .capture(let multicast):
+                if multicast {
+                    logger.notice(
+                        """
+                        multicast capture (copies from AUDIT_NLGRP_READLOG): replayed as one; it may hold records \
+                        the registered daemon never got
+                        """,
+                        metadata: ["file": "\(path)"])
+                }
+            case .empty:
+                break
+            case .auditLog:
+                logger.error(
+                    "not a capture but an audit.log: read it with `swift-audit parse \(path)`",
+                    metadata: ["file": "\(path)"])
+                status = .failure
+                continue
+            case .ausearchReport, .otherText, .binary:
+                logger.error(
+                    "not a capture (the [u32 length][datagram] frames of `swift-audit run --record`): found \(input.kind)",
+                    metadata: ["file": "\(path)"])
+                status = .failure
+                continue
+            }
             do {
-                var reader = try CaptureReader(path: path)
+                var reader = CaptureReader(
+                    fileDescriptor: input.descriptor, name: path, alreadyRead: input.prefix, bufferSize: 1 << 16)
                 var frames = 0
                 while let frame = try reader.next() {
                     push(frame.datagram, into: ring)

@@ -12,7 +12,10 @@ struct SwiftAudit: ParsableCommand {
 
             Start with `swift-audit status` to see what the kernel is doing now.
             """,
-        subcommands: [RunCommand.self, ReplayCommand.self, StatusCommand.self, SetCommand.self, RulesCommand.self]
+        subcommands: [
+            RunCommand.self, ReplayCommand.self, ParseCommand.self, StatusCommand.self, SetCommand.self,
+            RulesCommand.self,
+        ]
     )
 }
 

@@ -65,6 +65,18 @@ public struct CaptureReader: ~Copyable {
         self.buffer = [UInt8](repeating: 0, count: max(4096, bufferSize))
     }
 
+    /// Streams from a descriptor the caller owns and closes, of which the caller already read
+    /// `alreadyRead` (to tell what the input is, see ``AuditFileKind``): those bytes come first.
+    public init(fileDescriptor: Int32, name: String, alreadyRead: [UInt8], bufferSize: Int = 1 << 16) {
+        self.path = name
+        self.descriptor = fileDescriptor
+        self.ownsDescriptor = false
+        var buffer = alreadyRead
+        buffer.append(contentsOf: repeatElement(0, count: max(4096, bufferSize)))
+        self.buffer = buffer
+        self.end = alreadyRead.count
+    }
+
     /// Reads a capture already in memory (a whole file read at once, or bytes built by a test).
     public init(bytes: [UInt8], name: String = "<memory>") {
         self.path = name

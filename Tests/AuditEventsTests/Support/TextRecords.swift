@@ -53,7 +53,7 @@ func parseTSVLine(_ line: ArraySlice<UInt8>) -> TextRecord? {
 ///
 /// Handles the forms found in the corpus: an optional `node=HOST ` prefix and the ENRICHED
 /// format's `\x1d` separator (everything after it is auditd's translation, not kernel text).
-/// Test-only: the product does not replay audit.log (yet).
+/// Test-only and independent of the product's `AuditLogReader`, so that the two can be compared.
 func parseLogLine(_ line: ArraySlice<UInt8>) -> TextRecord? {
     var raw = line
     if let separator = raw.firstIndex(of: 0x1D) { raw = raw[..<separator] }
