@@ -58,7 +58,7 @@ let package = Package(
         // addresses and record text, evaluated on the event's records without copying them.
         .target(
             name: "AuditFilters",
-            dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditInterpretation"],
+            dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditInterpretation", "AuditRules"],
             swiftSettings: strict),
 
         // Audit rules in auditctl syntax: parser, kernel encoding, decoding, `auditctl -l` text.
