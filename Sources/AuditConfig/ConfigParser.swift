@@ -1,4 +1,5 @@
 import AuditEvents
+import AuditEncoding
 import AuditNetlink
 import AuditWriters
 
@@ -146,11 +147,11 @@ let topLevelSpecs: [KeySpec] = [
 // MARK: - Output keys
 
 enum OutputKeys {
-    static let common = ["type", "enabled", "queue_size"]
+    static let common = ["type", "enabled", "queue_size", "format"]
     static let file = ["path", "mode", "owner", "group", "max_size", "num_logs", "flush", "flush_interval"]
     static let stdout: [String] = []
     static let syslog = [
-        "target", "address", "format", "facility", "severity", "tag", "hostname", "framing", "structured_data",
+        "target", "address", "syslog_format", "facility", "severity", "tag", "hostname", "framing", "structured_data",
         "oversize", "max_message", "reconnect_min", "reconnect_max",
     ]
     static let gelf = [
@@ -306,13 +307,31 @@ struct ConfigParser {
     private mutating func buildOutput(
         name: String, entries: [String: Assignment], firstLine: Int
     ) -> OutputConfiguration? {
+        var entries = entries
+        // Before `format` chose the event layout it chose a syslog output's header; the values do
+        // not overlap, so an old line keeps working, with a warning that says what to write now.
+        var renamedSyslogFormat = false
+        if entries["type"]?.value.lowercased() == "syslog", entries["syslog_format"] == nil,
+            let old = entries["format"], ["rfc5424", "rfc3164"].contains(old.value.lowercased())
+        {
+            entries["syslog_format"] = old
+            entries["format"] = nil
+            renamedSyslogFormat = true
+        }
         var reader = OutputReader(name: name, entries: entries)
+        if renamedSyslogFormat {
+            reader.warn(
+                "syslog_format",
+                "was written as output.\(name).format, which now selects the event layout (raw or enriched); "
+                    + "write output.\(name).syslog_format instead")
+        }
         defer {
             errors += reader.errors(file: file)
             warnings += reader.warnings(file: file)
         }
         let enabled = reader.value("enabled", Values.bool) ?? true
         let queueSize = reader.value("queue_size") { Values.integer($0, in: 1...1_048_576) } ?? 8192
+        let format = reader.value("format") { Values.choice($0, EventFormat.allCases.map { ($0.rawValue, $0) }) } ?? .raw
 
         guard let typeEntry = entries["type"] else {
             reader.problem(
@@ -342,7 +361,7 @@ struct ConfigParser {
         default: kind = .stdout
         }
         guard let kind, !reader.failed else { return nil }
-        return OutputConfiguration(name: name, enabled: enabled, queueSize: queueSize, kind: kind)
+        return OutputConfiguration(name: name, enabled: enabled, queueSize: queueSize, format: format, kind: kind)
     }
 
     // MARK: Cross-field checks

@@ -58,6 +58,7 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
     out.set(prefix + "type", output.typeName)
     out.set(prefix + "enabled", yesNo(output.enabled))
     out.set(prefix + "queue_size", String(output.queueSize))
+    out.set(prefix + "format", output.format.rawValue)
     switch output.kind {
     case .stdout:
         break
@@ -90,10 +91,10 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         }
         switch syslog.format {
         case .rfc5424(let structuredData):
-            out.set(prefix + "format", "rfc5424")
+            out.set(prefix + "syslog_format", "rfc5424")
             out.set(prefix + "structured_data", yesNo(structuredData))
         case .rfc3164:
-            out.set(prefix + "format", "rfc3164")
+            out.set(prefix + "syslog_format", "rfc3164")
         }
         out.set(prefix + "facility", SyslogNames.facilityName(syslog.facility))
         out.set(prefix + "severity", SyslogNames.severityName(syslog.severity))

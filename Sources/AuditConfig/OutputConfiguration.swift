@@ -1,3 +1,4 @@
+package import AuditEncoding
 package import AuditWriters
 
 /// One named output (`output.NAME.*` in the file): where events go, with its own bounded queue so a
@@ -25,14 +26,19 @@ package struct OutputConfiguration: Hashable, Sendable {
     package var enabled: Bool
     /// `queue_size`: events queued for this output at most; beyond it new events are dropped and counted.
     package var queueSize: Int
+    /// `format`: the JSON layout of the events (`raw`, go-audit's, by default; `enriched`, laurel's).
+    package var format: EventFormat
     /// The output's kind and kind-specific settings.
     package var kind: Kind
 
     /// An enabled output with the default queue of 8192 events.
-    package init(name: String, enabled: Bool = true, queueSize: Int = 8192, kind: Kind) {
+    package init(
+        name: String, enabled: Bool = true, queueSize: Int = 8192, format: EventFormat = .raw, kind: Kind
+    ) {
         self.name = name
         self.enabled = enabled
         self.queueSize = queueSize
+        self.format = format
         self.kind = kind
     }
 

@@ -157,13 +157,14 @@ struct OutputReader {
             break
         }
 
-        let format = value("format") { Values.choice($0, [("rfc5424", "rfc5424"), ("rfc3164", "rfc3164")]) }
+        let format = value("syslog_format") { Values.choice($0, [("rfc5424", "rfc5424"), ("rfc3164", "rfc3164")]) }
         let structuredData = value("structured_data", Values.bool) ?? false
         if format == "rfc3164" {
             output.format = .rfc3164
             conflict(
-                "structured_data", "applies only to format = rfc5424 (\(origin("format", default: "rfc5424")))",
-                dependsOn: "format")
+                "structured_data",
+                "applies only to syslog_format = rfc5424 (\(origin("syslog_format", default: "rfc5424")))",
+                dependsOn: "syslog_format")
         } else {
             output.format = .rfc5424(structuredData: structuredData)
         }
@@ -176,8 +177,8 @@ struct OutputReader {
                 conflict(
                     "tag",
                     "is \(tag.utf8.count) characters; RFC 3164 allows at most 32 "
-                        + "(\(origin("format", default: "rfc5424")))",
-                    dependsOn: "format")
+                        + "(\(origin("syslog_format", default: "rfc5424")))",
+                    dependsOn: "syslog_format")
             }
         }
         output.hostname = value("hostname", Values.headerHostname)

@@ -55,10 +55,11 @@ import Testing
             output.main.max_size = 100M
             output.console.type = stdout
             output.console.enabled = no
+            output.console.format = Enriched
             output.sys.type = syslog
             output.sys.target = tcp
             output.sys.address = [::1]:6514
-            output.sys.format = rfc3164
+            output.sys.syslog_format = rfc3164
             output.remote.transport = tcp
             """
         let parsed = parseOK(text)
@@ -72,7 +73,7 @@ import Testing
                     FileWriter.Configuration(
                         path: "/var/log/swift-audit/events.json", maxFileSize: 100 << 20,
                         flush: .interval(.seconds(1))))),
-            OutputConfiguration(name: "console", enabled: false, kind: .stdout),
+            OutputConfiguration(name: "console", enabled: false, format: .enriched, kind: .stdout),
             OutputConfiguration(
                 name: "sys",
                 kind: .syslog(
@@ -81,6 +82,19 @@ import Testing
         ]
         #expect(parsed?.configuration.outputs == expected)
         #expect(parsed?.warnings == [])
+    }
+
+    @Test func theOldSyslogFormatKeyIsReadAsSyslogFormatWithAWarning() {
+        let parsed = parseOK(
+            """
+            output.sys.type = syslog
+            output.sys.format = rfc3164
+            """)
+        let output = parsed?.configuration.outputs.first
+        #expect(output?.format == .raw)
+        #expect(output?.kind == .syslog(SyslogWriter.Configuration(format: .rfc3164)))
+        #expect(parsed?.warnings.map(\.line) == [2])
+        #expect(parsed?.warnings.first?.message.contains("write output.sys.syslog_format instead") == true)
     }
 
     @Test func noOutputIsAnError() {
@@ -136,14 +150,15 @@ import Testing
         ),
         (Base.syslogUDP, "output.s.framing = newline", 4, [2], "applies only to target = tcp (target = udp at line 2)"),
         (
-            Base.syslog + "output.s.format = rfc3164\n", "output.s.structured_data = yes", 3, [2],
-            "applies only to format = rfc5424"
+            Base.syslog + "output.s.syslog_format = rfc3164\n", "output.s.structured_data = yes", 3, [2],
+            "applies only to syslog_format = rfc5424"
         ),
         (Base.syslogTCP, "output.s.oversize = tcp", 4, [2], "applies only to target = udp"),
         (Base.syslog, "output.s.oversize = tcp", 2, [], "applies only to target = udp"),
         (Base.syslogUDP, "output.s.max_message = 70000", 4, [2], "65507"),
         (
-            Base.syslog + "output.s.format = rfc3164\n", "output.s.tag = " + String(repeating: "x", count: 33), 3, [2],
+            Base.syslog + "output.s.syslog_format = rfc3164\n", "output.s.tag = " + String(repeating: "x", count: 33),
+            3, [2],
             "at most 32"
         ),
         (Base.gelfTCP, "output.g.compression = gzip", 4, [3], "applies only to transport = udp"),

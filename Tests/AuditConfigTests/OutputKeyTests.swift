@@ -117,7 +117,9 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         .syslog("output.s.address = /run/systemd/journal/syslog") {
             $0.target = .local(path: "/run/systemd/journal/syslog")
         },
-        .syslog("output.s.format = rfc3164") { $0.format = .rfc3164 },
+        .syslog("output.s.syslog_format = rfc3164") { $0.format = .rfc3164 },
+        // The key's name before `format` chose the event layout: still read, with a warning.
+        .syslog("output.s.format = RFC3164") { $0.format = .rfc3164 },
         .syslog("output.s.structured_data = yes") { $0.format = .rfc5424(structuredData: true) },
         .syslog("output.s.facility = local0") { $0.facility = 16 },
         .syslog("output.s.facility = AUTHPRIV") { $0.facility = 10 },
@@ -200,7 +202,8 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         RefusedOutputLine("", "output.x.type = kafka", "expected file, stdout, syslog or gelf"),
         RefusedOutputLine("output.f.type = file\n", "output.f.path = var/log/a.json", "absolute path of a file"),
         RefusedOutputLine("output.f.type = file\n", "output.f.path = /var/log/", "not ending in /"),
-        RefusedOutputLine(Base.syslog, "output.s.format = json", "expected rfc5424 or rfc3164"),
+        RefusedOutputLine(Base.syslog, "output.s.syslog_format = json", "expected rfc5424 or rfc3164"),
+        RefusedOutputLine(Base.syslog, "output.s.format = json", "expected raw or enriched"),
         RefusedOutputLine(Base.syslog, "output.s.structured_data = true", "expected yes or no"),
         RefusedOutputLine(Base.syslog, "output.s.facility = local8", "expected a facility"),
         RefusedOutputLine(Base.syslog, "output.s.facility = 24", "expected a facility"),

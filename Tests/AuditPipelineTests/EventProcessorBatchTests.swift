@@ -82,3 +82,42 @@ func datagram(type: UInt16, serial: Int, body: String) -> [UInt8] {
         #expect(shared >= 300, "most busy lines share a chunk: \(shared) of 400")
     }
 }
+
+@Suite struct EventProcessorFormatTests {
+    /// Outputs of different formats each get every event in their own layout, in order; outputs
+    /// of one format share the encoding.
+    @Test func eachOutputGetsEveryEventInItsOwnFormat() throws {
+        let ring = try RecordRing(capacity: 1 << 20)
+        let formats: [EventFormat] = [.enriched, .raw, .enriched]
+        let seen = formats.map { _ in CollectingWriter.Seen() }
+        let workers = try seen.map { try OutputWorker(CollectingWriter(seen: $0)) }
+        let outputs = zip(formats, workers).enumerated().map { index, pair in
+            Output(name: "out\(index)", worker: pair.1, wantsEvent: false, format: pair.0)
+        }
+        let control = ProcessorControl(ring: ring, outputs: OutputSet(outputs))
+        let stage = try SystemThread.spawn(name: "process-test") {
+            EventProcessor(configuration: ProcessorConfiguration(idleWakeMilliseconds: 5)).run(control: control)
+        }
+        for serial in 1...50 {
+            let records = [
+                datagram(type: 1300, serial: serial, body: "arch=c000003e syscall=59 success=yes exit=0"),
+                datagram(type: 1320, serial: serial, body: ""),
+            ]
+            for record in records { record.withUnsafeBytes { ring.append($0) } }
+        }
+        ring.publish()
+        control.finish()
+        stage.join()
+        for worker in workers { _ = worker.close(drainTimeout: .seconds(5)) }
+
+        for (format, output) in zip(formats, seen) {
+            let lines = output.items.withLock { $0 }.map { String(decoding: $0.line, as: UTF8.self) }
+            let expected =
+                format == .raw
+                ? (1...50).map { "{\"sequence\":\($0)," }
+                : (1...50).map { "{\"ID\":\"1700000000.123:\($0)\"," }
+            #expect(lines.count == 50)
+            #expect(zip(lines, expected).allSatisfy { $0.hasPrefix($1) }, "\(format): \(lines.first ?? "")")
+        }
+    }
+}

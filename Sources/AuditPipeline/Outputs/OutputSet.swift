@@ -14,12 +14,15 @@ package struct Output<Queue: OutputQueue>: Sendable {
     package var worker: Queue
     /// Whether items carry the `AuditEvent` (costs memory while queued; only structured writers).
     package var wantsEvent: Bool
+    /// The JSON layout of the lines this output gets.
+    package var format: EventFormat
 
     /// Wraps a queue.
-    package init(name: String, worker: Queue, wantsEvent: Bool) {
+    package init(name: String, worker: Queue, wantsEvent: Bool, format: EventFormat = .raw) {
         self.name = name
         self.worker = worker
         self.wantsEvent = wantsEvent
+        self.format = format
     }
 }
 
@@ -34,10 +37,13 @@ package struct OutputTarget: Sendable {
     package let queue: any OutputQueue
     /// Whether items carry the `AuditEvent`.
     package let wantsEvent: Bool
+    /// The JSON layout of the lines it gets.
+    package let format: EventFormat
 
     package init(_ output: Output<some OutputQueue>) {
         queue = output.worker
         wantsEvent = output.wantsEvent
+        format = output.format
     }
 }
 

@@ -13,6 +13,8 @@ package struct ProcessorConfiguration: Sendable {
     package var hostname: String?
     /// Where uid names come from.
     package var userDirectoryPath: String
+    /// Where gid names come from (the enriched format's `GID`, `OGID`…).
+    package var groupDirectoryPath: String
     /// Records handed over per batch before the stage checks its timer and control requests.
     package var batchSize: Int
     /// How long the stage sleeps when idle before it checks timeouts and control requests.
@@ -32,12 +34,13 @@ package struct ProcessorConfiguration: Sendable {
     /// A configuration with the daemon's defaults.
     package init(
         reassembler: Reassembler.Configuration = .init(), hostname: String? = nil,
-        userDirectoryPath: String = "/etc/passwd", batchSize: Int = 256, idleWakeMilliseconds: Int = 100,
+        userDirectoryPath: String = "/etc/passwd", groupDirectoryPath: String = "/etc/group", batchSize: Int = 256, idleWakeMilliseconds: Int = 100,
         lingerMicroseconds: Int = 0, pacingThreshold: Int = 256, pacingMaxWaitMicroseconds: Int = 1000
     ) {
         self.reassembler = reassembler
         self.hostname = hostname
         self.userDirectoryPath = userDirectoryPath
+        self.groupDirectoryPath = groupDirectoryPath
         self.batchSize = batchSize
         self.idleWakeMilliseconds = idleWakeMilliseconds
         self.lingerMicroseconds = lingerMicroseconds
@@ -229,32 +232,35 @@ package struct EventProcessor: ~Copyable {
     }
 }
 
-/// The processing stage's state besides the reassembler: the encoder and the counters. Kept
+/// The processing stage's state besides the reassembler: the encoders and the counters. Kept
 /// apart from the reassembler so that the reassembler's emit closure can mutate it.
 private struct EventSink {
-    var encoder: EventEncoder
+    /// One lane per event format, made when an output first asks for the format: each event is
+    /// encoded once per format in use, not once per output.
+    private var lanes: [FormatLane] = []
+    private var configuration: ProcessorConfiguration
     var statistics = ProcessorStatistics()
-    /// Reused for every event: it keeps its grown buffer, so encoding never zero-fills or
-    /// reallocates; each line is then copied out once, into the batch's chunk.
-    private var writer = JSONWriter(capacity: 64 << 10)
-    /// This batch's lines for the byte-only outputs, one after another, and where each ends.
-    private var batchBytes: [UInt8] = []
-    private var batchEnds: [Int] = []
     /// The last event dispatched, for the reassembler to reuse (`Reassembler.recycle(_:)`).
     var spent: AuditEvent?
 
     init(configuration: ProcessorConfiguration) {
-        encoder = Self.makeEncoder(configuration)
-    }
-
-    static func makeEncoder(_ configuration: ProcessorConfiguration) -> EventEncoder {
-        EventEncoder(hostname: configuration.hostname, users: UserDirectory(path: configuration.userDirectoryPath))
+        self.configuration = configuration
     }
 
     mutating func apply(_ next: ProcessorConfiguration, previous: ProcessorConfiguration) {
-        if next.hostname != previous.hostname || next.userDirectoryPath != previous.userDirectoryPath {
-            encoder = Self.makeEncoder(next)
+        configuration = next
+        if next.hostname != previous.hostname || next.userDirectoryPath != previous.userDirectoryPath
+            || next.groupDirectoryPath != previous.groupDirectoryPath
+        {
+            for index in lanes.indices { lanes[index].replaceFormatter(Self.makeFormatter(lanes[index].format, next)) }
         }
+    }
+
+    static func makeFormatter(_ format: EventFormat, _ configuration: ProcessorConfiguration) -> EventFormatter {
+        EventFormatter(
+            format: format, hostname: configuration.hostname,
+            users: UserDirectory(path: configuration.userDirectoryPath),
+            groups: format == .raw ? nil : UserDirectory(path: configuration.groupDirectoryPath))
     }
 
     mutating func record(_ datagram: UnsafeRawBufferPointer, into capture: inout CaptureWriter) {
@@ -282,16 +288,69 @@ private struct EventSink {
         return (message.type, UnsafeRawBufferPointer(rebasing: datagram[message.payload]))
     }
 
-    /// Encodes `event` once and offers the line to every output: at once to outputs that take
-    /// the event (syslog, GELF), and into the batch's shared chunk for the others (file, stdout),
-    /// which `deliverBatch(to:)` hands over when the batch ends.
+    /// The lane of `format`, made on first use.
+    private mutating func laneIndex(_ format: EventFormat) -> Int {
+        if let index = lanes.firstIndex(where: { $0.format == format }) { return index }
+        lanes.append(FormatLane(formatter: Self.makeFormatter(format, configuration)))
+        return lanes.count - 1
+    }
+
+    /// Encodes `event` once per format the outputs use and offers each line to the outputs of its
+    /// format: at once to outputs that take the event (syslog, GELF), and into the lane's shared
+    /// chunk for the others (file, stdout), which `deliverBatch(to:)` hands over when the batch
+    /// ends.
     mutating func dispatch(_ event: consuming AuditEvent, to outputs: [OutputTarget]) {
-        writer.removeAll()
-        encoder.encode(event, into: &writer)
         statistics.events += 1
+        // A handful of outputs: a scan per format costs less than keeping a set of formats in use.
+        for format in EventFormat.allCases where outputs.contains(where: { $0.format == format }) {
+            let lane = laneIndex(format)
+            lanes[lane].dispatch(event, to: outputs)
+            if lanes[lane].isChunkFull { lanes[lane].deliverBatch(to: outputs) }
+        }
+        spent = consume event
+    }
+
+    /// Hands the lines gathered since the last call to the outputs that take only bytes.
+    mutating func deliverBatch(to outputs: [OutputTarget]) {
+        for index in lanes.indices { lanes[index].deliverBatch(to: outputs) }
+    }
+}
+
+/// What the processing stage keeps per event format: the formatter, the reused line buffer, and
+/// the batch's chunk of lines for the byte-only outputs of that format.
+private struct FormatLane {
+    private(set) var formatter: EventFormatter
+    var format: EventFormat { formatter.format }
+    /// Reused for every event: it keeps its grown buffer, so encoding never zero-fills or
+    /// reallocates; each line is then copied out once, into the batch's chunk.
+    private var writer = JSONWriter(capacity: 64 << 10)
+    /// This batch's lines for the byte-only outputs, one after another, and where each ends.
+    private var batchBytes: [UInt8] = []
+    private var batchEnds: [Int] = []
+
+    init(formatter: EventFormatter) {
+        self.formatter = formatter
+    }
+
+    mutating func replaceFormatter(_ next: EventFormatter) {
+        formatter = next
+    }
+
+    /// The size of a chunk of lines: about sixty lines of a typical event.
+    static let chunkBytes = 32 << 10
+
+    /// A full chunk goes out at once: chunks stay one size, which the allocator reuses as they
+    /// come back, and few lines wait for the end of a long batch.
+    var isChunkFull: Bool { batchBytes.count >= Self.chunkBytes - Self.chunkBytes / 8 }
+
+    /// Encodes `event` and offers it to the outputs of this lane's format.
+    mutating func dispatch(_ event: borrowing AuditEvent, to outputs: [OutputTarget]) {
+        writer.removeAll()
+        formatter.encode(event, into: &writer)
         var plain = false
         var structured: OutputItem?
         for output in outputs {
+            guard output.format == format else { continue }
             if output.wantsEvent {
                 if structured == nil {
                     var line: [UInt8] = []
@@ -307,20 +366,14 @@ private struct EventSink {
             if batchBytes.capacity == 0 { batchBytes.reserveCapacity(Self.chunkBytes) }
             writer.appendLine(to: &batchBytes)
             batchEnds.append(batchBytes.count)
-            // A full chunk goes out at once: chunks stay one size, which the allocator reuses
-            // as they come back, and few lines wait for the end of a long batch.
-            if batchBytes.count >= Self.chunkBytes - Self.chunkBytes / 8 { deliverBatch(to: outputs) }
         }
-        spent = consume event
     }
 
-    /// The size of a chunk of lines: about sixty lines of a typical event.
-    static let chunkBytes = 32 << 10
-
-    /// Hands the lines gathered since the last call to every output that takes only bytes, one
-    /// lock per output: the lines share one chunk, and the chunk is freed when the last of them
-    /// has been written everywhere. The items stay in event order, and a batch is what the stage
-    /// takes from the ring between two wake-ups of the writers, so this adds no latency.
+    /// Hands the lines gathered since the last call to every output of this lane's format that
+    /// takes only bytes, one lock per output: the lines share one chunk, and the chunk is freed
+    /// when the last of them has been written everywhere. The items stay in event order, and a
+    /// batch is what the stage takes from the ring between two wake-ups of the writers, so this
+    /// adds no latency.
     mutating func deliverBatch(to outputs: [OutputTarget]) {
         guard !batchEnds.isEmpty else { return }
         // A chunk less than half full (a quiet moment: a line or two per wake-up) is copied out at
@@ -338,7 +391,7 @@ private struct EventSink {
             items.append(OutputItem(sharing: chunk, range: start..<end))
             start = end
         }
-        for output in outputs where !output.wantsEvent {
+        for output in outputs where !output.wantsEvent && output.format == format {
             output.queue.enqueue(batch: items, deferringWake: true)
         }
         if shared {
