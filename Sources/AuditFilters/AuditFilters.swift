@@ -206,8 +206,9 @@ package struct FilterPlan: Hashable, Sendable {
         global.isEmpty && outputs.allSatisfy { $0.rules.isEmpty && $0.selection == .all }
     }
 
-    /// The order an output's events go through, in words (for `--check-config` and the docs):
-    /// `global list: a (drop), b (keep); then output.main.filters: c (drop); otherwise keep`.
+    /// The order an output's events go through, in words (for `--check-config`):
+    /// `every event, through filters: a (drop), b (keep); then output.main.filters: c (drop); no
+    /// match keeps the event`.
     package func describeOrder(of output: OutputFilters) -> String {
         func list(_ names: [String]) -> String {
             names.map { name in
@@ -215,17 +216,17 @@ package struct FilterPlan: Hashable, Sendable {
                 return "\(name) (\(action))"
             }.joined(separator: ", ")
         }
-        var parts: [String] = []
+        var steps: [String] = []
+        var filtered = !output.rules.isEmpty
         switch output.selection {
         case .all:
-            if !global.isEmpty { parts.append("filters: " + list(global)) }
+            steps.append(global.isEmpty ? "every event" : "every event, through filters: " + list(global))
+            filtered = filtered || !global.isEmpty
         case .filteredOutBy(let other):
-            parts.append("only the events output \"\(other)\" filters out")
+            steps.append("exactly the events output \"\(other)\" filters out")
         }
-        if !output.rules.isEmpty { parts.append("output.\(output.name).filters: " + list(output.rules)) }
-        if parts.isEmpty || (parts.count == 1 && output.selection != .all) {
-            return parts.first.map { $0 + "; all of them" } ?? "every event (no filters)"
-        }
-        return parts.joined(separator: "; then ") + "; no match keeps the event"
+        if !output.rules.isEmpty { steps.append("then output.\(output.name).filters: " + list(output.rules)) }
+        if filtered { steps.append("no match keeps the event") }
+        return steps.joined(separator: "; ")
     }
 }

@@ -18,17 +18,20 @@ final class PosixRegex: @unchecked Sendable {
 
     /// Compiles `pattern` (`REG_EXTENDED | REG_NOSUB`).
     init(_ pattern: String) throws(CompileError) {
-        compiled = .allocate(capacity: 1)
-        let status = regcomp(compiled, pattern, REG_EXTENDED | REG_NOSUB)
+        // Compiled into a local first: a class whose init throws after its properties are set
+        // still runs deinit, which must not free what regcomp never filled.
+        let candidate = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
+        let status = regcomp(candidate, pattern, REG_EXTENDED | REG_NOSUB)
         guard status == 0 else {
             var buffer = [CChar](repeating: 0, count: 256)
             let message = buffer.withUnsafeMutableBufferPointer { text in
-                _ = regerror(status, compiled, text.baseAddress, text.count)
+                _ = regerror(status, candidate, text.baseAddress, text.count)
                 return String(cString: text.baseAddress!)
             }
-            compiled.deallocate()
+            candidate.deallocate()
             throw CompileError(message: message)
         }
+        compiled = candidate
     }
 
     deinit {

@@ -1,4 +1,5 @@
 import AuditConfig
+import AuditEncoding
 import AuditWriters
 import Testing
 
