@@ -150,7 +150,8 @@ let package = Package(
         .testTarget(
             name: "AuditConfigTests",
             dependencies: [
-                "AuditConfig", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters", "AuditTestSupport",
+                "AuditConfig", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditWriters",
+                "AuditTestSupport",
             ],
             swiftSettings: tests),
         // Kernel tests only (root, a kernel with audit): rules loaded by auditctl and by swift-audit.
