@@ -98,8 +98,8 @@ let package = Package(
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditRules",
-                "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd",
+                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditFilters",
+                "AuditRules", "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -132,8 +132,8 @@ let package = Package(
         .testTarget(
             name: "AuditPipelineTests",
             dependencies: [
-                "AuditPipeline", "AuditThreads", "AuditWriters", "AuditEncoding", "AuditNetlink", "AuditSystem",
-                "AuditTestSupport",
+                "AuditPipeline", "AuditThreads", "AuditWriters", "AuditEncoding", "AuditFilters", "AuditNetlink",
+                "AuditSystem", "AuditTestSupport",
             ],
             swiftSettings: tests),
         .testTarget(name: "AuditThreadsTests", dependencies: ["AuditThreads", "AuditSystem"], swiftSettings: tests),

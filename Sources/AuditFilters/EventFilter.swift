@@ -61,6 +61,7 @@ package struct EventFilter: Sendable {
     /// Per rule, for the current event: 0 not evaluated, 1 no match, 2 matched (and counted).
     private var memo: [UInt8]
     private var delivered: [Bool]
+    private var lastGlobalKeeps = true
 
     /// Compiles `plan`.
     ///
@@ -128,6 +129,7 @@ package struct EventFilter: Sendable {
         event.storage.withUnsafeBytes { buffer in
             if !needs.isEmpty { facts.collect(event, buffer, needs: needs) }
             let globalKeeps = run(global, event, buffer) != .drop
+            lastGlobalKeeps = globalKeeps
             if !globalKeeps { counters.droppedGlobally &+= 1 }
             for o in order {
                 let output = outputs[o]
@@ -142,6 +144,10 @@ package struct EventFilter: Sendable {
     /// Whether the last evaluated event goes to output `index` (``FilterPlan/outputs`` order).
     @inline(__always)
     package func delivers(toOutput index: Int) -> Bool { delivered[index] }
+
+    /// Whether the global list kept the last evaluated event: what an output the plan does not
+    /// name gets.
+    package var globalListKeeps: Bool { lastGlobalKeeps }
 
     /// Whether the last evaluated event goes to any output; when not, it need not be encoded.
     package var deliversToAny: Bool { delivered.contains(true) }
@@ -334,5 +340,64 @@ private struct CompiledRule: Sendable {
             start = end + 1
         }
         return false
+    }
+}
+
+/// A count with the name of what it counts.
+package struct NamedCount: Hashable, Sendable {
+    /// A rule or output name.
+    package var name: String
+    /// The count.
+    package var count: UInt64
+
+    /// Pairs a name and a count.
+    package init(name: String, count: UInt64) {
+        self.name = name
+        self.count = count
+    }
+}
+
+/// The counters of a filter with the names of its rules and outputs, for status lines and the
+/// stop event.
+package struct FilterStatistics: Hashable, Sendable {
+    /// Events evaluated.
+    package var events: UInt64 = 0
+    /// Events the global list dropped.
+    package var droppedGlobally: UInt64 = 0
+    /// Per rule: the events it decided (see ``FilterCounters/rules``).
+    package var rules: [NamedCount] = []
+    /// Per output: the events its filters kept from it (see ``FilterCounters/outputs``).
+    package var outputs: [NamedCount] = []
+
+    /// No counts.
+    package init() {}
+}
+
+extension EventFilter {
+    /// The counters with names.
+    package var statistics: FilterStatistics {
+        var result = FilterStatistics()
+        result.events = counters.events
+        result.droppedGlobally = counters.droppedGlobally
+        result.rules = zip(plan.rules, counters.rules).map { NamedCount(name: $0.name, count: $1) }
+        result.outputs = zip(plan.outputs, counters.outputs).map { NamedCount(name: $0.name, count: $1) }
+        return result
+    }
+
+    /// Continues the counts of `previous` (a reload): rules and outputs keep their counts by name,
+    /// so a rule that stays counts on; a new one starts at 0.
+    package mutating func inheritCounters(from previous: EventFilter) {
+        counters.events = previous.counters.events
+        counters.droppedGlobally = previous.counters.droppedGlobally
+        for (index, rule) in plan.rules.enumerated() {
+            if let old = previous.plan.rules.firstIndex(where: { $0.name == rule.name }) {
+                counters.rules[index] = previous.counters.rules[old]
+            }
+        }
+        for (index, output) in plan.outputs.enumerated() {
+            if let old = previous.plan.outputs.firstIndex(where: { $0.name == output.name }) {
+                counters.outputs[index] = previous.counters.outputs[old]
+            }
+        }
     }
 }
