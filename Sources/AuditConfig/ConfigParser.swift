@@ -1,5 +1,5 @@
-import AuditEvents
 import AuditEncoding
+import AuditEvents
 import AuditFilters
 import AuditNetlink
 import AuditWriters
@@ -272,8 +272,10 @@ struct ConfigParser {
         }
         configuration.filterRules = buildFilterRules(filterAssignments)
         let definedRules = Set(
-            filterAssignments.compactMap { $0.key.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first }
-                .map(String.init))
+            filterAssignments.compactMap {
+                $0.key.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first
+            }
+            .map(String.init))
         checkFilterLists(configuration, definedRules: definedRules, outputNames: outputOrder, entries: outputEntries)
         checkWholeConfiguration(configuration, outputNames: outputOrder, entries: outputEntries)
         return configuration
@@ -354,7 +356,8 @@ struct ConfigParser {
         }
         let enabled = reader.value("enabled", Values.bool) ?? true
         let queueSize = reader.value("queue_size") { Values.integer($0, in: 1...1_048_576) } ?? 8192
-        let format = reader.value("format") { Values.choice($0, EventFormat.allCases.map { ($0.rawValue, $0) }) } ?? .raw
+        let format =
+            reader.value("format") { Values.choice($0, EventFormat.allCases.map { ($0.rawValue, $0) }) } ?? .raw
         let selection = reader.value("take", Values.selection) ?? .all
         let filters = reader.value("filters", Values.ruleNames) ?? []
 

@@ -1,5 +1,5 @@
-import AuditFilters
 import AuditEncoding
+import AuditFilters
 import AuditSystem
 
 /// How user names in filter conditions (`filter.NAME.uid = root`) become uids: resolved once,
@@ -188,14 +188,17 @@ extension ConfigParser {
         let globalLine = lineOf["filters"]
         check(
             configuration.filters,
-            globalLine.map { Assignment(key: "filters", value: configuration.filters.joined(separator: ","), line: $0) })
+            globalLine.map { Assignment(key: "filters", value: configuration.filters.joined(separator: ","), line: $0) }
+        )
         for output in configuration.outputs {
             check(output.filters, entries[output.name]?["filters"])
             guard case .filteredOutBy(let other) = output.selection, let entry = entries[output.name]?["take"] else {
                 continue
             }
             if other == output.name {
-                error(.invalidValue, line: entry.line, key: entry.key, value: entry.value, "an output cannot take from itself")
+                error(
+                    .invalidValue, line: entry.line, key: entry.key, value: entry.value,
+                    "an output cannot take from itself")
             } else if !outputNames.contains(other) {
                 error(
                     .invalidValue, line: entry.line, key: entry.key, value: entry.value,
@@ -214,7 +217,8 @@ extension ConfigParser {
                 ConfigDiagnostic(
                     kind: .warning, file: file, line: line, key: "filter.\(rule.name).action",
                     value: rule.action.rawValue,
-                    message: "the rule \"\(rule.name)\" is not in filters nor in any output.NAME.filters: it has no effect"))
+                    message:
+                        "the rule \"\(rule.name)\" is not in filters nor in any output.NAME.filters: it has no effect"))
         }
     }
 }

@@ -156,7 +156,11 @@ struct EventFacts {
                 res = value
             case .uid, .auid, .euid:
                 guard let value = Self.decimal(buffer, field.value), value <= UInt64(UInt32.max) else { continue }
-                if slot == .uid { uid = UInt32(value) } else if slot == .auid { auid = UInt32(value) } else {
+                if slot == .uid {
+                    uid = UInt32(value)
+                } else if slot == .auid {
+                    auid = UInt32(value)
+                } else {
                     euid = UInt32(value)
                 }
             default: continue

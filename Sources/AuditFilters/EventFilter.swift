@@ -109,9 +109,11 @@ package struct EventFilter: Sendable {
                 CompiledOutput(chain: try indices(output.rules, "output.\(output.name).filters"), source: source))
         }
         self.outputs = outputs
-        order = outputs.indices.filter { outputs[$0].source == nil } + outputs.indices.filter {
-            outputs[$0].source != nil
-        }
+        order =
+            outputs.indices.filter { outputs[$0].source == nil }
+            + outputs.indices.filter {
+                outputs[$0].source != nil
+            }
         var used = Set(global)
         for output in outputs { used.formUnion(output.chain) }
         needs = used.reduce(into: FactSet()) { $0.formUnion(compiled[$1].needs) }

@@ -125,7 +125,9 @@ import Testing
 
     @Test func takingFromAMissingOutputOrFromATakerIsRefused() {
         let missing = Self.refuse("output.a.type = stdout\noutput.a.take = filtered-by:b\n")
-        #expect(missing.map(\.description) == ["\(testFile):2: output.a.take = \"filtered-by:b\": there is no output \"b\""])
+        #expect(
+            missing.map(\.description) == ["\(testFile):2: output.a.take = \"filtered-by:b\": there is no output \"b\""]
+        )
         let chained = Self.refuse(
             "output.a.type = stdout\noutput.b.type = file\noutput.b.path = /b\noutput.b.take = filtered-by:a\n"
                 + "output.c.type = file\noutput.c.path = /c\noutput.c.take = filtered-by:b\n")

@@ -188,11 +188,13 @@ import Testing
         let plan = FilterPlan(
             rules: [rule("a", .drop, [(.key, "x")]), rule("b", .keep, [(.comm, "y")])], global: ["a"],
             outputs: [
-                OutputFilters(name: "main", rules: ["b"]), OutputFilters(name: "log", selection: .filteredOutBy("main")),
+                OutputFilters(name: "main", rules: ["b"]),
+                OutputFilters(name: "log", selection: .filteredOutBy("main")),
             ])
         #expect(
             plan.describeOrder(of: plan.outputs[0])
-                == "every event, through filters: a (drop); then output.main.filters: b (keep); no match keeps the event")
+                == "every event, through filters: a (drop); then output.main.filters: b (keep); no match keeps the event"
+        )
         #expect(plan.describeOrder(of: plan.outputs[1]) == "exactly the events output \"main\" filters out")
     }
 }

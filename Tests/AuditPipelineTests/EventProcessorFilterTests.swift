@@ -8,7 +8,8 @@ import Synchronization
 import Testing
 
 @Suite struct EventProcessorFilterTests {
-    static func rule(_ name: String, _ action: FilterAction, _ field: FilterField, _ value: String) throws -> FilterRule {
+    static func rule(_ name: String, _ action: FilterAction, _ field: FilterField, _ value: String) throws -> FilterRule
+    {
         FilterRule(name: name, action: action, conditions: [try FilterCondition.parse(field, value)])
     }
 
@@ -65,7 +66,9 @@ import Testing
                 idleWakeMilliseconds: 5,
                 filters: FilterPlan(
                     rules: [rules[0]], global: ["noisy"],
-                    outputs: [OutputFilters(name: "quiet"), OutputFilters(name: "log", selection: .filteredOutBy("quiet"))]
+                    outputs: [
+                        OutputFilters(name: "quiet"), OutputFilters(name: "log", selection: .filteredOutBy("quiet")),
+                    ]
                 )))
         control.waitForNextBatch(timeoutMilliseconds: 5000)
         for serial in 31...45 {
@@ -92,7 +95,10 @@ import Testing
         #expect(statistics.filters.rules == [NamedCount(name: "noisy", count: noisyCount)])
         #expect(statistics.filters.droppedGlobally == noisyCount)
         let quietFiltered = UInt64(first.filter { noisy($0) || exec($0) }.count + second.filter(noisy).count)
-        #expect(statistics.filters.outputs == [NamedCount(name: "quiet", count: quietFiltered), NamedCount(name: "log", count: 0)])
+        #expect(
+            statistics.filters.outputs == [
+                NamedCount(name: "quiet", count: quietFiltered), NamedCount(name: "log", count: 0),
+            ])
         #expect(quietFiltered == UInt64(Self.serials(seen[2]).count))
     }
 

@@ -1,6 +1,7 @@
 import AuditFilters
 import AuditPipeline
 import AuditWriters
+
 /// The one line `systemctl status` shows (`STATUS=`): what flowed, what was lost, how each output
 /// does.
 package enum StatusLine {

@@ -39,7 +39,8 @@ package struct ProcessorConfiguration: Sendable {
     /// A configuration with the daemon's defaults.
     package init(
         reassembler: Reassembler.Configuration = .init(), hostname: String? = nil,
-        userDirectoryPath: String = "/etc/passwd", groupDirectoryPath: String = "/etc/group", batchSize: Int = 256, idleWakeMilliseconds: Int = 100,
+        userDirectoryPath: String = "/etc/passwd", groupDirectoryPath: String = "/etc/group", batchSize: Int = 256,
+        idleWakeMilliseconds: Int = 100,
         lingerMicroseconds: Int = 0, pacingThreshold: Int = 256, pacingMaxWaitMicroseconds: Int = 1000,
         filters: FilterPlan = FilterPlan()
     ) {
