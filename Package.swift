@@ -58,7 +58,7 @@ let package = Package(
         // addresses and record text, evaluated on the event's records without copying them.
         .target(
             name: "AuditFilters",
-            dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditInterpretation"],
+            dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditInterpretation", "AuditRules"],
             swiftSettings: strict),
 
         // Audit rules in auditctl syntax: parser, kernel encoding, decoding, `auditctl -l` text.
@@ -98,8 +98,8 @@ let package = Package(
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditRules",
-                "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd",
+                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditFilters",
+                "AuditRules", "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -132,8 +132,8 @@ let package = Package(
         .testTarget(
             name: "AuditPipelineTests",
             dependencies: [
-                "AuditPipeline", "AuditThreads", "AuditWriters", "AuditEncoding", "AuditNetlink", "AuditSystem",
-                "AuditTestSupport",
+                "AuditPipeline", "AuditThreads", "AuditWriters", "AuditEncoding", "AuditFilters", "AuditNetlink",
+                "AuditSystem", "AuditTestSupport",
             ],
             swiftSettings: tests),
         .testTarget(name: "AuditThreadsTests", dependencies: ["AuditThreads", "AuditSystem"], swiftSettings: tests),
@@ -150,7 +150,8 @@ let package = Package(
         .testTarget(
             name: "AuditConfigTests",
             dependencies: [
-                "AuditConfig", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditWriters", "AuditTestSupport",
+                "AuditConfig", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditWriters",
+                "AuditTestSupport",
             ],
             swiftSettings: tests),
         // Kernel tests only (root, a kernel with audit): rules loaded by auditctl and by swift-audit.

@@ -1,5 +1,6 @@
 import AuditEncoding
 import AuditEvents
+import AuditFilters
 import AuditNetlink
 import AuditWriters
 
@@ -23,14 +24,20 @@ extension DaemonConfiguration {
     ///
     /// `file` is only used in diagnostics (`file:line: …`). Nothing is read from disk; see
     /// ``load(path:policy:)`` for the checked file read.
-    package static func parse(_ text: String, file: String) throws(ConfigError) -> ParsedConfiguration {
-        try parse(bytes: Array(text.utf8), file: file)
+    package static func parse(_ text: String, file: String, users: UserLookup = .passwd()) throws(ConfigError)
+        -> ParsedConfiguration
+    {
+        try parse(bytes: Array(text.utf8), file: file, users: users)
     }
 
     /// Parses configuration bytes (as read from the file, so a line that is not UTF-8 is reported
     /// with its number rather than repaired), reporting every problem at once.
-    package static func parse(bytes: [UInt8], file: String) throws(ConfigError) -> ParsedConfiguration {
-        var parser = ConfigParser(file: file)
+    ///
+    /// `users` resolves the user names of filter conditions (`filter.NAME.uid = root`).
+    package static func parse(bytes: [UInt8], file: String, users: UserLookup = .passwd()) throws(ConfigError)
+        -> ParsedConfiguration
+    {
+        var parser = ConfigParser(file: file, users: users)
         let assignments = lexConfiguration(bytes, file: file, diagnostics: &parser.errors)
         let configuration = parser.build(assignments)
         if !parser.errors.isEmpty {
@@ -112,6 +119,7 @@ let topLevelSpecs: [KeySpec] = [
         $0.reassembly.maxType = AuditMessageType(UInt16($1))
     },
     KeySpec("hostname", Values.hostnameFormat) { $0.hostname = $1 },
+    KeySpec("filters", Values.ruleNames) { $0.filters = $1 },
     KeySpec("ring_size", { Values.size($0, in: (64 << 10)...(1 << 30), allowZero: false) }) {
         $0.pipeline.ringSize = $1
     },
@@ -147,7 +155,7 @@ let topLevelSpecs: [KeySpec] = [
 // MARK: - Output keys
 
 enum OutputKeys {
-    static let common = ["type", "enabled", "queue_size", "format"]
+    static let common = ["type", "enabled", "queue_size", "format", "take", "filters"]
     static let file = ["path", "mode", "owner", "group", "max_size", "num_logs", "flush", "flush_interval"]
     static let stdout: [String] = []
     static let syslog = [
@@ -199,12 +207,17 @@ let auditdKeyHints: [String: String] = [
 
 struct ConfigParser {
     let file: String
+    /// Resolves the user names of filter conditions.
+    let users: UserLookup
     var errors: [ConfigDiagnostic] = []
     var warnings: [ConfigDiagnostic] = []
     /// First line of every key that was set (duplicates are not stored).
     var lineOf: [String: Int] = [:]
 
-    init(file: String) { self.file = file }
+    init(file: String, users: UserLookup = .passwd()) {
+        self.file = file
+        self.users = users
+    }
 
     mutating func error(
         _ kind: ConfigDiagnostic.Kind, line: Int?, key: String?, value: String? = nil, _ message: String,
@@ -220,6 +233,7 @@ struct ConfigParser {
         var outputOrder: [String] = []
         var outputEntries: [String: [String: Assignment]] = [:]
         var outputFirstLine: [String: Int] = [:]
+        var filterAssignments: [Assignment] = []
 
         for assignment in assignments {
             if let first = lineOf[assignment.key] {
@@ -230,6 +244,10 @@ struct ConfigParser {
             }
             lineOf[assignment.key] = assignment.line
 
+            if assignment.key.hasPrefix("filter.") {
+                filterAssignments.append(assignment)
+                continue
+            }
             if assignment.key.hasPrefix("output.") {
                 guard let (name, subkey) = splitOutputKey(assignment) else { continue }
                 if outputEntries[name] == nil {
@@ -252,6 +270,13 @@ struct ConfigParser {
         configuration.outputs = outputOrder.compactMap { name in
             buildOutput(name: name, entries: outputEntries[name] ?? [:], firstLine: outputFirstLine[name] ?? 0)
         }
+        configuration.filterRules = buildFilterRules(filterAssignments)
+        let definedRules = Set(
+            filterAssignments.compactMap {
+                $0.key.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first
+            }
+            .map(String.init))
+        checkFilterLists(configuration, definedRules: definedRules, outputNames: outputOrder, entries: outputEntries)
         checkWholeConfiguration(configuration, outputNames: outputOrder, entries: outputEntries)
         return configuration
     }
@@ -333,6 +358,8 @@ struct ConfigParser {
         let queueSize = reader.value("queue_size") { Values.integer($0, in: 1...1_048_576) } ?? 8192
         let format =
             reader.value("format") { Values.choice($0, EventFormat.allCases.map { ($0.rawValue, $0) }) } ?? .raw
+        let selection = reader.value("take", Values.selection) ?? .all
+        let filters = reader.value("filters", Values.ruleNames) ?? []
 
         guard let typeEntry = entries["type"] else {
             reader.problem(
@@ -362,7 +389,9 @@ struct ConfigParser {
         default: kind = .stdout
         }
         guard let kind, !reader.failed else { return nil }
-        return OutputConfiguration(name: name, enabled: enabled, queueSize: queueSize, format: format, kind: kind)
+        return OutputConfiguration(
+            name: name, enabled: enabled, queueSize: queueSize, format: format, kind: kind, selection: selection,
+            filters: filters)
     }
 
     // MARK: Cross-field checks

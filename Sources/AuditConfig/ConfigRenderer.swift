@@ -1,5 +1,6 @@
 import AuditEncoding
 import AuditEvents
+import AuditFilters
 import AuditNetlink
 import AuditWriters
 
@@ -40,9 +41,13 @@ extension DaemonConfiguration {
         out.set("ring_size", renderSize(pipeline.ringSize))
         out.set("status_interval", renderDuration(pipeline.statusInterval))
         out.set("loss_report_interval", renderDuration(pipeline.lossReportInterval))
+        out.blank()
+        renderFilters(into: &out)
+        let plan = filterPlan
         for output in outputs {
             out.blank()
             renderOutput(output, into: &out)
+            renderOutputFilters(output, plan: plan, into: &out)
         }
         if outputs.isEmpty {
             out.blank()
@@ -50,6 +55,42 @@ extension DaemonConfiguration {
         }
         return out.text
     }
+}
+
+extension DaemonConfiguration {
+    /// The rules and the global list, with the order they are applied in spelled out.
+    fileprivate func renderFilters(into out: inout RenderBuffer) {
+        out.comment("Filters. Order: records outside min_type…max_type leave their events first (the reassembler);")
+        out.comment("then each event goes through the global list (filters), then the output's own list")
+        out.comment("(output.NAME.filters). In a list the first rule that matches decides; no match keeps the event.")
+        for rule in filterRules {
+            let prefix = "filter.\(rule.name)."
+            out.set(prefix + "action", rule.action.rawValue)
+            for condition in rule.conditions { out.set(prefix + condition.field.rawValue, condition.text) }
+        }
+        if filterRules.isEmpty { out.comment("no filter rules") }
+        if filters.isEmpty {
+            out.comment("filters is not set: no global list")
+        } else {
+            out.set("filters", filters.joined(separator: ","))
+        }
+    }
+}
+
+/// `take`, `filters` and, as a comment, the effective order of the output's filters.
+private func renderOutputFilters(_ output: OutputConfiguration, plan: FilterPlan, into out: inout RenderBuffer) {
+    let prefix = "output.\(output.name)."
+    switch output.selection {
+    case .all: out.set(prefix + "take", "all")
+    case .filteredOutBy(let other): out.set(prefix + "take", "filtered-by:" + other)
+    }
+    if output.filters.isEmpty {
+        out.comment(prefix + "filters is not set: no list of its own")
+    } else {
+        out.set(prefix + "filters", output.filters.joined(separator: ","))
+    }
+    let filters = OutputFilters(name: output.name, selection: output.selection, rules: output.filters)
+    out.comment("events of \"\(output.name)\": " + plan.describeOrder(of: filters))
 }
 
 private func renderOutput(_ output: OutputConfiguration, into out: inout RenderBuffer) {

@@ -1,5 +1,6 @@
 package import AuditEncoding
 package import AuditEvents
+package import AuditFilters
 package import AuditNetlink
 import AuditWriters
 
@@ -23,6 +24,11 @@ package struct DaemonConfiguration: Hashable, Sendable {
     package var pipeline: PipelineSettings
     /// The outputs in the order the file first names them; names are unique.
     package var outputs: [OutputConfiguration]
+    /// Every `filter.NAME.*` rule, in the order the file first names them; names are unique.
+    package var filterRules: [FilterRule]
+    /// `filters`: the global list, by rule name, tried for every output that takes all events
+    /// before the output's own list.
+    package var filters: [String]
 
     /// A configuration with every default and the given outputs.
     package init(
@@ -31,7 +37,9 @@ package struct DaemonConfiguration: Hashable, Sendable {
         reassembly: Reassembler.Configuration = .configurationDefaults,
         hostname: HostnameFormat = .none,
         pipeline: PipelineSettings = PipelineSettings(),
-        outputs: [OutputConfiguration] = []
+        outputs: [OutputConfiguration] = [],
+        filterRules: [FilterRule] = [],
+        filters: [String] = []
     ) {
         self.audit = audit
         self.rules = rules
@@ -39,6 +47,17 @@ package struct DaemonConfiguration: Hashable, Sendable {
         self.hostname = hostname
         self.pipeline = pipeline
         self.outputs = outputs
+        self.filterRules = filterRules
+        self.filters = filters
+    }
+
+    /// The filters as the processing stage runs them: every rule, the global list, and each
+    /// output's selection and list, in the order of ``outputs`` (disabled ones included, so that
+    /// an output taking a disabled one's filtered events still gets them).
+    package var filterPlan: FilterPlan {
+        FilterPlan(
+            rules: filterRules, global: filters,
+            outputs: outputs.map { OutputFilters(name: $0.name, selection: $0.selection, rules: $0.filters) })
     }
 
     /// The configuration used when no file is given: every default, JSON events to a file, to

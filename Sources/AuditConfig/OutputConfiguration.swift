@@ -1,4 +1,5 @@
 package import AuditEncoding
+package import AuditFilters
 package import AuditWriters
 
 /// One named output (`output.NAME.*` in the file): where events go, with its own bounded queue so a
@@ -30,16 +31,24 @@ package struct OutputConfiguration: Hashable, Sendable {
     package var format: EventFormat
     /// The output's kind and kind-specific settings.
     package var kind: Kind
+    /// `take`: every event (after the global `filters`), or exactly the events another output's
+    /// filters keep from it (`filtered-by:NAME`).
+    package var selection: OutputSelection
+    /// `filters`: the output's own filter rules, by name, tried after the global list.
+    package var filters: [String]
 
-    /// An enabled output with the default queue of 8192 events.
+    /// An enabled output with the default queue of 8192 events, taking every event.
     package init(
-        name: String, enabled: Bool = true, queueSize: Int = 8192, format: EventFormat = .raw, kind: Kind
+        name: String, enabled: Bool = true, queueSize: Int = 8192, format: EventFormat = .raw, kind: Kind,
+        selection: OutputSelection = .all, filters: [String] = []
     ) {
         self.name = name
         self.enabled = enabled
         self.queueSize = queueSize
         self.format = format
         self.kind = kind
+        self.selection = selection
+        self.filters = filters
     }
 
     /// The `type` value of the kind: `file`, `stdout`, `syslog` or `gelf`.

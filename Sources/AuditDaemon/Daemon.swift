@@ -1,6 +1,7 @@
 package import AuditConfig
 import AuditEncoding
 import AuditEvents
+import AuditFilters
 import AuditNetlink
 import AuditPipeline
 import AuditSystem
@@ -58,7 +59,7 @@ func processorConfiguration(
 ) -> ProcessorConfiguration {
     var reassembler = configuration.reassembly
     reassembler.clock = replay ? .recordTimestamps : .external
-    return ProcessorConfiguration(reassembler: reassembler, hostname: hostname)
+    return ProcessorConfiguration(reassembler: reassembler, hostname: hostname, filters: configuration.filterPlan)
 }
 
 /// The live daemon: its components, and the control state the main thread keeps between
@@ -374,6 +375,13 @@ final class RunningDaemon {
             fields.append(("output_\(output.name)_peak_queued", .integer(Int64(output.writer.peakQueued))))
             fields.append(
                 ("output_\(output.name)_dropped", .integer(Int64(output.writer.dropped + output.writer.rejected))))
+        }
+        // Filtered events are a metric, not loss: how many no output got, and per rule and output.
+        let filters = snapshot.processing.filters
+        if !filters.rules.isEmpty {
+            fields.append(("filtered_events", .integer(Int64(snapshot.processing.filteredEvents))))
+            for rule in filters.rules { fields.append(("filter_\(rule.name)_decided", .unsigned(rule.count))) }
+            for output in filters.outputs { fields.append(("output_\(output.name)_filtered", .unsigned(output.count))) }
         }
         broadcast(StatusEvent(type: "swift-audit.stop", fields: fields))
         if configuration.rules.atExit == .clear {

@@ -1,4 +1,5 @@
 import AuditConfig
+import AuditFilters
 import AuditWriters
 import Testing
 
@@ -93,6 +94,11 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         AcceptedOutputLine(Base.file, "output.f.queue_size = 1", Base.fileOutput) { $0.queueSize = 1 },
         AcceptedOutputLine(Base.file, "output.f.queue_size = 1048576", Base.fileOutput) { $0.queueSize = 1_048_576 },
         AcceptedOutputLine("", "output.c.type = stdout", OutputConfiguration(name: "c", kind: .stdout)) { _ in },
+        AcceptedOutputLine(Base.file, "output.f.take = all", Base.fileOutput) { $0.selection = .all },
+        AcceptedOutputLine(
+            Base.file + "filter.x.action = drop\nfilter.x.key = k\nfilter.y.action = keep\nfilter.y.all = yes\n",
+            "output.f.filters = \"x, y\"", Base.fileOutput
+        ) { $0.filters = ["x", "y"] },
         // file
         .file("output.f.mode = 0640") { $0.mode = 0o640 },
         .file("output.f.mode = 600") { $0.mode = 0o600 },
@@ -176,6 +182,10 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
     static let refused: [RefusedOutputLine] = [
         RefusedOutputLine(Base.file, "output.f.enabled = 0", "expected yes or no"),
         RefusedOutputLine(Base.file, "output.f.queue_size = 0", "expected an integer 1…1048576"),
+        RefusedOutputLine(Base.file, "output.f.take = others", "expected all, or filtered-by:NAME"),
+        RefusedOutputLine(Base.file, "output.f.take = filtered-by:f", "an output cannot take from itself"),
+        RefusedOutputLine(Base.file, "output.f.filters = x,x", "is listed twice"),
+        RefusedOutputLine(Base.file, "output.f.filters = Noise", "expected rule names"),
         RefusedOutputLine(Base.file, "output.f.queue_size = 2000000", "expected an integer 1…1048576"),
         RefusedOutputLine(Base.file, "output.f.mode = 0666", "must not be writable by others"),
         RefusedOutputLine(Base.file, "output.f.mode = 4600", "no setuid"),

@@ -1,6 +1,7 @@
 import AuditConfig
 import AuditEncoding
 import AuditEvents
+import AuditFilters
 import AuditNetlink
 import Testing
 
@@ -80,6 +81,12 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         AcceptedLine("status_interval = 100ms") { $0.pipeline.statusInterval = .milliseconds(100) },
         AcceptedLine("status_interval = 1h") { $0.pipeline.statusInterval = .seconds(3600) },
         AcceptedLine("loss_report_interval = 30") { $0.pipeline.lossReportInterval = .seconds(30) },
+        AcceptedLine("filters = noise\nfilter.noise.action = drop\nfilter.noise.comm = cron") {
+            $0.filters = ["noise"]
+            $0.filterRules = [
+                FilterRule(name: "noise", action: .drop, conditions: [try! FilterCondition.parse(.comm, "cron")])
+            ]
+        },
     ]
 
     @Test(arguments: accepted)
@@ -128,6 +135,8 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine("max_type = 65536", "expected an integer 1000…65535"),
         RefusedLine("max_type = SYSCALL", "expected an integer 1000…65535"),
         RefusedLine("hostname = localhost", "expected none, hostname, fqdn or user:NAME"),
+        RefusedLine("filters = a,,b", "expected rule names separated by commas"),
+        RefusedLine("filters = nope", "names the rule \"nope\", which no filter.nope.* line defines"),
         RefusedLine("hostname = user:", "NAME 1…255 bytes"),
         RefusedLine("ring_size = 0", "64K…1G"),
         RefusedLine("ring_size = 1K", "64K…1G"),

@@ -8,7 +8,7 @@ import Testing
 
 /// Collects what the processing stage hands an output: each line and the size of the buffer
 /// that queueing it keeps allocated.
-private struct CollectingWriter: EventWriter {
+struct CollectingWriter: EventWriter {
     final class Seen: Sendable {
         let items = Mutex<[(line: [UInt8], bufferCapacity: Int)]>([])
     }

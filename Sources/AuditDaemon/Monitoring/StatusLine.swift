@@ -1,5 +1,7 @@
+import AuditFilters
 import AuditPipeline
 import AuditWriters
+
 /// The one line `systemctl status` shows (`STATUS=`): what flowed, what was lost, how each output
 /// does.
 package enum StatusLine {
@@ -11,11 +13,16 @@ package enum StatusLine {
             "gaps \(loss.serialGaps)",
             "backlog \(kernelBacklog)",
         ]
+        let filters = snapshot.processing.filters
+        if !filters.rules.isEmpty { parts.append("filtered \(snapshot.processing.filteredEvents)") }
         for output in snapshot.outputs {
             let counters = output.writer
             var part =
                 "\(output.name): \(counters.isFailing ? "FAILING" : "ok") written \(counters.written) "
                 + "dropped \(counters.dropped + counters.rejected) bytes \(counters.bytes)"
+            if let filtered = filters.outputs.first(where: { $0.name == output.name }), filtered.count > 0 {
+                part += " filtered \(filtered.count)"
+            }
             if counters.activity.reconnects > 0 { part += " reconnects \(counters.activity.reconnects)" }
             if counters.activity.oversizeTruncated > 0 { part += " truncated \(counters.activity.oversizeTruncated)" }
             if counters.activity.oversizeSplit > 0 { part += " split \(counters.activity.oversizeSplit)" }

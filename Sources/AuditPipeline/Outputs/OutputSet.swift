@@ -33,6 +33,8 @@ package struct Output<Queue: OutputQueue>: Sendable {
 /// daemon's queue type is in a module the pipeline does not see, so generic code over it would
 /// run unspecialized (every output copied through value witnesses, per event).
 package struct OutputTarget: Sendable {
+    /// The output's name, which the filter plan uses.
+    package let name: String
     /// The output's queue.
     package let queue: any OutputQueue
     /// Whether items carry the `AuditEvent`.
@@ -41,6 +43,7 @@ package struct OutputTarget: Sendable {
     package let format: EventFormat
 
     package init(_ output: Output<some OutputQueue>) {
+        name = output.name
         queue = output.worker
         wantsEvent = output.wantsEvent
         format = output.format

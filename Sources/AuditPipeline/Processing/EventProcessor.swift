@@ -1,5 +1,6 @@
 package import AuditEncoding
 package import AuditEvents
+package import AuditFilters
 import AuditNetlink
 import AuditSystem
 import AuditThreads
@@ -30,14 +31,20 @@ package struct ProcessorConfiguration: Sendable {
     package var pacingThreshold: Int
     /// The longest the stage waits for writers per batch, in microseconds.
     package var pacingMaxWaitMicroseconds: Int
+    /// Which outputs get which events: the global filter list, each output's own list and
+    /// selection, matched to the outputs by name (an output the plan does not name gets what the
+    /// global list keeps). Applied once per event before encoding.
+    package var filters: FilterPlan
 
     /// A configuration with the daemon's defaults.
     package init(
         reassembler: Reassembler.Configuration = .init(), hostname: String? = nil,
         userDirectoryPath: String = "/etc/passwd", groupDirectoryPath: String = "/etc/group", batchSize: Int = 256,
         idleWakeMilliseconds: Int = 100,
-        lingerMicroseconds: Int = 0, pacingThreshold: Int = 256, pacingMaxWaitMicroseconds: Int = 1000
+        lingerMicroseconds: Int = 0, pacingThreshold: Int = 256, pacingMaxWaitMicroseconds: Int = 1000,
+        filters: FilterPlan = FilterPlan()
     ) {
+        self.filters = filters
         self.reassembler = reassembler
         self.hostname = hostname
         self.userDirectoryPath = userDirectoryPath
@@ -60,6 +67,11 @@ package struct ProcessorStatistics: Hashable, Sendable {
     package var ignoredMessages = 0
     /// Events encoded and offered to the outputs.
     package var events = 0
+    /// Events the filters kept from every output (not encoded; a metric, not loss). Part of
+    /// `events` too, which counts every event the reassembler handed on.
+    package var filteredEvents = 0
+    /// The filters' counters per rule and per output (empty without filters).
+    package var filters = FilterStatistics()
     /// Datagrams appended to the `--record` capture, and appends that failed.
     package var recordedDatagrams = 0
     /// Capture appends that failed (the capture is a debugging aid: events still flow).
@@ -193,6 +205,7 @@ package struct EventProcessor: ~Copyable {
                 timeoutMilliseconds: finishing ? 0 : idleWait,
                 lingerMicroseconds: finishing ? 0 : configuration.lingerMicroseconds)
             let outputs = control.outputs.targets()
+            sink.prepare(for: outputs)
             let now = live ? SystemClock.monotonicMilliseconds() : 0
             if ready {
                 ring.consumeAvailable(max: configuration.batchSize) { datagram in
@@ -217,14 +230,17 @@ package struct EventProcessor: ~Copyable {
             if ready { pacer.pace(outputs) }
             sink.statistics.heartbeat += 1
             sink.statistics.reassembler = reassembler.statistics
+            sink.publishFilterStatistics()
             control.publish(sink.statistics)
             if finishing && !ring.waitForData(timeoutMilliseconds: 0) { break }
         }
         let outputs = control.outputs.targets()
+        sink.prepare(for: outputs)
         reassembler.flushAll { sink.dispatch($0, to: outputs) }
         sink.deliverBatch(to: outputs)
         for output in outputs { output.queue.wakeIfWaiting() }
         sink.statistics.reassembler = reassembler.statistics
+        sink.publishFilterStatistics()
         if var writer = capture.take() {
             do { try writer.flush() } catch { sink.statistics.recordErrors += 1 }
             do { try writer.close() } catch { sink.statistics.recordErrors += 1 }
@@ -243,13 +259,53 @@ private struct EventSink {
     var statistics = ProcessorStatistics()
     /// The last event dispatched, for the reassembler to reuse (`Reassembler.recycle(_:)`).
     var spent: AuditEvent?
+    /// The filters in force, evaluated once per event before encoding.
+    private var filter: EventFilter
+    /// Per output target of the batch: its index in the filter plan, or nil (every event).
+    private var planIndex: [Int?] = []
+    /// The target names `planIndex` was made for.
+    private var mappedNames: [String] = []
+    /// Per output target, whether the current event goes to it (reused: no allocation per event).
+    private var deliveries: [Bool] = []
 
     init(configuration: ProcessorConfiguration) {
         self.configuration = configuration
+        filter = Self.makeFilter(configuration.filters)
+    }
+
+    /// The compiled plan. The configuration checked it (rule and output names, regular
+    /// expressions), so it compiles; should it not, events pass unfiltered rather than vanish.
+    static func makeFilter(_ plan: FilterPlan) -> EventFilter {
+        (try? EventFilter(plan)) ?? (try! EventFilter(FilterPlan()))
+    }
+
+    /// Matches this batch's targets to the plan's outputs by name (again only when they changed).
+    mutating func prepare(for outputs: [OutputTarget]) {
+        if deliveries.count != outputs.count {
+            deliveries = [Bool](repeating: true, count: outputs.count)
+        }
+        guard !filter.isPassThrough else {
+            for index in deliveries.indices { deliveries[index] = true }
+            return
+        }
+        if mappedNames.count == outputs.count, zip(mappedNames, outputs).allSatisfy({ $0 == $1.name }) { return }
+        mappedNames = outputs.map(\.name)
+        planIndex = outputs.map { target in filter.plan.outputs.firstIndex { $0.name == target.name } }
+    }
+
+    /// Copies the filter counters into `statistics` (once per batch).
+    mutating func publishFilterStatistics() {
+        if !filter.isPassThrough || !statistics.filters.rules.isEmpty { statistics.filters = filter.statistics }
     }
 
     mutating func apply(_ next: ProcessorConfiguration, previous: ProcessorConfiguration) {
         configuration = next
+        if next.filters != previous.filters {
+            var replacement = Self.makeFilter(next.filters)
+            replacement.inheritCounters(from: filter)
+            filter = replacement
+            mappedNames = []
+        }
         if next.hostname != previous.hostname || next.userDirectoryPath != previous.userDirectoryPath
             || next.groupDirectoryPath != previous.groupDirectoryPath
         {
@@ -302,11 +358,25 @@ private struct EventSink {
     /// ends.
     mutating func dispatch(_ event: consuming AuditEvent, to outputs: [OutputTarget]) {
         statistics.events += 1
+        var any = true
+        if !filter.isPassThrough {
+            filter.evaluate(event)
+            any = false
+            for index in outputs.indices {
+                let delivered = planIndex[index].map { filter.delivers(toOutput: $0) } ?? filter.globalListKeeps
+                deliveries[index] = delivered
+                any = any || delivered
+            }
+            if !any { statistics.filteredEvents += 1 }
+        }
         // A handful of outputs: a scan per format costs less than keeping a set of formats in use.
-        for format in EventFormat.allCases where outputs.contains(where: { $0.format == format }) {
-            let lane = laneIndex(format)
-            lanes[lane].dispatch(event, to: outputs)
-            if lanes[lane].isChunkFull { lanes[lane].deliverBatch(to: outputs) }
+        if any {
+            for format in EventFormat.allCases
+            where outputs.indices.contains(where: { outputs[$0].format == format && deliveries[$0] }) {
+                let lane = laneIndex(format)
+                lanes[lane].dispatch(event, to: outputs, deliveries: deliveries)
+                if lanes[lane].isChunkFull { lanes[lane].deliverBatch(to: outputs) }
+            }
         }
         spent = consume event
     }
@@ -328,6 +398,11 @@ private struct FormatLane {
     /// This batch's lines for the byte-only outputs, one after another, and where each ends.
     private var batchBytes: [UInt8] = []
     private var batchEnds: [Int] = []
+    /// Per line and output target (`lines × targets`, row by row), whether the line goes to the
+    /// target; kept only once a line skipped a byte-only output of this format (filters), so a
+    /// batch without filtering shares one list of items among all outputs as before.
+    private var batchDeliveries: [Bool] = []
+    private var batchIsSelective = false
 
     init(formatter: EventFormatter) {
         self.formatter = formatter
@@ -345,13 +420,18 @@ private struct FormatLane {
     var isChunkFull: Bool { batchBytes.count >= Self.chunkBytes - Self.chunkBytes / 8 }
 
     /// Encodes `event` and offers it to the outputs of this lane's format.
-    mutating func dispatch(_ event: borrowing AuditEvent, to outputs: [OutputTarget]) {
+    mutating func dispatch(_ event: borrowing AuditEvent, to outputs: [OutputTarget], deliveries: [Bool]) {
         writer.removeAll()
         formatter.encode(event, into: &writer)
         var plain = false
+        var skipped = false
         var structured: OutputItem?
-        for output in outputs {
+        for (index, output) in outputs.enumerated() {
             guard output.format == format else { continue }
+            guard deliveries[index] else {
+                if !output.wantsEvent { skipped = true }
+                continue
+            }
             if output.wantsEvent {
                 if structured == nil {
                     var line: [UInt8] = []
@@ -365,8 +445,15 @@ private struct FormatLane {
         }
         if plain {
             if batchBytes.capacity == 0 { batchBytes.reserveCapacity(Self.chunkBytes) }
+            if skipped && !batchIsSelective {
+                // From here on, remember per line which outputs take it (the lines so far went to all).
+                batchIsSelective = true
+                batchDeliveries.removeAll(keepingCapacity: true)
+                for _ in 0..<(batchEnds.count * outputs.count) { batchDeliveries.append(true) }
+            }
             writer.appendLine(to: &batchBytes)
             batchEnds.append(batchBytes.count)
+            if batchIsSelective { batchDeliveries.append(contentsOf: deliveries) }
         }
     }
 
@@ -392,9 +479,18 @@ private struct FormatLane {
             items.append(OutputItem(sharing: chunk, range: start..<end))
             start = end
         }
-        for output in outputs where !output.wantsEvent && output.format == format {
-            output.queue.enqueue(batch: items, deferringWake: true)
+        for (index, output) in outputs.enumerated() where !output.wantsEvent && output.format == format {
+            if batchIsSelective {
+                // Only the lines this output's filters let through, still in event order.
+                let stride = outputs.count
+                let subset = items.indices.filter { batchDeliveries[$0 * stride + index] }.map { items[$0] }
+                if !subset.isEmpty { output.queue.enqueue(batch: subset, deferringWake: true) }
+            } else {
+                output.queue.enqueue(batch: items, deferringWake: true)
+            }
         }
+        batchIsSelective = false
+        batchDeliveries.removeAll(keepingCapacity: true)
         if shared {
             batchBytes = []
         } else {
