@@ -101,6 +101,44 @@ func percentDecoded(_ text: String) -> [UInt8] {
         #expect(compared > 700, "compared \(compared) record objects")
     }
 
+    /// The same comparison for the audit.log auditd wrote with `log_format = ENRICHED` (read by
+    /// `AuditLogReader`, keeping the log's translations): every laurel event, DAEMON_START and
+    /// DAEMON_END included, record for record.
+    @Test(.requires(.corpus))
+    func enrichedEventsOfTheCorpusLogsMatchLaurelRecordForRecord() throws {
+        let fixture = try AccountsFixture()
+        defer { fixture.directory.remove() }
+        var encoder = fixture.encoder()
+        var compared = 0
+        for scenario in ["exec", "file_watch", "user_mgmt", "misc_kernel", "module", "mount", "ptrace"] {
+            var reader = AuditLogReader()
+            var events: [AuditEvent] = []
+            reader.beginSource("\(scenario).audit.log")
+            reader.consume(try Corpus.read("local/\(scenario).audit.log")) { events.append($1) }
+            reader.endSource { events.append($1) }
+            reader.finish { events.append($1) }
+            var ours: [String: OrderedJSON] = [:]
+            for event in events {
+                let object = try enrichedObject(event, encoder: &encoder)
+                ours[object["ID"]?.stringValue ?? ""] = object
+            }
+            for line in try Corpus.read("local/\(scenario).laurel.jsonl").split(separator: UInt8(ascii: "\n")) {
+                let laurel = try OrderedJSON.parse(line)
+                let id = laurel["ID"]?.stringValue ?? ""
+                let mine = try #require(ours[id], "\(scenario): no event \(id)")
+                #expect(mine.keys == laurel.keys, "\(scenario) \(id): \(mine.keys) vs laurel's \(laurel.keys)")
+                for type in laurel.keys where type != "ID" {
+                    let expected = Self.withoutProcessState(laurel[type]!)
+                    #expect(
+                        mine[type].map(Self.withoutProcessState) == expected,
+                        "\(scenario) \(id) \(type):\n laurel \(expected)\n ours   \(String(describing: mine[type]))")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 750, "compared \(compared) record objects")
+    }
+
     static func withoutProcessState(_ value: OrderedJSON) -> OrderedJSON {
         switch value {
         case .object(let members): .object(members.filter { !processStateKeys.contains($0.key) })
