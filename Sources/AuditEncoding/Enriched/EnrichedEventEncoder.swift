@@ -39,7 +39,7 @@ package struct EnrichedEventEncoder: Sendable {
     private let nodeMember: [UInt8]
     /// One value's decoded bytes (a hex string, an argument in parts); reused, and shrunk after an
     /// event that needed a lot of it.
-    private var scratch: [UInt8] = []
+    private var scratch = JSONWriter(capacity: 4096)
     /// The record types of the event being encoded, in order of first appearance.
     private var types: [AuditMessageType] = []
     /// The current record's fields that get a translation, in order.
@@ -119,7 +119,7 @@ package struct EnrichedEventEncoder: Sendable {
             }
         }
         writer.appendRaw("}\n")
-        if scratch.capacity > Self.scratchLimit { scratch = [] }
+        if scratch.capacity > Self.scratchLimit { scratch = JSONWriter(capacity: 4096) }
     }
 
     /// Types written as an array even when alone: the parts of a kernel event besides the four
@@ -319,7 +319,7 @@ package struct EnrichedEventEncoder: Sendable {
     ) {
         let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
         if field.style == .unquoted, kind == .encoded, decodeHexString(storage, field.value) {
-            writer.appendPercentString(scratch)
+            scratch.withUnsafeBytes { writer.appendPercentString($0) }
         } else if field.style == .braced {
             appendBraced(value, into: &writer)
         } else {
@@ -354,7 +354,7 @@ package struct EnrichedEventEncoder: Sendable {
     /// Decodes `storage[range]` (hex) into `scratch`; see ``appendHex(_:_:)``.
     @discardableResult
     private mutating func decodeHex(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        scratch.removeAll(keepingCapacity: true)
+        scratch.removeAll()
         return appendHex(storage, range)
     }
 
@@ -373,25 +373,24 @@ package struct EnrichedEventEncoder: Sendable {
         let count = range.count / 2
         guard count > 0 else { return true }
         var valid = true
-        scratch.append(contentsOf: repeatElement(0, count: count))
-        scratch.withUnsafeMutableBufferPointer { output in
+        scratch.withCursor(atMost: count) { cursor in
             var index = range.lowerBound
-            for position in start..<(start + count) {
-                guard let high = AuditHex.digit(storage[index]), let low = AuditHex.digit(storage[index + 1]) else {
+            for _ in 0..<count {
+                guard let high = AuditHex.digit(storage[index]), let low = AuditHex.digit(storage[index &+ 1]) else {
                     valid = false
                     return
                 }
-                output[position] = high << 4 | low
-                index += 2
+                cursor.byte(high << 4 | low)
+                index &+= 2
             }
         }
-        if !valid { scratch.removeSubrange(start...) }
+        if !valid { scratch.truncate(to: start) }
         return valid
     }
 
-    /// Appends `bytes` to `scratch` (typed, so the append is one copy, not a generic walk).
+    /// Appends `bytes` to `scratch`.
     private mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
-        scratch.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
+        scratch.appendRawBytes(bytes)
     }
 
     /// `proctitle=`: the command line, its arguments separated by NULs (hex), or one quoted word.
@@ -400,11 +399,11 @@ package struct EnrichedEventEncoder: Sendable {
     ) {
         let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
         if !(field.style == .unquoted && decodeHexString(storage, field.value)) {
-            scratch.removeAll(keepingCapacity: true)
+            scratch.removeAll()
             appendBytes(value)
         }
         // A trailing NUL ends the last argument; it does not start another.
-        if scratch.last == 0 { scratch.removeLast() }
+        if scratch.withUnsafeBytes({ $0.last }) == 0 { scratch.truncate(to: scratch.count - 1) }
         writer.appendByte(UInt8(ascii: "["))
         scratch.withUnsafeBytes { bytes in
             var start = 0
@@ -457,7 +456,7 @@ package struct EnrichedEventEncoder: Sendable {
                     openArgv(&writer)
                     if argumentCount > 0 { writer.appendByte(UInt8(ascii: ",")) }
                     if field.style == .unquoted, decodeHexString(storage, field.value) {
-                        writer.appendPercentString(scratch)
+                        scratch.withUnsafeBytes { writer.appendPercentString($0) }
                     } else {
                         writer.appendPercentString(value)
                     }
@@ -469,12 +468,12 @@ package struct EnrichedEventEncoder: Sendable {
                     }
                     openArgv(&writer)
                     partsOpen = true
-                    scratch.removeAll(keepingCapacity: true)
+                    scratch.removeAll()
                 case .part:
                     if !partsOpen {
                         openArgv(&writer)
                         partsOpen = true
-                        scratch.removeAll(keepingCapacity: true)
+                        scratch.removeAll()
                     }
                     if !(field.style == .unquoted && !value.isEmpty && appendHex(storage, field.value)) {
                         appendBytes(value)
@@ -499,7 +498,7 @@ package struct EnrichedEventEncoder: Sendable {
 
     private func flushParts(_ argumentCount: Int, _ writer: inout JSONWriter) {
         if argumentCount > 0 { writer.appendByte(UInt8(ascii: ",")) }
-        writer.appendPercentString(scratch)
+        scratch.withUnsafeBytes { writer.appendPercentString($0) }
     }
 
     private enum ArgumentKey { case plain, length, part, other }
@@ -547,7 +546,7 @@ package struct EnrichedEventEncoder: Sendable {
         case .socketAddress(let range):
             decodeHex(storage, range)
             let littleEndian = arch.map(ArchitectureNames.isLittleEndian(arch:)) ?? true
-            guard let address = SocketAddress(scratch, littleEndian: littleEndian) else { return }
+            guard let address = SocketAddress(scratch.bytes, littleEndian: littleEndian) else { return }
             member("SADDR", &writer)
             writer.appendPercentString(Array(address.auditdText.utf8))
         case .identity(let kind, let key, let value):

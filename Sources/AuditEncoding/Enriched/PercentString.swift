@@ -47,7 +47,11 @@ extension JSONCursor {
             return
         }
         let end = bytes.count
+        // Most values (paths, names, numbers kept as text) need no escape at all: find the first
+        // byte that does and copy what comes before it in one piece.
         var index = 0
+        while index < end, Self.isPlain(base[index]) { index &+= 1 }
+        if index > 0 { raw(UnsafeBufferPointer(start: base, count: index)) }
         while index < end {
             let current = base[index]
             if current >= 0x20 && current < 0x7F {
@@ -74,6 +78,13 @@ extension JSONCursor {
             }
         }
         byte(UInt8(ascii: "\""))
+    }
+
+    /// Printable ASCII that a percent string writes as it is.
+    @inline(__always)
+    static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+            && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "+")
     }
 
     /// Writes bytes that are already valid JSON: `bytes.count` bytes.
