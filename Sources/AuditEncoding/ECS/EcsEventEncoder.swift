@@ -54,6 +54,15 @@ package struct EcsEventEncoder: Sendable {
 
     private let hostMember: [UInt8]
     private var fields: [IndexedField] = []
+    /// The event's bytes while it is encoded (for names longer than a packed name holds).
+    /// Set only inside ``encode(_:context:into:)``, which owns the bytes meanwhile.
+    private var current = EventBytes()
+
+    private struct EventBytes: @unchecked Sendable {
+        var buffer = UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
+    private var storage: UnsafeRawBufferPointer { current.buffer }
     /// Interpreted values of the event (summary, ids, paths…), referenced by ranges.
     private var texts: [UInt8] = []
     /// Decoded hex, reused.
@@ -183,9 +192,11 @@ package struct EcsEventEncoder: Sendable {
         fields.removeAll(keepingCapacity: true)
         texts.removeAll(keepingCapacity: true)
         event.storage.withUnsafeBytes { storage in
+            current.buffer = storage
             var analysis = analyze(event, storage)
             write(event, storage, &analysis, context: context, into: &writer)
         }
+        current = EventBytes()
         if texts.capacity > Self.textsLimit { texts = [] }
         if scratch.capacity > Self.textsLimit { scratch = JSONWriter(capacity: 1024) }
     }
@@ -322,11 +333,13 @@ package struct EcsEventEncoder: Sendable {
         while let field = scanner.next() {
             switch field.style {
             case .container, .null, .unknown: continue
+            case .quoted where field.value.count == 1 && storage[field.value.lowerBound] == UInt8(ascii: "?"):
+                continue  // `acct="?"`: no value, as a bare `?`
             default: break
             }
             let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
-            guard let name = PackedName(key) else { continue }
-            let traits = FieldTraits.table.lookup(name) ?? .plain
+            let name = PackedName(longName: key)
+            let traits = key.count > 16 ? .plain : FieldTraits.table.lookup(name) ?? .plain
             fields.append(
                 IndexedField(name: name, key: field.key, value: field.value, style: field.style, traits: traits))
         }
@@ -334,13 +347,12 @@ package struct EcsEventEncoder: Sendable {
 
     /// The first field named `key`, in the order indexed (the primary record first).
     private func lookup(_ key: StaticString) -> Int? {
-        guard let name = PackedName(key) else { return nil }
-        return lookup(name)
-    }
-
-    private func lookup(_ name: PackedName) -> Int? {
-        fields.withUnsafeBufferPointer { fields in
-            for index in fields.indices where fields[index].name == name { return index }
+        let bytes = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        let name = PackedName(longName: bytes)
+        return fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices where fields[index].name == name {
+                if name.count <= 16 || storage[fields[index].key].elementsEqual(bytes) { return index }
+            }
             return nil
         }
     }
@@ -501,7 +513,8 @@ package struct EcsEventEncoder: Sendable {
     }
 
     /// A SOCKADDR record's address.
-    private mutating func socket(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>, arch: UInt32?) -> SocketObject? {
+    private mutating func socket(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>, arch: UInt32?) -> SocketObject?
+    {
         var scanner = AuditFieldScanner(storage, range: range.lowerBound..<firstByte(0x1D, in: storage, range))
         while let field = scanner.next() {
             guard field.hasKey("saddr", in: storage), field.style == .unquoted,
@@ -688,7 +701,9 @@ package struct EcsEventEncoder: Sendable {
         writer.appendRaw("}\n")
     }
 
-    private mutating func writeUser(_ storage: UnsafeRawBufferPointer, _ analysis: inout Analysis, into writer: inout JSONWriter) {
+    private mutating func writeUser(
+        _ storage: UnsafeRawBufferPointer, _ analysis: inout Analysis, into writer: inout JSONWriter
+    ) {
         let normalization = analysis.normalization.map { EcsNormalization.all[$0] }
         var mapsUser = false
         var mapsEffective = false
@@ -761,7 +776,8 @@ package struct EcsEventEncoder: Sendable {
     }
 
     private mutating func writeIdentity(
-        _ key: StaticString, _ storage: UnsafeRawBufferPointer, arch: UInt32?, group: Bool, into writer: inout JSONWriter
+        _ key: StaticString, _ storage: UnsafeRawBufferPointer, arch: UInt32?, group: Bool,
+        into writer: inout JSONWriter
     ) {
         let entity = idEntity(key, storage, arch: arch, group: group)
         writeEntity(entity, into: &writer)
@@ -844,7 +860,9 @@ package struct EcsEventEncoder: Sendable {
     }
 
     /// `proctitle=`: the command line with its NULs as spaces (aucoalesce's `process.title`).
-    private mutating func appendTitle(_ field: IndexedField, _ storage: UnsafeRawBufferPointer, into writer: inout JSONWriter) {
+    private mutating func appendTitle(
+        _ field: IndexedField, _ storage: UnsafeRawBufferPointer, into writer: inout JSONWriter
+    ) {
         let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
         let start = texts.count
         if field.style == .unquoted, decodeHex(value) {
@@ -1106,14 +1124,23 @@ package struct EcsEventEncoder: Sendable {
     }
 
     /// `auditd.data`: the fields no other member carries, the first of each name, interpreted.
-    private mutating func writeData(_ storage: UnsafeRawBufferPointer, _ analysis: Analysis, into writer: inout JSONWriter) {
+    private mutating func writeData(
+        _ storage: UnsafeRawBufferPointer, _ analysis: Analysis, into writer: inout JSONWriter
+    ) {
         open("data")
         var seen: UInt64 = 0
         for index in fields.indices {
             let field = fields[index]
             if field.traits.ecsConsumed || index == analysis.sourceField { continue }
             let bit: UInt64 = 1 << UInt64(field.name.slot & 63)
-            if seen & bit != 0, fields[..<index].contains(where: { $0.name == field.name }) { continue }
+            if seen & bit != 0,
+                fields[..<index].contains(where: {
+                    $0.name == field.name
+                        && (field.name.count <= 16 || storage[$0.key].elementsEqual(storage[field.key]))
+                })
+            {
+                continue
+            }
             seen |= bit
             memberKey(UnsafeRawBufferPointer(rebasing: storage[field.key]), &writer)
             let start = texts.count
@@ -1337,6 +1364,17 @@ extension PackedName {
     /// Packs a constant name.
     init?(_ name: StaticString) {
         self.init(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    }
+
+    /// Packs a name of any length: longer than 16 bytes, the first 16 and the length (equal packed
+    /// names then still need a comparison of the bytes).
+    init(longName bytes: UnsafeRawBufferPointer) {
+        if let packed = PackedName(UnsafeRawBufferPointer(rebasing: bytes.prefix(16))) {
+            self = packed
+        } else {
+            self = PackedName(UnsafeRawBufferPointer(start: nil, count: 0))!
+        }
+        count = bytes.count
     }
 }
 

@@ -4,7 +4,8 @@ import AuditNetlink
 /// the ECS categorization. The facts are go-libaudit's (`aucoalesce/normalizations.yaml`,
 /// Apache-2.0, re-expressed here as data), updated to what its golden outputs at v2.6.2 show
 /// (the `linked` action, `clock_adjtime` and the `TIME_*` records as changed-system-time, the
-/// `session` category of USER_START/USER_END, `alert` kind of the two anomalies).
+/// `session` category of USER_START/USER_END, `alert` kind of the two anomalies), and with `end`
+/// where aucoalesce writes `stop` (not an ECS `event.type` value: SERVICE_STOP, DAEMON_END…).
 ///
 /// Keys are record field names (`auid`, `acct`…) looked up in the event's fields, first found wins.
 struct EcsNormalization: Sendable {
@@ -167,8 +168,10 @@ extension EcsNormalization {
             ["setxattr", "fsetxattr", "lsetxattr", "removexattr", "fremovexattr", "lremovexattr"], type: "change"),
         file("changed-file-permissions-of", ["chmod", "fchmod", "fchmodat", "fchmodat2"], type: "change"),
         file("changed-file-ownership-of", ["chown", "fchown", "fchownat", "lchown"], type: "change"),
-        ecs("loaded-kernel-module", records: ["KERN_MODULE"], syscalls: ["finit_module", "init_module"],
-            category: ["driver"], type: ["start"]) {
+        ecs(
+            "loaded-kernel-module", records: ["KERN_MODULE"], syscalls: ["finit_module", "init_module"],
+            category: ["driver"], type: ["start"]
+        ) {
             $0.objectWhat = "file"
             $0.objectPrimary = ["name"]
         },
@@ -250,17 +253,22 @@ extension EcsNormalization {
         iam("assigned-user-role-to", "ROLE_ASSIGN", type: ["user", "change"]),
         iam("modified-role", "ROLE_MODIFY", type: ["change"], account: false),
         iam("removed-user-role-from", "ROLE_REMOVE", type: ["user", "change"]),
-        ecs("modified-user-account", from: userSession, records: ["USER_MGMT"], category: ["iam"], type: ["user", "change"],
+        ecs(
+            "modified-user-account", from: userSession, records: ["USER_MGMT"], category: ["iam"],
+            type: ["user", "change"],
             mappings: [
                 EcsMapping(from: .subjectPrimary, to: .user), EcsMapping(from: .subjectSecondary, to: .userTarget),
                 EcsMapping(from: .identity("uid"), to: .userEffective),
             ]),
-        ecs("changed-password", from: userSession, records: ["USER_CHAUTHTOK"], category: ["iam"], type: ["user", "change"],
+        ecs(
+            "changed-password", from: userSession, records: ["USER_CHAUTHTOK"], category: ["iam"],
+            type: ["user", "change"],
             mappings: [
                 EcsMapping(from: .subjectPrimary, to: .user), EcsMapping(from: .identity("uid"), to: .userEffective),
                 EcsMapping(from: .subjectSecondary, to: .userTarget),
             ]),
-        ecs("changed-group-password", from: userSession, records: ["GRP_CHAUTHTOK"], category: ["iam"],
+        ecs(
+            "changed-group-password", from: userSession, records: ["GRP_CHAUTHTOK"], category: ["iam"],
             type: ["group", "change"],
             mappings: [
                 EcsMapping(from: .subjectPrimary, to: .user), EcsMapping(from: .identity("uid"), to: .userEffective),
@@ -275,7 +283,8 @@ extension EcsNormalization {
         auth("acquired-credentials", "CRED_ACQ"),
         auth("disposed-credentials", "CRED_DISP"),
         auth("refreshed-credentials", "CRED_REFR"),
-        ecs("authenticated-to-group", records: ["GRP_AUTH"], category: ["authentication"], type: ["info"],
+        ecs(
+            "authenticated-to-group", records: ["GRP_AUTH"], category: ["authentication"], type: ["info"],
             mappings: authMappings),
         ecs(
             "changed-login-id-to", records: ["LOGIN"], category: ["authentication"], type: ["start"],
@@ -324,24 +333,28 @@ extension EcsNormalization {
         host("changed-to-runlevel", "SYSTEM_RUNLEVEL", type: "change", primary: ["new-level"], what: "system"),
         host("shutdown-system", "SYSTEM_SHUTDOWN", type: "end", what: "system"),
         process("started-service", "SERVICE_START", type: "start", what: "service", primary: ["unit"]),
-        process("stopped-service", "SERVICE_STOP", type: "stop", what: "service", primary: ["unit"]),
+        process("stopped-service", "SERVICE_STOP", type: "end", what: "service", primary: ["unit"]),
 
         // The audit system itself.
         process(
             "changed-audit-configuration", "CONFIG_CHANGE", type: "change", what: "audit-config",
             category: ["process", "configuration"],
             primary: ["op", "key", "audit_enabled", "audit_pid", "audit_backlog_limit", "audit_failure"]),
-        process("aborted-auditd-startup", "DAEMON_ABORT", type: "stop", what: "service"),
-        ecs("remote-audit-connected", records: ["DAEMON_ACCEPT"], category: ["network"], type: ["connection", "start"]) {
+        process("aborted-auditd-startup", "DAEMON_ABORT", type: "end", what: "service"),
+        ecs("remote-audit-connected", records: ["DAEMON_ACCEPT"], category: ["network"], type: ["connection", "start"])
+        {
             $0.objectWhat = "service"
         },
-        ecs("remote-audit-disconnected", records: ["DAEMON_CLOSE"], category: ["network"], type: ["connection", "start"]) {
+        ecs(
+            "remote-audit-disconnected", records: ["DAEMON_CLOSE"], category: ["network"],
+            type: ["connection", "start"]
+        ) {
             $0.objectWhat = "service"
         },
         process(
             "changed-auditd-configuration", "DAEMON_CONFIG", type: "change", what: "service",
             category: ["process", "configuration"]),
-        process("shutdown-audit", "DAEMON_END", type: "stop", what: "service"),
+        process("shutdown-audit", "DAEMON_END", type: "end", what: "service"),
         process("audit-error", "DAEMON_ERR", what: "service"),
         process(
             "reconfigured-auditd", "DAEMON_RECONFIG", type: "info", what: "service",
@@ -393,14 +406,20 @@ extension EcsNormalization {
         plain("caused-mac-policy-error", ["SELINUX_ERR"], what: "system"),
 
         // Cryptography.
-        ecs("negotiated-crypto-key", from: userSession, records: ["CRYPTO_KEY_USER"], category: ["process"], type: ["info"]) {
+        ecs(
+            "negotiated-crypto-key", from: userSession, records: ["CRYPTO_KEY_USER"], category: ["process"],
+            type: ["info"]
+        ) {
             $0.objectPrimary = ["fp"]
             $0.objectSecondary = ["addr", "hostname"]
             $0.sourceIP = ["addr"]
         },
         plain("crypto-officer-logged-in", ["CRYPTO_LOGIN"]),
         ecs("crypto-officer-logged-out", records: ["CRYPTO_LOGOUT"], category: ["process"], type: ["info"]),
-        ecs("started-crypto-session", from: userSession, records: ["CRYPTO_SESSION"], category: ["process"], type: ["info"]) {
+        ecs(
+            "started-crypto-session", from: userSession, records: ["CRYPTO_SESSION"], category: ["process"],
+            type: ["info"]
+        ) {
             $0.objectPrimary = ["addr"]
             $0.objectSecondary = ["rport"]
             $0.sourceIP = ["addr"]
@@ -456,7 +475,8 @@ extension EcsNormalization {
             $0.objectPrimary = ["dev"]
             $0.objectWhat = "network-device"
         },
-        plain("tested-file-system-integrity-of", ["ANOM_RBAC_INTEGRITY_FAIL"], primary: ["hostname"], what: "filesystem"),
+        plain(
+            "tested-file-system-integrity-of", ["ANOM_RBAC_INTEGRITY_FAIL"], primary: ["hostname"], what: "filesystem"),
 
         // Various.
         plain("sent-message", ["USER"], primary: ["addr"]),
