@@ -26,8 +26,9 @@ package struct CgroupIdentity: Hashable, Sendable {
     /// `session-3.scope`, `user@1000.service`, and a container's own `docker-<id>.scope`).
     package var unit: String?
 
-    package init(containerID: String? = nil, runtime: ContainerRuntime? = nil, podUID: String? = nil, unit: String? = nil)
-    {
+    package init(
+        containerID: String? = nil, runtime: ContainerRuntime? = nil, podUID: String? = nil, unit: String? = nil
+    ) {
         self.containerID = containerID
         self.runtime = runtime
         self.podUID = podUID
@@ -141,7 +142,7 @@ package enum CgroupParser {
     static func podUID(in component: ArraySlice<UInt8>) -> String? {
         var rest = component
         if rest.starts(with: "kubepods-".utf8) {
-            guard hasSuffix(rest, ".slice"), let range = firstRange(of: "pod", in: rest) else { return nil }
+            guard hasSuffix(rest, ".slice"), let range = firstRange(of: "-pod", in: rest) else { return nil }
             rest = rest[range.upperBound...].dropLast(6)
         } else if rest.starts(with: "pod".utf8) {
             rest = rest.dropFirst(3)
@@ -186,7 +187,9 @@ package enum CgroupParser {
             guard bytes.count >= pattern.count else { return nil }
             var start = bytes.startIndex
             while start + pattern.count <= bytes.endIndex {
-                if bytes[start..<(start + pattern.count)].elementsEqual(pattern) { return start..<(start + pattern.count) }
+                if bytes[start..<(start + pattern.count)].elementsEqual(pattern) {
+                    return start..<(start + pattern.count)
+                }
                 start += 1
             }
             return nil

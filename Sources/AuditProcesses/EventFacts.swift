@@ -32,7 +32,8 @@ struct SyscallFacts {
             case (4, 0x65) where field.hasKey("exit", in: storage): exit = EventText.decimal(value)
             case (2, 0x61) where field.hasKey("a0", in: storage): a0 = EventText.hex64(value)
             case (2, 0x61) where field.hasKey("a1", in: storage): a1 = EventText.hex64(value)
-            case (3, 0x70) where field.hasKey("pid", in: storage): pid = EventText.decimal(value).flatMap(Int32.init(exactly:))
+            case (3, 0x70) where field.hasKey("pid", in: storage):
+                pid = EventText.decimal(value).flatMap(Int32.init(exactly:))
             case (4, 0x70) where field.hasKey("ppid", in: storage):
                 ppid = EventText.decimal(value).flatMap(Int32.init(exactly:))
             case (4, 0x63) where field.hasKey("comm", in: storage): comm = field
@@ -83,7 +84,8 @@ enum EventText {
     }
 
     /// Like ``bytes(_:in:)``, appending to `existing` when given.
-    static func appendBytes(_ field: AuditField, in storage: UnsafeRawBufferPointer, to existing: [UInt8]?) -> [UInt8]? {
+    static func appendBytes(_ field: AuditField, in storage: UnsafeRawBufferPointer, to existing: [UInt8]?) -> [UInt8]?
+    {
         switch field.style {
         case .null, .unknown: return existing
         case .unquoted:

@@ -44,7 +44,8 @@ package struct ProcessStateError: Error, Hashable, Sendable, CustomStringConvert
         case .otherBoot(let file, let current):
             return "\(place): written in boot \(file), this is boot \(current): its pids mean nothing now; ignored"
         case .line(let what): return "\(place): \(what)\(shown); the state file is ignored"
-        case .checksum: return "\(place): count or checksum mismatch (cut or altered)\(shown); the state file is ignored"
+        case .checksum:
+            return "\(place): count or checksum mismatch (cut or altered)\(shown); the state file is ignored"
         }
     }
 }
@@ -138,7 +139,8 @@ enum ProcessStateFile {
         if let currentBoot, boot != currentBoot {
             throw ProcessStateError(.otherBoot(file: boot, current: currentBoot), path: path, line: 2, text: lines[1])
         }
-        guard lines[2].starts(with: "clock ".utf8), let clock = number(lines[2].dropFirst(6)).flatMap(UInt64.init(exactly:))
+        guard lines[2].starts(with: "clock ".utf8),
+            let clock = number(lines[2].dropFirst(6)).flatMap(UInt64.init(exactly:))
         else { throw ProcessStateError(.line("expected `clock <ms>`"), path: path, line: 3, text: lines[2]) }
 
         // The trailer: count and checksum of everything before it.
@@ -296,7 +298,8 @@ enum ProcessStateFile {
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ProcessStateError) {
         let temporary = path + ".tmp"
         let descriptor: Int32
-        do { descriptor = try SystemCall.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o600) } catch {
+        do { descriptor = try SystemCall.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o600) } catch
+        {
             throw ProcessStateError(.write(step: "open", error), path: temporary)
         }
         let written = bytes.withUnsafeBytes { SystemCall.writeAll(descriptor, $0) }

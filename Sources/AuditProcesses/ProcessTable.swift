@@ -303,7 +303,9 @@ package struct ProcessTable: Sendable {
 
     /// A new entry from a SYSCALL record: what it says, and the container and unit of the parent
     /// (or of /proc, when the parent is unknown and the process still runs).
-    private mutating func learn(_ pid: Int32, _ facts: SyscallFacts, _ storage: UnsafeRawBufferPointer, _ id: AuditEventID) {
+    private mutating func learn(
+        _ pid: Int32, _ facts: SyscallFacts, _ storage: UnsafeRawBufferPointer, _ id: AuditEventID
+    ) {
         var info = ProcessInfo(pid: pid, ppid: facts.ppid, eventID: id)
         info.executable = facts.exe.flatMap { EventText.bytes($0, in: storage) }
         info.command = facts.comm.flatMap { EventText.bytes($0, in: storage) }

@@ -52,7 +52,9 @@ package struct SHA256: Sendable {
         var padding: [UInt8] = [0x80]
         let fill = (blockFill + 1) % 64
         padding.append(contentsOf: repeatElement(0, count: fill <= 56 ? 56 - fill : 120 - fill))
-        for shift in stride(from: 56, through: 0, by: -8) { padding.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            padding.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
+        }
         let saved = length
         update(padding)
         length = saved
