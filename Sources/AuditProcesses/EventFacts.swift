@@ -135,7 +135,12 @@ struct ExecArguments {
                     close(&self, open)
                     open = []
                 case .part:
-                    open = EventText.appendBytes(field, in: storage, to: open ?? [])
+                    // Parts past the cap are not decoded: an argument can run to 128 KiB.
+                    if (open?.count ?? 0) + total <= maximumBytes {
+                        open = EventText.appendBytes(field, in: storage, to: open ?? [])
+                    } else {
+                        truncated = true
+                    }
                 case .argc:
                     declared = EventText.decimal(UnsafeRawBufferPointer(rebasing: storage[field.value])).map(Int.init)
                 case .other:

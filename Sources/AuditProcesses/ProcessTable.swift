@@ -29,15 +29,15 @@ package struct ProcessTable: Sendable {
     package struct Configuration: Hashable, Sendable {
         /// The most entries kept (a fork storm evicts beyond it). About 1 KiB each with full
         /// arguments (docs/design.md, "Process context").
-        package var maximumEntries = 32_768
+        package var maximumEntries = 16_384
         /// Event time a gone entry is kept for late events of its children or itself.
         package var expiryMilliseconds: UInt64 = 30_000
         /// Ancestors given above the parent.
         package var maximumAncestors = 8
         /// The bytes of arguments kept per entry (all arguments together).
-        package var maximumArgumentBytes = 4096
+        package var maximumArgumentBytes = 2048
         /// The arguments kept per entry.
-        package var maximumArguments = 128
+        package var maximumArguments = 64
         /// Read `/proc/PID/cgroup` for a pid learned from an event whose parent the table does not
         /// know (one read; nothing when the process is already gone).
         package var readProcForUnknown = true
@@ -171,6 +171,31 @@ package struct ProcessTable: Sendable {
     package func isRunning(_ pid: Int32) -> Bool {
         guard let entry = entries[pid] else { return false }
         return entry.state != .exited
+    }
+
+    /// An upper estimate of the heap the table holds: the dictionary's slots and, per entry, every
+    /// array and string it references (a malloc header and 16-byte rounding each), counting arrays
+    /// that forks share once per entry. What the fork-storm test bounds and docs/design.md quotes.
+    package var estimatedMemoryBytes: Int {
+        func heap(_ count: Int) -> Int { 32 + (count + 15) & ~15 }
+        func bytes(_ array: [UInt8]?) -> Int { array.map { heap($0.count) } ?? 0 }
+        func string(_ text: String?) -> Int { text.map { $0.utf8.count > 15 ? heap($0.utf8.count) : 0 } ?? 0 }
+        var total = entries.capacity * (MemoryLayout<Int32>.stride + MemoryLayout<Entry>.stride) + entries.capacity / 8
+        for entry in entries.values {
+            let info = entry.info
+            total += bytes(info.executable) + bytes(info.command) + bytes(info.workingDirectory)
+            total += bytes(info.executableSHA256) + bytes(info.script)
+            total += string(info.containerID) + string(info.podUID) + string(info.unit)
+            if let arguments = info.arguments {
+                total += heap(arguments.count * MemoryLayout<[UInt8]>.stride)
+                for argument in arguments { total += bytes(argument) }
+            }
+            if let environment = info.environment {
+                total += heap(environment.count * MemoryLayout<EnvironmentVariable>.stride)
+                for variable in environment { total += bytes(variable.name) + bytes(variable.value) }
+            }
+        }
+        return total
     }
 
     // MARK: Seeding
