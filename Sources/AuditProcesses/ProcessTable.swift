@@ -63,7 +63,7 @@ package struct ProcessTable: Sendable {
     package struct Statistics: Hashable, Sendable {
         /// Entries read from /proc by ``seedFromProc()``.
         package var seeded = 0
-        /// Entries made for fork/clone children.
+        /// Fork/clone results applied (a child whose own event came first is kept as it is, and counted).
         package var forks = 0
         /// Successful execs applied.
         package var execs = 0
@@ -352,6 +352,7 @@ package struct ProcessTable: Sendable {
     private mutating func addChild(_ child: Int32, of pid: Int32, siblingOfCaller: Bool, _ id: AuditEventID) {
         guard let parent = entries[pid] else { return }
         let ppid = siblingOfCaller ? parent.info.ppid : pid
+        statistics.forks += 1
         if let existing = entries[child], existing.state != .exited, existing.info.ppid == ppid {
             if existing.parentGeneration == 0 { bind(child) }
             return
@@ -363,7 +364,6 @@ package struct ProcessTable: Sendable {
         if entries[child] != nil { statistics.replaced += 1 }
         insert(info, state: .provisional, protecting: pid)
         bind(child)
-        statistics.forks += 1
     }
 
     /// A successful exec: the new program's executable, command, arguments and working directory,
