@@ -188,7 +188,9 @@ let package = Package(
             swiftSettings: tests),
         .testTarget(
             name: "AuditProcessesTests",
-            dependencies: ["AuditProcesses", "AuditEvents", "AuditNetlink", "AuditSystem", "AuditTestSupport"],
+            dependencies: [
+                "AuditProcesses", "AuditEvents", "AuditNetlink", "AuditRules", "AuditSystem", "AuditTestSupport",
+            ],
             swiftSettings: tests),
         .testTarget(
             name: "AuditFiltersTests",

@@ -10,6 +10,29 @@ package enum ProcFS {
         return name
     }
 
+    /// The ids of the processes in /proc now (its all-digit entries), in directory order; empty
+    /// when /proc cannot be listed. Threads are not listed: /proc shows only thread-group leaders.
+    package static func processIDs() -> [Int32] {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var pids: [Int32] = []
+        while let entry = readdir(directory) {
+            let pid = withUnsafeBytes(of: entry.pointee.d_name) { name -> Int32? in
+                var value: Int32 = 0
+                var digits = 0
+                for byte in name {
+                    if byte == 0 { break }
+                    guard (0x30...0x39).contains(byte), value < Int32.max / 10 - 9 else { return nil }
+                    value = value * 10 + Int32(byte - 0x30)
+                    digits += 1
+                }
+                return digits > 0 && value > 0 ? value : nil
+            }
+            if let pid { pids.append(pid) }
+        }
+        return pids
+    }
+
     /// The effective capability mask from the text of a `/proc/PID/status` file (its `CapEff:`
     /// line), or nil when there is no such line or its value is not hexadecimal.
     package static func effectiveCapabilities(status text: some StringProtocol) -> UInt64? {

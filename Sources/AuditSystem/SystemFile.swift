@@ -47,3 +47,40 @@ package enum SystemFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension SystemFile {
+    /// The first `limit` bytes of `path` and whether the file held more: for files whose prefix is
+    /// enough and whose size is not bounded (`/proc/PID/cmdline` and `environ` run to `ARG_MAX`).
+    package static func readPrefix(path: String, limit: Int) throws(ReadError) -> (bytes: [UInt8], truncated: Bool) {
+        let descriptor: Int32
+        do { descriptor = try SystemCall.open(path, O_RDONLY | O_CLOEXEC) } catch { throw .open(error) }
+        defer { SystemCall.close(descriptor) }
+        // One byte more than the limit tells whether there was more.
+        var bytes = [UInt8](repeating: 0, count: max(0, limit) + 1)
+        var filled = 0
+        while filled < bytes.count {
+            let count: Int
+            do { count = try SystemCall.read(descriptor, into: &bytes, from: filled) } catch { throw .read(error) }
+            if count == 0 { break }
+            filled += count
+        }
+        let truncated = filled > limit
+        bytes.removeSubrange(min(filled, limit)...)
+        return (bytes, truncated)
+    }
+
+    /// The target of the symbolic link `path` (`readlink(2)`, at most `limit` bytes; a longer
+    /// target is ``ReadError/tooLarge(limit:)``). `/proc/PID/exe` and `cwd` name their file this way.
+    package static func readLink(path: String, limit: Int = 4096) throws(ReadError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        let count = bytes.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                Glibc.readlink(path, $0, buffer.count)
+            }
+        }
+        if count < 0 { throw .open(.current) }
+        guard count <= limit else { throw .tooLarge(limit: limit) }
+        bytes.removeSubrange(count...)
+        return bytes
+    }
+}
