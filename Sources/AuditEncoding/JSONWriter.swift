@@ -59,6 +59,19 @@ package struct JSONWriter: Sendable {
     /// The number of bytes written.
     package var count: Int { length }
 
+    /// The bytes the buffer holds without growing.
+    package var capacity: Int { storage.count }
+
+    /// Drops what was written after the first `count` bytes.
+    package mutating func truncate(to count: Int) {
+        length = min(length, max(0, count))
+    }
+
+    /// Calls `body` with the bytes written so far, in place.
+    package func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[..<length])) }
+    }
+
     /// Forgets the text but keeps the buffer, so that the next batch reuses the memory.
     package mutating func removeAll() {
         length = 0

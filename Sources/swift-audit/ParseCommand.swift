@@ -31,6 +31,11 @@ struct ParseCommand: ParsableCommand {
             translations (the user names of the machine that wrote it) are used.
             uid_map names come from this machine's /etc/passwd.
 
+            Filters (--config): the configuration's filters apply as the daemon applies them: its \
+            global list (`filters = …`), or with --output NAME that output's own list and selection \
+            too (`take = filtered-by:OTHER` included), so parse writes what the daemon would have \
+            written there. The count of events filtered out goes to standard error.
+
             Lines that are not audit records (blank lines aside) are skipped; at the end the count and \
             the first ten (FILE:LINE: reason "first bytes") go to standard error, after the events.
 
@@ -42,6 +47,7 @@ struct ParseCommand: ParsableCommand {
               ausearch --raw -k exec --start today | swift-audit parse -
               swift-audit parse --format enriched /var/log/audit/audit.log | jq .
               swift-audit parse /tmp/incident.bin            (a capture from run --record)
+              swift-audit parse --config /etc/swift-audit/swift-audit.conf --output main audit.log
             """
     )
 
@@ -49,6 +55,12 @@ struct ParseCommand: ParsableCommand {
         help: ArgumentHelp(
             "The JSON layout: raw (go-audit's, the default) or enriched (laurel's).", valueName: "raw|enriched"))
     var format: String = "raw"
+
+    @Option(name: [.short, .long], help: "A configuration whose filters to apply (its global list).")
+    var config: String?
+
+    @Option(help: ArgumentHelp("With --config: apply this output's filters too.", valueName: "NAME"))
+    var output: String?
 
     @Argument(
         help: ArgumentHelp(
@@ -60,10 +72,21 @@ struct ParseCommand: ParsableCommand {
         guard EventFormat(rawValue: format) != nil else {
             throw ValidationError("--format \(format): expected raw or enriched")
         }
+        if output != nil, config == nil { throw ValidationError("--output needs --config") }
     }
 
     func run() throws {
-        let status = Daemon.parse(inputs: files, format: EventFormat(rawValue: format) ?? .raw)
+        var filter: OfflineFilter?
+        if let config {
+            let configuration = try loadConfiguration(path: config, checkOnly: false)
+            do {
+                filter = try OfflineFilter(configuration: configuration, output: output)
+            } catch {
+                writeStandardError("swift-audit parse: \(error)\n")
+                throw ExitCode.configuration
+            }
+        }
+        let status = Daemon.parse(inputs: files, format: EventFormat(rawValue: format) ?? .raw, filter: filter)
         if status != .success { throw ExitCode(status) }
     }
 }

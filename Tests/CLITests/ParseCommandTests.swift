@@ -211,3 +211,68 @@ import Testing
         #expect(top.standardOutput.contains("parse"))
     }
 }
+
+@Suite struct ParseFilterTests {
+    /// `--config` applies the configuration's global filters; `--output` adds that output's, so a
+    /// filterlog output's view is exactly the complement.
+    @Test(.requires(.corpus))
+    func parseAppliesTheConfigurationsFiltersAndCountsWhatTheyDrop() throws {
+        try TestRequirement.corpus.check()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write(
+            """
+            filter.noexec.action = drop
+            filter.noexec.key = exec
+            filters = noexec
+            filter.cwdonly.action = keep
+            filter.cwdonly.type = CONFIG_CHANGE
+            filter.rest.action = drop
+            filter.rest.all = yes
+            output.main.type = file
+            output.main.path = \(directory.file("main.json"))
+            output.main.filters = cwdonly,rest
+            output.dropped.type = file
+            output.dropped.path = \(directory.file("dropped.json"))
+            output.dropped.take = filtered-by:main
+            """, to: "c.conf")
+        chmod(directory.file("c.conf"), 0o600)
+        let log = Corpus.path("local/exec.audit.log")
+        let all = ParseCommandTests.objects(try runProcess(ParseCommandTests.binary, ["parse", log]).standardOutput)
+        func keyOf(_ object: [String: Any]) -> Bool {
+            (object["messages"] as? [[String: Any]])?.contains {
+                ($0["data"] as? String)?.contains("key=\"exec\"") == true
+            }
+                ?? false
+        }
+        func hasConfigChange(_ object: [String: Any]) -> Bool {
+            (object["messages"] as? [[String: Any]])?.contains { $0["type"] as? Int == 1305 } ?? false
+        }
+        let global = try runProcess(ParseCommandTests.binary, ["parse", "--config", directory.file("c.conf"), log])
+        #expect(global.status == 0, "\(global.standardError)")
+        let kept = ParseCommandTests.objects(global.standardOutput)
+        let dropped = all.filter(keyOf).count
+        #expect(dropped > 5)
+        #expect(kept.count == all.count - dropped)
+        #expect(!kept.contains(where: keyOf))
+        #expect(global.standardError.contains("\(dropped) events filtered out by the global filters"))
+
+        let main = ParseCommandTests.objects(
+            try runProcess(
+                ParseCommandTests.binary, ["parse", "--config", directory.file("c.conf"), "--output", "main", log]
+            ).standardOutput)
+        let rest = ParseCommandTests.objects(
+            try runProcess(
+                ParseCommandTests.binary, ["parse", "--config", directory.file("c.conf"), "--output", "dropped", log]
+            ).standardOutput)
+        #expect(!main.isEmpty && main.allSatisfy(hasConfigChange))
+        #expect(main.count == kept.filter(hasConfigChange).count)
+        // The filterlog output takes every event main does not write, the global list's drops too.
+        #expect(main.count + rest.count == all.count, "the filterlog output takes exactly the rest")
+
+        let unknown = try runProcess(
+            ParseCommandTests.binary, ["parse", "--config", directory.file("c.conf"), "--output", "nope", log])
+        #expect(unknown.status != 0)
+        #expect(unknown.standardError.contains("--output nope: the configuration has no such output"))
+    }
+}

@@ -1,6 +1,7 @@
-import AuditConfig
+package import AuditConfig
 package import AuditEncoding
 import AuditEvents
+import AuditFilters
 import AuditNetlink
 import AuditSystem
 internal import Glibc
@@ -18,8 +19,8 @@ extension Daemon {
     /// Lines that are not records are skipped; the first few are listed on standard error at the
     /// end with the count. Returns `.failure` when an input could not be read (or was of the wrong
     /// kind), standard output could not be written, or lines were given and none was a record.
-    package static func parse(inputs: [String], format: EventFormat) -> ExitStatus {
-        var output = EventLines(format: format)
+    package static func parse(inputs: [String], format: EventFormat, filter: OfflineFilter? = nil) -> ExitStatus {
+        var output = EventLines(format: format, filter: filter)
         var reader = AuditLogReader(
             configuration: AuditLogReader.Configuration(keepsTranslations: format == .enriched))
         var failed = false
@@ -78,6 +79,9 @@ extension Daemon {
                     + (UInt64(listed) < statistics.skippedLines ? " (the first \(listed) are listed above)" : ""))
             if statistics.records == 0 { failed = true }
         }
+        if let filter = output.filter, output.filteredEvents > 0 {
+            report("\(output.filteredEvents) events filtered out by \(filter.description)")
+        }
         if malformedDatagrams > 0 {
             report("\(malformedDatagrams) datagrams of the captures were not netlink messages")
         }
@@ -131,6 +135,10 @@ extension Daemon {
 /// (its `node=` name is the event's `hostname`), one buffer, one `write(2)` per megabyte.
 struct EventLines {
     let format: EventFormat
+    /// The configuration's filters, when `--config` was given.
+    private(set) var filter: OfflineFilter?
+    /// Events the filters kept out.
+    private(set) var filteredEvents = 0
     /// By node index; nil until the node's first event.
     private var formatters: [EventFormatter?] = []
     /// For captures and logs without `node=`: no host name.
@@ -143,13 +151,18 @@ struct EventLines {
     /// The buffered bytes written once they reach this.
     static let flushThreshold = 1 << 20
 
-    init(format: EventFormat, descriptor: Int32 = 1) {
+    init(format: EventFormat, filter: OfflineFilter? = nil, descriptor: Int32 = 1) {
         self.format = format
+        self.filter = filter
         self.descriptor = descriptor
     }
 
     mutating func write(_ event: borrowing AuditEvent, node: AuditLogReader.Node?) {
         guard failure == nil else { return }
+        if filter != nil, !filter!.keeps(event) {
+            filteredEvents += 1
+            return
+        }
         if let node, let name = node.name {
             if formatters.count <= node.index {
                 formatters.append(contentsOf: repeatElement(nil, count: node.index + 1 - formatters.count))
@@ -173,5 +186,46 @@ struct EventLines {
 
     private func makeFormatter(hostname: String?) -> EventFormatter {
         EventFormatter(format: format, hostname: hostname, users: UserDirectory(path: "/etc/passwd"))
+    }
+}
+
+/// The filters `parse` applies: a configuration's global list, and, for `--output NAME`, that
+/// output's own list and selection (so `parse` gives what the daemon would have written there).
+package struct OfflineFilter: CustomStringConvertible {
+    private var filter: EventFilter
+    /// The output's index in the plan, or nil for the global list alone.
+    private let output: Int?
+    private let outputName: String?
+
+    /// The filters of `configuration`; `output` names one of its outputs, or nil.
+    package init(configuration: DaemonConfiguration, output: String?) throws(DaemonError) {
+        let plan = configuration.filterPlan
+        do {
+            filter = try EventFilter(plan)
+        } catch {
+            throw DaemonError("the configuration's filters: \(error)")
+        }
+        if let output {
+            guard let index = plan.outputs.firstIndex(where: { $0.name == output }) else {
+                throw DaemonError(
+                    "--output \(output): the configuration has no such output (it has: "
+                        + plan.outputs.map(\.name).joined(separator: ", ") + ")")
+            }
+            self.output = index
+        } else {
+            self.output = nil
+        }
+        outputName = output
+    }
+
+    /// Whether `event` passes.
+    mutating func keeps(_ event: borrowing AuditEvent) -> Bool {
+        filter.evaluate(copy event)
+        if let output { return filter.delivers(toOutput: output) }
+        return filter.globalListKeeps
+    }
+
+    package var description: String {
+        outputName.map { "the filters of output \"\($0)\"" } ?? "the global filters"
     }
 }

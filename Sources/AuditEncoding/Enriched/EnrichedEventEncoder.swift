@@ -1,6 +1,7 @@
 package import AuditEvents
 import AuditInterpretation
 import AuditNetlink
+import Glibc
 
 /// Turns reassembled events into laurel-compatible JSON lines (`format = enriched`).
 ///
@@ -38,7 +39,7 @@ package struct EnrichedEventEncoder: Sendable {
     private let nodeMember: [UInt8]
     /// One value's decoded bytes (a hex string, an argument in parts); reused, and shrunk after an
     /// event that needed a lot of it.
-    private var scratch: [UInt8] = []
+    private var scratch = JSONWriter(capacity: 4096)
     /// The record types of the event being encoded, in order of first appearance.
     private var types: [AuditMessageType] = []
     /// The current record's fields that get a translation, in order.
@@ -118,7 +119,7 @@ package struct EnrichedEventEncoder: Sendable {
             }
         }
         writer.appendRaw("}\n")
-        if scratch.capacity > Self.scratchLimit { scratch = [] }
+        if scratch.capacity > Self.scratchLimit { scratch = JSONWriter(capacity: 4096) }
     }
 
     /// Types written as an array even when alone: the parts of a kernel event besides the four
@@ -159,60 +160,50 @@ package struct EnrichedEventEncoder: Sendable {
         _ type: AuditMessageType, _ storage: UnsafeRawBufferPointer, _ range: Range<Int>, arch: UInt32?,
         into writer: inout JSONWriter
     ) {
-        // A record's span holds its fields, after the `audit(…): ` header. An ENRICHED log line: auditd's translations follow a 0x1d.
-        let body = range
-        let separator = firstByte(0x1D, in: storage, body)
-        let fields = body.lowerBound..<separator
+        // A record's span holds its fields, after the `audit(…): ` header. In a record read from an
+        // ENRICHED audit.log, auditd's translations follow a 0x1d.
+        let separator = firstByte(0x1D, in: storage, range)
         translations.removeAll(keepingCapacity: true)
         arguments.removeAll(keepingCapacity: true)
         writer.appendByte(UInt8(ascii: "{"))
         var needsComma = false
-        var scanner = AuditFieldScanner(storage, range: fields)
+        var scanner = AuditFieldScanner(storage, range: range.lowerBound..<separator)
         while let field = scanner.next() {
             let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
+            let traits = FieldTraits.of(key)
             if field.isNested {
-                if let identity = FieldTraits.of(key).identity {
+                if let identity = traits.identity {
                     translations.append(.identity(identity, key: field.key, value: field.value))
                 }
                 continue
             }
-            if type == .syscall, key.count == 2, key[0] == UInt8(ascii: "a"),
-                (UInt8(ascii: "0")...UInt8(ascii: "3")).contains(key[1])
-            {
+            switch traits.role {
+            case .argument where type == .syscall:
                 arguments.append(field.value)
                 continue
-            }
-            if needsComma { writer.appendByte(UInt8(ascii: ",")) }
-            needsComma = true
-            if type == .proctitle, field.hasKey("proctitle", in: storage) {
+            case .proctitle where type == .proctitle:
+                if needsComma { writer.appendByte(UInt8(ascii: ",")) }
+                needsComma = true
                 writer.appendRaw("\"ARGV\":")
                 appendProctitle(field, storage, into: &writer)
                 continue
-            }
-            writer.appendByte(UInt8(ascii: "\""))
-            writer.appendRawBytes(key)
-            writer.appendRaw("\":")
-            if type == .sockaddr, field.hasKey("saddr", in: storage) {
+            case .socketAddress where type == .sockaddr:
                 if decodeHexString(storage, field.value) {
-                    writer.appendPercentString(scratch)
+                    appendMember(key, decoded: true, needsComma: &needsComma, into: &writer)
                     translations.append(.socketAddress(field.value))
-                } else {
-                    appendValue(field, kind: .text, storage, into: &writer)
+                    continue
                 }
-                continue
+            case .arch: translations.append(.arch(field.value))
+            case .syscall: translations.append(.syscall(field.value))
+            default: break
             }
-            let traits = FieldTraits.of(key)
-            appendValue(field, kind: traits.kind, storage, into: &writer)
+            appendField(field, key: key, kind: traits.kind, storage, needsComma: &needsComma, into: &writer)
             if let identity = traits.identity {
                 translations.append(.identity(identity, key: field.key, value: field.value))
-            } else if field.hasKey("arch", in: storage) {
-                translations.append(.arch(field.value))
-            } else if field.hasKey("syscall", in: storage) {
-                translations.append(.syscall(field.value))
             }
         }
-        if separator < body.upperBound {
-            appendLogTranslations(storage, (separator + 1)..<body.upperBound, needsComma: &needsComma, into: &writer)
+        if separator < range.upperBound {
+            appendLogTranslations(storage, (separator + 1)..<range.upperBound, needsComma: &needsComma, into: &writer)
         } else {
             for translation in translations {
                 appendTranslation(translation, storage, arch: arch, needsComma: &needsComma, into: &writer)
@@ -233,41 +224,107 @@ package struct EnrichedEventEncoder: Sendable {
         writer.appendByte(UInt8(ascii: "}"))
     }
 
-    /// One field's value, typed by its key's ``FieldKind``.
+    /// `"key":` and the decoded bytes (`scratch`) as a string, in one reservation.
+    private func appendMember(
+        _ key: UnsafeRawBufferPointer, decoded: Bool, needsComma: inout Bool, into writer: inout JSONWriter
+    ) {
+        let comma = needsComma
+        needsComma = true
+        scratch.withUnsafeBytes { value in
+            writer.withCursor(atMost: key.count + 3 * value.count + 6) { cursor in
+                if comma { cursor.byte(UInt8(ascii: ",")) }
+                cursor.byte(UInt8(ascii: "\""))
+                cursor.rawBytes(key)
+                cursor.raw("\":")
+                cursor.percentString(value)
+            }
+        }
+    }
+
+    /// One field as `"key":value`, the value typed by the key's ``FieldKind``, written with one
+    /// reservation of the writer (this runs for every field of every event).
+    private mutating func appendField(
+        _ field: AuditField, key: UnsafeRawBufferPointer, kind: FieldKind, _ storage: UnsafeRawBufferPointer,
+        needsComma: inout Bool, into writer: inout JSONWriter
+    ) {
+        let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
+        if field.style == .unquoted, kind == .encoded, decodeHexString(storage, field.value) {
+            appendMember(key, decoded: true, needsComma: &needsComma, into: &writer)
+            return
+        }
+        if field.style == .braced {
+            // Rare (only in translations); not worth a cursor path of its own.
+            if needsComma { writer.appendByte(UInt8(ascii: ",")) }
+            needsComma = true
+            writer.appendByte(UInt8(ascii: "\""))
+            writer.appendRawBytes(key)
+            writer.appendRaw("\":")
+            appendBraced(value, into: &writer)
+            return
+        }
+        let comma = needsComma
+        needsComma = true
+        writer.withCursor(atMost: key.count + 3 * value.count + 8) { cursor in
+            if comma { cursor.byte(UInt8(ascii: ",")) }
+            cursor.byte(UInt8(ascii: "\""))
+            cursor.rawBytes(key)
+            cursor.raw("\":")
+            Self.writeValue(field.style, kind: kind, value, into: &cursor)
+        }
+    }
+
+    /// A value that needs no decoding: numbers, hex and octal as laurel writes them, the rest as
+    /// strings. At most `3 * value.count + 4` bytes.
+    @inline(__always)
+    private static func writeValue(
+        _ style: AuditFieldStyle, kind: FieldKind, _ value: UnsafeRawBufferPointer, into cursor: inout JSONCursor
+    ) {
+        switch style {
+        case .null:
+            cursor.raw("null")
+        case .unknown:
+            cursor.raw("\"?\"")
+        case .quoted, .container, .braced:
+            cursor.percentString(value)
+        case .unquoted:
+            switch kind {
+            case .decimal where isInteger(value):
+                cursor.rawBytes(value)
+            case .hex where !value.isEmpty && value.allSatisfy({ AuditHex.digit($0) != nil }):
+                // Without leading zeros, as laurel writes them (`0x1fffeffffff`).
+                cursor.raw("\"0x")
+                cursor.rawBytes(withoutLeadingZeros(value))
+                cursor.byte(UInt8(ascii: "\""))
+            case .octal where !value.isEmpty && value.allSatisfy({ (0x30...0x37).contains($0) }):
+                cursor.raw("\"0o")
+                cursor.rawBytes(withoutLeadingZeros(value))
+                cursor.byte(UInt8(ascii: "\""))
+            default:
+                cursor.percentString(value)
+            }
+        }
+    }
+
+    /// The digits without leading zeros, keeping one.
+    @inline(__always)
+    private static func withoutLeadingZeros(_ digits: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        var start = 0
+        while start < digits.count - 1, digits[start] == UInt8(ascii: "0") { start += 1 }
+        return UnsafeRawBufferPointer(rebasing: digits[start...])
+    }
+
+    /// One field's value, typed by its key's ``FieldKind`` (EXECVE's members other than arguments).
     private mutating func appendValue(
         _ field: AuditField, kind: FieldKind, _ storage: UnsafeRawBufferPointer, into writer: inout JSONWriter
     ) {
         let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
-        switch field.style {
-        case .null:
-            writer.appendRaw("null")
-        case .unknown:
-            writer.appendRaw("\"?\"")
-        case .braced:
+        if field.style == .unquoted, kind == .encoded, decodeHexString(storage, field.value) {
+            scratch.withUnsafeBytes { writer.appendPercentString($0) }
+        } else if field.style == .braced {
             appendBraced(value, into: &writer)
-        case .quoted, .container:
-            writer.appendPercentString(value)
-        case .unquoted:
-            switch kind {
-            case .decimal where Self.isInteger(value):
-                writer.appendRawBytes(value)
-            case .hex where !value.isEmpty && value.allSatisfy({ AuditHex.digit($0) != nil }):
-                // Without leading zeros, as laurel writes them (`0x1fffeffffff`).
-                var digits = value[...]
-                while digits.count > 1, digits.first == UInt8(ascii: "0") { digits = digits.dropFirst() }
-                writer.appendRaw("\"0x")
-                writer.appendRawBytes(UnsafeRawBufferPointer(rebasing: digits))
-                writer.appendByte(UInt8(ascii: "\""))
-            case .octal where !value.isEmpty && value.allSatisfy({ (0x30...0x37).contains($0) }):
-                var digits = value[...]
-                while digits.count > 1, digits.first == UInt8(ascii: "0") { digits = digits.dropFirst() }
-                writer.appendRaw("\"0o")
-                writer.appendRawBytes(UnsafeRawBufferPointer(rebasing: digits))
-                writer.appendByte(UInt8(ascii: "\""))
-            case .encoded where decodeHexString(storage, field.value):
-                writer.appendPercentString(scratch)
-            default:
-                writer.appendPercentString(value)
+        } else {
+            writer.withCursor(atMost: 3 * value.count + 8) {
+                Self.writeValue(field.style, kind: kind, value, into: &$0)
             }
         }
     }
@@ -297,7 +354,7 @@ package struct EnrichedEventEncoder: Sendable {
     /// Decodes `storage[range]` (hex) into `scratch`; see ``appendHex(_:_:)``.
     @discardableResult
     private mutating func decodeHex(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        scratch.removeAll(keepingCapacity: true)
+        scratch.removeAll()
         return appendHex(storage, range)
     }
 
@@ -316,25 +373,24 @@ package struct EnrichedEventEncoder: Sendable {
         let count = range.count / 2
         guard count > 0 else { return true }
         var valid = true
-        scratch.append(contentsOf: repeatElement(0, count: count))
-        scratch.withUnsafeMutableBufferPointer { output in
+        scratch.withCursor(atMost: count) { cursor in
             var index = range.lowerBound
-            for position in start..<(start + count) {
-                guard let high = AuditHex.digit(storage[index]), let low = AuditHex.digit(storage[index + 1]) else {
+            for _ in 0..<count {
+                guard let high = AuditHex.digit(storage[index]), let low = AuditHex.digit(storage[index &+ 1]) else {
                     valid = false
                     return
                 }
-                output[position] = high << 4 | low
-                index += 2
+                cursor.byte(high << 4 | low)
+                index &+= 2
             }
         }
-        if !valid { scratch.removeSubrange(start...) }
+        if !valid { scratch.truncate(to: start) }
         return valid
     }
 
-    /// Appends `bytes` to `scratch` (typed, so the append is one copy, not a generic walk).
+    /// Appends `bytes` to `scratch`.
     private mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
-        scratch.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
+        scratch.appendRawBytes(bytes)
     }
 
     /// `proctitle=`: the command line, its arguments separated by NULs (hex), or one quoted word.
@@ -343,11 +399,11 @@ package struct EnrichedEventEncoder: Sendable {
     ) {
         let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
         if !(field.style == .unquoted && decodeHexString(storage, field.value)) {
-            scratch.removeAll(keepingCapacity: true)
+            scratch.removeAll()
             appendBytes(value)
         }
         // A trailing NUL ends the last argument; it does not start another.
-        if scratch.last == 0 { scratch.removeLast() }
+        if scratch.withUnsafeBytes({ $0.last }) == 0 { scratch.truncate(to: scratch.count - 1) }
         writer.appendByte(UInt8(ascii: "["))
         scratch.withUnsafeBytes { bytes in
             var start = 0
@@ -400,7 +456,7 @@ package struct EnrichedEventEncoder: Sendable {
                     openArgv(&writer)
                     if argumentCount > 0 { writer.appendByte(UInt8(ascii: ",")) }
                     if field.style == .unquoted, decodeHexString(storage, field.value) {
-                        writer.appendPercentString(scratch)
+                        scratch.withUnsafeBytes { writer.appendPercentString($0) }
                     } else {
                         writer.appendPercentString(value)
                     }
@@ -412,12 +468,12 @@ package struct EnrichedEventEncoder: Sendable {
                     }
                     openArgv(&writer)
                     partsOpen = true
-                    scratch.removeAll(keepingCapacity: true)
+                    scratch.removeAll()
                 case .part:
                     if !partsOpen {
                         openArgv(&writer)
                         partsOpen = true
-                        scratch.removeAll(keepingCapacity: true)
+                        scratch.removeAll()
                     }
                     if !(field.style == .unquoted && !value.isEmpty && appendHex(storage, field.value)) {
                         appendBytes(value)
@@ -442,7 +498,7 @@ package struct EnrichedEventEncoder: Sendable {
 
     private func flushParts(_ argumentCount: Int, _ writer: inout JSONWriter) {
         if argumentCount > 0 { writer.appendByte(UInt8(ascii: ",")) }
-        writer.appendPercentString(scratch)
+        scratch.withUnsafeBytes { writer.appendPercentString($0) }
     }
 
     private enum ArgumentKey { case plain, length, part, other }
@@ -490,7 +546,7 @@ package struct EnrichedEventEncoder: Sendable {
         case .socketAddress(let range):
             decodeHex(storage, range)
             let littleEndian = arch.map(ArchitectureNames.isLittleEndian(arch:)) ?? true
-            guard let address = SocketAddress(scratch, littleEndian: littleEndian) else { return }
+            guard let address = SocketAddress(scratch.bytes, littleEndian: littleEndian) else { return }
             member("SADDR", &writer)
             writer.appendPercentString(Array(address.auditdText.utf8))
         case .identity(let kind, let key, let value):
@@ -557,7 +613,8 @@ package struct EnrichedEventEncoder: Sendable {
 /// The first position of `byte` in `buffer[range]`, or `range.upperBound`.
 @inline(__always)
 private func firstByte(_ byte: UInt8, in buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int {
-    var index = range.lowerBound
-    while index < range.upperBound, buffer[index] != byte { index += 1 }
-    return index
+    guard !range.isEmpty, let base = buffer.baseAddress,
+        let found = memchr(base + range.lowerBound, Int32(byte), range.count)
+    else { return range.upperBound }
+    return base.distance(to: UnsafeRawPointer(found))
 }

@@ -21,6 +21,17 @@ enum IdentityKind {
     case group
 }
 
+/// Fields the encoder treats apart from their kind: the translated `arch` and `syscall`, a
+/// SOCKADDR's `saddr`, a PROCTITLE's `proctitle`, and a SYSCALL's `a0`–`a3` (its ARGV).
+enum FieldRole {
+    case none
+    case arch
+    case syscall
+    case socketAddress
+    case proctitle
+    case argument
+}
+
 /// What the encoder needs to know about a field name, looked up once per field.
 ///
 /// The lookup runs for every field of every event, so it is a small open-addressing table keyed by
@@ -29,6 +40,7 @@ enum IdentityKind {
 struct FieldTraits {
     var kind: FieldKind
     var identity: IdentityKind?
+    var role: FieldRole = .none
 
     static let plain = FieldTraits(kind: .text, identity: nil)
 
@@ -71,6 +83,11 @@ struct FieldTraits {
         for key in encodedKeys { entries[key, default: plain].kind = .encoded }
         for key in userKeys { entries[key, default: plain].identity = .user }
         for key in groupKeys { entries[key, default: plain].identity = .group }
+        entries["arch", default: plain].role = .arch
+        entries["syscall", default: plain].role = .syscall
+        entries["saddr", default: plain].role = .socketAddress
+        entries["proctitle", default: plain].role = .proctitle
+        for key in ["a0", "a1", "a2", "a3"] { entries[key, default: plain].role = .argument }
         return NameTable(entries)
     }()
 }
@@ -84,9 +101,18 @@ struct PackedName: Equatable {
     @inline(__always)
     init?(_ bytes: UnsafeRawBufferPointer) {
         count = bytes.count
-        guard count <= 16 else { return nil }
-        for index in 0..<min(count, 8) { low |= UInt64(bytes[index]) << (8 &* index) }
-        if count > 8 { for index in 8..<count { high |= UInt64(bytes[index]) << (8 &* (index &- 8)) } }
+        guard count <= 16, let base = bytes.baseAddress else { return nil }
+        if count >= 8 {
+            // Whole words where there are eight bytes (little-endian, as the byte loop packs them).
+            low = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+            if count == 16 {
+                high = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            } else {
+                for index in 8..<count { high |= UInt64(bytes[index]) << (8 &* (index &- 8)) }
+            }
+        } else {
+            for index in 0..<count { low |= UInt64(bytes[index]) << (8 &* index) }
+        }
     }
 
     @inline(__always)
@@ -97,33 +123,48 @@ struct PackedName: Equatable {
 }
 
 /// A fixed open-addressing table from field names to traits, filled once.
-struct NameTable {
+///
+/// One slot array, allocated once and never freed, read through a raw pointer: the lookup is a
+/// hash and one or two slot compares, with no reference counting, bounds or optional checks (it
+/// runs once per field of every event; held in arrays, each access retained and released them).
+struct NameTable: @unchecked Sendable {
     static let bits = 9
-    private var names: [PackedName?]
-    private var traits: [FieldTraits]
+    static let mask = (1 << bits) - 1
+
+    private struct Slot {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        /// 0: an empty slot.
+        var count = 0
+        var traits = FieldTraits.plain
+    }
+
+    private let slots: UnsafeMutablePointer<Slot>
 
     init(_ entries: [String: FieldTraits]) {
-        names = Array(repeating: nil, count: 1 << Self.bits)
-        traits = Array(repeating: FieldTraits.plain, count: 1 << Self.bits)
+        slots = UnsafeMutablePointer<Slot>.allocate(capacity: 1 << Self.bits)
+        slots.initialize(repeating: Slot(), count: 1 << Self.bits)
         for (name, value) in entries {
             var bytes = Array(name.utf8)
             guard let packed = bytes.withUnsafeMutableBytes({ PackedName(UnsafeRawBufferPointer($0)) }) else {
                 continue
             }
             var slot = packed.slot
-            while names[slot] != nil { slot = (slot + 1) & ((1 << Self.bits) - 1) }
-            names[slot] = packed
-            traits[slot] = value
+            while slots[slot].count != 0 { slot = (slot + 1) & Self.mask }
+            slots[slot] = Slot(low: packed.low, high: packed.high, count: packed.count, traits: value)
         }
     }
 
     @inline(__always)
     func lookup(_ name: PackedName) -> FieldTraits? {
         var slot = name.slot
-        while let candidate = names[slot] {
-            if candidate == name { return traits[slot] }
-            slot = (slot + 1) & ((1 << Self.bits) - 1)
+        while true {
+            let entry = slots + slot
+            if entry.pointee.count == 0 { return nil }
+            if entry.pointee.count == name.count, entry.pointee.low == name.low, entry.pointee.high == name.high {
+                return entry.pointee.traits
+            }
+            slot = (slot &+ 1) & Self.mask
         }
-        return nil
     }
 }

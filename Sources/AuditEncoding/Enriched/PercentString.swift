@@ -9,41 +9,7 @@ extension JSONWriter {
     /// U+202A–U+202E and U+2066–U+2069, and U+2028/U+2029) are percent-encoded too, byte by byte;
     /// they decode the same way.
     package mutating func appendPercentString(_ bytes: UnsafeRawBufferPointer) {
-        withCursor(atMost: bytes.count * 3 + 2) { cursor in
-            cursor.byte(UInt8(ascii: "\""))
-            guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
-                cursor.byte(UInt8(ascii: "\""))
-                return
-            }
-            let end = bytes.count
-            var index = 0
-            while index < end {
-                let byte = base[index]
-                if byte >= 0x20 && byte < 0x7F {
-                    switch byte {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                        cursor.byte(UInt8(ascii: "\\"))
-                        cursor.byte(byte)
-                    case UInt8(ascii: "%"), UInt8(ascii: "+"):
-                        cursor.percent(byte)
-                    default:
-                        cursor.byte(byte)
-                    }
-                    index += 1
-                    continue
-                }
-                let length = byte < 0x80 ? 0 : JSONEscaping.validSequenceLength(base, at: index, end: end)
-                if length == 0 || Self.isDeceptive(base, at: index, length: length) {
-                    // A control byte, a byte outside valid UTF-8, or a whole deceptive character.
-                    for offset in 0..<max(length, 1) { cursor.percent(base[index + offset]) }
-                    index += max(length, 1)
-                } else {
-                    for offset in 0..<length { cursor.byte(base[index + offset]) }
-                    index += length
-                }
-            }
-            cursor.byte(UInt8(ascii: "\""))
-        }
+        withCursor(atMost: bytes.count * 3 + 2) { $0.percentString(bytes) }
     }
 
     /// Appends bytes that are already valid JSON (a record's field name, a checked number).
@@ -58,7 +24,7 @@ extension JSONWriter {
 
     /// C1 controls (C2 80–C2 9F), U+2028/U+2029 and the bidi controls (E2 80 AA–AE, E2 81 A6–A9).
     @inline(__always)
-    private static func isDeceptive(_ base: UnsafePointer<UInt8>, at index: Int, length: Int) -> Bool {
+    static func isDeceptive(_ base: UnsafePointer<UInt8>, at index: Int, length: Int) -> Bool {
         let lead = base[index]
         if length == 2 { return lead == 0xC2 && base[index + 1] <= 0x9F }
         guard length == 3, lead == 0xE2 else { return false }
@@ -71,11 +37,67 @@ extension JSONWriter {
 }
 
 extension JSONCursor {
+    /// Writes `bytes` as ``JSONWriter/appendPercentString(_:)`` describes: at most
+    /// `3 * bytes.count + 2` bytes.
+    @inline(__always)
+    package mutating func percentString(_ bytes: UnsafeRawBufferPointer) {
+        byte(UInt8(ascii: "\""))
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            byte(UInt8(ascii: "\""))
+            return
+        }
+        let end = bytes.count
+        // Most values (paths, names, numbers kept as text) need no escape at all: find the first
+        // byte that does and copy what comes before it in one piece.
+        var index = 0
+        while index < end, Self.isPlain(base[index]) { index &+= 1 }
+        if index > 0 { raw(UnsafeBufferPointer(start: base, count: index)) }
+        while index < end {
+            let current = base[index]
+            if current >= 0x20 && current < 0x7F {
+                switch current {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    byte(UInt8(ascii: "\\"))
+                    byte(current)
+                case UInt8(ascii: "%"), UInt8(ascii: "+"):
+                    percent(current)
+                default:
+                    byte(current)
+                }
+                index &+= 1
+                continue
+            }
+            let length = current < 0x80 ? 0 : JSONEscaping.validSequenceLength(base, at: index, end: end)
+            if length == 0 || JSONWriter.isDeceptive(base, at: index, length: length) {
+                // A control byte, a byte outside valid UTF-8, or a whole deceptive character.
+                for offset in 0..<max(length, 1) { percent(base[index &+ offset]) }
+                index &+= max(length, 1)
+            } else {
+                for offset in 0..<length { byte(base[index &+ offset]) }
+                index &+= length
+            }
+        }
+        byte(UInt8(ascii: "\""))
+    }
+
+    /// Printable ASCII that a percent string writes as it is.
+    @inline(__always)
+    static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+            && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "+")
+    }
+
+    /// Writes bytes that are already valid JSON: `bytes.count` bytes.
+    @inline(__always)
+    package mutating func rawBytes(_ bytes: UnsafeRawBufferPointer) {
+        raw(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+
     /// Writes `%xx` (lower-case hex): 3 bytes.
     @inline(__always)
-    mutating func percent(_ byte: UInt8) {
-        self.byte(UInt8(ascii: "%"))
-        self.byte(JSONEscaping.hexDigit(UInt16(byte >> 4), lowercase: true))
-        self.byte(JSONEscaping.hexDigit(UInt16(byte), lowercase: true))
+    mutating func percent(_ value: UInt8) {
+        byte(UInt8(ascii: "%"))
+        byte(JSONEscaping.hexDigit(UInt16(value >> 4), lowercase: true))
+        byte(JSONEscaping.hexDigit(UInt16(value), lowercase: true))
     }
 }

@@ -66,7 +66,7 @@ public enum AuditFieldStyle: Hashable, Sendable {
 
 /// True when `buffer[range]` holds exactly the bytes of `text`: for the parser's own literals
 /// (`type=`, `(null)`), read straight from the binary's constant data.
-@inline(__always)
+@inlinable @inline(__always)
 func equalBytes(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: StaticString) -> Bool {
     let count = text.utf8CodeUnitCount
     guard range.count == count else { return false }
@@ -77,7 +77,7 @@ func equalBytes(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>, _ text: S
 
 /// The first position of `byte` in `buffer[range]`, or `range.upperBound` (memchr: the long runs
 /// of a record, quoted paths and the search for the translations, go by words, not bytes).
-@inline(__always)
+@usableFromInline
 func firstIndex(of byte: UInt8, in buffer: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int {
     guard !range.isEmpty, let base = buffer.baseAddress else { return range.upperBound }
     guard let found = memchr(base + range.lowerBound, Int32(byte), range.count) else { return range.upperBound }

@@ -36,14 +36,18 @@ public struct AuditFieldScanner: IteratorProtocol {
     /// The range being scanned.
     public let range: Range<Int>
     /// Set once the scan reached the end inside an unterminated value; nil for a whole record.
-    public private(set) var truncation: AuditFieldTruncation?
+    public var truncation: AuditFieldTruncation? { cut }
 
-    private var position: Int
+    // The scan's state is visible to inlined code: `next()` is @inlinable so that a caller that
+    // walks every field (the enriched encoder, the filters) gets it specialized in place.
+    @usableFromInline var cut: AuditFieldTruncation?
+
+    @usableFromInline var position: Int
     /// The end of the current level: `range.upperBound`, or a container's closing quote.
-    private var limit: Int
+    @usableFromInline var limit: Int
     /// Where the outer scan resumes after the container (after its closing quote); nil at the
     /// outer level.
-    private var resume: Int?
+    @usableFromInline var resume: Int?
 
     /// Scans `buffer[range]`.
     public init(_ buffer: UnsafeRawBufferPointer, range: Range<Int>) {
@@ -60,6 +64,7 @@ public struct AuditFieldScanner: IteratorProtocol {
     }
 
     /// The next field, or nil at the end of the range.
+    @inlinable
     public mutating func next() -> AuditField? {
         while true {
             var i = position
@@ -90,12 +95,13 @@ public struct AuditFieldScanner: IteratorProtocol {
     }
 
     /// Reads the value that starts at `start` and moves past it.
-    private mutating func value(key: Range<Int>, at start: Int) -> AuditField {
+    @inlinable
+    mutating func value(key: Range<Int>, at start: Int) -> AuditField {
         let nested = resume != nil
         guard start < limit else {
             // `key=` at the very end of the record: the value was cut off. Inside a closed
             // container, or before a space, an empty value is just empty.
-            if !nested, start == range.upperBound { truncation = .missingValue(key: key) }
+            if !nested, start == range.upperBound { cut = .missingValue(key: key) }
             position = start
             return AuditField(key: key, value: start..<start, style: .unquoted, isNested: nested)
         }
@@ -118,7 +124,7 @@ public struct AuditFieldScanner: IteratorProtocol {
             } else {
                 content = (start + 1)..<limit
                 resume = limit
-                if truncation == nil { truncation = .unterminatedValue(key: key) }
+                if cut == nil { cut = .unterminatedValue(key: key) }
             }
             position = content.lowerBound
             limit = content.upperBound
@@ -134,15 +140,17 @@ public struct AuditFieldScanner: IteratorProtocol {
 
     /// The content from `start` up to `closer` (exclusive) and the position after the closer; at
     /// the end of the level without a closer, everything up to there, and the record is truncated.
-    private mutating func delimited(from start: Int, closer: UInt8, field: Range<Int>) -> (Range<Int>, Int) {
+    @usableFromInline
+    mutating func delimited(from start: Int, closer: UInt8, field: Range<Int>) -> (Range<Int>, Int) {
         let i = firstIndex(of: closer, in: buffer, start..<limit)
         if i < limit { return (start..<i, i + 1) }
-        if truncation == nil { truncation = .unterminatedValue(key: field) }
+        if cut == nil { cut = .unterminatedValue(key: field) }
         return (start..<limit, limit)
     }
 
     /// The position after a free-text token starting at `start` (which is not whitespace).
-    private func skipFreeText(from start: Int) -> Int {
+    @usableFromInline
+    func skipFreeText(from start: Int) -> Int {
         var i = start
         if buffer[i] == 0x22 {
             // A quoted phrase: skip it whole, then the rest of the token.
@@ -153,7 +161,7 @@ public struct AuditFieldScanner: IteratorProtocol {
         return max(i, start + 1)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func isKeyByte(_ byte: UInt8) -> Bool {
         switch byte {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F, 0x2D, 0x5B, 0x5D: true  // 0-9 A-Z a-z _ - [ ]
@@ -161,7 +169,7 @@ public struct AuditFieldScanner: IteratorProtocol {
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func bareStyle(_ buffer: UnsafeRawBufferPointer, _ value: Range<Int>) -> AuditFieldStyle {
         switch value.count {
         case 1 where buffer[value.lowerBound] == 0x3F: .unknown  // ?
