@@ -47,11 +47,18 @@ let package = Package(
             name: "AuditInterpretation", dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditRules"],
             swiftSettings: strict),
 
-        // Events to bytes: go-audit-compatible JSON (raw), laurel-compatible JSON (enriched), uid and
-        // gid names, the daemon's own status events.
+        // Who did it, in what: the process table (parents, ancestors) kept from /proc and from the
+        // events themselves, containers and systemd units from cgroup paths.
+        .target(
+            name: "AuditProcesses",
+            dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditInterpretation"],
+            swiftSettings: strict),
+
+        // Events to bytes: go-audit-compatible JSON (raw), laurel-compatible JSON (enriched), Elastic
+        // Common Schema (ecs), uid and gid names, the daemon's own status events.
         .target(
             name: "AuditEncoding",
-            dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditInterpretation"],
+            dependencies: ["AuditSystem", "AuditEvents", "AuditNetlink", "AuditInterpretation", "AuditProcesses"],
             swiftSettings: strict),
 
         // Which events an output takes: keep/drop rules on keys, types, syscalls, ids, paths,
@@ -180,12 +187,19 @@ let package = Package(
             dependencies: ["AuditInterpretation", "AuditEvents", "AuditNetlink", "AuditRules", "AuditTestSupport"],
             swiftSettings: tests),
         .testTarget(
+            name: "AuditProcessesTests",
+            dependencies: ["AuditProcesses", "AuditEvents", "AuditNetlink", "AuditSystem", "AuditTestSupport"],
+            swiftSettings: tests),
+        .testTarget(
             name: "AuditFiltersTests",
             dependencies: ["AuditFilters", "AuditEvents", "AuditNetlink", "AuditInterpretation", "AuditTestSupport"],
             swiftSettings: tests),
         .testTarget(
             name: "AuditEncodingTests",
-            dependencies: ["AuditEncoding", "AuditEvents", "AuditNetlink", "AuditInterpretation", "AuditTestSupport"],
+            dependencies: [
+                "AuditEncoding", "AuditEvents", "AuditNetlink", "AuditInterpretation", "AuditProcesses",
+                "AuditTestSupport",
+            ],
             swiftSettings: tests),
     ]
 )

@@ -229,9 +229,9 @@ package struct JSONWriter: Sendable {
 /// Writes JSON pieces to memory that ``JSONWriter/withCursor(atMost:_:)`` reserved, with no checks
 /// of its own: the caller reserved the worst case of everything it writes.
 package struct JSONCursor {
-    private let start: UnsafeMutablePointer<UInt8>
+    let start: UnsafeMutablePointer<UInt8>
     /// The bytes written so far.
-    package private(set) var count = 0
+    package internal(set) var count = 0
 
     init(_ start: UnsafeMutablePointer<UInt8>) {
         self.start = start

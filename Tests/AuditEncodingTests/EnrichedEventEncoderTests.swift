@@ -238,6 +238,39 @@ func percentDecoded(_ text: String) -> [UInt8] {
         #expect(sockaddr["SADDR"]?.stringValue == "{saddr_fam=local path=/run/sock}")
     }
 
+    /// Any bytes in a hex-encoded string field (a path, a command name, a working directory) come
+    /// back by percent-decoding the JSON string, and the line stays one valid JSON object.
+    @Test func anyBytesInAnEncodedFieldRoundTrip() throws {
+        let fixture = try AccountsFixture()
+        defer { fixture.directory.remove() }
+        var encoder = fixture.encoder()
+        var random = SplitMix64(seed: 1818)
+        for round in 0..<300 {
+            let length = Int(1 + random.next() % 80)
+            // Biased toward the interesting bytes: controls, %, +, quotes, backslash, UTF-8 leads.
+            let interesting: [UInt8] = [0, 0x0A, 0x1B, 0x22, 0x25, 0x2B, 0x5C, 0x7F, 0xC2, 0x80, 0xE2, 0xF0, 0xFF]
+            let bytes = (0..<length).map { _ in
+                random.next() % 2 == 0
+                    ? interesting[Int(random.next() % UInt64(interesting.count))]
+                    : UInt8(truncatingIfNeeded: random.next())
+            }
+            var hex: [UInt8] = []
+            AuditHex.encode(bytes, into: &hex)
+            let text = String(decoding: hex, as: UTF8.self)
+            let event = makeEvent(
+                serial: UInt32(round + 1),
+                [(1300, "arch=c000003e syscall=2 comm=\(text)"), (1307, "cwd=\(text)"), (1302, "item=0 name=\(text)")])
+            let object = try enrichedObject(event, encoder: &encoder)
+            let values = [
+                object["SYSCALL"]?["comm"], object["CWD"]?["cwd"], object["PATH"]?.arrayValue?.first?["name"],
+            ]
+            for value in values {
+                let decoded = percentDecoded(try #require(value?.stringValue, "round \(round)"))
+                #expect(decoded == bytes, "round \(round)")
+            }
+        }
+    }
+
     /// Any bytes in an argument come back by percent-decoding the JSON string, whether the kernel
     /// wrote the argument whole or in parts across records, split anywhere.
     @Test func argumentBytesRoundTripWholeOrSplitAcrossRecords() throws {

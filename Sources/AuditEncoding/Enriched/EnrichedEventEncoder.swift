@@ -375,7 +375,7 @@ package struct EnrichedEventEncoder: Sendable {
         var valid = true
         scratch.withCursor(atMost: count) { cursor in
             var index = range.lowerBound
-            for _ in 0..<count {
+            while index < range.upperBound {
                 guard let high = AuditHex.digit(storage[index]), let low = AuditHex.digit(storage[index &+ 1]) else {
                     valid = false
                     return

@@ -47,12 +47,11 @@ extension JSONCursor {
             return
         }
         let end = bytes.count
-        // Most values (paths, names, numbers kept as text) need no escape at all: find the first
-        // byte that does and copy what comes before it in one piece.
         var index = 0
-        while index < end, Self.isPlain(base[index]) { index &+= 1 }
-        if index > 0 { raw(UnsafeBufferPointer(start: base, count: index)) }
         while index < end {
+            // Most bytes need no escape: runs of them are copied 16 at a time.
+            copyPlain(base, index: &index, end: end)
+            guard index < end else { break }
             let current = base[index]
             if current >= 0x20 && current < 0x7F {
                 switch current {
@@ -78,6 +77,45 @@ extension JSONCursor {
             }
         }
         byte(UInt8(ascii: "\""))
+    }
+
+    /// Copies the plain bytes (``isPlain(_:)``) from `index` on, and stops at the first other one.
+    ///
+    /// Sixteen bytes at a time, as `JSONEscaping.copyClean` does for the raw format: a block is
+    /// stored whole and only its plain prefix counted. The store stays inside the reservation: the
+    /// cursor reserved three bytes per input byte, and a block is stored only while sixteen input
+    /// bytes remain.
+    @inline(__always)
+    mutating func copyPlain(_ base: UnsafePointer<UInt8>, index: inout Int, end: Int) {
+        let source = UnsafeRawPointer(base)
+        let destination = UnsafeMutableRawPointer(start)
+        let control = SIMD16<UInt8>(repeating: 0x20)
+        let printable = SIMD16<UInt8>(repeating: 0x7E)
+        let quote = SIMD16<UInt8>(repeating: 0x22)
+        let backslash = SIMD16<UInt8>(repeating: 0x5C)
+        let percent = SIMD16<UInt8>(repeating: 0x25)
+        let plus = SIMD16<UInt8>(repeating: 0x2B)
+        while index &+ 16 <= end {
+            let block = source.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            let special =
+                (block .< control) .| (block .> printable) .| (block .== quote) .| (block .== backslash)
+                .| (block .== percent) .| (block .== plus)
+            destination.storeBytes(of: block, toByteOffset: count, as: SIMD16<UInt8>.self)
+            let lanes = unsafeBitCast(special, to: SIMD2<UInt64>.self)
+            if lanes[0] | lanes[1] != 0 {
+                let plain =
+                    (lanes[0] != 0 ? lanes[0].trailingZeroBitCount : 64 &+ lanes[1].trailingZeroBitCount) &>> 3
+                index &+= plain
+                count &+= plain
+                return
+            }
+            index &+= 16
+            count &+= 16
+        }
+        while index < end, Self.isPlain(base[index]) {
+            byte(base[index])
+            index &+= 1
+        }
     }
 
     /// Printable ASCII that a percent string writes as it is.

@@ -130,8 +130,7 @@ public struct AuditFieldScanner: IteratorProtocol {
             limit = content.upperBound
             return AuditField(key: key, value: content, style: .container, isNested: false)
         default:
-            var end = start
-            while end < limit, buffer[end] > 0x20 { end += 1 }
+            let end = Self.tokenEnd(buffer, from: start, limit: limit)
             position = end
             return AuditField(
                 key: key, value: start..<end, style: Self.bareStyle(buffer, start..<end), isNested: nested)
@@ -159,6 +158,28 @@ public struct AuditFieldScanner: IteratorProtocol {
         }
         while i < limit, buffer[i] > 0x20 { i += 1 }
         return max(i, start + 1)
+    }
+
+    /// The first position from `start` on whose byte is whitespace (0x20 or below), or `limit`:
+    /// sixteen bytes at a time, since a bare value can be long (an EXECVE argument or a
+    /// PROCTITLE in hex runs to tens of kilobytes).
+    @inlinable @inline(__always)
+    static func tokenEnd(_ buffer: UnsafeRawBufferPointer, from start: Int, limit: Int) -> Int {
+        var index = start
+        if let base = buffer.baseAddress {
+            let space = SIMD16<UInt8>(repeating: 0x20)
+            while index &+ 16 <= limit {
+                let block = base.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+                let lanes = unsafeBitCast(block .<= space, to: SIMD2<UInt64>.self)
+                if lanes[0] | lanes[1] != 0 {
+                    return index
+                        &+ ((lanes[0] != 0 ? lanes[0].trailingZeroBitCount : 64 &+ lanes[1].trailingZeroBitCount) &>> 3)
+                }
+                index &+= 16
+            }
+        }
+        while index < limit, buffer[index] > 0x20 { index &+= 1 }
+        return index
     }
 
     @inlinable @inline(__always)
