@@ -10,6 +10,7 @@
 #   make bench-cpu   instructions per event of the processing path per format (callgrind)
 #   make bench-offline  MB/s of `swift-audit parse` against laurel on the same audit.logs
 #   make fuzz        libFuzzer targets of Fuzz/, FUZZ_SECONDS (default 60) each; not part of `make test`
+#   make fuzz-ci     every libFuzzer target for 20 s (for CI: a crash fails the run)
 #   make install     binary, config and unit file under $(DESTDIR)$(PREFIX)
 
 PREFIX    ?= /usr/local
@@ -21,7 +22,7 @@ APT_GET   ?= apt-get
 BUILD_PACKAGES := libsystemd-dev zlib1g-dev pkg-config
 TEST_PACKAGES  := auditd python3 rsyslog
 
-.PHONY: deps test-deps build release test lint bench bench-cpu bench-offline fuzz install clean
+.PHONY: deps test-deps build release test lint bench bench-cpu bench-offline fuzz fuzz-ci install clean
 
 # Installing auditd or rsyslog must not start them: a running auditd would own the audit socket
 # the tests need. A temporary policy-rc.d tells Debian's maintainer scripts not to start services.
@@ -104,31 +105,68 @@ bench-offline: release
 # libFuzzer targets (docs/design.md, "Testing against hostile input"). Each Fuzz/<Target>/main.swift
 # defines LLVMFuzzerTestOneInput; swiftc builds the library modules it needs as static archives with
 # -sanitize=fuzzer,address (SwiftPM would instrument the whole graph and give the executable a main
-# of its own), links them with lld, seeds a temporary corpus from ../shared/corpus and runs the target
-# for FUZZ_SECONDS. Crashes are kept as $(FUZZ_BUILD)/crash-<Target>-*; replay one with
-# `$(FUZZ_BUILD)/fuzz-<Target> FILE`. FUZZ_ARGS passes more libFuzzer options (-jobs=4, -runs=N).
+# of its own), and clang the C code they use, links them with lld, seeds a temporary corpus and runs
+# the target for FUZZ_SECONDS. The seeds are the files FUZZ_SEEDS_<Target> lists, one per line of
+# them, or what Fuzz/<Target>/seeds.sh makes of them when the target has one. Crashes are kept as
+# $(FUZZ_BUILD)/crash-<Target>-*; replay one with `$(FUZZ_BUILD)/fuzz-<Target> FILE`. FUZZ_ARGS
+# passes more libFuzzer options (-jobs=4, -runs=N).
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
 FUZZ_BUILD   := .build/fuzz
 FUZZ_CORPUS  ?= ../shared/corpus
-FUZZ_TARGETS := RecordFields
-FUZZ_SWIFTC  := swiftc -sanitize=fuzzer,address -parse-as-library -O -g -package-name swift_audit \
+FUZZ_TARGETS := RecordFields AuditLogLines EnrichedEvents FilterConfig
+FUZZ_SWIFTC  := swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -package-name swift_audit \
 	-I $(FUZZ_BUILD) -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
 	-enable-upcoming-feature InternalImportsByDefault
+FUZZ_CLANG   := clang -fsanitize=fuzzer-no-link,address -O1 -g -Wall
 
 # Modules in dependency order, and what each target links.
 FUZZ_MODULES_RecordFields := AuditSystem AuditNetlink AuditEvents
+FUZZ_MODULES_AuditLogLines := AuditSystem AuditNetlink AuditEvents
+FUZZ_MODULES_EnrichedEvents := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditEncoding
+FUZZ_MODULES_FilterConfig := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditEncoding \
+	AuditFilters CAuditThreads AuditThreads AuditWriters AuditConfig
+# The archives carry no autolink entries for the linker: the system libraries their modules import.
+FUZZ_LIBS_FilterConfig := -lz
 # Seeds: one file per record line of the corpus's text logs.
 FUZZ_SEEDS_RecordFields := find $(FUZZ_CORPUS) -type f \( -name '*.log' -o -name '*.txt' -o -name '*.yaml' \)
+# Runs of 8 lines of the corpus's audit.log files (*.audit.log and the other *.log) and *.txt lines.
+FUZZ_SEEDS_AuditLogLines := find $(FUZZ_CORPUS) -type f \( -name '*.log' -o -name '*.txt' \)
+# The events of the corpus's audit.log files, as a line of type letters and one record body per line.
+FUZZ_SEEDS_EnrichedEvents := find $(FUZZ_CORPUS) -type f -name '*.log'
+# The example configuration (whole, defaults and filter section switched on) and the documented blocks.
+FUZZ_SEEDS_FilterConfig := printf '%s\n' config/swift-audit.conf docs/configuration.md
 
-$(FUZZ_BUILD)/module.modulemap:
+$(FUZZ_BUILD)/module.modulemap: Makefile
 	mkdir -p $(FUZZ_BUILD)
 	printf 'module CAuditNetlink {\n    umbrella header "%s"\n    export *\n}\n' \
 		"$(CURDIR)/Sources/CAuditNetlink/include/CAuditNetlink.h" > $@
+	printf 'module CAuditThreads {\n    umbrella header "%s"\n    export *\n}\n' \
+		"$(CURDIR)/Sources/CAuditThreads/include/CAuditThreads.h" >> $@
+	printf 'module CZlib [system] {\n    header "%s"\n    link "z"\n    export *\n}\n' \
+		"$(CURDIR)/Sources/CZlib/shim.h" >> $@
 
 $(FUZZ_BUILD)/libAuditSystem.a: $(wildcard Sources/AuditSystem/*.swift) | $(FUZZ_BUILD)/module.modulemap
 $(FUZZ_BUILD)/libAuditNetlink.a: $(wildcard Sources/AuditNetlink/*.swift) $(FUZZ_BUILD)/libAuditSystem.a
 $(FUZZ_BUILD)/libAuditEvents.a: $(shell find Sources/AuditEvents -name '*.swift') $(FUZZ_BUILD)/libAuditNetlink.a
+$(FUZZ_BUILD)/libAuditRules.a: $(shell find Sources/AuditRules -name '*.swift') $(FUZZ_BUILD)/libAuditNetlink.a
+$(FUZZ_BUILD)/libAuditInterpretation.a: $(shell find Sources/AuditInterpretation -name '*.swift') \
+	$(FUZZ_BUILD)/libAuditEvents.a $(FUZZ_BUILD)/libAuditRules.a
+$(FUZZ_BUILD)/libAuditEncoding.a: $(shell find Sources/AuditEncoding -name '*.swift') \
+	$(FUZZ_BUILD)/libAuditInterpretation.a
+$(FUZZ_BUILD)/libAuditFilters.a: $(shell find Sources/AuditFilters -name '*.swift') \
+	$(FUZZ_BUILD)/libAuditInterpretation.a
+$(FUZZ_BUILD)/libAuditThreads.a: $(shell find Sources/AuditThreads -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
+$(FUZZ_BUILD)/libAuditWriters.a: $(shell find Sources/AuditWriters -name '*.swift') \
+	$(FUZZ_BUILD)/libAuditEncoding.a $(FUZZ_BUILD)/libAuditThreads.a
+$(FUZZ_BUILD)/libAuditConfig.a: $(shell find Sources/AuditConfig -name '*.swift') \
+	$(FUZZ_BUILD)/libAuditFilters.a $(FUZZ_BUILD)/libAuditWriters.a
+$(FUZZ_BUILD)/libCAuditThreads.a: $(wildcard Sources/CAuditThreads/*.c Sources/CAuditThreads/include/*.h) \
+	| $(FUZZ_BUILD)/module.modulemap
+	for f in Sources/CAuditThreads/*.c; do \
+		$(FUZZ_CLANG) -I Sources/CAuditThreads/include -c $$f -o $(FUZZ_BUILD)/CAuditThreads-$$(basename $$f .c).o \
+		|| exit 1; done
+	rm -f $@ && ar rcs $@ $(FUZZ_BUILD)/CAuditThreads-*.o
 $(FUZZ_BUILD)/lib%.a:
 	$(FUZZ_SWIFTC) -emit-library -static -emit-module -module-name $* \
 		-emit-module-path $(FUZZ_BUILD)/$*.swiftmodule -o $@ $(shell find Sources/$* -name '*.swift')
@@ -136,7 +174,7 @@ $(FUZZ_BUILD)/lib%.a:
 .SECONDEXPANSION:
 $(FUZZ_BUILD)/fuzz-%: Fuzz/%/main.swift $$(addprefix $(FUZZ_BUILD)/lib,$$(addsuffix .a,$$(FUZZ_MODULES_$$*)))
 	$(FUZZ_SWIFTC) -use-ld=lld -module-name Fuzz$* $< -L $(FUZZ_BUILD) \
-		$(patsubst %,-l%,$(call reverse,$(FUZZ_MODULES_$*))) -o $@
+		$(patsubst %,-l%,$(call reverse,$(FUZZ_MODULES_$*))) -lswiftGlibc $(FUZZ_LIBS_$*) -o $@
 
 reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
 
@@ -144,10 +182,15 @@ reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword
 
 fuzz: $(patsubst %,fuzz-run-%,$(FUZZ_TARGETS))
 
+# What CI runs: every target briefly, so that a crash a commit brings fails the build.
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=20
+
 fuzz-run-%: $(FUZZ_BUILD)/fuzz-%
 	@test -d $(FUZZ_CORPUS) || { echo "make fuzz: no corpus at $(FUZZ_CORPUS)"; exit 4; }
 	@seeds=$$(mktemp -d /tmp/swift-audit-fuzz-$*-XXXXXX) || exit 1; \
-	n=0; for f in $$($(FUZZ_SEEDS_$*)); do n=$$((n+1)); split -l 1 -a 5 "$$f" "$$seeds/$$n-"; done; \
+	if [ -f Fuzz/$*/seeds.sh ]; then $(FUZZ_SEEDS_$*) | sh Fuzz/$*/seeds.sh "$$seeds" || { rm -rf $$seeds; exit 1; }; \
+	else n=0; for f in $$($(FUZZ_SEEDS_$*)); do n=$$((n+1)); split -l 1 -a 5 "$$f" "$$seeds/$$n-"; done; fi; \
 	dict=; if [ -f Fuzz/$*/dictionary.txt ]; then dict=-dict=Fuzz/$*/dictionary.txt; fi; \
 	echo "fuzz $*: $$(ls $$seeds | wc -l) seeds, $(FUZZ_SECONDS) s"; \
 	SWIFT_BACKTRACE=enable=no $(FUZZ_BUILD)/fuzz-$* -max_total_time=$(FUZZ_SECONDS) \

@@ -6,7 +6,8 @@
 #
 # BINARY is a release build of swift-audit (stripped here: valgrind 3.19 cannot read Swift's
 # DWARF). Replaying the capture once and COPIES times, the difference divided by the extra events
-# leaves out start-up and the fixed costs. Prints one line per format: instructions per event.
+# leaves out start-up and the fixed costs. Prints one line per format (FORMATS, default raw enriched
+# ecs): instructions per event.
 set -eu
 binary=$1
 capture=${2:-../shared/corpus/local/exec.unicast.bin}
@@ -32,7 +33,7 @@ count() {  # count FORMAT CAPTURES… -> total instructions
     echo "$instructions $events"
 }
 
-for format in raw enriched; do
+for format in ${FORMATS:-raw enriched ecs}; do
     set -- $(count "$format" "$capture")
     one=$1
     events_one=$2

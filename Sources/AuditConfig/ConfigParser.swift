@@ -347,7 +347,7 @@ struct ConfigParser {
         if renamedSyslogFormat {
             reader.warn(
                 "syslog_format",
-                "was written as output.\(name).format, which now selects the event layout (raw or enriched); "
+                "was written as output.\(name).format, which now selects the event layout (raw, enriched or ecs); "
                     + "write output.\(name).syslog_format instead")
         }
         defer {

@@ -7,6 +7,9 @@ package enum EventFormat: String, Hashable, Sendable, CaseIterable {
     /// laurel's layout: one object per event, one key per record type, values typed and
     /// translated, argv reassembled (``EnrichedEventEncoder``).
     case enriched
+    /// The Elastic Common Schema, normalized as Auditbeat's `auditd` module does
+    /// (``EcsEventEncoder``).
+    case ecs
 }
 
 /// Encodes events in one ``EventFormat``: what the processing stage and `swift-audit parse` hold
@@ -14,15 +17,18 @@ package enum EventFormat: String, Hashable, Sendable, CaseIterable {
 package struct EventFormatter: Sendable {
     /// The layout this formatter writes.
     package let format: EventFormat
-    // One of the two is set, by `format`; optionals rather than an enum with payloads so that
+    // One of them is set, by `format`; optionals rather than an enum with payloads so that
     // encoding mutates the encoder in place (no copy of its caches per event).
     private var raw: EventEncoder?
     private var enriched: EnrichedEventEncoder?
+    private var ecs: EcsEventEncoder?
 
     /// A formatter for `format`; `hostname` as in ``EventEncoder/init(hostname:users:)``, `groups`
-    /// the group names of the enriched format (an /etc/group reader by default).
+    /// the group names of the enriched and ECS formats (an /etc/group reader by default), `ecs` the
+    /// options of the ECS format.
     package init(
-        format: EventFormat, hostname: String? = nil, users: UserDirectory, groups: UserDirectory? = nil
+        format: EventFormat, hostname: String? = nil, users: UserDirectory, groups: UserDirectory? = nil,
+        ecs options: EcsEventEncoder.Options = EcsEventEncoder.Options()
     ) {
         self.format = format
         switch format {
@@ -30,6 +36,10 @@ package struct EventFormatter: Sendable {
         case .enriched:
             enriched = EnrichedEventEncoder(
                 hostname: hostname, users: users, groups: groups ?? UserDirectory(path: "/etc/group"))
+        case .ecs:
+            ecs = EcsEventEncoder(
+                hostname: hostname, users: users, groups: groups ?? UserDirectory(path: "/etc/group"),
+                options: options)
         }
     }
 
@@ -38,6 +48,7 @@ package struct EventFormatter: Sendable {
         switch format {
         case .raw: raw!.encode(event, into: &writer)
         case .enriched: enriched!.encode(event, into: &writer)
+        case .ecs: ecs!.encode(event, into: &writer)
         }
     }
 }

@@ -20,6 +20,7 @@ final class PosixRegex: @unchecked Sendable {
     init(_ pattern: String) throws(CompileError) {
         // Compiled into a local first: a class whose init throws after its properties are set
         // still runs deinit, which must not free what regcomp never filled.
+        if let problem = RegexBudget.problem(pattern) { throw CompileError(message: problem) }
         let candidate = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
         let status = regcomp(candidate, pattern, REG_EXTENDED | REG_NOSUB)
         guard status == 0 else {

@@ -29,6 +29,9 @@ struct ParseCommand: ParsableCommand {
             is left out, so a log gives the same events as a capture of the same records.
               enriched   laurel's layout: typed values, translations, argv; an ENRICHED log's own \
             translations (the user names of the machine that wrote it) are used.
+              ecs        the Elastic Common Schema 8.x, normalized as Auditbeat's auditd module does \
+            (event.category/type/action/outcome, user.*, process.*, file.*, the actor/action/object \
+            summary in auditd.summary); see docs/ecs.md.
             uid_map names come from this machine's /etc/passwd.
 
             Filters (--config): the configuration's filters apply as the daemon applies them: its \
@@ -53,7 +56,8 @@ struct ParseCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The JSON layout: raw (go-audit's, the default) or enriched (laurel's).", valueName: "raw|enriched"))
+            "The JSON layout: raw (go-audit's, the default), enriched (laurel's) or ecs (Elastic Common Schema).",
+            valueName: "raw|enriched|ecs"))
     var format: String = "raw"
 
     @Option(name: [.short, .long], help: "A configuration whose filters to apply (its global list).")
@@ -70,7 +74,7 @@ struct ParseCommand: ParsableCommand {
 
     func validate() throws {
         guard EventFormat(rawValue: format) != nil else {
-            throw ValidationError("--format \(format): expected raw or enriched")
+            throw ValidationError("--format \(format): expected raw, enriched or ecs")
         }
         if output != nil, config == nil { throw ValidationError("--output needs --config") }
     }

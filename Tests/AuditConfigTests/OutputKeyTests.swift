@@ -213,7 +213,7 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         RefusedOutputLine("output.f.type = file\n", "output.f.path = var/log/a.json", "absolute path of a file"),
         RefusedOutputLine("output.f.type = file\n", "output.f.path = /var/log/", "not ending in /"),
         RefusedOutputLine(Base.syslog, "output.s.syslog_format = json", "expected rfc5424 or rfc3164"),
-        RefusedOutputLine(Base.syslog, "output.s.format = json", "expected raw or enriched"),
+        RefusedOutputLine(Base.syslog, "output.s.format = json", "expected raw, enriched or ecs"),
         RefusedOutputLine(Base.syslog, "output.s.structured_data = true", "expected yes or no"),
         RefusedOutputLine(Base.syslog, "output.s.facility = local8", "expected a facility"),
         RefusedOutputLine(Base.syslog, "output.s.facility = 24", "expected a facility"),

@@ -182,12 +182,26 @@ let compatEvent = event(
 
     // MARK: values refused
 
+    /// The repetition budget leaves every ordinary expression alone.
+    @Test(arguments: [
+        "^saddr=0200", "comm=\"(ssh|sshd)\"", "exe=\"/tmp/[^\"]*\"", "[[:digit:]]{1,5}", "(ab|cd)+x{2,8}",
+        "a\\{1,99999\\}", "[]{}]{3}", String(repeating: "a{1,255}", count: 39),
+    ])
+    func everydayExpressionsAreWithinTheRepetitionBudget(pattern: String) throws {
+        #expect(try FilterCondition.parse(.regex, pattern).text == pattern)
+    }
+
     @Test(arguments: [
         (FilterField.syscall, "exceve", "unknown syscall \"exceve\""),
         (.saddr, "10.0.0.0/33", "is not an address pattern"),
         (.saddr, "10.1.0.0/8", "has host bits set"),
         (.saddr, "[10.0.0.1]:22", "is not an address pattern"),
         (.regex, "comm=(", "not a POSIX extended regular expression"),
+        // Expressions glibc's regcomp would expand to gigabytes (found by fuzzing).
+        (.regex, "a{1,16000}", "a repetition count of 16000 is above 255"),
+        (.regex, "a++++++++++++++++++++", "a part would be copied more than 1000 times"),
+        (.regex, "(((a{1,200}){1,200}){1,200})", "a part would be copied more than 1000 times"),
+        (.regex, String(repeating: "[a-z]{1,255}", count: 40), "too large once its repetitions are expanded"),
         (.type, "SYSCAL", "is not a record type"),
         (.type, "1399-1300", "is empty"),
         (.arch, "sparc", "unknown architecture"),

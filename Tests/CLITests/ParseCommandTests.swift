@@ -195,7 +195,7 @@ import Testing
                 == Set(AuditLogText.recordKeys(try Corpus.read("local/exec.audit.log"))).count)
         let wrong = try runProcess(Self.binary, ["parse", "--format", "xml", path])
         #expect(wrong.status == 64)
-        #expect(wrong.standardError.contains("--format xml: expected raw or enriched"))
+        #expect(wrong.standardError.contains("--format xml: expected raw, enriched or ecs"))
     }
 
     @Test func helpTeachesTheInputsAndExamples() throws {

@@ -41,6 +41,9 @@ struct FieldTraits {
     var kind: FieldKind
     var identity: IdentityKind?
     var role: FieldRole = .none
+    /// The ECS format writes the field as an ECS field (`process.pid`, `user.id`, `tags`…), so it
+    /// leaves it out of `auditd.data`.
+    var ecsConsumed = false
 
     static let plain = FieldTraits(kind: .text, identity: nil)
 
@@ -75,6 +78,12 @@ struct FieldTraits {
     ]
     static let groupKeys = ["gid", "egid", "sgid", "fsgid", "ogid", "igid", "inode_gid", "new_gid", "obj_gid"]
 
+    /// What the ECS format writes elsewhere than `auditd.data`.
+    static let ecsConsumedKeys = [
+        "success", "res", "ses", "auid", "uid", "gid", "euid", "suid", "fsuid", "egid", "sgid", "fsgid", "pid",
+        "ppid", "comm", "exe", "proctitle", "cwd", "key", "items",
+    ]
+
     static let table: NameTable = {
         var entries: [String: FieldTraits] = [:]
         for key in decimalKeys { entries[key, default: plain].kind = .decimal }
@@ -88,6 +97,7 @@ struct FieldTraits {
         entries["saddr", default: plain].role = .socketAddress
         entries["proctitle", default: plain].role = .proctitle
         for key in ["a0", "a1", "a2", "a3"] { entries[key, default: plain].role = .argument }
+        for key in ecsConsumedKeys { entries[key, default: plain].ecsConsumed = true }
         return NameTable(entries)
     }()
 }
