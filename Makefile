@@ -8,6 +8,7 @@
 #   make lint        swift format lint --strict (the style is .swift-format's)
 #   make bench       throughput/latency benchmark against the real kernel (root)
 #   make bench-cpu   instructions per event of the processing path per format (callgrind)
+#   make bench-offline  MB/s of `swift-audit parse` against laurel on the same audit.logs
 #   make fuzz        libFuzzer targets of Fuzz/, FUZZ_SECONDS (default 60) each; not part of `make test`
 #   make fuzz-ci     every libFuzzer target for 20 s (for CI: a crash fails the run)
 #   make install     binary, config and unit file under $(DESTDIR)$(PREFIX)
@@ -21,7 +22,7 @@ APT_GET   ?= apt-get
 BUILD_PACKAGES := libsystemd-dev zlib1g-dev pkg-config
 TEST_PACKAGES  := auditd python3 rsyslog
 
-.PHONY: deps test-deps build release test lint bench bench-cpu fuzz fuzz-ci install clean
+.PHONY: deps test-deps build release test lint bench bench-cpu bench-offline fuzz fuzz-ci install clean
 
 # Installing auditd or rsyslog must not start them: a running auditd would own the audit socket
 # the tests need. A temporary policy-rc.d tells Debian's maintainer scripts not to start services.
@@ -89,11 +90,17 @@ bench: release
 	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/loadgen Benchmarks/loadgen.c
 	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/barereader Benchmarks/barereader.c
 	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/latprobe Benchmarks/latprobe.c
+	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/execgen Benchmarks/execgen.c
 	cp .build/release/swift-audit $(BENCH_TOOLS)/swift-audit
 	python3 Benchmarks/bench.py --tools $(BENCH_TOOLS) $(BENCH_ARGS)
 
 bench-cpu: release
 	Benchmarks/callgrind.sh .build/release/swift-audit
+
+# Offline throughput (MB/s) of `swift-audit parse` against Debian's laurel on the same audit.logs,
+# built from ../shared/corpus/local (no kernel, no root; laurel: apt-get install laurel).
+bench-offline: release
+	Benchmarks/offline.sh .build/release/swift-audit
 
 # libFuzzer targets (docs/design.md, "Testing against hostile input"). Each Fuzz/<Target>/main.swift
 # defines LLVMFuzzerTestOneInput; swiftc builds the library modules it needs as static archives with

@@ -12,12 +12,19 @@ Scenarios (the kernel's backlog_limit is 8192 records in all of them):
   backpressure  backlog_wait_time 15000: producers wait for room, so events/s is sustained capacity
   steady20k     a steady 20k events/s, backlog_wait_time 0, with a latency probe beside it
   burst-w1/2/4  as fast as 1, 2 or 4 workers can go, backlog_wait_time 0: loss under bursts
+  exec1000, exec2000
+                /bin/true started 1000 or 2000 times a second (Benchmarks/execgen.c) under an execve
+                rule, backlog_wait_time 15000: CPU of the whole audit side (daemon, its plugins,
+                kauditd) per 1000 execs for swift-audit raw, swift-audit enriched, auditd RAW and
+                auditd ENRICHED with laurel as its plugin (--exec-daemons); a table of its own
 
 The load is getppid(0x7e57b00c, …) from Benchmarks/loadgen.c, matched by one rule
 (-F a0=0x7e57b00c), so nothing else on the machine enters the numbers. The kernel state found at
-the start (settings, rules, enabled) is restored at the end; no other audit daemon may run.
+the start (settings, rules, enabled) is restored at the end; no other audit daemon may run. The whole
+run holds the kernel tests' lock (KERNEL_LOCK), so it never runs beside a kernel test.
 """
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -36,6 +43,9 @@ WORK = "/var/tmp/swift-audit-bench"
 MAGIC = "7e57b00c"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 DRAIN_LIMIT = 10.0  # seconds after the load generator's exit: the longest wait for a daemon to drain
+KERNEL_LOCK = "/run/lock/swift-audit-kernel-tests.lock"  # Tests/AuditTestSupport/KernelTestLock.swift
+EXEC_KEY = "benchexec"
+EXEC_SECONDS = 10.0  # each exec run starts rate × this many programs (--exec-seconds)
 
 
 def sh(*args, check=True, **kw):
@@ -158,6 +168,9 @@ class Sink:
             self.sock.close()
 
 
+RUNNING = []  # daemons started and not stopped yet: main() stops them if a run fails
+
+
 class Daemon:
     """One daemon under test: how to start it, where its events land, how to count them."""
 
@@ -170,6 +183,7 @@ class Daemon:
         env.pop("NOTIFY_SOCKET", None)
         env.update(self.env or {})
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=open(f"{WORK}/{self.name}.log", "w"), env=env)
+        RUNNING.append(self)
         deadline = time.time() + 10
         while time.time() < deadline:
             if status_int("pid") == self.proc.pid:
@@ -180,6 +194,8 @@ class Daemon:
         raise SystemExit(f"{self.name} did not register; see {WORK}/{self.name}.log")
 
     def stop(self):
+        if self in RUNNING:
+            RUNNING.remove(self)
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=30)
@@ -235,17 +251,8 @@ def make_daemons(tools, wait, selected):
             daemons.append(Daemon(name, [tools["barereader"], "-s", stats, "-o", out], stats=stats))
         elif name == "auditd":
             confdir = f"{WORK}/auditd-conf"
-            os.makedirs(f"{confdir}/plugins.d", exist_ok=True)
             out = f"{WORK}/auditd.log"
-            with open(f"{confdir}/auditd.conf", "w") as f:
-                f.write(
-                    f"local_events = yes\nwrite_logs = yes\nlog_file = {out}\nlog_group = root\nlog_format = RAW\n"
-                    "flush = INCREMENTAL_ASYNC\nfreq = 50\nmax_log_file = 1024\nnum_logs = 2\npriority_boost = 4\n"
-                    "name_format = NONE\nmax_log_file_action = IGNORE\nspace_left = 2\nspace_left_action = IGNORE\n"
-                    "admin_space_left = 1\nadmin_space_left_action = IGNORE\ndisk_full_action = IGNORE\n"
-                    "disk_error_action = IGNORE\nq_depth = 2000\noverflow_action = IGNORE\nmax_restarts = 10\n"
-                    f"plugin_dir = {confdir}/plugins.d\nend_of_event_timeout = 2\n")
-            os.chmod(f"{confdir}/auditd.conf", 0o640)
+            auditd_conf(confdir, out, "RAW")
             daemons.append(Daemon(name, ["/sbin/auditd", "-n", "-c", confdir], output=out))
     return daemons
 
@@ -362,6 +369,194 @@ def run_one(daemon, tools, scenario, events):
     }
 
 
+# The exec scenario: a realistic load (laurel's published method), the CPU of the whole audit side.
+EXEC_DAEMONS = ("swift-audit-raw", "swift-audit-enriched", "auditd", "auditd+laurel")
+
+
+def auditd_conf(confdir, out, log_format):
+    os.makedirs(f"{confdir}/plugins.d", exist_ok=True)
+    with open(f"{confdir}/auditd.conf", "w") as f:
+        f.write(
+            f"local_events = yes\nwrite_logs = yes\nlog_file = {out}\nlog_group = root\nlog_format = {log_format}\n"
+            "flush = INCREMENTAL_ASYNC\nfreq = 50\nmax_log_file = 1024\nnum_logs = 2\npriority_boost = 4\n"
+            "name_format = NONE\nmax_log_file_action = IGNORE\nspace_left = 2\nspace_left_action = IGNORE\n"
+            "admin_space_left = 1\nadmin_space_left_action = IGNORE\ndisk_full_action = IGNORE\n"
+            "disk_error_action = IGNORE\nq_depth = 2000\noverflow_action = IGNORE\nmax_restarts = 10\n"
+            f"plugin_dir = {confdir}/plugins.d\nend_of_event_timeout = 2\n")
+    os.chmod(f"{confdir}/auditd.conf", 0o640)
+
+
+def make_exec_daemon(tools, name):
+    """A daemon of the exec scenario; `outputs` are the files whose growth shows it is working."""
+    if name.startswith("swift-audit-"):
+        fmt = name.rsplit("-", 1)[1]
+        out = f"{WORK}/{name}.json"
+        conf = f"{WORK}/{name}.conf"
+        with open(conf, "w") as f:
+            f.write("backlog_limit = 8192\nbacklog_wait_time = 15000\nsocket_buffer = 64M\n"
+                    f"output.bench.type = file\noutput.bench.path = {out}\noutput.bench.flush = none\n"
+                    f"output.bench.format = {fmt}\n")
+        os.chmod(conf, 0o600)
+        daemon = Daemon(name, [tools["swift-audit"], "run", "--config", conf, "--log-level", "warning"], output=out)
+        daemon.outputs = [out]
+        return daemon
+    # auditd as Debian configures it for each case: RAW alone; ENRICHED with laurel as its plugin
+    # (Debian's /etc/audit/plugins.d/laurel.conf and /etc/laurel/config.toml, only with this run's
+    # directory and no rotation, so that the count of events sees all of them).
+    confdir = f"{WORK}/{name}-conf"
+    shutil.rmtree(confdir, ignore_errors=True)
+    out = f"{WORK}/{name}.log"
+    auditd_conf(confdir, out, "RAW" if name == "auditd" else "ENRICHED")
+    daemon = Daemon(name, ["/sbin/auditd", "-n", "-c", confdir], output=out)
+    daemon.outputs = [out]
+    if name == "auditd+laurel":
+        laurel_dir = f"{WORK}/laurel"
+        shutil.rmtree(laurel_dir, ignore_errors=True)
+        os.makedirs(laurel_dir)
+        shutil.chown(laurel_dir, "_laurel")
+        with open("/etc/laurel/config.toml") as f:
+            config = f.read()
+        config = re.sub(r'(?m)^directory = .*$', f'directory = "{laurel_dir}"', config)
+        config = re.sub(r'(?m)^size = .*$', "size = 100000000000", config)
+        with open(f"{confdir}/laurel.toml", "w") as f:
+            f.write(config)
+        with open("/etc/audit/plugins.d/laurel.conf") as f:
+            plugin = f.read()
+        plugin = re.sub(r'(?m)^active = .*$', "active = yes", plugin)
+        plugin = re.sub(r'(?m)^args = .*$', f"args = --config {confdir}/laurel.toml", plugin)
+        with open(f"{confdir}/plugins.d/laurel.conf", "w") as f:
+            f.write(plugin)
+        os.chmod(f"{confdir}/plugins.d/laurel.conf", 0o640)
+        daemon.outputs.append(f"{laurel_dir}/audit.log")
+    return daemon
+
+
+def kauditd_pid():
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == "kauditd":
+                    return int(pid)
+        except (FileNotFoundError, NotADirectoryError, ProcessLookupError):
+            continue
+    raise SystemExit("no kauditd thread found")
+
+
+def children(pid):
+    """The daemon's child processes (auditd's plugins), from /proc/PID/task/*/children."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(c) for c in f.read().split()]
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def audit_side_cpu(daemon, plugins, kauditd):
+    """CPU seconds so far of the daemon (all its threads), each plugin, and kauditd."""
+    return (proc_cpu_seconds(daemon.proc.pid), sum(proc_cpu_seconds(p) for p in plugins),
+            proc_cpu_seconds(kauditd))
+
+
+def count_exec_events(path):
+    """Lines that name the rule's key, but for the CONFIG_CHANGE records of adding and deleting
+    the rule: one per exec in every output (for auditd, its SYSCALL record's line)."""
+    if not os.path.exists(path):
+        return 0
+    n = 0
+    with open(path, "rb") as f:
+        for line in f:
+            if EXEC_KEY.encode() in line and b"_rule" not in line:
+                n += 1
+    return n
+
+
+def run_exec(daemon, tools, rate, kauditd):
+    execs = int(rate * EXEC_SECONDS)
+    sh("auditctl", "-D")
+    sh("auditctl", "-b", "8192")
+    sh("auditctl", "--backlog_wait_time", "15000")
+    sh("auditctl", "--reset-lost")
+    sh("auditctl", "-e", "1")
+    for path in daemon.outputs:
+        if os.path.exists(path):
+            os.unlink(path)
+    os.sync()
+    load = None
+    daemon.start()
+    try:
+        time.sleep(0.5)  # auditd starts its plugins after it registers
+        plugins = children(daemon.proc.pid)
+        if daemon.name == "auditd+laurel" and not plugins:
+            raise SystemExit(f"auditd started no laurel; see {WORK}/{daemon.name}.log")
+        # The rule names the load generator as the parent, so that only its programs are counted (the
+        # harness's own auditctl calls and the rest of the machine are not); it waits for the rule.
+        load = subprocess.Popen([tools["execgen"], "-g", "-n", str(execs), "-r", str(rate)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready = load.stdout.readline()
+        if not ready.startswith("ready"):
+            raise SystemExit(f"execgen did not start: {ready!r}")
+        sh("auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", "execve", "-F", f"ppid={load.pid}",
+           "-k", EXEC_KEY)
+        time.sleep(0.5)
+        lost0 = status_int("lost")
+        cpu0 = audit_side_cpu(daemon, plugins, kauditd)
+        load.stdin.write("go\n")
+        load.stdin.flush()
+        out, _ = load.communicate(timeout=EXEC_SECONDS * 10)
+        load_end = time.monotonic()
+        # Drained: the backlog is empty and no output grew for 1.5 s. The CPU counted is the one
+        # sampled when the outputs first reached their final sizes, not the idle second after.
+        samples, last_marker, last_change = [], None, time.monotonic()
+        while True:
+            sizes = tuple(os.path.getsize(p) if os.path.exists(p) else 0 for p in daemon.outputs)
+            cpu = audit_side_cpu(daemon, plugins, kauditd)
+            marker = (sizes, status_int("backlog"))
+            if marker != last_marker:
+                last_marker, last_change = marker, time.monotonic()
+                samples.append((sizes, cpu))
+            if marker[1] == 0 and (time.monotonic() - last_change > 1.5 or time.monotonic() - load_end > DRAIN_LIMIT):
+                break
+            time.sleep(0.05)
+        cpu1 = next(c for s, c in samples if s == last_marker[0])
+        lost = status_int("lost") - lost0
+        rss = proc_hwm_kib(daemon.proc.pid) + sum(proc_hwm_kib(p) for p in plugins)
+        sh("auditctl", "-D")
+    finally:
+        if load and load.poll() is None:
+            load.kill()
+            load.wait()
+        daemon.stop()  # laurel writes the events it still holds when auditd stops it
+    delivered = count_exec_events(daemon.outputs[-1])
+    daemon_cpu, plugin_cpu, kauditd_cpu = (b - a for a, b in zip(cpu0, cpu1))
+    total = daemon_cpu + plugin_cpu + kauditd_cpu
+    per = 1000 / execs
+    return {
+        "daemon": daemon.name, "scenario": f"exec{rate}", "execs": execs, "delivered": delivered,
+        "rate_eps": float(re.search(r"rate_eps=([\d.]+)", out).group(1)), "kernel_lost": lost,
+        "cpu_per_1k": total * per, "daemon_cpu_per_1k": daemon_cpu * per, "plugin_cpu_per_1k": plugin_cpu * per,
+        "kauditd_cpu_per_1k": kauditd_cpu * per, "rss_mib": rss / 1024,
+    }
+
+
+def print_exec_table(results, rates, names):
+    print(f"\nexec scenario: /bin/true at a fixed rate for {EXEC_SECONDS:g} s per run, CPU seconds per 1000 execs "
+          "(medians); audit side = daemon + plugins + kauditd")
+    print("| rate/s | setup | achieved/s | events | kernel lost | audit side | daemon | plugin | kauditd | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for rate in rates:
+        for name in names:
+            runs = [r for r in results if r["scenario"] == f"exec{rate}" and r["daemon"] == name]
+            if not runs:
+                continue
+            med = lambda key: statistics.median(r[key] for r in runs)
+            print(f"| {rate} | {name} | {med('rate_eps'):.0f} | {int(med('delivered'))} | {int(med('kernel_lost'))} | "
+                  f"{med('cpu_per_1k'):.3f} | {med('daemon_cpu_per_1k'):.3f} | {med('plugin_cpu_per_1k'):.3f} | "
+                  f"{med('kauditd_cpu_per_1k'):.3f} | {med('rss_mib'):.1f} |")
+
+
 def collector(runs, daemon):
     """What the network output's collector received (median), or why there is none."""
     if daemon == "swift-audit+deadgelf":
@@ -378,20 +573,39 @@ def main():
         "--daemons", default="swift-audit,barereader,auditd",
         help="any of swift-audit, barereader, barewriter (the bare reader writing raw records to a file), auditd, "
         "swift-audit+syslog, swift-audit+gelf, swift-audit+deadgelf")
-    parser.add_argument("--scenarios", default="backpressure,steady20k,burst-w1,burst-w2,burst-w4")
-    parser.add_argument("--tools", required=True, help="directory with swift-audit, loadgen, barereader, latprobe")
+    parser.add_argument("--scenarios", default="backpressure,steady20k,burst-w1,burst-w2,burst-w4,exec1000,exec2000")
+    parser.add_argument("--exec-daemons", default=",".join(EXEC_DAEMONS),
+                        help="the setups of the exec scenarios: any of " + ", ".join(EXEC_DAEMONS))
+    parser.add_argument("--exec-seconds", type=float, default=10,
+                        help="length of each exec run: it starts rate × this many programs (default 10)")
+    parser.add_argument("--tools", required=True, help="directory with swift-audit, loadgen, barereader, latprobe, execgen")
     parser.add_argument("--json", help="also write every run as JSON lines here")
     parser.add_argument(
         "--network", default="swift-audit+syslog,swift-audit+gelf,swift-audit+deadgelf",
         help="swift-audit variants with a network output beside the file, run in the steady20k scenario ('' for none)")
     args = parser.parse_args()
+    global EXEC_SECONDS
+    EXEC_SECONDS = args.exec_seconds
     if os.geteuid() != 0:
         sys.exit("make bench needs root (it registers audit daemons and loads rules)")
-    tools = {name: os.path.join(args.tools, name) for name in ("swift-audit", "loadgen", "barereader", "latprobe")}
+    # A SIGTERM ends the run through the `finally` below: daemons stopped, kernel state restored.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    tools = {name: os.path.join(args.tools, name) for name in ("swift-audit", "loadgen", "barereader", "latprobe", "execgen")}
     selected = args.daemons.split(",")
-    if "auditd" in selected and not os.path.exists("/sbin/auditd"):
+    exec_names = [n for n in args.exec_daemons.split(",") if n]
+    if not os.path.exists("/sbin/auditd"):
         print("auditd is not installed (make test-deps installs it); leaving it out", file=sys.stderr)
-        selected.remove("auditd")
+        selected = [n for n in selected if n != "auditd"]
+        exec_names = [n for n in exec_names if not n.startswith("auditd")]
+    if "auditd+laurel" in exec_names and not os.path.exists("/usr/sbin/laurel"):
+        print("laurel is not installed (apt-get install laurel); leaving auditd+laurel out", file=sys.stderr)
+        exec_names.remove("auditd+laurel")
+    lock = os.fdopen(os.open(KERNEL_LOCK, os.O_CREAT | os.O_RDWR, 0o600), "r+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"waiting for {KERNEL_LOCK} (a kernel test is running)", file=sys.stderr)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     before = audit_status()
     if int(before["pid"]) != 0:
         sys.exit(f"pid {before['pid']} is registered as the audit daemon; stop it first")
@@ -406,10 +620,15 @@ def main():
         "burst-w2": {"name": "burst-w2", "workers": 2},
         "burst-w4": {"name": "burst-w4", "workers": 4},
     }
+    scenario_names = [n for n in args.scenarios.split(",") if n]
+    exec_rates = [int(n[4:]) for n in scenario_names if re.fullmatch(r"exec\d+", n)]
     results = []
     try:
-        ready = [ready_time_ms(tools) for _ in range(5)] if "swift-audit" in selected else []
-        for name in args.scenarios.split(","):
+        run_others = any(n in scenarios for n in scenario_names)
+        ready = [ready_time_ms(tools) for _ in range(5)] if "swift-audit" in selected and run_others else []
+        for name in scenario_names:
+            if name not in scenarios:
+                continue
             scenario = scenarios[name]
             for rep in range(args.reps):
                 names = selected + ([n for n in args.network.split(",") if n] if name == "steady20k" else [])
@@ -422,12 +641,25 @@ def main():
                     result["rep"] = rep
                     results.append(result)
                     print(json.dumps(result), file=sys.stderr, flush=True)
+        kauditd = kauditd_pid() if exec_rates else None
+        for rate in exec_rates:
+            for rep in range(args.reps):
+                names = list(reversed(exec_names)) if rep % 2 == 1 else list(exec_names)
+                for name in names:
+                    result = run_exec(make_exec_daemon(tools, name), tools, rate, kauditd)
+                    result["rep"] = rep
+                    results.append(result)
+                    print(json.dumps(result), file=sys.stderr, flush=True)
     finally:
+        for daemon in list(RUNNING):
+            daemon.stop()
         sh("auditctl", "-D", check=False)
         sh("auditctl", "-b", before["backlog_limit"], check=False)
         sh("auditctl", "--backlog_wait_time", before["backlog_wait_time"], check=False)
         sh("auditctl", "-r", before["rate_limit"], check=False)
         sh("auditctl", "-e", before["enabled"].split()[0], check=False)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
     if args.json:
         with open(args.json, "w") as f:
             for r in results:
@@ -435,9 +667,10 @@ def main():
     print(f"\nswift-audit benchmark: {args.events} events per run, {args.reps} rep(s), medians; kernel {os.uname().release}, {os.cpu_count()} CPUs")
     if ready:
         print(f"READY=1 after start: median {statistics.median(ready):.1f} ms (5 starts)\n")
-    print("| scenario | daemon | delivered | lost % | events/s | CPU s/100k | peak RSS MiB | p50 ms | p99 ms | collector |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name in args.scenarios.split(","):
+    if any(n in scenarios for n in scenario_names):
+        print("| scenario | daemon | delivered | lost % | events/s | CPU s/100k | peak RSS MiB | p50 ms | p99 ms | collector |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in [n for n in scenario_names if n in scenarios]:
         for daemon in selected + [n for n in args.network.split(",") if n]:
             runs = [r for r in results if r["scenario"] == name and r["daemon"] == daemon]
             if not runs:
@@ -453,6 +686,8 @@ def main():
             ratios = " ".join(f"{r:.2f}" for r in capacity)
             print(f"\nSustained capacity of {daemon} relative to the bare reader of the same repetition: "
                   f"{ratios}; median {statistics.median(capacity):.2f}")
+    if exec_rates:
+        print_exec_table(results, exec_rates, exec_names)
 
 
 def capacity_ratios(results, daemon="swift-audit"):
