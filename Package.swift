@@ -88,7 +88,8 @@ let package = Package(
         .target(
             name: "AuditConfig",
             dependencies: [
-                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditWriters",
+                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditProcesses",
+                "AuditWriters",
             ],
             swiftSettings: strict),
 
@@ -96,7 +97,8 @@ let package = Package(
         .target(
             name: "AuditPipeline",
             dependencies: [
-                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditThreads",
+                "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditProcesses",
+                "AuditThreads",
             ],
             swiftSettings: strict),
 
@@ -106,7 +108,7 @@ let package = Package(
             name: "AuditDaemon",
             dependencies: [
                 "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditFilters",
-                "AuditRules", "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd",
+                "AuditProcesses", "AuditRules", "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -157,7 +159,8 @@ let package = Package(
         .testTarget(
             name: "AuditConfigTests",
             dependencies: [
-                "AuditConfig", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditWriters",
+                "AuditConfig", "AuditProcesses", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters",
+                "AuditWriters",
                 "AuditTestSupport",
             ],
             swiftSettings: tests),

@@ -2,6 +2,7 @@ import AuditEncoding
 import AuditEvents
 import AuditFilters
 import AuditNetlink
+import AuditProcesses
 import AuditWriters
 
 /// A configuration that passed every check, with the warnings worth logging.
@@ -120,6 +121,17 @@ let topLevelSpecs: [KeySpec] = [
     },
     KeySpec("hostname", Values.hostnameFormat) { $0.hostname = $1 },
     KeySpec("filters", Values.ruleNames) { $0.filters = $1 },
+    KeySpec("process_context", Values.bool) { $0.processes.enabled = $1 },
+    KeySpec("process_table_size", { Values.integer($0, in: 64...1_048_576) }) {
+        $0.processes.table.maximumEntries = $1
+    },
+    KeySpec("process_state_file", Values.absolutePath) { $0.processes.stateFile = $1 },
+    KeySpec("process_executable_hash", Values.bool) { $0.processes.table.hashExecutables = $1 },
+    KeySpec("process_environment", Values.environmentNames) {
+        $0.processes.table.captureEnvironment = !$1.isEmpty
+        if !$1.isEmpty { $0.processes.table.environmentVariables = $1 }
+    },
+    KeySpec("process_scripts", Values.bool) { $0.processes.table.detectScripts = $1 },
     KeySpec("ring_size", { Values.size($0, in: (64 << 10)...(1 << 30), allowZero: false) }) {
         $0.pipeline.ringSize = $1
     },
@@ -497,4 +509,29 @@ func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
         swap(&previous, &current)
     }
     return previous[b.count]
+}
+
+extension Values {
+    /// `no`, `yes` (LD_PRELOAD and LD_LIBRARY_PATH), or variable names separated by commas.
+    static func environmentNames(_ text: String) -> Parsed<[String]> {
+        switch text.lowercased() {
+        case "no", "none": return .success([])
+        case "yes": return .success(ProcessTable.Configuration().environmentVariables)
+        default: break
+        }
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map { String(trimBlanks($0)) }
+        let valid = names.allSatisfy { name in
+            !name.isEmpty && name.utf8.count <= 128 && name.utf8.first.map { !(0x30...0x39).contains($0) } == true
+                && name.utf8.allSatisfy { byte in
+                    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                        || byte == UInt8(ascii: "_")
+                }
+        }
+        guard valid else {
+            return .failure(
+                ValueProblem(
+                    "expected no, yes (LD_PRELOAD,LD_LIBRARY_PATH) or environment variable names separated by commas"))
+        }
+        return .success(names)
+    }
 }

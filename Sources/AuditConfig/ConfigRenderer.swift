@@ -2,6 +2,7 @@ import AuditEncoding
 import AuditEvents
 import AuditFilters
 import AuditNetlink
+import AuditProcesses
 import AuditWriters
 
 extension DaemonConfiguration {
@@ -36,6 +37,16 @@ extension DaemonConfiguration {
         out.set("min_type", String(reassembly.minType.rawValue))
         out.set("max_type", String(reassembly.maxType.rawValue))
         out.set("hostname", renderHostname(hostname))
+        out.blank()
+        out.comment("Process context")
+        out.set("process_context", yesNo(processes.enabled))
+        out.set("process_table_size", String(processes.table.maximumEntries))
+        out.optional("process_state_file", processes.stateFile, unset: "not kept across restarts")
+        out.set("process_executable_hash", yesNo(processes.table.hashExecutables))
+        out.set(
+            "process_environment",
+            processes.table.captureEnvironment ? processes.table.environmentVariables.joined(separator: ",") : "no")
+        out.set("process_scripts", yesNo(processes.table.detectScripts))
         out.blank()
         out.comment("Daemon")
         out.set("ring_size", renderSize(pipeline.ringSize))

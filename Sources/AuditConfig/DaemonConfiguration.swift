@@ -2,6 +2,7 @@ package import AuditEncoding
 package import AuditEvents
 package import AuditFilters
 package import AuditNetlink
+package import AuditProcesses
 import AuditWriters
 
 /// Everything `swift-audit run` needs, typed and validated, so that the daemon never re-checks a
@@ -29,6 +30,8 @@ package struct DaemonConfiguration: Hashable, Sendable {
     /// `filters`: the global list, by rule name, tried for every output that takes all events
     /// before the output's own list.
     package var filters: [String]
+    /// The process table: on or off, its bounds and optional extras, its state file.
+    package var processes: ProcessSettings
 
     /// A configuration with every default and the given outputs.
     package init(
@@ -39,8 +42,10 @@ package struct DaemonConfiguration: Hashable, Sendable {
         pipeline: PipelineSettings = PipelineSettings(),
         outputs: [OutputConfiguration] = [],
         filterRules: [FilterRule] = [],
-        filters: [String] = []
+        filters: [String] = [],
+        processes: ProcessSettings = ProcessSettings()
     ) {
+        self.processes = processes
         self.audit = audit
         self.rules = rules
         self.reassembly = reassembly
@@ -188,4 +193,20 @@ package struct PipelineSettings: Hashable, Sendable {
         self.statusInterval = statusInterval
         self.lossReportInterval = lossReportInterval
     }
+}
+
+/// `process_context` and the `process_*` keys: the process table that gives events their parent
+/// process, ancestors, container and unit (the enriched and ECS formats write them).
+package struct ProcessSettings: Hashable, Sendable {
+    /// `process_context`: keep the table (on by default; raw-only outputs do not use it, but it
+    /// costs little and a reload to enriched then knows the processes started before it).
+    package var enabled = true
+    /// The table's own settings: `process_table_size` (`maximumEntries`),
+    /// `process_executable_hash`, `process_environment`, `process_scripts`.
+    package var table = ProcessTable.Configuration()
+    /// `process_state_file`: where the table is saved at stop and read back at start; nil (the
+    /// default): a restart starts from /proc alone.
+    package var stateFile: String?
+
+    package init() {}
 }

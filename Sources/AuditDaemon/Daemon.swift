@@ -59,7 +59,14 @@ func processorConfiguration(
 ) -> ProcessorConfiguration {
     var reassembler = configuration.reassembly
     reassembler.clock = replay ? .recordTimestamps : .external
-    return ProcessorConfiguration(reassembler: reassembler, hostname: hostname, filters: configuration.filterPlan)
+    let processes = configuration.processes
+    return ProcessorConfiguration(
+        reassembler: reassembler, hostname: hostname,
+        processes: processes.enabled ? processes.table : nil,
+        // A replay's events may come from another machine or boot: /proc and the state file
+        // would give them this machine's processes.
+        seedProcessesFromProc: !replay, processStatePath: replay ? nil : processes.stateFile,
+        filters: configuration.filterPlan)
 }
 
 /// The live daemon: its components, and the control state the main thread keeps between

@@ -1,4 +1,5 @@
 package import AuditEvents
+package import AuditProcesses
 
 /// The JSON layout of an output's events (`output.NAME.format`, `swift-audit parse --format`).
 package enum EventFormat: String, Hashable, Sendable, CaseIterable {
@@ -43,12 +44,14 @@ package struct EventFormatter: Sendable {
         }
     }
 
-    /// Appends `event` as one JSON line, ending in `\n`, to `writer`.
-    package mutating func encode(_ event: AuditEvent, into writer: inout JSONWriter) {
+    /// Appends `event` as one JSON line, ending in `\n`, to `writer`; `context` is its process's
+    /// context from the process table (the enriched and ECS formats write it; raw has no place
+    /// for it).
+    package mutating func encode(_ event: AuditEvent, context: ProcessContext? = nil, into writer: inout JSONWriter) {
         switch format {
         case .raw: raw!.encode(event, into: &writer)
-        case .enriched: enriched!.encode(event, into: &writer)
-        case .ecs: ecs!.encode(event, into: &writer)
+        case .enriched: enriched!.encode(event, context: context, into: &writer)
+        case .ecs: ecs!.encode(event, context: context, into: &writer)
         }
     }
 }

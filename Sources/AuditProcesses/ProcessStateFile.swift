@@ -21,6 +21,12 @@ package struct ProcessStateError: Error, Hashable, Sendable, CustomStringConvert
     }
 
     package var kind: Kind
+
+    /// True when the file is not there: a first start, not a problem.
+    package var isMissingFile: Bool {
+        if case .read(.open(let errno)) = kind { return errno.rawValue == 2 }  // ENOENT
+        return false
+    }
     package var path: String
     /// The 1-based line, when one is at fault.
     package var line: Int?

@@ -3,6 +3,7 @@ import AuditEncoding
 import AuditEvents
 import AuditFilters
 import AuditNetlink
+import AuditProcesses
 import Testing
 
 /// One accepted line and the configuration it must produce.
@@ -71,6 +72,19 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         AcceptedLine("min_type = 1000") { $0.reassembly.minType = AuditMessageType(1000) },
         AcceptedLine("max_type = 1399") { $0.reassembly.maxType = AuditMessageType(1399) },
         AcceptedLine("max_type = 65535") { $0.reassembly.maxType = AuditMessageType(65535) },
+        AcceptedLine("process_context = no") { $0.processes.enabled = false },
+        AcceptedLine("process_table_size = 64") { $0.processes.table.maximumEntries = 64 },
+        AcceptedLine("process_state_file = /var/lib/swift-audit/processes.state") {
+            $0.processes.stateFile = "/var/lib/swift-audit/processes.state"
+        },
+        AcceptedLine("process_executable_hash = yes") { $0.processes.table.hashExecutables = true },
+        AcceptedLine("process_environment = yes") { $0.processes.table.captureEnvironment = true },
+        AcceptedLine("process_environment = PATH,LD_AUDIT") {
+            $0.processes.table.captureEnvironment = true
+            $0.processes.table.environmentVariables = ["PATH", "LD_AUDIT"]
+        },
+        AcceptedLine("process_environment = no") { _ in },
+        AcceptedLine("process_scripts = yes") { $0.processes.table.detectScripts = true },
         AcceptedLine("hostname = none") { $0.hostname = .none },
         AcceptedLine("hostname = hostname") { $0.hostname = .hostname },
         AcceptedLine("hostname = FQDN") { $0.hostname = .fqdn },
@@ -135,6 +149,12 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine("max_type = 65536", "expected an integer 1000…65535"),
         RefusedLine("max_type = SYSCALL", "expected an integer 1000…65535"),
         RefusedLine("hostname = localhost", "expected none, hostname, fqdn or user:NAME"),
+        RefusedLine("process_context = maybe", "expected yes or no"),
+        RefusedLine("process_table_size = 10", "64"),
+        RefusedLine("process_state_file = state", "absolute"),
+        RefusedLine("process_executable_hash = 1x", "expected yes or no"),
+        RefusedLine("process_environment = LD-PRELOAD", "environment variable names"),
+        RefusedLine("process_scripts = sometimes", "expected yes or no"),
         RefusedLine("filters = a,,b", "expected rule names separated by commas"),
         RefusedLine("filters = nope", "names the rule \"nope\", which no filter.nope.* line defines"),
         RefusedLine("hostname = user:", "NAME 1…255 bytes"),

@@ -1,6 +1,7 @@
 package import AuditEvents
 import AuditInterpretation
 import AuditNetlink
+package import AuditProcesses
 import Glibc
 
 /// Turns reassembled events into laurel-compatible JSON lines (`format = enriched`).
@@ -46,6 +47,8 @@ package struct EnrichedEventEncoder: Sendable {
     private var translations: [Translation] = []
     /// The current SYSCALL record's `a0`–`a3`.
     private var arguments: [Range<Int>] = []
+    /// The event's process context while it is encoded.
+    private var context: ProcessContext?
 
     private enum Translation {
         case identity(IdentityKind, key: Range<Int>, value: Range<Int>)
@@ -73,7 +76,10 @@ package struct EnrichedEventEncoder: Sendable {
     }
 
     /// Appends `event` as one JSON line, ending in `\n`, to `writer`.
-    package mutating func encode(_ event: AuditEvent, into writer: inout JSONWriter) {
+    /// `context` is the process table's view of the event's process; its parent, script and
+    /// container go where laurel puts them (see ``appendProcessContext(_:event:into:)``).
+    package mutating func encode(_ event: AuditEvent, context: ProcessContext? = nil, into writer: inout JSONWriter) {
+        self.context = context
         users.refreshIfDue()
         groups.refreshIfDue()
         writer.withCursor(atMost: 64) { cursor in
@@ -113,12 +119,14 @@ package struct EnrichedEventEncoder: Sendable {
                 for span in event.spans where span.type == type {
                     if !first { writer.appendByte(UInt8(ascii: ",")) }
                     first = false
-                    appendRecord(type, storage, span.range, arch: arch, into: &writer)
+                    appendRecord(type, storage, span.range, arch: arch, id: event.id, into: &writer)
                 }
                 if asArray { writer.appendByte(UInt8(ascii: "]")) }
             }
         }
+        if let context { Self.appendContainerInfo(context, into: &writer) }
         writer.appendRaw("}\n")
+        self.context = nil
         if scratch.capacity > Self.scratchLimit { scratch = JSONWriter(capacity: 4096) }
     }
 
@@ -158,7 +166,7 @@ package struct EnrichedEventEncoder: Sendable {
 
     private mutating func appendRecord(
         _ type: AuditMessageType, _ storage: UnsafeRawBufferPointer, _ range: Range<Int>, arch: UInt32?,
-        into writer: inout JSONWriter
+        id: AuditEventID, into writer: inout JSONWriter
     ) {
         // A record's span holds its fields, after the `audit(…): ` header. In a record read from an
         // ENRICHED audit.log, auditd's translations follow a 0x1d.
@@ -167,6 +175,8 @@ package struct EnrichedEventEncoder: Sendable {
         arguments.removeAll(keepingCapacity: true)
         writer.appendByte(UInt8(ascii: "{"))
         var needsComma = false
+        var syscallValue: Range<Int>?
+        var succeeded = false
         var scanner = AuditFieldScanner(storage, range: range.lowerBound..<separator)
         while let field = scanner.next() {
             let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
@@ -194,7 +204,10 @@ package struct EnrichedEventEncoder: Sendable {
                     continue
                 }
             case .arch: translations.append(.arch(field.value))
-            case .syscall: translations.append(.syscall(field.value))
+            case .syscall:
+                translations.append(.syscall(field.value))
+                syscallValue = field.value
+            case .success: succeeded = field.hasValue("yes", in: storage)
             default: break
             }
             appendField(field, key: key, kind: traits.kind, storage, needsComma: &needsComma, into: &writer)
@@ -220,6 +233,18 @@ package struct EnrichedEventEncoder: Sendable {
                 writer.appendByte(UInt8(ascii: "\""))
             }
             writer.appendByte(UInt8(ascii: "]"))
+        }
+        if type == .syscall, let context {
+            let isExec =
+                succeeded
+                && syscallValue.flatMap { value in
+                    arch.flatMap { arch in
+                        Self.decimal(UnsafeRawBufferPointer(rebasing: storage[value])).flatMap {
+                            ArchitectureNames.syscallName(arch: arch, number: Int($0))
+                        }
+                    }
+                }.map { $0 == "execve" || $0 == "execveat" } == true
+            Self.appendProcessContext(context, event: id, isExec: isExec, needsComma: needsComma, into: &writer)
         }
         writer.appendByte(UInt8(ascii: "}"))
     }
@@ -493,6 +518,86 @@ package struct EnrichedEventEncoder: Sendable {
         }
         if partsOpen { flushParts(argumentCount, &writer) }
         if argvOpen { writer.appendByte(UInt8(ascii: "]")) }
+        if let environment = context?.process?.environment {
+            // laurel's ENV: the variables asked for that the new program has.
+            writer.appendRaw(needsComma ? ",\"ENV\":{" : "\"ENV\":{")
+            for (index, variable) in environment.enumerated() {
+                if index > 0 { writer.appendByte(UInt8(ascii: ",")) }
+                writer.appendPercentString(variable.name)
+                writer.appendByte(UInt8(ascii: ":"))
+                writer.appendPercentString(variable.value)
+            }
+            writer.appendByte(UInt8(ascii: "}"))
+        }
+        writer.appendByte(UInt8(ascii: "}"))
+    }
+
+    // MARK: Process context
+
+    /// After a SYSCALL record's own members, what laurel adds from its process table: `PPID`, the
+    /// parent (`{"EVENT_ID":…,"comm":…,"exe":…,"ppid":…}`, what is known of it), `PID` for an
+    /// execve (`{"EVENT_ID":…}`, the event that started the program, this one), and `SCRIPT`, the
+    /// script an interpreter runs (when script detection is on).
+    private static func appendProcessContext(
+        _ context: ProcessContext, event: AuditEventID, isExec: Bool, needsComma: Bool, into writer: inout JSONWriter
+    ) {
+        var comma = needsComma
+        func member(_ name: StaticString, _ writer: inout JSONWriter) {
+            if comma { writer.appendByte(UInt8(ascii: ",")) }
+            comma = true
+            writer.appendRaw(name)
+        }
+        if let parent = context.parent {
+            member("\"PPID\":{", &writer)
+            var inner = false
+            func field(_ name: StaticString, _ writer: inout JSONWriter) {
+                if inner { writer.appendByte(UInt8(ascii: ",")) }
+                inner = true
+                writer.appendRaw(name)
+            }
+            if let command = parent.command {
+                field("\"comm\":", &writer)
+                writer.appendPercentString(command)
+            }
+            if let executable = parent.executable {
+                field("\"exe\":", &writer)
+                writer.appendPercentString(executable)
+            }
+            if let ppid = parent.ppid {
+                field("\"ppid\":", &writer)
+                writer.appendDecimal(Int64(ppid))
+            }
+            writer.appendByte(UInt8(ascii: "}"))
+        }
+        if isExec {
+            member("\"PID\":{\"EVENT_ID\":\"", &writer)
+            writer.appendRaw(Array(event.description.utf8))
+            writer.appendRaw("\"}")
+        }
+        if let script = context.process?.script {
+            member("\"SCRIPT\":", &writer)
+            writer.appendPercentString(script)
+        }
+    }
+
+    /// `"CONTAINER_INFO":{"ID":…,"RUNTIME":…,"POD_UID":…,"UNIT":…}` after the records, with what
+    /// the process's cgroup says; nothing when it says nothing.
+    private static func appendContainerInfo(_ context: ProcessContext, into writer: inout JSONWriter) {
+        guard let process = context.process,
+            process.containerID != nil || process.unit != nil || process.podUID != nil
+        else { return }
+        writer.appendRaw(",\"CONTAINER_INFO\":{")
+        var inner = false
+        func field(_ name: StaticString, _ value: String, _ writer: inout JSONWriter) {
+            if inner { writer.appendByte(UInt8(ascii: ",")) }
+            inner = true
+            writer.appendRaw(name)
+            writer.appendString(value)
+        }
+        if let id = process.containerID { field("\"ID\":", id, &writer) }
+        if let runtime = process.containerRuntime { field("\"RUNTIME\":", runtime.rawValue, &writer) }
+        if let pod = process.podUID { field("\"POD_UID\":", pod, &writer) }
+        if let unit = process.unit { field("\"UNIT\":", unit, &writer) }
         writer.appendByte(UInt8(ascii: "}"))
     }
 

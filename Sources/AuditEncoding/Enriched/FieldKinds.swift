@@ -30,6 +30,7 @@ enum FieldRole {
     case socketAddress
     case proctitle
     case argument
+    case success
 }
 
 /// What the encoder needs to know about a field name, looked up once per field.
@@ -96,6 +97,7 @@ struct FieldTraits {
         entries["syscall", default: plain].role = .syscall
         entries["saddr", default: plain].role = .socketAddress
         entries["proctitle", default: plain].role = .proctitle
+        entries["success", default: plain].role = .success
         for key in ["a0", "a1", "a2", "a3"] { entries[key, default: plain].role = .argument }
         for key in ecsConsumedKeys { entries[key, default: plain].ecsConsumed = true }
         return NameTable(entries)

@@ -2,6 +2,7 @@ package import AuditEncoding
 package import AuditEvents
 package import AuditFilters
 import AuditNetlink
+package import AuditProcesses
 import AuditSystem
 import AuditThreads
 import Synchronization
@@ -16,6 +17,14 @@ package struct ProcessorConfiguration: Sendable {
     package var userDirectoryPath: String
     /// Where gid names come from (the enriched format's `GID`, `OGID`…).
     package var groupDirectoryPath: String
+    /// The process table's settings (`process_context`); nil: no table, no process context.
+    package var processes: ProcessTable.Configuration?
+    /// Whether the table starts from /proc: for the live daemon, not for a replay (whose events
+    /// may come from another machine or another boot).
+    package var seedProcessesFromProc: Bool
+    /// Where the table is restored from at start and saved to at stop; nil: not kept across
+    /// restarts.
+    package var processStatePath: String?
     /// Records handed over per batch before the stage checks its timer and control requests.
     package var batchSize: Int
     /// How long the stage sleeps when idle before it checks timeouts and control requests.
@@ -39,7 +48,9 @@ package struct ProcessorConfiguration: Sendable {
     /// A configuration with the daemon's defaults.
     package init(
         reassembler: Reassembler.Configuration = .init(), hostname: String? = nil,
-        userDirectoryPath: String = "/etc/passwd", groupDirectoryPath: String = "/etc/group", batchSize: Int = 256,
+        userDirectoryPath: String = "/etc/passwd", groupDirectoryPath: String = "/etc/group",
+        processes: ProcessTable.Configuration? = nil, seedProcessesFromProc: Bool = false,
+        processStatePath: String? = nil, batchSize: Int = 256,
         idleWakeMilliseconds: Int = 100,
         lingerMicroseconds: Int = 0, pacingThreshold: Int = 256, pacingMaxWaitMicroseconds: Int = 1000,
         filters: FilterPlan = FilterPlan()
@@ -49,6 +60,9 @@ package struct ProcessorConfiguration: Sendable {
         self.hostname = hostname
         self.userDirectoryPath = userDirectoryPath
         self.groupDirectoryPath = groupDirectoryPath
+        self.processes = processes
+        self.seedProcessesFromProc = seedProcessesFromProc
+        self.processStatePath = processStatePath
         self.batchSize = batchSize
         self.idleWakeMilliseconds = idleWakeMilliseconds
         self.lingerMicroseconds = lingerMicroseconds
@@ -72,6 +86,12 @@ package struct ProcessorStatistics: Hashable, Sendable {
     package var filteredEvents = 0
     /// The filters' counters per rule and per output (empty without filters).
     package var filters = FilterStatistics()
+    /// The process table's counters and size (zero without process context).
+    package var processes = ProcessTable.Statistics()
+    /// Entries in the process table now.
+    package var processEntries = 0
+    /// The last failure to restore or save the process table's state file, if any.
+    package var processStateError: String?
     /// Datagrams appended to the `--record` capture, and appends that failed.
     package var recordedDatagrams = 0
     /// Capture appends that failed (the capture is a debugging aid: events still flow).
@@ -222,6 +242,7 @@ package struct EventProcessor: ~Copyable {
             }
             if live {
                 reassembler.tick(now: now) { sink.dispatch($0, to: outputs) }
+                sink.tickProcesses()
             }
             sink.deliverBatch(to: outputs)
             // Writers were not woken event by event (see `OutputWorker.enqueue`): one wake-up
@@ -231,6 +252,7 @@ package struct EventProcessor: ~Copyable {
             sink.statistics.heartbeat += 1
             sink.statistics.reassembler = reassembler.statistics
             sink.publishFilterStatistics()
+            sink.publishProcessStatistics()
             control.publish(sink.statistics)
             if finishing && !ring.waitForData(timeoutMilliseconds: 0) { break }
         }
@@ -241,6 +263,8 @@ package struct EventProcessor: ~Copyable {
         for output in outputs { output.queue.wakeIfWaiting() }
         sink.statistics.reassembler = reassembler.statistics
         sink.publishFilterStatistics()
+        sink.saveProcesses()
+        sink.publishProcessStatistics()
         if var writer = capture.take() {
             do { try writer.flush() } catch { sink.statistics.recordErrors += 1 }
             do { try writer.close() } catch { sink.statistics.recordErrors += 1 }
@@ -268,9 +292,58 @@ private struct EventSink {
     /// Per output target, whether the current event goes to it (reused: no allocation per event).
     private var deliveries: [Bool] = []
 
+    /// The process table, when process context is on; kept across reloads (a reload must not
+    /// forget the processes started before it).
+    private var processes: ProcessTable?
+    /// The current event's context, filled in place (its ancestor list keeps its storage).
+    private var context = ProcessContext()
+
     init(configuration: ProcessorConfiguration) {
         self.configuration = configuration
         filter = Self.makeFilter(configuration.filters)
+        if let settings = configuration.processes {
+            processes = Self.startProcessTable(settings, configuration, statistics: &statistics)
+        }
+    }
+
+    /// A new table: seeded from /proc for the live daemon, then what the state file adds.
+    static func startProcessTable(
+        _ settings: ProcessTable.Configuration, _ configuration: ProcessorConfiguration,
+        statistics: inout ProcessorStatistics
+    ) -> ProcessTable {
+        var table = ProcessTable(configuration: settings)
+        if configuration.seedProcessesFromProc { _ = table.seedFromProc() }
+        if let path = configuration.processStatePath {
+            do {
+                _ = try table.restoreState(from: path)
+            } catch {
+                // A missing file is the first start; anything else is worth saying once.
+                if !error.isMissingFile { statistics.processStateError = "\(error)" }
+            }
+        }
+        return table
+    }
+
+    /// Saves the table to the state file, when one is configured (at stop).
+    mutating func saveProcesses() {
+        guard let table = processes, let path = configuration.processStatePath else { return }
+        do {
+            try table.saveState(to: path)
+        } catch {
+            statistics.processStateError = "\(error)"
+        }
+    }
+
+    /// Moves the table's clock when no events come, so that gone processes expire.
+    mutating func tickProcesses() {
+        guard processes != nil else { return }
+        processes!.advance(to: SystemClock.realtimeMilliseconds())
+    }
+
+    mutating func publishProcessStatistics() {
+        guard let table = processes else { return }
+        statistics.processes = table.statistics
+        statistics.processEntries = table.count
     }
 
     /// The compiled plan. The configuration checked it (rule and output names, regular
@@ -300,6 +373,16 @@ private struct EventSink {
 
     mutating func apply(_ next: ProcessorConfiguration, previous: ProcessorConfiguration) {
         configuration = next
+        switch (next.processes, processes != nil) {
+        case (let settings?, true) where settings != previous.processes:
+            processes!.reconfigure(settings)
+        case (let settings?, false):
+            processes = Self.startProcessTable(settings, next, statistics: &statistics)
+        case (nil, true):
+            processes = nil
+        default:
+            break
+        }
         if next.filters != previous.filters {
             var replacement = Self.makeFilter(next.filters)
             replacement.inheritCounters(from: filter)
@@ -358,6 +441,15 @@ private struct EventSink {
     /// ends.
     mutating func dispatch(_ event: consuming AuditEvent, to outputs: [OutputTarget]) {
         statistics.events += 1
+        // Every event updates the table, filtered or not: a process's exec may be filtered out
+        // while its children's events are not.
+        var hasContext = false
+        if processes != nil, let pid = processes!.update(with: event),
+            outputs.contains(where: { $0.format != .raw })
+        {
+            processes!.fillContext(pid: pid, into: &context)
+            hasContext = true
+        }
         var any = true
         if !filter.isPassThrough {
             filter.evaluate(event)
@@ -374,7 +466,8 @@ private struct EventSink {
             for format in EventFormat.allCases
             where outputs.indices.contains(where: { outputs[$0].format == format && deliveries[$0] }) {
                 let lane = laneIndex(format)
-                lanes[lane].dispatch(event, to: outputs, deliveries: deliveries)
+                lanes[lane].dispatch(
+                    event, context: hasContext ? context : nil, to: outputs, deliveries: deliveries)
                 if lanes[lane].isChunkFull { lanes[lane].deliverBatch(to: outputs) }
             }
         }
@@ -420,9 +513,11 @@ private struct FormatLane {
     var isChunkFull: Bool { batchBytes.count >= Self.chunkBytes - Self.chunkBytes / 8 }
 
     /// Encodes `event` and offers it to the outputs of this lane's format.
-    mutating func dispatch(_ event: borrowing AuditEvent, to outputs: [OutputTarget], deliveries: [Bool]) {
+    mutating func dispatch(
+        _ event: borrowing AuditEvent, context: ProcessContext?, to outputs: [OutputTarget], deliveries: [Bool]
+    ) {
         writer.removeAll()
-        formatter.encode(event, into: &writer)
+        formatter.encode(event, context: context, into: &writer)
         var plain = false
         var skipped = false
         var structured: OutputItem?
