@@ -790,3 +790,65 @@ final class NotifySocket {
         unlink(path)
     }
 }
+
+@Suite(.serialized, .requires(.kernel))
+struct ProcessContextEndToEndTests {
+    /// A shell that starts a shell that starts /bin/true, on the real kernel: the enriched event of
+    /// /bin/true names the inner shell as its parent (laurel's `PPID`, with the outer shell as the
+    /// parent's parent) and the ECS event has it as `process.parent`. `; :` after each command
+    /// keeps dash from replacing itself with its last command (then there would be no chain).
+    @Test func aForkExecChainGivesTheRightParentInEnrichedAndECS() throws {
+        try withKernelAudit { _ in
+            let directory = try TemporaryDirectory()
+            let enriched = directory.file("enriched.json")
+            let ecs = directory.file("ecs.json")
+            let config = try directory.write(
+                "swift-audit.conf",
+                DaemonEndToEndTests.configuration(
+                    DaemonEndToEndTests.fileOutput("enriched", enriched, extra: "output.enriched.format = enriched\n")
+                        + DaemonEndToEndTests.fileOutput("ecs", ecs, extra: "output.ecs.format = ecs\n")))
+            let daemon = try DaemonProcess(arguments: ["run", "--config", config])
+            let rule = try runProcess(
+                "/sbin/auditctl",
+                ["-a", "always,exit", "-F", "arch=\(HostSyscalls.arch)", "-S", "execve", "-k", "swift-audit-ctx"])
+            try #require(rule.status == 0, "\(rule.standardError)")
+            let marker = "ctx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let chain = try runProcess("/bin/sh", ["-c", "/bin/sh -c \"/bin/true \(marker); :\"; :"])
+            #expect(chain.status == 0)
+            try waitFor {
+                try readJSONLines(enriched).contains { event in
+                    ((event["EXECVE"] as? [String: Any])?["ARGV"] as? [String])?.last == marker
+                }
+            }
+            #expect(try daemon.stop() == 0, "\(daemon.log)")
+
+            let events = try readJSONLines(enriched)
+            func execve(_ argv: [String]) -> [String: Any]? {
+                events.first { ((($0["EXECVE"] as? [String: Any])?["ARGV"]) as? [String]) == argv }
+            }
+            let outer = try #require(execve(["/bin/sh", "-c", "/bin/sh -c \"/bin/true \(marker); :\"; :"]))
+            let inner = try #require(execve(["/bin/sh", "-c", "/bin/true \(marker); :"]))
+            let leaf = try #require(execve(["/bin/true", marker]))
+            let outerPID = (outer["SYSCALL"] as? [String: Any])?["pid"] as? Int
+            let innerPID = (inner["SYSCALL"] as? [String: Any])?["pid"] as? Int
+            let syscall = try #require(leaf["SYSCALL"] as? [String: Any])
+            #expect(syscall["ppid"] as? Int == innerPID)
+            let parent = try #require(syscall["PPID"] as? [String: Any], "\(syscall)")
+            #expect(parent["comm"] as? String == "sh")
+            #expect(
+                (parent["exe"] as? String)?.hasSuffix("sh") == true
+                    || (parent["exe"] as? String)?.hasSuffix("dash") == true)
+            #expect(parent["ppid"] as? Int == outerPID, "the parent's parent is the outer shell")
+            #expect((syscall["PID"] as? [String: Any])?["EVENT_ID"] as? String == leaf["ID"] as? String)
+
+            let ecsEvent = try #require(
+                try readJSONLines(ecs).first { event in
+                    ((event["process"] as? [String: Any])?["args"] as? [String])?.last == marker
+                })
+            let process = try #require(ecsEvent["process"] as? [String: Any])
+            let ecsParent = try #require(process["parent"] as? [String: Any], "\(process)")
+            #expect(ecsParent["pid"] as? Int == innerPID)
+            #expect((ecsParent["executable"] as? String)?.contains("sh") == true, "\(ecsParent)")
+        }
+    }
+}
