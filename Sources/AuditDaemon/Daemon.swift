@@ -4,6 +4,7 @@ import AuditEvents
 import AuditFilters
 import AuditNetlink
 import AuditPipeline
+import AuditProcesses
 import AuditSystem
 import AuditThreads
 import AuditWriters
@@ -389,6 +390,18 @@ final class RunningDaemon {
             fields.append(("filtered_events", .integer(Int64(snapshot.processing.filteredEvents))))
             for rule in filters.rules { fields.append(("filter_\(rule.name)_decided", .unsigned(rule.count))) }
             for output in filters.outputs { fields.append(("output_\(output.name)_filtered", .unsigned(output.count))) }
+        }
+        // The process table: its size and what bounded it (evictions are not loss: an evicted
+        // process only loses its context).
+        if configuration.processes.enabled {
+            let processes = snapshot.processing.processes
+            fields.append(("processes", .integer(Int64(snapshot.processing.processEntries))))
+            fields.append(("processes_peak", .integer(Int64(processes.peakEntries))))
+            fields.append(("processes_evicted", .integer(Int64(processes.evicted))))
+            fields.append(("processes_expired", .integer(Int64(processes.expired))))
+            if let error = snapshot.processing.processStateError {
+                fields.append(("process_state_error", .string(error)))
+            }
         }
         broadcast(StatusEvent(type: "swift-audit.stop", fields: fields))
         if configuration.rules.atExit == .clear {

@@ -841,6 +841,11 @@ struct ProcessContextEndToEndTests {
             #expect(parent["ppid"] as? Int == outerPID, "the parent's parent is the outer shell")
             #expect((syscall["PID"] as? [String: Any])?["EVENT_ID"] as? String == leaf["ID"] as? String)
 
+            // The stop event says how big the table grew and what bounded it.
+            let stop = try #require(try DaemonEndToEndTests.statusEvents(enriched, type: "swift-audit.stop").last)
+            #expect((stop["processes_peak"] as? Int ?? 0) >= 3, "\(stop)")
+            #expect(stop["processes_evicted"] as? Int == 0)
+
             let ecsEvent = try #require(
                 try readJSONLines(ecs).first { event in
                     ((event["process"] as? [String: Any])?["args"] as? [String])?.last == marker

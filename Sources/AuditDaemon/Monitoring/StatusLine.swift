@@ -1,5 +1,6 @@
 import AuditFilters
 import AuditPipeline
+import AuditProcesses
 import AuditWriters
 
 /// The one line `systemctl status` shows (`STATUS=`): what flowed, what was lost, how each output
@@ -15,6 +16,11 @@ package enum StatusLine {
         ]
         let filters = snapshot.processing.filters
         if !filters.rules.isEmpty { parts.append("filtered \(snapshot.processing.filteredEvents)") }
+        if snapshot.processing.processEntries > 0 {
+            var part = "processes \(snapshot.processing.processEntries)"
+            if snapshot.processing.processes.evicted > 0 { part += " evicted \(snapshot.processing.processes.evicted)" }
+            parts.append(part)
+        }
         for output in snapshot.outputs {
             let counters = output.writer
             var part =
