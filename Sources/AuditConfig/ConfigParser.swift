@@ -167,7 +167,7 @@ let topLevelSpecs: [KeySpec] = [
 // MARK: - Output keys
 
 enum OutputKeys {
-    static let common = ["type", "enabled", "queue_size", "format", "take", "filters"]
+    static let common = ["type", "enabled", "queue_size", "format", "include_raw", "take", "filters"]
     static let file = ["path", "mode", "owner", "group", "max_size", "num_logs", "flush", "flush_interval"]
     static let stdout: [String] = []
     static let syslog = [
@@ -370,6 +370,12 @@ struct ConfigParser {
         let queueSize = reader.value("queue_size") { Values.integer($0, in: 1...1_048_576) } ?? 8192
         let format =
             reader.value("format") { Values.choice($0, EventFormat.allCases.map { ($0.rawValue, $0) }) } ?? .raw
+        let includeRaw = reader.value("include_raw", Values.bool) ?? false
+        if format != .ecs {
+            reader.conflict(
+                "include_raw",
+                "applies only to format = ecs (\(reader.origin("format", default: "raw")))", dependsOn: "format")
+        }
         let selection = reader.value("take", Values.selection) ?? .all
         let filters = reader.value("filters", Values.ruleNames) ?? []
 
@@ -403,7 +409,7 @@ struct ConfigParser {
         guard let kind, !reader.failed else { return nil }
         return OutputConfiguration(
             name: name, enabled: enabled, queueSize: queueSize, format: format, kind: kind, selection: selection,
-            filters: filters)
+            filters: filters, includeRaw: includeRaw)
     }
 
     // MARK: Cross-field checks

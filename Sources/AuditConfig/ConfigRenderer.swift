@@ -111,6 +111,7 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
     out.set(prefix + "enabled", yesNo(output.enabled))
     out.set(prefix + "queue_size", String(output.queueSize))
     out.set(prefix + "format", output.format.rawValue)
+    if output.format == .ecs { out.set(prefix + "include_raw", yesNo(output.includeRaw)) }
     switch output.kind {
     case .stdout:
         break

@@ -27,8 +27,11 @@ package struct OutputConfiguration: Hashable, Sendable {
     package var enabled: Bool
     /// `queue_size`: events queued for this output at most; beyond it new events are dropped and counted.
     package var queueSize: Int
-    /// `format`: the JSON layout of the events (`raw`, go-audit's, by default; `enriched`, laurel's).
+    /// `format`: the JSON layout of the events (`raw`, go-audit's, by default; `enriched`, laurel's;
+    /// `ecs`, the Elastic Common Schema).
     package var format: EventFormat
+    /// `include_raw` (`format = ecs` only): the records' text in `event.original` too.
+    package var includeRaw: Bool
     /// The output's kind and kind-specific settings.
     package var kind: Kind
     /// `take`: every event (after the global `filters`), or exactly the events another output's
@@ -40,8 +43,9 @@ package struct OutputConfiguration: Hashable, Sendable {
     /// An enabled output with the default queue of 8192 events, taking every event.
     package init(
         name: String, enabled: Bool = true, queueSize: Int = 8192, format: EventFormat = .raw, kind: Kind,
-        selection: OutputSelection = .all, filters: [String] = []
+        selection: OutputSelection = .all, filters: [String] = [], includeRaw: Bool = false
     ) {
+        self.includeRaw = includeRaw
         self.name = name
         self.enabled = enabled
         self.queueSize = queueSize

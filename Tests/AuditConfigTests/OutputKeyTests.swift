@@ -1,4 +1,5 @@
 import AuditConfig
+import AuditEncoding
 import AuditFilters
 import AuditWriters
 import Testing
@@ -95,6 +96,10 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         AcceptedOutputLine(Base.file, "output.f.queue_size = 1048576", Base.fileOutput) { $0.queueSize = 1_048_576 },
         AcceptedOutputLine("", "output.c.type = stdout", OutputConfiguration(name: "c", kind: .stdout)) { _ in },
         AcceptedOutputLine(Base.file, "output.f.take = all", Base.fileOutput) { $0.selection = .all },
+        AcceptedOutputLine(Base.file + "output.f.format = ecs\n", "output.f.include_raw = yes", Base.fileOutput) {
+            $0.format = .ecs
+            $0.includeRaw = true
+        },
         AcceptedOutputLine(
             Base.file + "filter.x.action = drop\nfilter.x.key = k\nfilter.y.action = keep\nfilter.y.all = yes\n",
             "output.f.filters = \"x, y\"", Base.fileOutput
@@ -183,6 +188,8 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         RefusedOutputLine(Base.file, "output.f.enabled = 0", "expected yes or no"),
         RefusedOutputLine(Base.file, "output.f.queue_size = 0", "expected an integer 1…1048576"),
         RefusedOutputLine(Base.file, "output.f.take = others", "expected all, or filtered-by:NAME"),
+        RefusedOutputLine(Base.file, "output.f.include_raw = yes", "applies only to format = ecs", kind: .conflict),
+        RefusedOutputLine(Base.file + "output.f.format = ecs\n", "output.f.include_raw = 2", "expected yes or no"),
         RefusedOutputLine(Base.file, "output.f.take = filtered-by:f", "an output cannot take from itself"),
         RefusedOutputLine(Base.file, "output.f.filters = x,x", "is listed twice"),
         RefusedOutputLine(Base.file, "output.f.filters = Noise", "expected rule names"),

@@ -121,3 +121,38 @@ func datagram(type: UInt16, serial: Int, body: String) -> [UInt8] {
         }
     }
 }
+
+@Suite struct EventProcessorIncludeRawTests {
+    /// Two ECS outputs, one with `include_raw`: each gets every event, only one with the records.
+    @Test func includeRawIsPerOutput() throws {
+        let ring = try RecordRing(capacity: 1 << 20)
+        let seen = [CollectingWriter.Seen(), CollectingWriter.Seen()]
+        let workers = try seen.map { try OutputWorker(CollectingWriter(seen: $0)) }
+        let control = ProcessorControl(
+            ring: ring,
+            outputs: OutputSet([
+                Output(name: "plain", worker: workers[0], wantsEvent: false, format: .ecs),
+                Output(name: "withraw", worker: workers[1], wantsEvent: false, format: .ecs, includeRaw: true),
+            ]))
+        let stage = try SystemThread.spawn(name: "process-test") {
+            EventProcessor(configuration: ProcessorConfiguration(idleWakeMilliseconds: 5)).run(control: control)
+        }
+        for serial in 1...20 {
+            let records = [
+                datagram(type: 1300, serial: serial, body: "arch=c000003e syscall=59 success=yes exit=0 pid=7"),
+                datagram(type: 1320, serial: serial, body: ""),
+            ]
+            for record in records { record.withUnsafeBytes { ring.append($0) } }
+        }
+        ring.publish()
+        control.finish()
+        stage.join()
+        for worker in workers { _ = worker.close(drainTimeout: .seconds(5)) }
+        let plain = seen[0].items.withLock { $0 }.map { String(decoding: $0.line, as: UTF8.self) }
+        let withRaw = seen[1].items.withLock { $0 }.map { String(decoding: $0.line, as: UTF8.self) }
+        #expect(plain.count == 20 && withRaw.count == 20)
+        #expect(plain.allSatisfy { !$0.contains("\"original\"") })
+        #expect(
+            withRaw.allSatisfy { $0.contains("\"original\"") && $0.contains("syscall=59") }, "\(withRaw.first ?? "")")
+    }
+}

@@ -65,7 +65,7 @@ enum OutputFactory {
         func running(_ writer: some EventWriter, wantsEvent: Bool) throws(WriterError) -> DaemonOutput {
             DaemonOutput(
                 name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
-                wantsEvent: wantsEvent, format: configuration.format)
+                wantsEvent: wantsEvent, format: configuration.format, includeRaw: configuration.includeRaw)
         }
         do {
             // The configuration holds each writer's own configuration: nothing to translate.

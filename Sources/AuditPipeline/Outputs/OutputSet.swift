@@ -16,13 +16,18 @@ package struct Output<Queue: OutputQueue>: Sendable {
     package var wantsEvent: Bool
     /// The JSON layout of the lines this output gets.
     package var format: EventFormat
+    /// With the ECS format: the records' text in `event.original` too.
+    package var includeRaw: Bool
 
     /// Wraps a queue.
-    package init(name: String, worker: Queue, wantsEvent: Bool, format: EventFormat = .raw) {
+    package init(
+        name: String, worker: Queue, wantsEvent: Bool, format: EventFormat = .raw, includeRaw: Bool = false
+    ) {
         self.name = name
         self.worker = worker
         self.wantsEvent = wantsEvent
         self.format = format
+        self.includeRaw = includeRaw
     }
 }
 
@@ -41,12 +46,15 @@ package struct OutputTarget: Sendable {
     package let wantsEvent: Bool
     /// The JSON layout of the lines it gets.
     package let format: EventFormat
+    /// With the ECS format: the records' text in `event.original` too.
+    package let includeRaw: Bool
 
     package init(_ output: Output<some OutputQueue>) {
         name = output.name
         queue = output.worker
         wantsEvent = output.wantsEvent
         format = output.format
+        includeRaw = output.includeRaw
     }
 }
 

@@ -392,15 +392,21 @@ private struct EventSink {
         if next.hostname != previous.hostname || next.userDirectoryPath != previous.userDirectoryPath
             || next.groupDirectoryPath != previous.groupDirectoryPath
         {
-            for index in lanes.indices { lanes[index].replaceFormatter(Self.makeFormatter(lanes[index].format, next)) }
+            for index in lanes.indices {
+                lanes[index].replaceFormatter(
+                    Self.makeFormatter(lanes[index].format, includeRaw: lanes[index].includeRaw, next))
+            }
         }
     }
 
-    static func makeFormatter(_ format: EventFormat, _ configuration: ProcessorConfiguration) -> EventFormatter {
+    static func makeFormatter(
+        _ format: EventFormat, includeRaw: Bool, _ configuration: ProcessorConfiguration
+    ) -> EventFormatter {
         EventFormatter(
             format: format, hostname: configuration.hostname,
             users: UserDirectory(path: configuration.userDirectoryPath),
-            groups: format == .raw ? nil : UserDirectory(path: configuration.groupDirectoryPath))
+            groups: format == .raw ? nil : UserDirectory(path: configuration.groupDirectoryPath),
+            ecs: EcsEventEncoder.Options(includeRaw: includeRaw))
     }
 
     mutating func record(_ datagram: UnsafeRawBufferPointer, into capture: inout CaptureWriter) {
@@ -428,10 +434,14 @@ private struct EventSink {
         return (message.type, UnsafeRawBufferPointer(rebasing: datagram[message.payload]))
     }
 
-    /// The lane of `format`, made on first use.
-    private mutating func laneIndex(_ format: EventFormat) -> Int {
-        if let index = lanes.firstIndex(where: { $0.format == format }) { return index }
-        lanes.append(FormatLane(formatter: Self.makeFormatter(format, configuration)))
+    /// The lane of `format` (with `includeRaw`, an ECS option), made on first use.
+    private mutating func laneIndex(_ format: EventFormat, includeRaw: Bool) -> Int {
+        if let index = lanes.firstIndex(where: { $0.format == format && $0.includeRaw == includeRaw }) {
+            return index
+        }
+        lanes.append(
+            FormatLane(
+                formatter: Self.makeFormatter(format, includeRaw: includeRaw, configuration), includeRaw: includeRaw))
         return lanes.count - 1
     }
 
@@ -463,12 +473,16 @@ private struct EventSink {
         }
         // A handful of outputs: a scan per format costs less than keeping a set of formats in use.
         if any {
-            for format in EventFormat.allCases
-            where outputs.indices.contains(where: { outputs[$0].format == format && deliveries[$0] }) {
-                let lane = laneIndex(format)
-                lanes[lane].dispatch(
-                    event, context: hasContext ? context : nil, to: outputs, deliveries: deliveries)
-                if lanes[lane].isChunkFull { lanes[lane].deliverBatch(to: outputs) }
+            for format in EventFormat.allCases {
+                for includeRaw in [false, true]
+                where outputs.indices.contains(where: {
+                    outputs[$0].format == format && outputs[$0].includeRaw == includeRaw && deliveries[$0]
+                }) {
+                    let lane = laneIndex(format, includeRaw: includeRaw)
+                    lanes[lane].dispatch(
+                        event, context: hasContext ? context : nil, to: outputs, deliveries: deliveries)
+                    if lanes[lane].isChunkFull { lanes[lane].deliverBatch(to: outputs) }
+                }
             }
         }
         spent = consume event
@@ -485,6 +499,8 @@ private struct EventSink {
 private struct FormatLane {
     private(set) var formatter: EventFormatter
     var format: EventFormat { formatter.format }
+    /// The ECS option the lane's outputs share.
+    let includeRaw: Bool
     /// Reused for every event: it keeps its grown buffer, so encoding never zero-fills or
     /// reallocates; each line is then copied out once, into the batch's chunk.
     private var writer = JSONWriter(capacity: 64 << 10)
@@ -497,8 +513,9 @@ private struct FormatLane {
     private var batchDeliveries: [Bool] = []
     private var batchIsSelective = false
 
-    init(formatter: EventFormatter) {
+    init(formatter: EventFormatter, includeRaw: Bool) {
         self.formatter = formatter
+        self.includeRaw = includeRaw
     }
 
     mutating func replaceFormatter(_ next: EventFormatter) {
@@ -522,7 +539,7 @@ private struct FormatLane {
         var skipped = false
         var structured: OutputItem?
         for (index, output) in outputs.enumerated() {
-            guard output.format == format else { continue }
+            guard output.format == format, output.includeRaw == includeRaw else { continue }
             guard deliveries[index] else {
                 if !output.wantsEvent { skipped = true }
                 continue
@@ -574,7 +591,8 @@ private struct FormatLane {
             items.append(OutputItem(sharing: chunk, range: start..<end))
             start = end
         }
-        for (index, output) in outputs.enumerated() where !output.wantsEvent && output.format == format {
+        for (index, output) in outputs.enumerated()
+        where !output.wantsEvent && output.format == format && output.includeRaw == includeRaw {
             if batchIsSelective {
                 // Only the lines this output's filters let through, still in event order.
                 let stride = outputs.count
