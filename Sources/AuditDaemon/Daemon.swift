@@ -399,6 +399,7 @@ final class RunningDaemon {
             fields.append(("processes_peak", .integer(Int64(processes.peakEntries))))
             fields.append(("processes_evicted", .integer(Int64(processes.evicted))))
             fields.append(("processes_expired", .integer(Int64(processes.expired))))
+            fields.append(("processes_restored", .integer(Int64(processes.restored))))
             if let error = snapshot.processing.processStateError {
                 fields.append(("process_state_error", .string(error)))
             }

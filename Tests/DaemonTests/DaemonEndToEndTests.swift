@@ -806,7 +806,8 @@ struct ProcessContextEndToEndTests {
                 "swift-audit.conf",
                 DaemonEndToEndTests.configuration(
                     DaemonEndToEndTests.fileOutput("enriched", enriched, extra: "output.enriched.format = enriched\n")
-                        + DaemonEndToEndTests.fileOutput("ecs", ecs, extra: "output.ecs.format = ecs\n")))
+                        + DaemonEndToEndTests.fileOutput("ecs", ecs, extra: "output.ecs.format = ecs\n"),
+                    extra: "process_state_file = \(directory.file("processes.state"))"))
             let daemon = try DaemonProcess(arguments: ["run", "--config", config])
             let rule = try runProcess(
                 "/sbin/auditctl",
@@ -845,6 +846,14 @@ struct ProcessContextEndToEndTests {
             let stop = try #require(try DaemonEndToEndTests.statusEvents(enriched, type: "swift-audit.stop").last)
             #expect((stop["processes_peak"] as? Int ?? 0) >= 3, "\(stop)")
             #expect(stop["processes_evicted"] as? Int == 0)
+            #expect(stop["process_state_error"] == nil, "\(stop)")
+            // Saved at stop, and read back by the next start without complaint.
+            #expect(FileManager.default.fileExists(atPath: directory.file("processes.state")))
+            let again = try DaemonProcess(arguments: ["run", "--config", config])
+            #expect(try again.stop() == 0, "\(again.log)")
+            let second = try #require(try DaemonEndToEndTests.statusEvents(enriched, type: "swift-audit.stop").last)
+            #expect(second["process_state_error"] == nil, "\(second)")
+            #expect((second["processes_restored"] as? Int ?? 0) > 0, "\(second)")
 
             let ecsEvent = try #require(
                 try readJSONLines(ecs).first { event in
