@@ -61,9 +61,16 @@ func processorConfiguration(
     var reassembler = configuration.reassembly
     reassembler.clock = replay ? .recordTimestamps : .external
     let processes = configuration.processes
+    // The table only serves formats that write process context: with raw outputs alone it would
+    // cost every event a lookup for nothing (a reload that adds an enriched or ECS output starts
+    // it, seeded from /proc).
+    let needsContext = configuration.outputs.contains { $0.enabled && $0.format != .raw }
+    var table = processes.table
+    // A replay's pids are another moment's (or machine's): /proc would name other processes.
+    if replay { table.readProcForUnknown = false }
     return ProcessorConfiguration(
         reassembler: reassembler, hostname: hostname,
-        processes: processes.enabled ? processes.table : nil,
+        processes: processes.enabled && needsContext ? table : nil,
         // A replay's events may come from another machine or boot: /proc and the state file
         // would give them this machine's processes.
         seedProcessesFromProc: !replay, processStatePath: replay ? nil : processes.stateFile,

@@ -25,22 +25,32 @@ struct SyscallFacts {
             guard let first = key.isEmpty ? nil : storage[key.lowerBound] else { continue }
             let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
             switch (key.count, first) {
-            case (4, 0x61) where field.hasKey("arch", in: storage): arch = ArchitectureNames.parse(value)
-            case (7, 0x73) where field.hasKey("syscall", in: storage): syscall = EventText.decimal(value).map(Int.init)
-            case (7, 0x73) where field.hasKey("success", in: storage):
+            case (4, 0x61) where Self.isKey(storage, key, "arch"): arch = ArchitectureNames.parse(value)
+            case (7, 0x73) where Self.isKey(storage, key, "syscall"): syscall = EventText.decimal(value).map(Int.init)
+            case (7, 0x73) where Self.isKey(storage, key, "success"):
                 success = value.count == 3 && value[0] == 0x79  // "yes"
-            case (4, 0x65) where field.hasKey("exit", in: storage): exit = EventText.decimal(value)
-            case (2, 0x61) where field.hasKey("a0", in: storage): a0 = EventText.hex64(value)
-            case (2, 0x61) where field.hasKey("a1", in: storage): a1 = EventText.hex64(value)
-            case (3, 0x70) where field.hasKey("pid", in: storage):
+            case (4, 0x65) where Self.isKey(storage, key, "exit"): exit = EventText.decimal(value)
+            case (2, 0x61) where Self.isKey(storage, key, "a0"): a0 = EventText.hex64(value)
+            case (2, 0x61) where Self.isKey(storage, key, "a1"): a1 = EventText.hex64(value)
+            case (3, 0x70) where Self.isKey(storage, key, "pid"):
                 pid = EventText.decimal(value).flatMap(Int32.init(exactly:))
-            case (4, 0x70) where field.hasKey("ppid", in: storage):
+            case (4, 0x70) where Self.isKey(storage, key, "ppid"):
                 ppid = EventText.decimal(value).flatMap(Int32.init(exactly:))
-            case (4, 0x63) where field.hasKey("comm", in: storage): comm = field
-            case (3, 0x65) where field.hasKey("exe", in: storage): exe = field
+            case (4, 0x63) where Self.isKey(storage, key, "comm"): comm = field
+            case (3, 0x65) where Self.isKey(storage, key, "exe"): exe = field
             default: break
             }
         }
+    }
+
+    /// True when `storage[key]` is `name`: the bytes of a literal, without going through `String`
+    /// (this runs for every field of every SYSCALL record).
+    @inline(__always)
+    static func isKey(_ storage: UnsafeRawBufferPointer, _ key: Range<Int>, _ name: StaticString) -> Bool {
+        guard key.count == name.utf8CodeUnitCount else { return false }
+        let literal = name.utf8Start
+        for offset in 0..<key.count where storage[key.lowerBound &+ offset] != literal[offset] { return false }
+        return true
     }
 }
 
@@ -121,18 +131,27 @@ struct ExecArguments {
             guard let part else { return }
             self_.add(part, total: &total, maximumBytes: maximumBytes, maximumCount: maximumCount)
         }
-        for span in event.spans where span.type == .execve {
+        // Once the caps are reached nothing more is kept, so the scan stops there: an execve of
+        // thousands of arguments (a `find | xargs` line) costs the table its first few only.
+        var full = false
+        records: for span in event.spans where span.type == .execve {
             var scanner = AuditFieldScanner(storage, range: span.range)
             while let field = scanner.next() {
                 let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
-                switch Self.kind(key) {
-                case .plain:
+                let kind = Self.kind(key)
+                if kind == .plain || kind == .length {
                     close(&self, open)
                     open = nil
+                    if arguments.count >= maximumCount || total >= maximumBytes {
+                        full = true
+                        break records
+                    }
+                }
+                switch kind {
+                case .plain:
                     let bytes = EventText.bytes(field, in: storage) ?? []
                     add(bytes, total: &total, maximumBytes: maximumBytes, maximumCount: maximumCount)
                 case .length:
-                    close(&self, open)
                     open = []
                 case .part:
                     // Parts past the cap are not decoded: an argument can run to 128 KiB.
@@ -149,7 +168,11 @@ struct ExecArguments {
             }
             if scanner.truncation != nil { truncated = true }
         }
-        close(&self, open)
+        if full {
+            truncated = true
+        } else {
+            close(&self, open)
+        }
         if let declared, declared > arguments.count { truncated = true }
     }
 

@@ -337,8 +337,20 @@ package struct ProcessTable: Sendable {
         if let ppid = facts.ppid, let parent = entries[ppid] {
             info.adopt(parent.info.cgroupIdentity)
         } else if configuration.readProcForUnknown {
+            // The parent started after the table was seeded and showed in no event yet (a shell
+            // started after the daemon): read it from /proc once, so this process and its
+            // siblings get their parent, as laurel does. Its cgroup is the child's too.
             statistics.procReads += 1
-            if let identity = ProcReader.cgroupIdentity(pid: pid) { info.adopt(identity) }
+            if let ppid = facts.ppid, ppid > 0,
+                let (parent, _) = ProcReader.read(
+                    pid: ppid, maximumArgumentBytes: configuration.maximumArgumentBytes,
+                    maximumArguments: configuration.maximumArguments)
+            {
+                seed(parent)
+                info.adopt(parent.cgroupIdentity)
+            } else if let identity = ProcReader.cgroupIdentity(pid: pid) {
+                info.adopt(identity)
+            }
         }
         insert(info, state: .live, protecting: pid)
         bind(pid)

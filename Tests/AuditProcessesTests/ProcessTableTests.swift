@@ -1,6 +1,7 @@
 import AuditEvents
 import AuditNetlink
 import AuditProcesses
+import Glibc
 import Testing
 
 /// The table driven by synthetic events shaped like the kernel's.
@@ -352,5 +353,35 @@ import Testing
                 (1300, syscallRecord(220, pid: 100, ppid: 90, exit: 1201, a0: "1200011", arch: "c00000b7"))
             ]))
         #expect(table.process(1201)?.ppid == 100)
+    }
+}
+
+@Suite struct UnknownParentTests {
+    /// A process whose parent started after the table was seeded and showed in no event (a shell
+    /// started after the daemon) still gets its parent: the table reads the parent from /proc once.
+    @Test func anUnknownParentIsReadFromProcOnce() throws {
+        var table = ProcessTable()
+        var factory = EventFactory()
+        let parent = getpid()
+        let child: Int32 = 4_000_000  // above pid_max: no such process
+        _ = table.update(with: factory.next([(1300, syscallRecord(X86.read, pid: child, ppid: parent))]))
+        let context = table.context(pid: child)
+        #expect(context.parent?.pid == parent)
+        #expect(context.parent?.executable?.isEmpty == false, "the parent's exe link from /proc")
+        #expect(table.statistics.procReads == 1)
+        // A sibling needs no second read.
+        _ = table.update(with: factory.next([(1300, syscallRecord(X86.read, pid: child + 1, ppid: parent))]))
+        #expect(table.context(pid: child + 1).parent?.pid == parent)
+        #expect(table.statistics.procReads == 1)
+    }
+
+    /// With /proc reads off (a replay of another machine's events) the parent stays unknown.
+    @Test func withoutProcReadsAnUnknownParentStaysUnknown() throws {
+        var configuration = ProcessTable.Configuration()
+        configuration.readProcForUnknown = false
+        var table = ProcessTable(configuration: configuration)
+        var factory = EventFactory()
+        _ = table.update(with: factory.next([(1300, syscallRecord(X86.read, pid: 4_000_000, ppid: getpid()))]))
+        #expect(table.context(pid: 4_000_000).parent == nil)
     }
 }
