@@ -91,6 +91,7 @@ bench: release
 	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/barereader Benchmarks/barereader.c
 	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/latprobe Benchmarks/latprobe.c
 	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/execgen Benchmarks/execgen.c
+	$(CC) -O2 -Wall -o $(BENCH_TOOLS)/forkstorm Benchmarks/forkstorm.c
 	cp .build/release/swift-audit $(BENCH_TOOLS)/swift-audit
 	python3 Benchmarks/bench.py --tools $(BENCH_TOOLS) $(BENCH_ARGS)
 

@@ -16,7 +16,14 @@ Scenarios (the kernel's backlog_limit is 8192 records in all of them):
                 /bin/true started 1000 or 2000 times a second (Benchmarks/execgen.c) under an execve
                 rule, backlog_wait_time 15000: CPU of the whole audit side (daemon, its plugins,
                 kauditd) per 1000 execs for swift-audit raw, swift-audit enriched, auditd RAW and
-                auditd ENRICHED with laurel as its plugin (--exec-daemons); a table of its own
+                auditd ENRICHED with laurel as its plugin (--exec-daemons); swift-audit's setups are
+                raw, enriched and ecs with process context (the default), and raw and enriched
+                with `process_context = no`; a table of its own
+  forkstorm     Benchmarks/forkstorm.c forks short-lived processes as fast as 2 workers can for 60 s
+                (--storm-seconds) under a rule on fork/clone/execve/exit_group of its group id;
+                swift-audit enriched with process_table_size 16384 (the default), 1024, and without
+                the table (--storm-setups): the daemon's RSS over time, and the table's entries at
+                stop (from its state file); a table of its own
 
 The load is getppid(0x7e57b00c, …) from Benchmarks/loadgen.c, matched by one rule
 (-F a0=0x7e57b00c), so nothing else on the machine enters the numbers. The kernel state found at
@@ -370,7 +377,17 @@ def run_one(daemon, tools, scenario, events):
 
 
 # The exec scenario: a realistic load (laurel's published method), the CPU of the whole audit side.
-EXEC_DAEMONS = ("swift-audit-raw", "swift-audit-enriched", "auditd", "auditd+laurel")
+# swift-audit's setups: (format, extra configuration). Process context (the process table, issue
+# #19) is on by default; it is written out here so that the setups say what they measure. The
+# table is kept for every format (`raw` too); only the formats that write context read it.
+SWIFT_EXEC_SETUPS = {
+    "swift-audit-raw": ("raw", "process_context = yes\n"),
+    "swift-audit-raw-nocontext": ("raw", "process_context = no\n"),
+    "swift-audit-enriched": ("enriched", "process_context = yes\n"),
+    "swift-audit-ecs": ("ecs", "process_context = yes\n"),
+    "swift-audit-enriched-nocontext": ("enriched", "process_context = no\n"),
+}
+EXEC_DAEMONS = tuple(SWIFT_EXEC_SETUPS) + ("auditd", "auditd+laurel")
 
 
 def auditd_conf(confdir, out, log_format):
@@ -388,14 +405,14 @@ def auditd_conf(confdir, out, log_format):
 
 def make_exec_daemon(tools, name):
     """A daemon of the exec scenario; `outputs` are the files whose growth shows it is working."""
-    if name.startswith("swift-audit-"):
-        fmt = name.rsplit("-", 1)[1]
+    if name in SWIFT_EXEC_SETUPS:
+        fmt, extra = SWIFT_EXEC_SETUPS[name]
         out = f"{WORK}/{name}.json"
         conf = f"{WORK}/{name}.conf"
         with open(conf, "w") as f:
             f.write("backlog_limit = 8192\nbacklog_wait_time = 15000\nsocket_buffer = 64M\n"
                     f"output.bench.type = file\noutput.bench.path = {out}\noutput.bench.flush = none\n"
-                    f"output.bench.format = {fmt}\n")
+                    f"output.bench.format = {fmt}\n{extra}")
         os.chmod(conf, 0o600)
         daemon = Daemon(name, [tools["swift-audit"], "run", "--config", conf, "--log-level", "warning"], output=out)
         daemon.outputs = [out]
@@ -460,7 +477,7 @@ def audit_side_cpu(daemon, plugins, kauditd):
             proc_cpu_seconds(kauditd))
 
 
-def count_exec_events(path):
+def count_exec_events(path, key=EXEC_KEY):
     """Lines that name the rule's key, but for the CONFIG_CHANGE records of adding and deleting
     the rule: one per exec in every output (for auditd, its SYSCALL record's line)."""
     if not os.path.exists(path):
@@ -468,7 +485,7 @@ def count_exec_events(path):
     n = 0
     with open(path, "rb") as f:
         for line in f:
-            if EXEC_KEY.encode() in line and b"_rule" not in line:
+            if key.encode() in line and b"_rule" not in line:
                 n += 1
     return n
 
@@ -485,19 +502,24 @@ def run_exec(daemon, tools, rate, kauditd):
             os.unlink(path)
     os.sync()
     load = None
-    daemon.start()
     try:
-        time.sleep(0.5)  # auditd starts its plugins after it registers
-        plugins = children(daemon.proc.pid)
-        if daemon.name == "auditd+laurel" and not plugins:
-            raise SystemExit(f"auditd started no laurel; see {WORK}/{daemon.name}.log")
         # The rule names the load generator as the parent, so that only its programs are counted (the
         # harness's own auditctl calls and the rest of the machine are not); it waits for the rule.
+        # It starts before the daemon, like the shell or service that starts programs on a real
+        # host: swift-audit's process table then knows it from /proc at start (the rule audits
+        # none of its own calls), so its programs get their parent's context, as laurel gives
+        # them from /proc. Started after the daemon, the generator was unknown to the table and
+        # the context setups wrote no parent (no PPID in enriched, only process.parent.pid in ecs).
         load = subprocess.Popen([tools["execgen"], "-g", "-n", str(execs), "-r", str(rate)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         ready = load.stdout.readline()
         if not ready.startswith("ready"):
             raise SystemExit(f"execgen did not start: {ready!r}")
+        daemon.start()
+        time.sleep(0.5)  # auditd starts its plugins after it registers
+        plugins = children(daemon.proc.pid)
+        if daemon.name == "auditd+laurel" and not plugins:
+            raise SystemExit(f"auditd started no laurel; see {WORK}/{daemon.name}.log")
         sh("auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", "execve", "-F", f"ppid={load.pid}",
            "-k", EXEC_KEY)
         time.sleep(0.5)
@@ -528,7 +550,8 @@ def run_exec(daemon, tools, rate, kauditd):
         if load and load.poll() is None:
             load.kill()
             load.wait()
-        daemon.stop()  # laurel writes the events it still holds when auditd stops it
+        if daemon.proc:
+            daemon.stop()  # laurel writes the events it still holds when auditd stops it
     delivered = count_exec_events(daemon.outputs[-1])
     daemon_cpu, plugin_cpu, kauditd_cpu = (b - a for a, b in zip(cpu0, cpu1))
     total = daemon_cpu + plugin_cpu + kauditd_cpu
@@ -557,6 +580,146 @@ def print_exec_table(results, rates, names):
                   f"{med('kauditd_cpu_per_1k'):.3f} | {med('rss_mib'):.1f} |")
 
 
+# The fork storm (issue #19, "Tests and acceptance"): the process table's memory while thousands of
+# short-lived processes a second come and go. swift-audit only, enriched output (the table is read
+# for every event), with the default table size, a small one, and no table (the daemon's own RSS
+# under the same load).
+STORM_KEY = "forkstorm"
+STORM_GID = 32343  # 0x7e57: the storm's processes run with this group id; the rule matches it
+STORM_SECONDS = 60.0  # --storm-seconds
+STORM_EXEC_EVERY = 10  # every 10th child execs /bin/true, the others _exit at once
+STORM_SETUPS = {
+    "table-16384": "process_context = yes\nprocess_table_size = 16384\n",
+    "table-1024": "process_context = yes\nprocess_table_size = 1024\n",
+    "nocontext": "process_context = no\n",
+}
+
+
+def proc_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def count_state_entries(path):
+    """Entries in a process state file (one `P …` line each), or None without one."""
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.startswith(b"P "))
+
+
+def run_storm(name, tools, seconds):
+    out = f"{WORK}/forkstorm-{name}.json"
+    state = f"{WORK}/forkstorm-{name}.state"
+    conf = f"{WORK}/forkstorm-{name}.conf"
+    for path in (out, state):
+        if os.path.exists(path):
+            os.unlink(path)
+    context = "process_context = no" not in STORM_SETUPS[name]
+    with open(conf, "w") as f:
+        f.write("backlog_limit = 8192\nbacklog_wait_time = 15000\nsocket_buffer = 64M\n"
+                f"output.bench.type = file\noutput.bench.path = {out}\noutput.bench.flush = none\n"
+                f"output.bench.format = enriched\n{STORM_SETUPS[name]}"
+                + (f"process_state_file = {state}\n" if context else ""))
+    os.chmod(conf, 0o600)
+    sh("auditctl", "-D")
+    sh("auditctl", "-b", "8192")
+    sh("auditctl", "--backlog_wait_time", "15000")
+    sh("auditctl", "--reset-lost")
+    sh("auditctl", "-e", "1")
+    os.sync()
+    daemon = Daemon(f"forkstorm-{name}", [tools["swift-audit"], "run", "--config", conf, "--log-level", "warning"], output=out)
+    storm = None
+    samples = []  # (seconds since the storm's start, daemon RSS KiB), every 0.25 s
+    try:
+        daemon.start()
+        time.sleep(0.5)
+        pid = daemon.proc.pid
+        rss_start = proc_rss_kib(pid)
+        storm = subprocess.Popen([tools["forkstorm"], "-g", "-s", str(seconds), "-x", str(STORM_EXEC_EVERY),
+                                  "-G", str(STORM_GID)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready = storm.stdout.readline()
+        if not ready.startswith("ready"):
+            raise SystemExit(f"forkstorm did not start: {ready!r}")
+        sh("auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", "fork,vfork,clone,clone3,execve,exit_group",
+           "-F", f"gid={STORM_GID}", "-k", STORM_KEY)
+        time.sleep(0.5)
+        lost0 = status_int("lost")
+        cpu0 = proc_cpu_seconds(pid)
+        t0 = time.monotonic()
+        storm.stdin.write("go\n")
+        storm.stdin.flush()
+        storm.stdin.close()
+        while storm.poll() is None:
+            samples.append((time.monotonic() - t0, proc_rss_kib(pid)))
+            time.sleep(0.25)
+        storm_out = storm.stdout.read()
+        storm_end = time.monotonic()
+        rss_storm_end = proc_rss_kib(pid)
+        # Drained: backlog empty and the output unchanged for 1.5 s (at most DRAIN_LIMIT s).
+        last_marker, last_change = None, time.monotonic()
+        while True:
+            marker = (os.path.getsize(out) if os.path.exists(out) else 0, status_int("backlog"))
+            if marker != last_marker:
+                last_marker, last_change = marker, time.monotonic()
+            samples.append((time.monotonic() - t0, proc_rss_kib(pid)))
+            if marker[1] == 0 and (time.monotonic() - last_change > 1.5 or time.monotonic() - storm_end > DRAIN_LIMIT):
+                break
+            time.sleep(0.25)
+        cpu = proc_cpu_seconds(pid) - cpu0
+        lost = status_int("lost") - lost0
+        rss_end = proc_rss_kib(pid)
+        hwm = proc_hwm_kib(pid)
+        sh("auditctl", "-D")
+    finally:
+        if storm and storm.poll() is None:
+            storm.kill()
+            storm.wait()
+        daemon.stop()  # the table is saved to the state file at stop
+    events = count_exec_events(out, STORM_KEY)
+    size = os.path.getsize(out) if os.path.exists(out) else 0
+    os.unlink(out)  # a few hundred MB a run
+    forks = int(re.search(r"forks=(\d+)", storm_out).group(1))
+    half = [r for t, r in samples if t >= seconds / 2 and t <= seconds]
+    return {
+        "daemon": f"forkstorm-{name}", "scenario": "forkstorm", "setup": name, "seconds": seconds,
+        "forks": forks, "execs": int(re.search(r"execs=(\d+)", storm_out).group(1)),
+        "rate_eps": float(re.search(r"rate_eps=([\d.]+)", storm_out).group(1)),
+        "events": events, "output_mb": size / 1e6, "kernel_lost": lost,
+        "cpu_per_1k_forks": cpu * 1000 / max(1, forks),
+        "rss_start_mib": rss_start / 1024, "rss_peak_mib": hwm / 1024,
+        "rss_second_half_max_mib": (max(half) if half else 0) / 1024,
+        "rss_storm_end_mib": rss_storm_end / 1024, "rss_end_mib": rss_end / 1024,
+        "state_entries": count_state_entries(state),
+        "rss_timeline": [(round(t, 1), r) for t, r in samples[::4]],  # about one a second
+    }
+
+
+def print_storm_table(results):
+    runs = [r for r in results if r["scenario"] == "forkstorm"]
+    if not runs:
+        return
+    print(f"\nfork storm: {runs[0]['seconds']:g} s, every {STORM_EXEC_EVERY}th child execs /bin/true, the rest _exit; "
+          "enriched output; daemon RSS (medians)")
+    print("| setup | forks/s | events written | kernel lost | daemon CPU s/1000 forks | RSS start MiB | "
+          "peak RSS MiB | max RSS 2nd half MiB | RSS at storm end MiB | RSS drained MiB | entries at stop |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in STORM_SETUPS:
+        sel = [r for r in runs if r["setup"] == name]
+        if not sel:
+            continue
+        med = lambda key: statistics.median(r[key] for r in sel)
+        entries = [r["state_entries"] for r in sel if r["state_entries"] is not None]
+        print(f"| {name} | {med('rate_eps'):.0f} | {int(med('events'))} | {int(med('kernel_lost'))} | "
+              f"{med('cpu_per_1k_forks'):.3f} | {med('rss_start_mib'):.1f} | {med('rss_peak_mib'):.1f} | "
+              f"{med('rss_second_half_max_mib'):.1f} | {med('rss_storm_end_mib'):.1f} | {med('rss_end_mib'):.1f} | "
+              f"{int(statistics.median(entries)) if entries else '-'} |")
+
+
 def collector(runs, daemon):
     """What the network output's collector received (median), or why there is none."""
     if daemon == "swift-audit+deadgelf":
@@ -573,12 +736,17 @@ def main():
         "--daemons", default="swift-audit,barereader,auditd",
         help="any of swift-audit, barereader, barewriter (the bare reader writing raw records to a file), auditd, "
         "swift-audit+syslog, swift-audit+gelf, swift-audit+deadgelf")
-    parser.add_argument("--scenarios", default="backpressure,steady20k,burst-w1,burst-w2,burst-w4,exec1000,exec2000")
+    parser.add_argument("--scenarios", default="backpressure,steady20k,burst-w1,burst-w2,burst-w4,exec1000,exec2000,forkstorm")
     parser.add_argument("--exec-daemons", default=",".join(EXEC_DAEMONS),
                         help="the setups of the exec scenarios: any of " + ", ".join(EXEC_DAEMONS))
     parser.add_argument("--exec-seconds", type=float, default=10,
                         help="length of each exec run: it starts rate × this many programs (default 10)")
-    parser.add_argument("--tools", required=True, help="directory with swift-audit, loadgen, barereader, latprobe, execgen")
+    parser.add_argument("--storm-seconds", type=float, default=60,
+                        help="length of each fork-storm run (default 60)")
+    parser.add_argument("--storm-setups", default=",".join(STORM_SETUPS),
+                        help="the setups of the forkstorm scenario: any of " + ", ".join(STORM_SETUPS))
+    parser.add_argument("--tools", required=True,
+                        help="directory with swift-audit, loadgen, barereader, latprobe, execgen, forkstorm")
     parser.add_argument("--json", help="also write every run as JSON lines here")
     parser.add_argument(
         "--network", default="swift-audit+syslog,swift-audit+gelf,swift-audit+deadgelf",
@@ -586,11 +754,15 @@ def main():
     args = parser.parse_args()
     global EXEC_SECONDS
     EXEC_SECONDS = args.exec_seconds
+    storm_names = [n for n in args.storm_setups.split(",") if n]
+    unknown = [n for n in storm_names if n not in STORM_SETUPS]
+    if unknown:
+        sys.exit(f"unknown --storm-setups: {', '.join(unknown)}")
     if os.geteuid() != 0:
         sys.exit("make bench needs root (it registers audit daemons and loads rules)")
     # A SIGTERM ends the run through the `finally` below: daemons stopped, kernel state restored.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    tools = {name: os.path.join(args.tools, name) for name in ("swift-audit", "loadgen", "barereader", "latprobe", "execgen")}
+    tools = {name: os.path.join(args.tools, name) for name in ("swift-audit", "loadgen", "barereader", "latprobe", "execgen", "forkstorm")}
     selected = args.daemons.split(",")
     exec_names = [n for n in args.exec_daemons.split(",") if n]
     if not os.path.exists("/sbin/auditd"):
@@ -650,6 +822,14 @@ def main():
                     result["rep"] = rep
                     results.append(result)
                     print(json.dumps(result), file=sys.stderr, flush=True)
+        if "forkstorm" in scenario_names:
+            for rep in range(args.reps):
+                for name in (list(reversed(storm_names)) if rep % 2 == 1 else storm_names):
+                    result = run_storm(name, tools, args.storm_seconds)
+                    result["rep"] = rep
+                    results.append(result)
+                    brief = {k: v for k, v in result.items() if k != "rss_timeline"}
+                    print(json.dumps(brief), file=sys.stderr, flush=True)
     finally:
         for daemon in list(RUNNING):
             daemon.stop()
@@ -688,6 +868,7 @@ def main():
                   f"{ratios}; median {statistics.median(capacity):.2f}")
     if exec_rates:
         print_exec_table(results, exec_rates, exec_names)
+    print_storm_table(results)
 
 
 def capacity_ratios(results, daemon="swift-audit"):
