@@ -115,7 +115,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
 FUZZ_BUILD   := .build/fuzz
 FUZZ_CORPUS  ?= ../shared/corpus
-FUZZ_TARGETS := RecordFields AuditLogLines EnrichedEvents FilterConfig
+FUZZ_TARGETS := RecordFields AuditLogLines EnrichedEvents FilterConfig ProcessState
 FUZZ_SWIFTC  := swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -package-name swift_audit \
 	-I $(FUZZ_BUILD) -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
 	-enable-upcoming-feature InternalImportsByDefault
@@ -124,9 +124,12 @@ FUZZ_CLANG   := clang -fsanitize=fuzzer-no-link,address -O1 -g -Wall
 # Modules in dependency order, and what each target links.
 FUZZ_MODULES_RecordFields := AuditSystem AuditNetlink AuditEvents
 FUZZ_MODULES_AuditLogLines := AuditSystem AuditNetlink AuditEvents
-FUZZ_MODULES_EnrichedEvents := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditEncoding
-FUZZ_MODULES_FilterConfig := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditEncoding \
+FUZZ_MODULES_EnrichedEvents := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses \
+	AuditEncoding
+FUZZ_MODULES_FilterConfig := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses \
+	AuditEncoding \
 	AuditFilters CAuditThreads AuditThreads AuditWriters AuditConfig
+FUZZ_MODULES_ProcessState := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses
 # The archives carry no autolink entries for the linker: the system libraries their modules import.
 FUZZ_LIBS_FilterConfig := -lz
 # Seeds: one file per record line of the corpus's text logs.
@@ -137,6 +140,8 @@ FUZZ_SEEDS_AuditLogLines := find $(FUZZ_CORPUS) -type f \( -name '*.log' -o -nam
 FUZZ_SEEDS_EnrichedEvents := find $(FUZZ_CORPUS) -type f -name '*.log'
 # The example configuration (whole, defaults and filter section switched on) and the documented blocks.
 FUZZ_SEEDS_FilterConfig := printf '%s\n' config/swift-audit.conf docs/configuration.md
+# Made by Fuzz/ProcessState/seeds.sh (state files and cgroup lines); the list is not used.
+FUZZ_SEEDS_ProcessState := printf '%s\n' README.md
 
 $(FUZZ_BUILD)/module.modulemap: Makefile
 	mkdir -p $(FUZZ_BUILD)

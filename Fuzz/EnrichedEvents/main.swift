@@ -9,10 +9,13 @@
 // member is `ID`; and when the EXECVE records hold only `aN=`, `aN_len=` and `aN[i]=` arguments
 // (quoted or bare, plus `argc=`), `EXECVE.ARGV`, percent-decoded, is exactly the arguments
 // decoded from the records (parts joined, hex decoded). A Swift trap is a crash to libFuzzer.
+// The same event also goes through the ECS encoder (with `include_raw` and a process context when
+// the type line has an `R`), which must write one line of strict JSON, an object.
 // Seeds (Fuzz/EnrichedEvents/seeds.sh) are the events of the corpus's logs in this layout.
 import AuditEncoding
 import AuditEvents
 import AuditNetlink
+import AuditProcesses
 
 /// The encoders live across inputs, as the daemon's does across events (scratch reuse).
 nonisolated(unsafe) var plainEncoder = EnrichedEventEncoder(
@@ -22,6 +25,14 @@ nonisolated(unsafe) var nodeEncoder = EnrichedEventEncoder(
     hostname: "fuzz%host\u{1}\u{202E}", users: UserDirectory(path: "/nonexistent"),
     groups: UserDirectory(path: "/nonexistent"))
 nonisolated(unsafe) var writer = JSONWriter()
+/// The ECS encoder on the same events (with the records and a process context when the type line
+/// has an `R`): one line of strict JSON that is an object.
+nonisolated(unsafe) var ecsEncoder = EcsEventEncoder(
+    hostname: "fuzz-host", users: UserDirectory(path: "/etc/passwd", refreshInterval: .seconds(3600)),
+    groups: UserDirectory(path: "/etc/group", refreshInterval: .seconds(3600)))
+nonisolated(unsafe) var ecsRawEncoder = EcsEventEncoder(
+    users: UserDirectory(path: "/nonexistent"), groups: UserDirectory(path: "/nonexistent"),
+    options: EcsEventEncoder.Options(includeRaw: true))
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzEnrichedEvents(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -58,6 +69,28 @@ public func fuzzEnrichedEvents(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
     }
     guard case .object(let members) = json, members.first?.0 == Array("ID".utf8) else {
         preconditionFailure("not an object that starts with ID")
+    }
+
+    writer.removeAll()
+    if letters.contains(UInt8(ascii: "R")) {
+        let context = ProcessContext(
+            process: ProcessInfo(pid: 7, ppid: 1, executable: Array(typeLine), containerID: "c"),
+            parent: ProcessInfo(pid: 1, command: Array(typeLine)))
+        ecsRawEncoder.encode(event, context: context, into: &writer)
+    } else {
+        ecsEncoder.encode(event, into: &writer)
+    }
+    let ecsLine = Array(writer.bytes)
+    precondition(ecsLine.last == 0x0A && ecsLine.firstIndex(of: 0x0A) == ecsLine.count - 1, "ECS: not one line")
+    let ecsParsed = ecsLine.withUnsafeBytes { bytes in
+        Result { () throws(JSONError) in
+            try JSONValidator.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 1)]))
+        }
+    }
+    switch ecsParsed {
+    case .success(.object): break
+    case .success: preconditionFailure("ECS: not an object")
+    case .failure(let error): preconditionFailure("ECS: invalid JSON at byte \(error.offset): \(error.reason)")
     }
 
     if let expected = expectedArguments(event) {

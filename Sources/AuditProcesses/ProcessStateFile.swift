@@ -353,3 +353,19 @@ extension ProcessTable {
         return restore(decoded.entries, clock: decoded.clock)
     }
 }
+
+extension ProcessTable {
+    /// Decodes a state file's bytes and returns how many entries it holds (its boot not checked):
+    /// for the fuzz target and tests. With `seal`, a valid trailer (`end COUNT CHECKSUM`) is first
+    /// appended to `bytes`, so that arbitrary lines get past the checksum to the line parser.
+    package static func decodeStateFile(_ bytes: [UInt8], seal: Bool) throws(ProcessStateError) -> Int {
+        var input = bytes
+        if seal {
+            if input.last != 0x0A { input.append(0x0A) }
+            let entries = input.split(separator: 0x0A).filter { $0.starts(with: [UInt8(ascii: "P"), 0x20]) }.count
+            let checksum = ProcessStateFile.fnv1a(input[...])
+            input.append(contentsOf: "end \(entries) \(String(checksum, radix: 16))\n".utf8)
+        }
+        return try ProcessStateFile.decode(input, path: "fuzz", currentBoot: nil).entries.count
+    }
+}
