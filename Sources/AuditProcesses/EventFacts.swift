@@ -138,8 +138,8 @@ struct ExecArguments {
             var scanner = AuditFieldScanner(storage, range: span.range)
             while let field = scanner.next() {
                 let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
-                let kind = Self.kind(key)
-                if kind == .plain || kind == .length {
+                let kind = ExecveArgumentKey.classify(key)
+                if kind == .whole || kind == .length {
                     close(&self, open)
                     open = nil
                     if arguments.count >= maximumCount || total >= maximumBytes {
@@ -148,7 +148,7 @@ struct ExecArguments {
                     }
                 }
                 switch kind {
-                case .plain:
+                case .whole:
                     let bytes = EventText.bytes(field, in: storage) ?? []
                     add(bytes, total: &total, maximumBytes: maximumBytes, maximumCount: maximumCount)
                 case .length:
@@ -190,23 +190,6 @@ struct ExecArguments {
             arguments.append(argument)
             total += argument.count
         }
-    }
-
-    private enum Kind { case plain, length, part, argc, other }
-
-    /// `a12` is plain, `a12_len` a length, `a12[3]` a part.
-    private static func kind(_ key: UnsafeRawBufferPointer) -> Kind {
-        if key.count == 4, key[0] == 0x61, key[1] == 0x72, key[2] == 0x67, key[3] == 0x63 { return .argc }
-        guard key.count >= 2, key[0] == UInt8(ascii: "a") else { return .other }
-        var index = 1
-        while index < key.count, (0x30...0x39).contains(key[index]) { index += 1 }
-        guard index > 1 else { return .other }
-        if index == key.count { return .plain }
-        if key[index] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]") { return .part }
-        if key.count - index == 4, key[index] == UInt8(ascii: "_"), key[index + 1] == UInt8(ascii: "l") {
-            return .length
-        }
-        return .other
     }
 }
 

@@ -899,8 +899,8 @@ package struct EcsEventEncoder: Sendable {
             while let field = scanner.next() {
                 let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
                 let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
-                switch Self.argumentKey(key) {
-                case .plain:
+                switch ExecveArgumentKey.classify(key) {
+                case .whole:
                     flush(&self, &writer)
                     if count > 0 { writer.appendByte(UInt8(ascii: ",")) }
                     if field.style == .unquoted, decodeHex(value) {
@@ -919,7 +919,7 @@ package struct EcsEventEncoder: Sendable {
                     } else {
                         texts.append(contentsOf: value)
                     }
-                case .other:
+                case .argc, .other:
                     if field.hasKey("argc", in: storage) { argc = field.value }
                 }
             }
@@ -932,22 +932,6 @@ package struct EcsEventEncoder: Sendable {
             member("args_count", &writer)
             writer.appendDecimal(UInt64(count))
         }
-    }
-
-    private enum ArgumentKey { case plain, length, part, other }
-
-    /// `a12` is plain, `a12_len` a length, `a12[3]` a part.
-    private static func argumentKey(_ key: UnsafeRawBufferPointer) -> ArgumentKey {
-        guard key.count >= 2, key[0] == UInt8(ascii: "a") else { return .other }
-        var index = 1
-        while index < key.count, (0x30...0x39).contains(key[index]) { index += 1 }
-        guard index > 1 else { return .other }
-        if index == key.count { return .plain }
-        if key[index] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]") { return .part }
-        if key.count - index == 4, key[index] == UInt8(ascii: "_"), key[index + 1] == UInt8(ascii: "l") {
-            return .length
-        }
-        return .other
     }
 
     private mutating func writeFile(_ analysis: Analysis, into writer: inout JSONWriter) {

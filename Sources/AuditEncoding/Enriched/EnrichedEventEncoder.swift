@@ -471,8 +471,8 @@ package struct EnrichedEventEncoder: Sendable {
             while let field = scanner.next() {
                 let key = UnsafeRawBufferPointer(rebasing: storage[field.key])
                 let value = UnsafeRawBufferPointer(rebasing: storage[field.value])
-                switch Self.argumentKey(key) {
-                case .plain:
+                switch ExecveArgumentKey.classify(key) {
+                case .whole:
                     if partsOpen {
                         flushParts(argumentCount, &writer)
                         argumentCount += 1
@@ -503,7 +503,7 @@ package struct EnrichedEventEncoder: Sendable {
                     if !(field.style == .unquoted && !value.isEmpty && appendHex(storage, field.value)) {
                         appendBytes(value)
                     }
-                case .other:
+                case .argc, .other:
                     // `argc=` comes first, before any argument; anything else is kept as a member
                     // only while the argument list is not open.
                     guard !argvOpen else { continue }
@@ -604,22 +604,6 @@ package struct EnrichedEventEncoder: Sendable {
     private func flushParts(_ argumentCount: Int, _ writer: inout JSONWriter) {
         if argumentCount > 0 { writer.appendByte(UInt8(ascii: ",")) }
         scratch.withUnsafeBytes { writer.appendPercentString($0) }
-    }
-
-    private enum ArgumentKey { case plain, length, part, other }
-
-    /// `a12` is plain, `a12_len` a length, `a12[3]` a part.
-    private static func argumentKey(_ key: UnsafeRawBufferPointer) -> ArgumentKey {
-        guard key.count >= 2, key[0] == UInt8(ascii: "a") else { return .other }
-        var index = 1
-        while index < key.count, (0x30...0x39).contains(key[index]) { index += 1 }
-        guard index > 1 else { return .other }
-        if index == key.count { return .plain }
-        if key[index] == UInt8(ascii: "["), key[key.count - 1] == UInt8(ascii: "]") { return .part }
-        if key.count - index == 4, key[index] == UInt8(ascii: "_"), key[index + 1] == UInt8(ascii: "l") {
-            return .length
-        }
-        return .other
     }
 
     // MARK: Translations
