@@ -30,6 +30,10 @@ import Testing
 
         try withKernelAudit { client in
             try client.setEnabled(.enabled)
+            // The rule matches every process of the machine: with the default backlog of 64, other
+            // work running at the same time (a parallel test run) can make the kernel drop the
+            // records this test waits for. withKernelAudit restores the limit.
+            try client.setBacklogLimit(8192)
             try client.register()
             try client.addRule(blob)
             defer { try? client.deleteRule(blob) }
