@@ -6,7 +6,8 @@
 #
 # BINARY is a release build of swift-audit (stripped here: valgrind 3.19 cannot read Swift's
 # DWARF). Replaying the capture once and COPIES times, the difference divided by the extra events
-# leaves out start-up and the fixed costs. Prints one line per format (FORMATS, default raw enriched
+# leaves out start-up and the fixed costs. EXTRA adds configuration lines (EXTRA='process_context = no').
+# Prints one line per format (FORMATS, default raw enriched
 # ecs): instructions per event.
 set -eu
 binary=$1
@@ -22,7 +23,8 @@ while [ "$i" -lt "$copies" ]; do many="$many $capture"; i=$((i + 1)); done
 count() {  # count FORMAT CAPTURES… -> total instructions
     format=$1
     shift
-    printf 'output.main.type = file\noutput.main.path = %s/out.json\noutput.main.format = %s\n' "$work" "$format" \
+    printf '%s\noutput.main.type = file\noutput.main.path = %s/out.json\noutput.main.format = %s\n' \
+        "${EXTRA:-}" "$work" "$format" \
         > "$work/c.conf"
     chmod 600 "$work/c.conf"
     rm -f "$work/out.json"

@@ -135,12 +135,7 @@ package struct JSONWriter: Sendable {
     package mutating func appendRaw(_ raw: UnsafeBufferPointer<UInt8>) {
         guard let source = raw.baseAddress else { return }
         write(atMost: raw.count) { target in
-            // Keys and punctuation are a few bytes: a loop costs less than a call to memcpy.
-            if raw.count <= 16 {
-                for index in 0..<raw.count { target[index] = source[index] }
-            } else {
-                target.update(from: source, count: raw.count)
-            }
+            target.update(from: source, count: raw.count)
             return raw.count
         }
     }

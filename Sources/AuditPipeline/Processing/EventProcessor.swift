@@ -297,6 +297,10 @@ private struct EventSink {
     private var processes: ProcessTable?
     /// The current event's context, filled in place (its ancestor list keeps its storage).
     private var context = ProcessContext()
+    /// The lanes the current batch's outputs use (``prepare(for:)``).
+    private var usedLanes: [Int] = []
+    /// Whether an output of the current batch writes process context.
+    private var outputsWantContext = false
 
     init(configuration: ProcessorConfiguration) {
         self.configuration = configuration
@@ -357,6 +361,16 @@ private struct EventSink {
         if deliveries.count != outputs.count {
             deliveries = [Bool](repeating: true, count: outputs.count)
         }
+        // The lanes this batch's outputs use, in a fixed order, so that each event visits only
+        // those; and whether any output writes process context.
+        usedLanes.removeAll(keepingCapacity: true)
+        for format in EventFormat.allCases {
+            for includeRaw in [false, true]
+            where outputs.contains(where: { $0.format == format && $0.includeRaw == includeRaw }) {
+                usedLanes.append(laneIndex(format, includeRaw: includeRaw))
+            }
+        }
+        outputsWantContext = outputs.contains { $0.format != .raw }
         guard !filter.isPassThrough else {
             for index in deliveries.indices { deliveries[index] = true }
             return
@@ -454,9 +468,7 @@ private struct EventSink {
         // Every event updates the table, filtered or not: a process's exec may be filtered out
         // while its children's events are not.
         var hasContext = false
-        if processes != nil, let pid = processes!.update(with: event),
-            outputs.contains(where: { $0.format != .raw })
-        {
+        if processes != nil, let pid = processes!.update(with: event), outputsWantContext {
             processes!.fillContext(pid: pid, into: &context)
             hasContext = true
         }
@@ -473,16 +485,19 @@ private struct EventSink {
         }
         // A handful of outputs: a scan per format costs less than keeping a set of formats in use.
         if any {
-            for format in EventFormat.allCases {
-                for includeRaw in [false, true]
-                where outputs.indices.contains(where: {
-                    outputs[$0].format == format && outputs[$0].includeRaw == includeRaw && deliveries[$0]
-                }) {
-                    let lane = laneIndex(format, includeRaw: includeRaw)
-                    lanes[lane].dispatch(
-                        event, context: hasContext ? context : nil, to: outputs, deliveries: deliveries)
-                    if lanes[lane].isChunkFull { lanes[lane].deliverBatch(to: outputs) }
+            for lane in usedLanes {
+                // With filters, a lane whose outputs all skip the event does not encode it.
+                if !filter.isPassThrough {
+                    let format = lanes[lane].format
+                    let includeRaw = lanes[lane].includeRaw
+                    guard
+                        outputs.indices.contains(where: {
+                            outputs[$0].format == format && outputs[$0].includeRaw == includeRaw && deliveries[$0]
+                        })
+                    else { continue }
                 }
+                lanes[lane].dispatch(event, context: hasContext ? context : nil, to: outputs, deliveries: deliveries)
+                if lanes[lane].isChunkFull { lanes[lane].deliverBatch(to: outputs) }
             }
         }
         spent = consume event
