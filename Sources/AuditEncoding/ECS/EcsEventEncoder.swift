@@ -464,21 +464,9 @@ package struct EcsEventEncoder: Sendable {
 
     /// Decodes an even, non-empty run of hex digits into `scratch`; false otherwise.
     private mutating func decodeHex(_ value: UnsafeRawBufferPointer) -> Bool {
-        guard !value.isEmpty, value.count % 2 == 0 else { return false }
+        guard !value.isEmpty else { return false }
         scratch.removeAll()
-        var valid = true
-        scratch.withCursor(atMost: value.count / 2) { cursor in
-            var index = 0
-            while index < value.count {
-                guard let high = AuditHex.digit(value[index]), let low = AuditHex.digit(value[index &+ 1]) else {
-                    valid = false
-                    return
-                }
-                cursor.byte(high << 4 | low)
-                index &+= 2
-            }
-        }
-        return valid
+        return scratch.appendDecodedHex(value)
     }
 
     /// The id or name of an ECS entity from a summary value (aucoalesce's `ECSEntityData.set`): the

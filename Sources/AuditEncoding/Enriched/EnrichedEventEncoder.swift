@@ -390,27 +390,10 @@ package struct EnrichedEventEncoder: Sendable {
         return decodeHex(storage, range)
     }
 
-    /// Appends the bytes `storage[range]` encodes (hex) to `scratch` and returns true; at a pair
-    /// that is not hex, or an odd digit at the end, it undoes what it appended and returns false.
+    /// Appends the bytes `storage[range]` encodes (hex) to `scratch`; see
+    /// ``JSONWriter/appendDecodedHex(_:)``.
     private mutating func appendHex(_ storage: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
-        guard range.count % 2 == 0 else { return false }
-        let start = scratch.count
-        let count = range.count / 2
-        guard count > 0 else { return true }
-        var valid = true
-        scratch.withCursor(atMost: count) { cursor in
-            var index = range.lowerBound
-            while index < range.upperBound {
-                guard let high = AuditHex.digit(storage[index]), let low = AuditHex.digit(storage[index &+ 1]) else {
-                    valid = false
-                    return
-                }
-                cursor.byte(high << 4 | low)
-                index &+= 2
-            }
-        }
-        if !valid { scratch.truncate(to: start) }
-        return valid
+        scratch.appendDecodedHex(UnsafeRawBufferPointer(rebasing: storage[range]))
     }
 
     /// Appends `bytes` to `scratch`.

@@ -1,3 +1,5 @@
+import AuditEvents
+
 extension JSONWriter {
     /// Appends `bytes` as a JSON string the way laurel writes decoded values: valid UTF-8 as it is,
     /// `"` and `\` escaped as in JSON, and `%XX` (lower-case hex) for every byte that is a control
@@ -10,6 +12,29 @@ extension JSONWriter {
     /// they decode the same way.
     package mutating func appendPercentString(_ bytes: UnsafeRawBufferPointer) {
         withCursor(atMost: bytes.count * 3 + 2) { $0.percentString(bytes) }
+    }
+
+    /// Appends the bytes `hex` encodes (the kernel's encoding of an untrusted string, either case)
+    /// and returns true; at a pair that is not hex, or an odd digit at the end, it undoes what it
+    /// appended and returns false. The enriched and ECS encoders decode into a writer used as a
+    /// byte buffer (it keeps its grown storage and is not zero-filled per value).
+    package mutating func appendDecodedHex(_ hex: UnsafeRawBufferPointer) -> Bool {
+        guard hex.count % 2 == 0 else { return false }
+        let start = count
+        var valid = true
+        withCursor(atMost: hex.count / 2) { cursor in
+            var index = 0
+            while index < hex.count {
+                guard let high = AuditHex.digit(hex[index]), let low = AuditHex.digit(hex[index &+ 1]) else {
+                    valid = false
+                    return
+                }
+                cursor.byte(high << 4 | low)
+                index &+= 2
+            }
+        }
+        if !valid { truncate(to: start) }
+        return valid
     }
 
     /// Appends bytes that are already valid JSON (a record's field name, a checked number).
