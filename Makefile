@@ -19,8 +19,8 @@ UNITDIR   ?= /lib/systemd/system
 SWIFT     ?= swift
 APT_GET   ?= apt-get
 
-BUILD_PACKAGES := libsystemd-dev zlib1g-dev pkg-config
-TEST_PACKAGES  := auditd python3 rsyslog
+BUILD_PACKAGES := libsystemd-dev zlib1g-dev libssl-dev pkg-config
+TEST_PACKAGES  := auditd python3 rsyslog rsyslog-relp rsyslog-openssl openssl iproute2
 
 .PHONY: deps test-deps build release test lint bench bench-cpu bench-offline fuzz fuzz-ci install clean
 

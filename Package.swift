@@ -75,10 +75,26 @@ let package = Package(
         .target(name: "CAuditThreads"),
         .target(name: "AuditThreads", dependencies: ["AuditSystem", "CAuditThreads"], swiftSettings: strict),
 
+        // TLS for the network outputs: OpenSSL 3 from Debian (docs/design.md, "TLS"), client side
+        // only: a context built from CA, certificate and key files, a session on a connected socket.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "AuditTLS", dependencies: ["AuditSystem", "COpenSSL"], swiftSettings: strict),
+
+        // RELP (rsyslog's acknowledged protocol), client side: frames out, responses in, the window
+        // of unacknowledged transactions. Bytes only; the writer owns the socket.
+        .target(name: "AuditRELP", dependencies: ["AuditSystem"], swiftSettings: strict),
+
+        // The disk spool of a network output: append-only, checksummed segment files read back in
+        // order after an outage or a restart; torn tails detected and counted.
+        .target(name: "AuditSpool", dependencies: ["AuditSystem"], swiftSettings: strict),
+
         // Outputs: the writer protocol, one bounded queue and thread per output, file and stdout.
         .target(
             name: "AuditWriters",
-            dependencies: ["AuditSystem", "AuditEvents", "AuditEncoding", "AuditNetlink", "AuditThreads", "CZlib"],
+            dependencies: [
+                "AuditSystem", "AuditEvents", "AuditEncoding", "AuditNetlink", "AuditThreads", "CZlib", "AuditTLS",
+                "AuditRELP", "AuditSpool",
+            ],
             swiftSettings: strict),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -153,6 +169,9 @@ let package = Package(
                 "AuditTestSupport",
             ],
             swiftSettings: tests),
+        .testTarget(name: "AuditTLSTests", dependencies: ["AuditTLS", "AuditTestSupport"], swiftSettings: tests),
+        .testTarget(name: "AuditRELPTests", dependencies: ["AuditRELP", "AuditTestSupport"], swiftSettings: tests),
+        .testTarget(name: "AuditSpoolTests", dependencies: ["AuditSpool", "AuditTestSupport"], swiftSettings: tests),
         .testTarget(
             name: "AuditRulesTests", dependencies: ["AuditRules", "AuditNetlink", "AuditTestSupport"],
             swiftSettings: tests),

@@ -1,0 +1,1 @@
+/// The disk spool of a network output.

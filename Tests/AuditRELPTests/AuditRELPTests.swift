@@ -1,0 +1,2 @@
+import AuditRELP
+import Testing

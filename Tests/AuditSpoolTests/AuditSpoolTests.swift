@@ -1,0 +1,2 @@
+import AuditSpool
+import Testing

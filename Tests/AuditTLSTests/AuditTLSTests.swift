@@ -1,0 +1,2 @@
+import AuditTLS
+import Testing
