@@ -496,6 +496,28 @@ import Testing
         #expect(Self.schemaProblems(inet).isEmpty && Self.schemaProblems(unix).isEmpty)
     }
 
+    @Test("A rule loaded by auditctl is an audit configuration change, not a network connection")
+    func ruleChangeIsNoConnection() throws {
+        let text = """
+            type=CONFIG_CHANGE msg=audit(1700000000.000:9): auid=4294967295 ses=4294967295 op=add_rule key="exec" list=4 res=1
+            type=SYSCALL msg=audit(1700000000.000:9): arch=c000003e syscall=44 success=yes exit=1064 a0=3 a1=7ffd2841f180 a2=428 a3=0 items=0 ppid=1 pid=2 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm="auditctl" exe="/usr/sbin/auditctl" key=(null)
+            type=SOCKADDR msg=audit(1700000000.000:9): saddr=100000000000000000000000
+            type=PROCTITLE msg=audit(1700000000.000:9): proctitle=617564697463746C002D52002F746D702F782E72756C6573
+
+            """
+        var encoder = Self.encoder()
+        let events = Self.logEvents(text)
+        try #require(events.count == 1)
+        let json = try Self.encode(events[0], encoder: &encoder)
+        #expect(Self.string(json, "event.action") == "changed-audit-configuration")
+        #expect(Self.strings(json, "event.category")?.contains("configuration") == true)
+        #expect(Self.strings(json, "event.category")?.contains("network") == false)
+        #expect(Self.value(json, "network.direction") == nil)
+        #expect(Self.value(json, "destination") == nil)
+        #expect(Self.string(json, "process.executable") == "/usr/sbin/auditctl")
+        #expect(Self.schemaProblems(json).isEmpty)
+    }
+
     @Test("The process context gives process.parent, container.id and systemd.unit")
     func processContext() throws {
         let context = ProcessContext(

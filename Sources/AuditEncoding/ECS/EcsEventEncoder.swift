@@ -265,8 +265,13 @@ package struct EcsEventEncoder: Sendable {
         analysis.actorSecondary = value(of: "uid", storage, arch: analysis.arch)
         analysis.how = defaultHow(storage)
 
-        // The socket address, and which way it points.
-        if let span = event.spans.first(where: { $0.type == .sockaddr }) {
+        // A change of the audit configuration (auditctl, or a daemon loading rules) arrives by a
+        // `sendto` on the audit netlink socket: that system call is how the change was made, not
+        // a network connection, so it adds no `network` category and no destination.
+        if analysis.type == .configChange {
+            analysis.syscallNormalization = nil
+        } else if let span = event.spans.first(where: { $0.type == .sockaddr }) {
+            // The socket address, and which way it points.
             analysis.socket = socket(storage, span.range, arch: analysis.arch)
             switch syscallName {
             case "recvfrom", "recvmsg", "accept", "accept4": analysis.direction = .ingress
