@@ -199,10 +199,10 @@ package struct RELPWriter: EventWriter {
     /// acknowledged; see the type's documentation for what a failure reports.
     package mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
         var activity = WriterActivity()
-        if resendOwed > 0 {
-            activity.resent = min(resendOwed, items.count)
-            resendOwed = 0
-        }
+        // The first `owed` items went out on a session lost before they were acknowledged: each
+        // counts as resent once it is sent again.
+        let owed = resendOwed
+        resendOwed = 0
         itemEnds.removeAll(keepingCapacity: true)
         itemActivity.removeAll(keepingCapacity: true)
         // Items are numbered from 0 within this call; `sent` of them are framed and sent, the
@@ -268,18 +268,20 @@ package struct RELPWriter: EventWriter {
             }
         } catch {
             completed = window.oldestPendingItem ?? sent
+            activity.resent += min(owed, sent)
             if !error.isRetryable, error.code == .rejected {
                 // A refused item: everything before it is acknowledged, the session goes on.
                 throw error.after(
                     items: completed, bytes: bytes(through: completed),
                     activity: activity + acknowledgedActivity(completed) + link.takeActivity())
             }
-            resendOwed = sent - completed
+            resendOwed = max(owed, sent) - completed
             endSession()
             throw error.after(
                 items: completed, bytes: bytes(through: completed),
                 activity: activity + acknowledgedActivity(completed) + link.takeActivity())
         }
+        activity.resent += min(owed, sent)
         return WriteOutcome(
             bytes: bytes(through: items.count),
             activity: activity + acknowledgedActivity(items.count) + link.takeActivity())
