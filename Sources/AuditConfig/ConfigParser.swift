@@ -177,11 +177,15 @@ enum OutputKeys {
     static let gelf = [
         "transport", "address", "compression", "chunk_size", "hostname", "reconnect_min", "reconnect_max",
     ]
-    static let types = ["file", "stdout", "syslog", "gelf"]
+    static let relp = [
+        "address", "relp_window", "ack_timeout", "syslog_format", "structured_data", "facility", "severity", "tag",
+        "hostname", "oversize", "max_message", "reconnect_min", "reconnect_max",
+    ]
+    static let types = ["file", "stdout", "syslog", "gelf", "relp"]
 
     static let all: [String] = {
         var seen = Set<String>()
-        return (common + file + syslog + gelf).filter { seen.insert($0).inserted }
+        return (common + file + syslog + gelf + relp).filter { seen.insert($0).inserted }
     }()
 
     static func keys(ofType type: String) -> [String] {
@@ -189,6 +193,7 @@ enum OutputKeys {
         case "file": file
         case "syslog": syslog
         case "gelf": gelf
+        case "relp": relp
         default: stdout
         }
     }
@@ -404,6 +409,7 @@ struct ConfigParser {
         case "file": kind = reader.fileOutput(typeLine: typeEntry.line).map { .file($0) }
         case "syslog": kind = reader.syslogOutput(typeLine: typeEntry.line).map { .syslog($0) }
         case "gelf": kind = reader.gelfOutput(typeLine: typeEntry.line).map { .gelf($0) }
+        case "relp": kind = reader.relpOutput(typeLine: typeEntry.line).map { .relp($0) }
         default: kind = .stdout
         }
         guard let kind, !reader.failed else { return nil }
@@ -434,7 +440,7 @@ struct ConfigParser {
         if outputNames.isEmpty {
             error(
                 .missingValue, line: nil, key: nil,
-                "no output is configured: add at least output.NAME.type = file, stdout, syslog or gelf "
+                "no output is configured: add at least output.NAME.type = file, stdout, syslog, gelf or relp "
                     + "(events read from the kernel would have nowhere to go)")
             return
         }

@@ -171,6 +171,25 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         out.optional(prefix + "hostname", gelf.hostname, unset: "gethostname()")
         out.set(prefix + "reconnect_min", renderDuration(gelf.reconnectMinimum))
         out.set(prefix + "reconnect_max", renderDuration(gelf.reconnectMaximum))
+    case .relp(let relp):
+        out.set(prefix + "address", NetworkAddress(host: relp.host, port: relp.port).description)
+        out.set(prefix + "relp_window", String(relp.window))
+        out.set(prefix + "ack_timeout", renderDuration(relp.ackTimeout))
+        switch relp.format {
+        case .rfc5424(let structuredData):
+            out.set(prefix + "syslog_format", "rfc5424")
+            out.set(prefix + "structured_data", yesNo(structuredData))
+        case .rfc3164:
+            out.set(prefix + "syslog_format", "rfc3164")
+        }
+        out.set(prefix + "facility", SyslogNames.facilityName(relp.facility))
+        out.set(prefix + "severity", SyslogNames.severityName(relp.severity))
+        out.set(prefix + "tag", relp.tag)
+        out.optional(prefix + "hostname", relp.hostname, unset: "gethostname()")
+        out.set(prefix + "oversize", relp.oversize.rawValue)
+        out.set(prefix + "max_message", String(relp.maxMessage))
+        out.set(prefix + "reconnect_min", renderDuration(relp.reconnectMinimum))
+        out.set(prefix + "reconnect_max", renderDuration(relp.reconnectMaximum))
     }
 }
 

@@ -18,6 +18,8 @@ package struct OutputConfiguration: Hashable, Sendable {
         case syslog(SyslogWriter.Configuration)
         /// GELF documents to Graylog over UDP or TCP.
         case gelf(GELFWriter.Configuration)
+        /// Syslog messages over RELP to rsyslog's imrelp, each acknowledged by the collector.
+        case relp(RELPWriter.Configuration)
     }
 
     /// The `NAME` in `output.NAME.*`: lower-case letters, digits, `_` and `-`; used in counters and
@@ -55,13 +57,14 @@ package struct OutputConfiguration: Hashable, Sendable {
         self.filters = filters
     }
 
-    /// The `type` value of the kind: `file`, `stdout`, `syslog` or `gelf`.
+    /// The `type` value of the kind: `file`, `stdout`, `syslog`, `gelf` or `relp`.
     package var typeName: String {
         switch kind {
         case .file: "file"
         case .stdout: "stdout"
         case .syslog: "syslog"
         case .gelf: "gelf"
+        case .relp: "relp"
         }
     }
 }

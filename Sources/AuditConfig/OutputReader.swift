@@ -239,6 +239,63 @@ struct OutputReader {
         return output
     }
 
+    // MARK: relp
+
+    mutating func relpOutput(typeLine: Int) -> RELPWriter.Configuration? {
+        // The writer's defaults; host and port are filled in once the address is known.
+        var output = RELPWriter.Configuration(host: "", port: 0)
+        let address = value("address", Values.networkAddress)
+        if entries["address"] == nil {
+            required(
+                "address", at: typeLine,
+                "is required for type = relp: host:port of rsyslog's imrelp input (RELP has no standard port; "
+                    + "20514 is customary)")
+        }
+        if let window = value("relp_window", { Values.integer($0, in: RELPWriter.windowRange) }) {
+            output.window = window
+        }
+        if let timeout = value("ack_timeout", { Values.duration($0, in: .milliseconds(100) ... .seconds(3600)) }) {
+            output.ackTimeout = timeout
+        }
+        let format = value("syslog_format") { Values.choice($0, [("rfc5424", "rfc5424"), ("rfc3164", "rfc3164")]) }
+        // Structured data is on by default here: its seq= is how a resent event is recognised.
+        let structuredData = value("structured_data", Values.bool) ?? true
+        if format == "rfc3164" {
+            output.format = .rfc3164
+            conflict(
+                "structured_data",
+                "applies only to syslog_format = rfc5424 (\(origin("syslog_format", default: "rfc5424")))",
+                dependsOn: "syslog_format")
+        } else {
+            output.format = .rfc5424(structuredData: structuredData)
+        }
+        if let facility = value("facility", Values.facility) { output.facility = facility }
+        if let severity = value("severity", Values.severity) { output.severity = severity }
+        if let tag = value("tag", Values.tag) {
+            output.tag = tag
+            if format == "rfc3164", tag.utf8.count > 32 {
+                conflict(
+                    "tag",
+                    "is \(tag.utf8.count) characters; RFC 3164 allows at most 32 "
+                        + "(\(origin("syslog_format", default: "rfc5424")))",
+                    dependsOn: "syslog_format")
+            }
+        }
+        output.hostname = value("hostname", Values.headerHostname)
+        let policies = SyslogWriter.Configuration.OversizePolicy.allCases.filter { $0 != .tcp }
+        if let oversize = value("oversize", { Values.choice($0, policies.map { ($0.rawValue, $0) }) }) {
+            output.oversize = oversize
+        }
+        if let maxMessage = value("max_message", { Values.integer($0, in: 480...1_048_576) }) {
+            output.maxMessage = maxMessage
+        }
+        reconnect(&output.reconnectMinimum, &output.reconnectMaximum)
+        guard let address, !failed else { return nil }
+        output.host = address.host
+        output.port = address.port
+        return output
+    }
+
     /// `reconnect_min` and `reconnect_max` over the writer's defaults, checked against each other.
     private mutating func reconnect(_ minimum: inout Duration, _ maximum: inout Duration) {
         let range = Duration.milliseconds(10)...Duration.seconds(3600)

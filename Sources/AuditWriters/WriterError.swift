@@ -1,4 +1,5 @@
 internal import AuditSystem
+
 /// Why an output failed, naming the output, the operation and the errno, plus how far the
 /// failed call got (so the worker retries exactly the rest).
 package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -36,6 +37,10 @@ package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
         case connect
         /// Looking up a host name (`getaddrinfo`); `detail` has the resolver's message.
         case resolve
+        /// The collector broke its protocol (a malformed RELP frame); `detail` has the bytes.
+        case protocolViolation
+        /// The collector answered that it did not take an item (RELP `rsp 500`); retried.
+        case notAcknowledged
     }
 
     /// What was being done.
@@ -104,6 +109,8 @@ package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
             case .configuration: "invalid configuration for"
             case .connect: "cannot connect to"
             case .resolve: "cannot resolve"
+            case .protocolViolation: "protocol error from"
+            case .notAcknowledged: "item not acknowledged by"
             }
         var text = "\(operation) \(target)"
         if !detail.isEmpty { text += " (\(detail))" }

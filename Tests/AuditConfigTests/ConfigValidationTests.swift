@@ -127,7 +127,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (Base.file, "output.f.address = x:1", "type = syslog or type = gelf"),
+        (Base.file, "output.f.address = x:1", "type = syslog, type = gelf or type = relp"),
         (Base.syslog, "output.s.path = /x", "type = file"),
         (Base.gelf, "output.g.tag = x", "type = syslog"),
         (stdoutOutput, "output.out.mode = 0600", "type = file"),

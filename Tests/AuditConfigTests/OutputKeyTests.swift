@@ -12,6 +12,7 @@ enum Base {
     static let syslogTCP = "output.s.type = syslog\noutput.s.target = tcp\noutput.s.address = logs:6514\n"
     static let gelf = "output.g.type = gelf\noutput.g.address = graylog:12201\n"
     static let gelfTCP = "output.g.type = gelf\noutput.g.address = graylog:12201\noutput.g.transport = tcp\n"
+    static let relp = "output.r.type = relp\noutput.r.address = central:20514\n"
 
     static let fileOutput = OutputConfiguration(name: "f", kind: .file(.configurationDefaults(path: "/var/log/a.json")))
     static let syslogOutput = OutputConfiguration(name: "s", kind: .syslog(SyslogWriter.Configuration()))
@@ -24,6 +25,8 @@ enum Base {
         name: "g", kind: .gelf(GELFWriter.Configuration(host: "graylog", port: 12201)))
     static let gelfTCPOutput = OutputConfiguration(
         name: "g", kind: .gelf(GELFWriter.Configuration(host: "graylog", port: 12201, transport: .tcp)))
+    static let relpOutput = OutputConfiguration(
+        name: "r", kind: .relp(RELPWriter.Configuration(host: "central", port: 20514)))
 }
 
 /// One accepted output line added to a base output, and the output it must produce.
@@ -66,6 +69,17 @@ struct AcceptedOutputLine: Sendable, CustomTestStringConvertible {
             if case .gelf(var gelf) = output.kind {
                 change(&gelf)
                 output.kind = .gelf(gelf)
+            }
+        }
+    }
+}
+
+extension AcceptedOutputLine {
+    static func relp(_ line: String, _ change: @escaping (inout RELPWriter.Configuration) -> Void) -> Self {
+        Self(Base.relp, line, Base.relpOutput) { output in
+            if case .relp(var relp) = output.kind {
+                change(&relp)
+                output.kind = .relp(relp)
             }
         }
     }
@@ -167,6 +181,18 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         AcceptedOutputLine(Base.gelf, "output.g.address = [2001:db8::1]:12201", Base.gelfOutput) {
             $0.kind = .gelf(GELFWriter.Configuration(host: "2001:db8::1", port: 12201))
         },
+        // relp
+        .relp("output.r.relp_window = 1") { $0.window = 1 },
+        .relp("output.r.relp_window = 4096") { $0.window = 4096 },
+        .relp("output.r.ack_timeout = 30s") { $0.ackTimeout = .seconds(30) },
+        .relp("output.r.structured_data = no") { $0.format = .rfc5424(structuredData: false) },
+        .relp("output.r.syslog_format = rfc3164") { $0.format = .rfc3164 },
+        .relp("output.r.oversize = truncate") { $0.oversize = .truncate },
+        .relp("output.r.max_message = 65536") { $0.maxMessage = 65536 },
+        .relp("output.r.facility = auth") { $0.facility = 4 },
+        .relp("output.r.tag = audit") { $0.tag = "audit" },
+        .relp("output.r.hostname = web-1") { $0.hostname = "web-1" },
+        .relp("output.r.reconnect_max = 30s") { $0.reconnectMaximum = .seconds(30) },
         AcceptedOutputLine(Base.gelfTCP, "output.g.hostname = h", Base.gelfTCPOutput) {
             $0.kind = .gelf(
                 GELFWriter.Configuration(host: "graylog", port: 12201, transport: .tcp, hostname: "h"))
@@ -216,7 +242,7 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
             "output.s.type = syslog\noutput.s.target = tcp\n", "output.s.address = host:0", "port 1…65535"),
         RefusedOutputLine("output.g.type = gelf\n", "output.g.address = [::1:12201", "expected host:port"),
         RefusedOutputLine("output.g.type = gelf\n", "output.g.address = bad_host!:1", "expected host:port"),
-        RefusedOutputLine("", "output.x.type = kafka", "expected file, stdout, syslog or gelf"),
+        RefusedOutputLine("", "output.x.type = kafka", "expected file, stdout, syslog, gelf or relp"),
         RefusedOutputLine("output.f.type = file\n", "output.f.path = var/log/a.json", "absolute path of a file"),
         RefusedOutputLine("output.f.type = file\n", "output.f.path = /var/log/", "not ending in /"),
         RefusedOutputLine(Base.syslog, "output.s.syslog_format = json", "expected rfc5424 or rfc3164"),
@@ -241,6 +267,13 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         RefusedOutputLine(Base.gelf, "output.g.chunk_size = 65508", "expected an integer 512…65507"),
         RefusedOutputLine(Base.gelf, "output.g.hostname = \"\"", "printable ASCII"),
         RefusedOutputLine(Base.gelf, "output.g.reconnect_min = 0", "10ms…1h"),
+        RefusedOutputLine(Base.relp, "output.r.relp_window = 0", "expected an integer 1…4096"),
+        RefusedOutputLine(Base.relp, "output.r.relp_window = 4097", "expected an integer 1…4096"),
+        RefusedOutputLine(Base.relp, "output.r.ack_timeout = 10ms", "100ms…1h"),
+        RefusedOutputLine(Base.relp, "output.r.oversize = tcp", "expected split, truncate or drop"),
+        RefusedOutputLine(
+            Base.relp, "output.r.framing = newline", "applies only to outputs of type = syslog", kind: .conflict),
+        RefusedOutputLine("output.r.type = relp\n", "output.r.address = central", "expected host:port"),
     ]
 
     @Test(arguments: refused)
@@ -254,6 +287,24 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
             #expect(diagnostic.line == example.line)
             #expect(diagnostic.key == String(example.testDescription.prefix { $0 != " " }))
         }
+    }
+
+    @Test func aRELPOutputNeedsAnAddressWithAPort() {
+        let diagnostics = parseFailing("output.r.type = relp\n")
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics.first?.key == "output.r.address")
+        #expect(diagnostics.first?.message.contains("20514") == true, "\(diagnostics)")
+    }
+
+    @Test func aRELPOutputSendsStructuredDataByDefault() {
+        let parsed = parseOK(Base.relp)
+        guard case .relp(let relp) = parsed?.configuration.outputs.first?.kind else {
+            Issue.record("not a relp output")
+            return
+        }
+        #expect(relp.format == .rfc5424(structuredData: true))
+        #expect(relp.window == 128)
+        #expect(relp.ackTimeout == .seconds(10))
     }
 
     @Test func everyOutputKeyHasAnAcceptedAndARefusedExample() {

@@ -32,6 +32,7 @@ package enum StatusLine {
             if counters.activity.reconnects > 0 { part += " reconnects \(counters.activity.reconnects)" }
             if counters.activity.oversizeTruncated > 0 { part += " truncated \(counters.activity.oversizeTruncated)" }
             if counters.activity.oversizeSplit > 0 { part += " split \(counters.activity.oversizeSplit)" }
+            if counters.activity.resent > 0 { part += " resent \(counters.activity.resent)" }
             parts.append(part)
         }
         return parts.joined(separator: "; ")

@@ -87,6 +87,10 @@ enum OutputFactory {
                 queue.retryMaximumDelay = gelf.reconnectMaximum
                 let names: GELFWriter.SyscallNamer = { AuditMachine(elf: $0)?.syscalls.name(of: $1) }
                 return try running(GELFWriter(configuration: gelf, syscallName: names), wantsEvent: true)
+            case .relp(let relp):
+                queue.retryInitialDelay = relp.reconnectMinimum
+                queue.retryMaximumDelay = relp.reconnectMaximum
+                return try running(RELPWriter(configuration: relp), wantsEvent: true)
             }
         } catch let error as Failure {
             throw error

@@ -135,6 +135,14 @@ struct NetworkLink: Sendable {
         return error
     }
 
+    /// Sends small writes at once on a TCP connection (`TCP_NODELAY`), for request-response
+    /// protocols whose sender batches itself (RELP): Nagle would only hold back the tail of a batch.
+    func disableNagle() {
+        if descriptor >= 0, case .tcp = endpoint {
+            SocketCalls.setOption(descriptor, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
+        }
+    }
+
     /// Closes the connection (after an error, or at close); the next `connect` may try at once.
     mutating func disconnect() {
         SystemCall.close(descriptor)
@@ -177,6 +185,53 @@ struct NetworkLink: Sendable {
             try SystemCall.send(descriptor, rest, flags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
         }
         return (sent, error?.rawValue ?? 0)
+    }
+}
+
+extension NetworkLink {
+    /// What `receiveStream` got.
+    enum Received: Sendable, Hashable {
+        /// `count` bytes (at least one) are in the buffer.
+        case bytes(count: Int)
+        /// Nothing arrived within the wait.
+        case timedOut
+        /// The peer closed the stream (EOF).
+        case closed
+        /// The connection failed with this errno (ECONNRESET…).
+        case failed(errno: Int32)
+    }
+
+    /// Reads what the peer sent on a stream into `buffer`, waiting at most `milliseconds` for the
+    /// first byte. For protocols whose receiver answers (RELP's acknowledgements). The one place a
+    /// TLS session slots in beside `sendStream`: callers see plaintext either way.
+    func receiveStream(into buffer: UnsafeMutableRawBufferPointer, milliseconds: Int32) -> Received {
+        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(max(0, milliseconds)) &* 1_000_000
+        while true {
+            do throws(Errno) {
+                let count = try SystemCall.recv(descriptor, into: buffer, flags: Int32(MSG_DONTWAIT))
+                if count > 0, case .tcp = endpoint {
+                    // Acknowledge at once (the kernel re-enables delayed ACKs by itself): a server
+                    // that answers in small segments, as librelp does, holds its next answer behind
+                    // Nagle until our ACK comes, up to 40 ms per round trip. Measured against
+                    // rsyslog's imrelp on loopback: 3000 events in 2.1 s without, 0.1 s with.
+                    SocketCalls.setOption(descriptor, level: Int32(IPPROTO_TCP), name: TCP_QUICKACK, value: 1)
+                }
+                return count == 0 ? .closed : .bytes(count: count)
+            } catch {
+                guard error.rawValue == EAGAIN || error.rawValue == EWOULDBLOCK else {
+                    return .failed(errno: error.rawValue)
+                }
+            }
+            let now = SystemClock.monotonicNanoseconds()
+            if now >= deadline { return .timedOut }
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let left = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            do throws(Errno) {
+                if try SystemCall.poll(&entry, count: 1, milliseconds: left) == 0 { return .timedOut }
+            } catch {
+                return .failed(errno: error.rawValue)
+            }
+        }
     }
 }
 

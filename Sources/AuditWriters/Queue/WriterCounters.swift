@@ -160,6 +160,13 @@ package struct WriterActivity: Sendable, Hashable {
     /// UDP or local datagrams the receiving host refused (ECONNREFUSED: no one listening). Each
     /// refusal means at least one earlier datagram was lost; ICMP rate limits make it a lower bound.
     package var refusedDatagrams: Int
+    /// Events sent again on a new connection because the one they were sent on was lost before
+    /// the collector acknowledged them (RELP): the collector may hold each of them twice, never
+    /// none. Duplicates carry the same sequence number, timestamp and host name.
+    package var resent: Int
+    /// Negative acknowledgements (a RELP `rsp` other than 200, such as rsyslog's 500 when it
+    /// cannot take the message); the event is sent again after the retry backoff.
+    package var refusedByCollector: Int
 
     /// All zeros.
     package init(
@@ -169,7 +176,9 @@ package struct WriterActivity: Sendable, Hashable {
         oversizeTruncated: Int = 0,
         oversizeDropped: Int = 0,
         oversizeRerouted: Int = 0,
-        refusedDatagrams: Int = 0
+        refusedDatagrams: Int = 0,
+        resent: Int = 0,
+        refusedByCollector: Int = 0
     ) {
         self.reconnects = reconnects
         self.connectFailures = connectFailures
@@ -178,6 +187,8 @@ package struct WriterActivity: Sendable, Hashable {
         self.oversizeDropped = oversizeDropped
         self.oversizeRerouted = oversizeRerouted
         self.refusedDatagrams = refusedDatagrams
+        self.resent = resent
+        self.refusedByCollector = refusedByCollector
     }
 
     /// True when nothing happened.
@@ -192,5 +203,7 @@ package struct WriterActivity: Sendable, Hashable {
         total.oversizeDropped += other.oversizeDropped
         total.oversizeRerouted += other.oversizeRerouted
         total.refusedDatagrams += other.refusedDatagrams
+        total.resent += other.resent
+        total.refusedByCollector += other.refusedByCollector
     }
 }
