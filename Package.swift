@@ -105,7 +105,7 @@ let package = Package(
             name: "AuditConfig",
             dependencies: [
                 "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditProcesses",
-                "AuditWriters",
+                "AuditWriters", "AuditTLS",
             ],
             swiftSettings: strict),
 
