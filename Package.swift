@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "AuditWritersTests",
             dependencies: [
-                "AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib",
+                "AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib", "AuditTLS",
                 "AuditTestSupport",
             ],
             swiftSettings: tests),

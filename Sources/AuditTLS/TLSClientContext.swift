@@ -68,9 +68,14 @@ package final class TLSClientContext: @unchecked Sendable {
                     detail: Self.pemReason(openSSLErrors(fallback: "no certificate found")))
             }
             guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1 else {
+                let reason = openSSLErrors(fallback: "no private key found")
+                if reason.contains("key values mismatch") {
+                    throw TLSError(
+                        .keyMismatch, path: key, detail: "is not the key of tls_cert \(certificate) (\(reason))")
+                }
                 throw TLSError(
                     .keyFile, path: key,
-                    detail: Self.pemReason(openSSLErrors(fallback: "no private key found"))
+                    detail: Self.pemReason(reason)
                         + " (a key protected by a passphrase cannot be used: the daemon has no one to ask)")
             }
             guard SSL_CTX_check_private_key(context) == 1 else {

@@ -243,13 +243,23 @@ package final class TLSSession: @unchecked Sendable {
         return (discarded, EAGAIN)
     }
 
-    /// Sends close_notify if the socket takes it at once, and releases the session; the
-    /// descriptor stays open (the caller's). Idempotent.
-    package func close() {
+    /// Ends the session: pushes a sealed record still waiting (for at most `flushMilliseconds`),
+    /// reads what the server sent and nobody read (session tickets), sends close_notify if the
+    /// socket takes it at once, and releases the session; the descriptor stays open (the
+    /// caller's). Idempotent.
+    ///
+    /// The reading matters: closing a socket with unread received bytes makes the kernel send a
+    /// reset instead of a FIN, and a reset makes the server drop what it had received but not yet
+    /// read, the last events.
+    package func close(flushMilliseconds: Int32 = 0) {
         guard !isClosed else { return }
+        if !pendingRecord.isEmpty, flushMilliseconds > 0 {
+            _ = pushPendingRecord(until: Self.deadline(after: flushMilliseconds))
+        }
         isClosed = true
         pendingRecord = []
         if SSL_is_init_finished(ssl) == 1 {
+            _ = readRecords(until: 0)
             ERR_clear_error()
             _ = SSL_shutdown(ssl)  // best effort: never waits
         }

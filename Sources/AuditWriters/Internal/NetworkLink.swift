@@ -169,7 +169,9 @@ struct NetworkLink: Sendable {
     mutating func disconnect() {
         if let session {
             if !session.lastFailure.isEmpty { lastTLSFailure = session.lastFailure }
-            session.close()
+            // A sealed record the socket has not taken yet counts as sent: push it first (not
+            // after a failure, which would only wait for nothing).
+            session.close(flushMilliseconds: session.lastFailure.isEmpty ? sendTimeout : 0)
         }
         session = nil
         SystemCall.close(descriptor)
