@@ -179,7 +179,7 @@ let package = Package(
             name: "AuditConfigTests",
             dependencies: [
                 "AuditConfig", "AuditProcesses", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters",
-                "AuditWriters",
+                "AuditWriters", "AuditTLS",
                 "AuditTestSupport",
             ],
             swiftSettings: tests),

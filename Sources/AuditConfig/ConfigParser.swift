@@ -177,10 +177,11 @@ enum OutputKeys {
     static let common = ["type", "enabled", "queue_size", "format", "include_raw", "take", "filters"]
     static let file = ["path", "mode", "owner", "group", "max_size", "num_logs", "flush", "flush_interval"]
     static let stdout: [String] = []
-    static let syslog = [
-        "target", "address", "syslog_format", "facility", "severity", "tag", "hostname", "framing", "structured_data",
-        "oversize", "max_message", "reconnect_min", "reconnect_max",
-    ] + TLSKeys.all
+    static let syslog =
+        [
+            "target", "address", "syslog_format", "facility", "severity", "tag", "hostname", "framing",
+            "structured_data", "oversize", "max_message", "reconnect_min", "reconnect_max",
+        ] + TLSKeys.all
     static let gelf =
         [
             "transport", "address", "compression", "chunk_size", "hostname", "reconnect_min", "reconnect_max",

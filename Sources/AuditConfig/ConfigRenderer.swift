@@ -1,9 +1,9 @@
 import AuditEncoding
-import AuditTLS
 import AuditEvents
 import AuditFilters
 import AuditNetlink
 import AuditProcesses
+import AuditTLS
 import AuditWriters
 
 extension DaemonConfiguration {

@@ -31,7 +31,8 @@ package final class TLSClientContext: @unchecked Sendable {
                 .incomplete,
                 detail: configuration.certificateFile == nil
                     ? "tls_key \(configuration.keyFile ?? "") is set without tls_cert: a client certificate needs both"
-                    : "tls_cert \(configuration.certificateFile ?? "") is set without tls_key: a client certificate needs both")
+                    : "tls_cert \(configuration.certificateFile ?? "") is set without tls_key: a client certificate needs both"
+            )
         }
         try Self.checkReadable(configuration.caFile, kind: .caFile)
         if let certificate = configuration.certificateFile, let key = configuration.keyFile {
@@ -81,7 +82,8 @@ package final class TLSClientContext: @unchecked Sendable {
             guard SSL_CTX_check_private_key(context) == 1 else {
                 throw TLSError(
                     .keyMismatch, path: key,
-                    detail: "is not the key of tls_cert \(certificate) (\(openSSLErrors(fallback: "key values mismatch")))")
+                    detail:
+                        "is not the key of tls_cert \(certificate) (\(openSSLErrors(fallback: "key values mismatch")))")
             }
         }
         ERR_clear_error()
@@ -120,8 +122,9 @@ package final class TLSClientContext: @unchecked Sendable {
 }
 
 /// The passphrase callback: there is never one.
-private let refusePassphrase: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?)
-    -> Int32 = { _, _, _, _ in 0 }
+private let refusePassphrase:
+    @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?)
+        -> Int32 = { _, _, _, _ in 0 }
 
 /// Called on the client when the server asks for a certificate: remembered in the session's BIO
 /// state, because under TLS 1.3 the server's verdict on it comes only after the handshake.

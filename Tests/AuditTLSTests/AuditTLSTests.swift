@@ -198,7 +198,9 @@ import Testing
 
         let empty = failure(TLSConfiguration(caFile: notPEM))
         #expect(empty?.kind == .caFile)
-        #expect(empty?.description.hasPrefix("tls_ca \(notPEM): no certificates found") == true, "\(String(describing: empty))")
+        #expect(
+            empty?.description.hasPrefix("tls_ca \(notPEM): no certificates found") == true,
+            "\(String(describing: empty))")
 
         let directoryCA = failure(TLSConfiguration(caFile: directory.path))
         #expect(directoryCA?.description == "tls_ca \(directory.path): not a regular file")
@@ -221,7 +223,8 @@ import Testing
             mismatch?.description.contains("is not the key of tls_cert \(certificates.clientCertificate)") == true,
             "\(String(describing: mismatch))")
 
-        let half = failure(TLSConfiguration(caFile: certificates.caFile, certificateFile: certificates.clientCertificate))
+        let half = failure(
+            TLSConfiguration(caFile: certificates.caFile, certificateFile: certificates.clientCertificate))
         #expect(half?.kind == .incomplete)
 
         // A key protected by a passphrase fails to load; nothing prompts on the terminal.
