@@ -194,7 +194,7 @@ let package = Package(
             name: "AuditDaemonTests",
             dependencies: [
                 "AuditDaemon", "AuditConfig", "AuditNetlink", "AuditPipeline", "AuditRules", "AuditWriters",
-                "AuditEvents", "AuditEncoding", .product(name: "Logging", package: "swift-log"),
+                "AuditEvents", "AuditEncoding", "AuditTLS", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: tests),
         // Kernel tests only: the daemon end to end.

@@ -309,12 +309,7 @@ final class RunningDaemon {
         outputs.set.replace(with: plan.outputs)
         // A kept TLS output reads its certificate files again (they may have been rotated): its
         // writer builds a new context and reconnects; its queue stays.
-        let startedNow = Set(plan.started.map { ObjectIdentifier($0.worker) })
-        for output in plan.outputs where !startedNow.contains(ObjectIdentifier(output.worker)) {
-            if next.outputs.first(where: { $0.name == output.name })?.tlsConfiguration != nil {
-                output.worker.requestReopen()
-            }
-        }
+        for output in plan.rereading { output.worker.requestReopen() }
         let hostname = next.hostname.resolve()
         processing.control.reconfigure(processorConfiguration(next, hostname: hostname, replay: false))
         if !plan.retiring.isEmpty {
