@@ -105,7 +105,7 @@ let package = Package(
             name: "AuditConfig",
             dependencies: [
                 "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters", "AuditProcesses",
-                "AuditWriters",
+                "AuditWriters", "AuditTLS",
             ],
             swiftSettings: strict),
 
@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "AuditWritersTests",
             dependencies: [
-                "AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib",
+                "AuditWriters", "AuditEvents", "AuditThreads", "AuditNetlink", "AuditEncoding", "CZlib", "AuditTLS",
                 "AuditTestSupport",
             ],
             swiftSettings: tests),
@@ -179,7 +179,7 @@ let package = Package(
             name: "AuditConfigTests",
             dependencies: [
                 "AuditConfig", "AuditProcesses", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditFilters",
-                "AuditWriters",
+                "AuditWriters", "AuditTLS",
                 "AuditTestSupport",
             ],
             swiftSettings: tests),
@@ -194,7 +194,7 @@ let package = Package(
             name: "AuditDaemonTests",
             dependencies: [
                 "AuditDaemon", "AuditConfig", "AuditNetlink", "AuditPipeline", "AuditRules", "AuditWriters",
-                "AuditEvents", "AuditEncoding", .product(name: "Logging", package: "swift-log"),
+                "AuditEvents", "AuditEncoding", "AuditTLS", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: tests),
         // Kernel tests only: the daemon end to end.

@@ -141,7 +141,7 @@ extension DaemonConfiguration {
         -> ParsedConfiguration
     {
         let contents = try ConfigFile.read(path: path, policy: policy)
-        var parsed = try parse(bytes: contents.bytes, file: path)
+        var parsed = try parse(bytes: contents.bytes, file: path, checkFiles: true)
         parsed.warnings = contents.warnings + parsed.warnings
         return parsed
     }

@@ -35,12 +35,19 @@ extension DaemonConfiguration {
     /// with its number rather than repaired), reporting every problem at once.
     ///
     /// `users` resolves the user names of filter conditions (`filter.NAME.uid = root`).
-    package static func parse(bytes: [UInt8], file: String, users: UserLookup = .passwd()) throws(ConfigError)
-        -> ParsedConfiguration
-    {
+    ///
+    /// `checkFiles` also reads the files the configuration names for the outputs to use (the TLS
+    /// certificates and keys), as ``load(path:policy:)`` does for a start, a reload and
+    /// `--check-config`.
+    package static func parse(
+        bytes: [UInt8], file: String, users: UserLookup = .passwd(), checkFiles: Bool = false
+    ) throws(ConfigError) -> ParsedConfiguration {
         var parser = ConfigParser(file: file, users: users)
         let assignments = lexConfiguration(bytes, file: file, diagnostics: &parser.errors)
         let configuration = parser.build(assignments)
+        if checkFiles, parser.errors.isEmpty {
+            parser.errors += configuration.tlsFileProblems(file: file, lines: parser.lineOf)
+        }
         if !parser.errors.isEmpty {
             throw ConfigError(diagnostics: sortedByLine(parser.errors))
         }
@@ -170,17 +177,20 @@ enum OutputKeys {
     static let common = ["type", "enabled", "queue_size", "format", "include_raw", "take", "filters"]
     static let file = ["path", "mode", "owner", "group", "max_size", "num_logs", "flush", "flush_interval"]
     static let stdout: [String] = []
-    static let syslog = [
-        "target", "address", "syslog_format", "facility", "severity", "tag", "hostname", "framing", "structured_data",
-        "oversize", "max_message", "reconnect_min", "reconnect_max",
-    ]
-    static let gelf = [
-        "transport", "address", "compression", "chunk_size", "hostname", "reconnect_min", "reconnect_max",
-    ]
-    static let relp = [
-        "address", "relp_window", "ack_timeout", "syslog_format", "structured_data", "facility", "severity", "tag",
-        "hostname", "oversize", "max_message", "reconnect_min", "reconnect_max",
-    ]
+    static let syslog =
+        [
+            "target", "address", "syslog_format", "facility", "severity", "tag", "hostname", "framing",
+            "structured_data", "oversize", "max_message", "reconnect_min", "reconnect_max",
+        ] + TLSKeys.all
+    static let gelf =
+        [
+            "transport", "address", "compression", "chunk_size", "hostname", "reconnect_min", "reconnect_max",
+        ] + TLSKeys.all
+    static let relp =
+        [
+            "target", "address", "relp_window", "ack_timeout", "syslog_format", "structured_data", "facility",
+            "severity", "tag", "hostname", "oversize", "max_message", "reconnect_min", "reconnect_max",
+        ] + TLSKeys.all
     static let types = ["file", "stdout", "syslog", "gelf", "relp"]
 
     static let all: [String] = {

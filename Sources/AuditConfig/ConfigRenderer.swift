@@ -3,6 +3,7 @@ import AuditEvents
 import AuditFilters
 import AuditNetlink
 import AuditProcesses
+import AuditTLS
 import AuditWriters
 
 extension DaemonConfiguration {
@@ -141,6 +142,10 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
             out.set(prefix + "target", "tcp")
             out.set(prefix + "address", NetworkAddress(host: host, port: port).description)
             out.set(prefix + "framing", framing.rawValue)
+        case .tls(let host, let port, let tls):
+            out.set(prefix + "target", "tls")
+            out.set(prefix + "address", NetworkAddress(host: host, port: port).description)
+            renderTLS(tls, prefix: prefix, into: &out)
         }
         switch syslog.format {
         case .rfc5424(let structuredData):
@@ -167,6 +172,10 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         case .tcp:
             out.set(prefix + "transport", "tcp")
             out.set(prefix + "address", NetworkAddress(host: gelf.host, port: gelf.port).description)
+        case .tls(let tls):
+            out.set(prefix + "transport", "tls")
+            out.set(prefix + "address", NetworkAddress(host: gelf.host, port: gelf.port).description)
+            renderTLS(tls, prefix: prefix, into: &out)
         }
         out.optional(prefix + "hostname", gelf.hostname, unset: "gethostname()")
         out.set(prefix + "reconnect_min", renderDuration(gelf.reconnectMinimum))
@@ -191,6 +200,14 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         out.set(prefix + "reconnect_min", renderDuration(relp.reconnectMinimum))
         out.set(prefix + "reconnect_max", renderDuration(relp.reconnectMaximum))
     }
+}
+
+/// The `tls_*` keys of a TLS output.
+private func renderTLS(_ tls: TLSConfiguration, prefix: String, into out: inout RenderBuffer) {
+    out.set(prefix + "tls_ca", tls.caFile)
+    out.optional(prefix + "tls_cert", tls.certificateFile, unset: "no client certificate")
+    out.optional(prefix + "tls_key", tls.keyFile, unset: "no client certificate")
+    out.optional(prefix + "tls_server_name", tls.serverName, unset: "the host of the address")
 }
 
 private struct RenderBuffer {

@@ -126,16 +126,23 @@ struct OutputReader {
 
     mutating func syslogOutput(typeLine: Int) -> SyslogWriter.Configuration? {
         var output = SyslogWriter.Configuration()
-        let target = value("target") { Values.choice($0, [("local", "local"), ("udp", "udp"), ("tcp", "tcp")]) }
+        let target = value("target") {
+            Values.choice($0, [("local", "local"), ("udp", "udp"), ("tcp", "tcp"), ("tls", "tls")])
+        }
         let targetName = target ?? (entries["target"] == nil ? "local" : "?")
         let targetOrigin = origin("target", default: "local")
 
         let framing = value("framing") {
             Values.choice($0, SyslogWriter.Configuration.Framing.allCases.map { ($0.rawValue, $0) })
         }
-        if targetName != "tcp", targetName != "?" {
+        if targetName == "tls" {
+            conflict(
+                "framing", "applies only to target = tcp: target = tls always uses octet-counting (RFC 5425)",
+                dependsOn: "target")
+        } else if targetName != "tcp", targetName != "?" {
             conflict("framing", "applies only to target = tcp (\(targetOrigin))", dependsOn: "target")
         }
+        let tls = tlsSettings(selected: targetName == "tls", selector: "target", selectorOrigin: targetOrigin)
         switch targetName {
         case "local":
             output.target = .local(path: value("address", Values.socketPath) ?? "/dev/log")
@@ -152,6 +159,18 @@ struct OutputReader {
                     targetName == "udp"
                     ? .udp(host: address.host, port: address.port)
                     : .tcp(host: address.host, port: address.port, framing: framing ?? .octetCounting)
+            }
+        case "tls":
+            let address = value("address") { Values.networkAddress($0, defaultPort: TLSKeys.syslogPort) }
+            if entries["address"] == nil {
+                required(
+                    "address", at: line("target") ?? typeLine,
+                    "is required for target = tls: host or host:port of the syslog TLS receiver (port 6514 "
+                        + "when omitted)",
+                    related: [line("target") ?? typeLine])
+            }
+            if let address, let tls {
+                output.target = .tls(host: address.host, port: address.port, tls: tls)
             }
         default:
             break
@@ -210,8 +229,11 @@ struct OutputReader {
     mutating func gelfOutput(typeLine: Int) -> GELFWriter.Configuration? {
         // The writer's defaults; host and port are filled in once the address is known.
         var output = GELFWriter.Configuration(host: "", port: 0)
-        let transport = value("transport") { Values.choice($0, [("udp", "udp"), ("tcp", "tcp")]) }
+        let transport = value("transport") { Values.choice($0, [("udp", "udp"), ("tcp", "tcp"), ("tls", "tls")]) }
         let transportName = transport ?? (entries["transport"] == nil ? "udp" : "?")
+        let tls = tlsSettings(
+            selected: transportName == "tls", selector: "transport",
+            selectorOrigin: origin("transport", default: "udp"))
         let address = value("address", Values.networkAddress)
         if entries["address"] == nil {
             required("address", at: typeLine, "is required for type = gelf: host:port of the Graylog GELF input")
@@ -220,7 +242,7 @@ struct OutputReader {
             Values.choice($0, GELFWriter.Configuration.Compression.allCases.map { ($0.rawValue, $0) })
         }
         let chunkSize = value("chunk_size") { Values.integer($0, in: 512...65507) }
-        if transportName == "tcp" {
+        if transportName == "tcp" || transportName == "tls" {
             let why = "(\(origin("transport", default: "udp")); GELF over TCP is neither chunked nor compressed)"
             conflict("compression", "applies only to transport = udp " + why, dependsOn: "transport")
             conflict("chunk_size", "applies only to transport = udp " + why, dependsOn: "transport")
@@ -232,6 +254,9 @@ struct OutputReader {
         output.port = address.port
         if transportName == "tcp" {
             output.transport = .tcp
+        } else if transportName == "tls" {
+            guard let tls else { return nil }
+            output.transport = .tls(tls)
         } else if case .udp(let defaultCompression, let defaultChunkSize) = output.transport {
             output.transport = .udp(
                 compression: compression ?? defaultCompression, chunkSize: chunkSize ?? defaultChunkSize)

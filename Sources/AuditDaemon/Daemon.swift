@@ -307,6 +307,9 @@ final class RunningDaemon {
         KernelSetup.apply(next.audit, client: kernel, logger: logger)
         if let rules { broadcast(DaemonRules.apply(rules, client: kernel, logger: logger)) }
         outputs.set.replace(with: plan.outputs)
+        // A kept TLS output reads its certificate files again (they may have been rotated): its
+        // writer builds a new context and reconnects; its queue stays.
+        for output in plan.rereading { output.worker.requestReopen() }
         let hostname = next.hostname.resolve()
         processing.control.reconfigure(processorConfiguration(next, hostname: hostname, replay: false))
         if !plan.retiring.isEmpty {

@@ -1,6 +1,7 @@
 import AuditConfig
 import AuditEncoding
 import AuditFilters
+import AuditTLS
 import AuditWriters
 import Testing
 
@@ -13,6 +14,8 @@ enum Base {
     static let gelf = "output.g.type = gelf\noutput.g.address = graylog:12201\n"
     static let gelfTCP = "output.g.type = gelf\noutput.g.address = graylog:12201\noutput.g.transport = tcp\n"
     static let relp = "output.r.type = relp\noutput.r.address = central:20514\n"
+    static let syslogTLS =
+        "output.s.type = syslog\noutput.s.target = tls\noutput.s.address = logs\noutput.s.tls_ca = /etc/ca.pem\n"
 
     static let fileOutput = OutputConfiguration(name: "f", kind: .file(.configurationDefaults(path: "/var/log/a.json")))
     static let syslogOutput = OutputConfiguration(name: "s", kind: .syslog(SyslogWriter.Configuration()))
@@ -27,6 +30,11 @@ enum Base {
         name: "g", kind: .gelf(GELFWriter.Configuration(host: "graylog", port: 12201, transport: .tcp)))
     static let relpOutput = OutputConfiguration(
         name: "r", kind: .relp(RELPWriter.Configuration(host: "central", port: 20514)))
+    static let tlsOutput = OutputConfiguration(
+        name: "s",
+        kind: .syslog(
+            SyslogWriter.Configuration(
+                target: .tls(host: "logs", port: 6514, tls: TLSConfiguration(caFile: "/etc/ca.pem")))))
 }
 
 /// One accepted output line added to a base output, and the output it must produce.
@@ -168,6 +176,31 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
             $0.target = .tcp(host: "logs", port: 6514, framing: .newline)
         },
         .syslog("output.s.framing = octet-counting", base: Base.syslogTCP, start: Base.tcpOutput) { _ in },
+        .syslog(
+            "output.s.tls_cert = /etc/c.pem\noutput.s.tls_key = /etc/c.key", base: Base.syslogTLS, start: Base.tlsOutput
+        ) {
+            $0.target = .tls(
+                host: "logs", port: 6514,
+                tls: TLSConfiguration(caFile: "/etc/ca.pem", certificateFile: "/etc/c.pem", keyFile: "/etc/c.key"))
+        },
+        .syslog(
+            "output.s.tls_key = /etc/c.key\noutput.s.tls_cert = /etc/c.pem", base: Base.syslogTLS, start: Base.tlsOutput
+        ) {
+            $0.target = .tls(
+                host: "logs", port: 6514,
+                tls: TLSConfiguration(caFile: "/etc/ca.pem", certificateFile: "/etc/c.pem", keyFile: "/etc/c.key"))
+        },
+        .syslog("output.s.tls_server_name = logs.example.com", base: Base.syslogTLS, start: Base.tlsOutput) {
+            $0.target = .tls(
+                host: "logs", port: 6514, tls: TLSConfiguration(caFile: "/etc/ca.pem", serverName: "logs.example.com"))
+        },
+        .syslog(
+            "output.s.tls_ca = /etc/other.pem",
+            base: "output.s.type = syslog\noutput.s.target = tls\noutput.s.address = [::1]:7000\n",
+            start: Base.tlsOutput
+        ) {
+            $0.target = .tls(host: "::1", port: 7000, tls: TLSConfiguration(caFile: "/etc/other.pem"))
+        },
         // gelf
         .gelf("output.g.transport = udp") { _ in },
         .gelf("output.g.compression = gzip") { $0.transport = .udp(compression: .gzip, chunkSize: 1420) },
@@ -193,6 +226,9 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         .relp("output.r.tag = audit") { $0.tag = "audit" },
         .relp("output.r.hostname = web-1") { $0.hostname = "web-1" },
         .relp("output.r.reconnect_max = 30s") { $0.reconnectMaximum = .seconds(30) },
+        .gelf("output.g.transport = tls\noutput.g.tls_ca = /etc/ca.pem") {
+            $0.transport = .tls(TLSConfiguration(caFile: "/etc/ca.pem"))
+        },
         AcceptedOutputLine(Base.gelfTCP, "output.g.hostname = h", Base.gelfTCPOutput) {
             $0.kind = .gelf(
                 GELFWriter.Configuration(host: "graylog", port: 12201, transport: .tcp, hostname: "h"))
@@ -233,7 +269,7 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         RefusedOutputLine(Base.file, "output.f.num_logs = 1000", "expected an integer 2…999"),
         RefusedOutputLine(Base.file, "output.f.flush = sync", "expected none, interval or every"),
         RefusedOutputLine(Base.file, "output.f.flush_interval = 0", "1ms…1h"),
-        RefusedOutputLine(Base.syslog, "output.s.target = unix", "expected local, udp or tcp"),
+        RefusedOutputLine(Base.syslog, "output.s.target = unix", "expected local, udp, tcp or tls"),
         RefusedOutputLine(Base.syslog, "output.s.address = dev/log", "absolute path of a unix socket"),
         RefusedOutputLine(Base.syslog, "output.s.address = /" + String(repeating: "x", count: 120), "at most 107"),
         RefusedOutputLine(
@@ -261,7 +297,19 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         RefusedOutputLine(Base.syslog, "output.s.reconnect_min = 5ms", "10ms…1h"),
         RefusedOutputLine(Base.syslog, "output.s.reconnect_max = 2h", "10ms…1h"),
         RefusedOutputLine(Base.syslogTCP, "output.s.framing = lf", "expected octet-counting or newline"),
-        RefusedOutputLine(Base.gelf, "output.g.transport = http", "expected udp or tcp"),
+        RefusedOutputLine(
+            "output.s.type = syslog\noutput.s.target = tls\noutput.s.address = logs\n", "output.s.tls_ca = ca.pem",
+            "expected an absolute path"),
+        RefusedOutputLine(Base.syslogTLS, "output.s.tls_server_name = \"a b\"", "DNS name or IP address"),
+        RefusedOutputLine(
+            Base.syslogTLS, "output.s.framing = newline", "target = tls always uses octet-counting", kind: .conflict),
+        RefusedOutputLine(
+            Base.syslogTCP, "output.s.tls_ca = /etc/ca.pem", "applies only to target = tls", kind: .conflict),
+        RefusedOutputLine(
+            Base.syslogUDP, "output.s.tls_cert = /etc/c.pem", "applies only to target = tls", kind: .conflict),
+        RefusedOutputLine(
+            Base.gelfTCP, "output.g.tls_key = /etc/c.key", "applies only to transport = tls", kind: .conflict),
+        RefusedOutputLine(Base.gelf, "output.g.transport = http", "expected udp, tcp or tls"),
         RefusedOutputLine(Base.gelf, "output.g.compression = lz4", "expected none, gzip or zlib"),
         RefusedOutputLine(Base.gelf, "output.g.chunk_size = 511", "expected an integer 512…65507"),
         RefusedOutputLine(Base.gelf, "output.g.chunk_size = 65508", "expected an integer 512…65507"),

@@ -2,6 +2,7 @@ import AuditConfig
 import AuditDaemon
 import AuditNetlink
 import AuditPipeline
+import AuditTLS
 import AuditWriters
 import Logging
 import Testing
@@ -170,6 +171,30 @@ struct RecordingReader: DrainableReader {
         }
         #expect(closed == ["fresh"])
         #expect(!keep.worker.counters.isFailing)
+    }
+
+    /// SIGHUP re-reads certificate files: a kept TLS output is listed for a reopen, a kept plain
+    /// one is not, and a restarted one reads its files as it starts.
+    @Test func keptTLSOutputsAreAskedToReadTheirFilesAgain() throws {
+        let central = try nullOutput("central")
+        let plain = try nullOutput("plain")
+        defer { _ = OutputWorker.closeAll([central, plain].map(\.worker), drainTimeout: .seconds(1)) }
+        let tls = OutputConfiguration(
+            name: "central",
+            kind: .syslog(
+                SyslogWriter.Configuration(
+                    target: .tls(host: "logs", port: 6514, tls: TLSConfiguration(caFile: "/etc/ca.pem")))))
+        let reconciler = OutputReconciler(
+            start: { configuration throws(DaemonError) in
+                do { return try nullOutput(configuration.name) } catch { throw DaemonError("\(error)") }
+            },
+            close: { _ in })
+        let plan = try reconciler.reconcile(
+            running: [central, plain], runningConfigurations: ["central": tls, "plain": Self.stdout("plain")],
+            next: [tls, Self.stdout("plain")])
+        #expect(plan.started.isEmpty)
+        #expect(plan.rereading.map(\.name) == ["central"])
+        #expect(plan.rereading.first?.worker === central.worker)
     }
 
     @Test func aDisabledOutputIsNotStarted() throws {

@@ -19,6 +19,10 @@ package struct OutputReconciler {
         package var retiring: [DaemonOutput]
         /// Outputs started for this reload.
         package var started: [DaemonOutput]
+        /// Kept outputs that must read their files again: TLS outputs, whose certificates may
+        /// have been replaced although the configuration names the same files. The daemon asks
+        /// them to reopen (their writers build a new TLS context and reconnect; the queue stays).
+        package var rereading: [DaemonOutput] = []
     }
 
     /// Starts one output; the daemon's is ``OutputFactory/start(_:logger:)``.
@@ -41,9 +45,11 @@ package struct OutputReconciler {
         let byName = Dictionary(running.map { ($0.name, $0) }) { first, _ in first }
         var outputs: [DaemonOutput] = []
         var started: [DaemonOutput] = []
+        var rereading: [DaemonOutput] = []
         for configuration in next where configuration.enabled {
             if let old = byName[configuration.name], runningConfigurations[configuration.name] == configuration {
                 outputs.append(old)
+                if configuration.tlsConfiguration != nil { rereading.append(old) }
                 continue
             }
             do {
@@ -57,6 +63,6 @@ package struct OutputReconciler {
         }
         let kept = Set(outputs.map { ObjectIdentifier($0.worker) })
         let retiring = running.filter { !kept.contains(ObjectIdentifier($0.worker)) }
-        return Plan(outputs: outputs, retiring: retiring, started: started)
+        return Plan(outputs: outputs, retiring: retiring, started: started, rereading: rereading)
     }
 }

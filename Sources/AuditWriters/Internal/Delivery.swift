@@ -226,5 +226,6 @@ struct StreamSender: Sendable {
 func streamError(_ code: Int32, link: NetworkLink) -> WriterError {
     WriterError(
         code: code == EAGAIN ? .stalled : .write, target: link.target, errno: code,
-        detail: code == EAGAIN ? "nothing accepted for \(link.sendTimeout) ms" : "")
+        detail: code == EAGAIN
+            ? "nothing accepted for \(link.sendTimeout) ms" : (link.tls == nil ? "" : link.lastTLSFailure))
 }

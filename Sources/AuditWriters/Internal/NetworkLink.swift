@@ -1,4 +1,5 @@
 internal import AuditSystem
+internal import AuditTLS
 import Glibc
 
 /// One connection of a network writer: where it goes, whether it is up, and when the next
@@ -9,6 +10,13 @@ import Glibc
 /// until then `connect()` throws at once without a system call. A connection that breaks is
 /// retried immediately once, then with the same backoff. Names are resolved at every attempt
 /// (`getaddrinfo`, IPv4 and IPv6), so a DNS change is picked up on reconnect.
+///
+/// # TLS
+/// A `.tcp` link with a `tls` context runs the TLS handshake right after the TCP connection,
+/// within its own `connectTimeout`. A handshake that fails (a certificate that does not verify, an
+/// alert, no answer) is a failed connection attempt like a refused one: counted in
+/// `connectFailures`, retried with the backoff, its reason in the error. Nothing is ever sent on
+/// the socket outside the TLS session: there is no fallback to clear text.
 struct NetworkLink: Sendable {
     /// The destination.
     enum Endpoint: Sendable, Hashable {
@@ -32,6 +40,13 @@ struct NetworkLink: Sendable {
     private let minimumDelay: UInt64
     private let maximumDelay: UInt64
 
+    /// The TLS client context of a `.tcp` link that must use TLS; replaced on reload.
+    var tls: TLSClientContext?
+    /// The TLS session of the current connection (nil without TLS or when disconnected).
+    private(set) var session: TLSSession?
+    /// Why the last TLS send or receive failed, kept after the session is gone (for the error).
+    private(set) var lastTLSFailure = ""
+
     private(set) var descriptor: Int32 = -1
     /// Whether the connected socket is a stream (TCP, or a stream unix socket).
     private(set) var isStream = false
@@ -46,9 +61,10 @@ struct NetworkLink: Sendable {
 
     init(
         endpoint: Endpoint, target: String, connectTimeout: Duration, sendTimeout: Duration,
-        reconnectMinimum: Duration, reconnectMaximum: Duration, sendBufferHint: Int = 0
+        reconnectMinimum: Duration, reconnectMaximum: Duration, sendBufferHint: Int = 0, tls: TLSClientContext? = nil
     ) {
         self.endpoint = endpoint
+        self.tls = tls
         self.target = target
         self.connectTimeout = Int32(clamping: max(1, connectTimeout.clampedNanoseconds / 1_000_000))
         self.sendTimeout = Int32(clamping: max(1, sendTimeout.clampedNanoseconds / 1_000_000))
@@ -108,6 +124,20 @@ struct NetworkLink: Sendable {
         }
         if stream {
             SocketCalls.setOption(descriptor, level: SOL_SOCKET, name: SO_KEEPALIVE, value: 1)
+            if let tls, case .tcp(let host, _) = endpoint {
+                var opened: TLSSession?
+                do throws(TLSError) {
+                    let made = try tls.session(
+                        descriptor: descriptor, serverName: tls.configuration.expectedName(connectingTo: host))
+                    opened = made
+                    try made.handshake(timeoutMilliseconds: connectTimeout)
+                } catch {
+                    opened?.close()
+                    SystemCall.close(descriptor)
+                    throw failed(WriterError(code: .connect, target: target, detail: error.description))
+                }
+                session = opened
+            }
         } else if let forcedSendBuffer {
             SocketCalls.setOption(
                 descriptor, level: SOL_SOCKET, name: SO_SNDBUF, value: Int32(clamping: forcedSendBuffer))
@@ -145,14 +175,30 @@ struct NetworkLink: Sendable {
 
     /// Closes the connection (after an error, or at close); the next `connect` may try at once.
     mutating func disconnect() {
+        if let session {
+            if !session.lastFailure.isEmpty { lastTLSFailure = session.lastFailure }
+            // A sealed record the socket has not taken yet counts as sent: push it first (not
+            // after a failure, which would only wait for nothing).
+            session.close(flushMilliseconds: session.lastFailure.isEmpty ? sendTimeout : 0)
+        }
+        session = nil
         SystemCall.close(descriptor)
         descriptor = -1
     }
 
     /// Closes a stream whose receiver has closed or reset it, so that the next batch goes to a
     /// new connection instead of vanishing into a dead one.
+    ///
+    /// With TLS the records waiting are read through the session: a close_notify or an alert
+    /// means closed, a TLS 1.3 session ticket (which makes the socket readable right after the
+    /// handshake) does not.
     mutating func dropIfPeerClosed() {
-        if descriptor >= 0, isStream, !SocketCalls.streamIsOpen(descriptor) { disconnect() }
+        guard descriptor >= 0, isStream else { return }
+        if let session {
+            if session.peerClosed() { disconnect() }
+        } else if !SocketCalls.streamIsOpen(descriptor) {
+            disconnect()
+        }
     }
 
     /// Sends one datagram. Returns 0, or the errno (EAGAIN when the socket accepted nothing for
@@ -177,7 +223,13 @@ struct NetworkLink: Sendable {
 
     /// Sends `bytes` on a stream. Returns how many went out and 0, or the errno that stopped it
     /// (EAGAIN when nothing was accepted for the send timeout).
-    func sendStream(_ bytes: UnsafeRawBufferPointer) -> (sent: Int, errno: Int32) {
+    /// Through the TLS session when there is one (EPROTO: a TLS failure, see `lastTLSFailure`).
+    mutating func sendStream(_ bytes: UnsafeRawBufferPointer) -> (sent: Int, errno: Int32) {
+        if let session {
+            let result = session.send(bytes, stallMilliseconds: sendTimeout)
+            if result.errno != 0 { lastTLSFailure = session.lastFailure }
+            return result
+        }
         let descriptor = descriptor
         let (sent, error) = SystemCall.writeAll(
             bytes, waitingOn: descriptor, stallMilliseconds: sendTimeout, noProgress: Errno(rawValue: EPIPE)
@@ -185,6 +237,37 @@ struct NetworkLink: Sendable {
             try SystemCall.send(descriptor, rest, flags: Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
         }
         return (sent, error?.rawValue ?? 0)
+    }
+
+    /// Receives what the peer sent on a stream, through the TLS session when there is one,
+    /// waiting at most `timeoutMilliseconds`. Returns the count and 0; 0 and 0 when the peer
+    /// closed the stream; 0 and EAGAIN after the timeout; 0 and the errno of a failure.
+    mutating func receiveStream(
+        into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32
+    ) -> (count: Int, errno: Int32) {
+        guard descriptor >= 0 else { return (0, ENOTCONN) }
+        if let session {
+            let result = session.receive(into: buffer, timeoutMilliseconds: timeoutMilliseconds)
+            if result.errno != 0 && result.errno != EAGAIN { lastTLSFailure = session.lastFailure }
+            return result
+        }
+        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(max(0, timeoutMilliseconds)) &* 1_000_000
+        while true {
+            do throws(Errno) {
+                return (try SystemCall.recv(descriptor, into: buffer, flags: Int32(MSG_DONTWAIT)), 0)
+            } catch {
+                guard error.rawValue == EAGAIN || error.rawValue == EWOULDBLOCK else { return (0, error.rawValue) }
+            }
+            let now = SystemClock.monotonicNanoseconds()
+            if now >= deadline { return (0, EAGAIN) }
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let left = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            do throws(Errno) {
+                _ = try SystemCall.poll(&entry, count: 1, milliseconds: left)
+            } catch {
+                return (0, error.rawValue)
+            }
+        }
     }
 }
 

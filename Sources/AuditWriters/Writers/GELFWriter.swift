@@ -1,8 +1,9 @@
 package import AuditEncoding
+package import AuditTLS
 import Glibc
 
 /// Sends each event to Graylog as a GELF 1.1 document (see `GELFDocumentBuilder` for the
-/// fields): over UDP, chunked and optionally compressed, or over TCP, NUL-terminated.
+/// fields): over UDP, chunked and optionally compressed, or over TCP or TLS, NUL-terminated.
 ///
 /// # UDP
 /// A document (compressed with gzip or zlib when configured) that fits `chunkSize` bytes goes in
@@ -28,6 +29,9 @@ package struct GELFWriter: EventWriter {
             case udp(compression: Compression, chunkSize: Int)
             /// TCP, NUL-terminated, uncompressed.
             case tcp
+            /// TLS over TCP, framed as `tcp`: the server is verified against `tls`; nothing is
+            /// ever sent in clear (Graylog's GELF TCP input with TLS enabled).
+            case tls(TLSConfiguration)
         }
 
         /// Compression of a UDP document; the raw values are the configuration file's spelling.
@@ -114,7 +118,13 @@ package struct GELFWriter: EventWriter {
     /// Validates `configuration`; connects on the first write.
     package init(configuration: Configuration, syscallName: SyscallNamer? = nil) throws(WriterError) {
         let isUDP = if case .udp = configuration.transport { true } else { false }
-        let name = "gelf \(isUDP ? "udp" : "tcp") \(hostPort(configuration.host, configuration.port))"
+        let transportName =
+            switch configuration.transport {
+            case .udp: "udp"
+            case .tcp: "tcp"
+            case .tls: "tls"
+            }
+        let name = "gelf \(transportName) \(hostPort(configuration.host, configuration.port))"
         func invalid(_ detail: String) -> WriterError {
             WriterError(code: .configuration, target: name, detail: detail, isRetryable: false)
         }
@@ -130,10 +140,14 @@ package struct GELFWriter: EventWriter {
             guard (512...65507).contains(chunkSize) else { throw invalid("chunk_size \(chunkSize) is not 512…65507") }
             limit = Self.maximumChunks * (chunkSize - Self.chunkHeaderSize)
             compression = chosen
-        case .tcp:
+        case .tcp, .tls:
             guard configuration.maxTCPDocument >= 4096 else { throw invalid("maxTCPDocument must be at least 4096") }
             limit = configuration.maxTCPDocument
             compression = .none
+        }
+        var context: TLSClientContext?
+        if case .tls(let tls) = configuration.transport {
+            context = try SyslogWriter.tlsContext(tls, target: name)
         }
         self.configuration = configuration
         self.name = name
@@ -142,7 +156,8 @@ package struct GELFWriter: EventWriter {
                 ? .udp(host: configuration.host, port: configuration.port)
                 : .tcp(host: configuration.host, port: configuration.port),
             target: name, connectTimeout: configuration.connectTimeout, sendTimeout: configuration.sendTimeout,
-            reconnectMinimum: configuration.reconnectMinimum, reconnectMaximum: configuration.reconnectMaximum)
+            reconnectMinimum: configuration.reconnectMinimum, reconnectMaximum: configuration.reconnectMaximum,
+            tls: context)
         self.framer = GELFFramer(
             builder: GELFDocumentBuilder(
                 host: configuration.hostname ?? SyslogWriter.systemHostname(), level: configuration.level,
@@ -156,10 +171,10 @@ package struct GELFWriter: EventWriter {
 
     /// Sends one document per item.
     package mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
-        if case .tcp = configuration.transport {
-            return try stream.write(items, link: &link, framer: &framer)
+        if case .udp = configuration.transport {
+            return try writeDatagrams(items)
         }
-        return try writeDatagrams(items)
+        return try stream.write(items, link: &link, framer: &framer)
     }
 
     private mutating func writeDatagrams(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
@@ -249,7 +264,28 @@ package struct GELFWriter: EventWriter {
     package mutating func flush() throws(WriterError) {}
 
     /// Drops the connection so the next write connects again (and resolves the name again).
+    /// Over TLS the certificate files are read again first (a reload, a rotated certificate);
+    /// when they no longer load, the writer keeps its connection and its old files, and throws.
     package mutating func reopen() throws(WriterError) {
+        if case .tls(let tls) = configuration.transport {
+            var context: TLSClientContext
+            do {
+                context = try SyslogWriter.tlsContext(tls, target: name)
+            } catch {
+                var error = error
+                error.code = .reopen
+                error.isRetryable = true
+                throw error
+            }
+            disconnect()
+            link.tls = context
+        } else {
+            disconnect()
+        }
+    }
+
+    /// Finishes a frame cut short, if it can, and closes the connection.
+    private mutating func disconnect() {
         _ = stream.finishTail(link: &link)
         link.disconnect()
     }
@@ -261,7 +297,7 @@ package struct GELFWriter: EventWriter {
 
     /// Finishes a frame cut short if it can, then closes the socket.
     package mutating func close() throws(WriterError) {
-        try reopen()
+        disconnect()
     }
 }
 

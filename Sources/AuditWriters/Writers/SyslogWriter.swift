@@ -1,9 +1,10 @@
 package import AuditEncoding
 internal import AuditSystem
+package import AuditTLS
 import Glibc
 
 /// Sends each event's JSON as the MSG of one syslog message: to the local syslog socket
-/// (`/dev/log`), or to a remote receiver over UDP (RFC 5426) or TCP (RFC 6587).
+/// (`/dev/log`), or to a remote receiver over UDP (RFC 5426), TCP (RFC 6587) or TLS (RFC 5425).
 ///
 /// The header is RFC 5424 or RFC 3164 (see `SyslogFormatter`); the MSG is the JSON line byte for
 /// byte. A message longer than `maxMessage` (header included) is split into marked parts,
@@ -37,6 +38,9 @@ package struct SyslogWriter: EventWriter {
             case udp(host: String, port: UInt16)
             /// TCP with the given framing (RFC 6587).
             case tcp(host: String, port: UInt16, framing: Framing)
+            /// TLS over TCP (RFC 5425: octet-counting framing, port 6514 by convention): the server
+            /// is verified against `tls`; nothing is ever sent in clear.
+            case tls(host: String, port: UInt16, tls: TLSConfiguration)
         }
 
         /// How messages are delimited on a stream; the raw values are RFC 6587's names, as the
@@ -141,6 +145,8 @@ package struct SyslogWriter: EventWriter {
     private var tcpLink: NetworkLink?
     private var tcpFramer: SyslogFramer
     private var tcpStream = StreamSender()
+    /// The files of a `.tls` target, re-read by `reopen()` (a reload).
+    private var tlsConfiguration: TLSConfiguration?
 
     /// Validates `configuration`; connects on the first write, so a receiver that is down at
     /// start delays nothing (its events wait in the queue).
@@ -175,6 +181,15 @@ package struct SyslogWriter: EventWriter {
             guard !host.isEmpty, port != 0 else { throw invalid("host and port are required") }
             endpoint = .tcp(host: host, port: port)
             framing = streamFraming
+        case .tls(let host, let port, _):
+            guard !host.isEmpty, port != 0 else { throw invalid("host and port are required") }
+            endpoint = .tcp(host: host, port: port)
+            framing = .octetCounting
+        }
+        var context: TLSClientContext?
+        if case .tls(_, _, let tls) = configuration.target {
+            context = try Self.tlsContext(tls, target: name)
+            tlsConfiguration = tls
         }
         if configuration.oversize == .tcp {
             guard case .udp = configuration.target else { throw invalid("oversize = tcp applies only to a udp target") }
@@ -200,7 +215,7 @@ package struct SyslogWriter: EventWriter {
         self.link = NetworkLink(
             endpoint: endpoint, target: name, connectTimeout: configuration.connectTimeout,
             sendTimeout: configuration.sendTimeout, reconnectMinimum: configuration.reconnectMinimum,
-            reconnectMaximum: configuration.reconnectMaximum, sendBufferHint: configuration.maxMessage)
+            reconnectMaximum: configuration.reconnectMaximum, sendBufferHint: configuration.maxMessage, tls: context)
         self.framer = SyslogFramer(
             formatter: formatter, target: name, framing: framing, limit: configuration.maxMessage, overflow: overflow)
         self.tcpFramer = SyslogFramer(
@@ -222,6 +237,16 @@ package struct SyslogWriter: EventWriter {
         case .local(let path): "syslog local \(path)"
         case .udp(let host, let port): "syslog udp \(hostPort(host, port))"
         case .tcp(let host, let port, _): "syslog tcp \(hostPort(host, port))"
+        case .tls(let host, let port, _): "syslog tls \(hostPort(host, port))"
+        }
+    }
+
+    /// Reads the TLS files; a failure is a configuration error of `target`.
+    static func tlsContext(_ tls: TLSConfiguration, target: String) throws(WriterError) -> TLSClientContext {
+        do {
+            return try TLSClientContext(configuration: tls)
+        } catch {
+            throw WriterError(code: .configuration, target: target, detail: error.description, isRetryable: false)
         }
     }
 
@@ -327,7 +352,28 @@ package struct SyslogWriter: EventWriter {
     package mutating func flush() throws(WriterError) {}
 
     /// Drops the connections so the next write connects again (and resolves the name again).
+    /// A TLS target reads its certificate files again first (a reload, a rotated certificate);
+    /// when they no longer load, it keeps its connection and its old files, and throws.
     package mutating func reopen() throws(WriterError) {
+        if let tlsConfiguration {
+            var context: TLSClientContext
+            do {
+                context = try Self.tlsContext(tlsConfiguration, target: name)
+            } catch {
+                var error = error
+                error.code = .reopen
+                error.isRetryable = true
+                throw error
+            }
+            disconnect()
+            link.tls = context
+        } else {
+            disconnect()
+        }
+    }
+
+    /// Finishes a frame cut short, if it can, and closes the connections.
+    private mutating func disconnect() {
         _ = stream.finishTail(link: &link)
         link.disconnect()
         if var route = tcpLink {
@@ -345,7 +391,7 @@ package struct SyslogWriter: EventWriter {
 
     /// Finishes a frame cut short if it can, then closes the sockets.
     package mutating func close() throws(WriterError) {
-        try reopen()
+        disconnect()
     }
 }
 
