@@ -115,7 +115,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
 FUZZ_BUILD   := .build/fuzz
 FUZZ_CORPUS  ?= ../shared/corpus
-FUZZ_TARGETS := RecordFields AuditLogLines EnrichedEvents FilterConfig ProcessState
+FUZZ_TARGETS := RecordFields AuditLogLines EnrichedEvents FilterConfig ProcessState SpoolSegments
 FUZZ_SWIFTC  := swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -package-name swift_audit \
 	-I $(FUZZ_BUILD) -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
 	-enable-upcoming-feature InternalImportsByDefault
@@ -130,6 +130,7 @@ FUZZ_MODULES_FilterConfig := AuditSystem AuditNetlink AuditEvents AuditRules Aud
 	AuditEncoding \
 	AuditFilters CAuditThreads AuditThreads AuditWriters AuditConfig
 FUZZ_MODULES_ProcessState := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses
+FUZZ_MODULES_SpoolSegments := AuditSystem AuditSpool
 # The archives carry no autolink entries for the linker: the system libraries their modules import.
 FUZZ_LIBS_FilterConfig := -lz
 # Seeds: one file per record line of the corpus's text logs.
@@ -142,6 +143,8 @@ FUZZ_SEEDS_EnrichedEvents := find $(FUZZ_CORPUS) -type f -name '*.log'
 FUZZ_SEEDS_FilterConfig := printf '%s\n' config/swift-audit.conf docs/configuration.md
 # Made by Fuzz/ProcessState/seeds.sh (state files and cgroup lines); the list is not used.
 FUZZ_SEEDS_ProcessState := printf '%s\n' README.md
+# Made by Fuzz/SpoolSegments/seeds.sh (segment entries); the list is not used.
+FUZZ_SEEDS_SpoolSegments := printf '%s\n' README.md
 
 $(FUZZ_BUILD)/module.modulemap: Makefile
 	mkdir -p $(FUZZ_BUILD)
@@ -163,6 +166,7 @@ $(FUZZ_BUILD)/libAuditEncoding.a: $(shell find Sources/AuditEncoding -name '*.sw
 $(FUZZ_BUILD)/libAuditFilters.a: $(shell find Sources/AuditFilters -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditInterpretation.a
 $(FUZZ_BUILD)/libAuditThreads.a: $(shell find Sources/AuditThreads -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
+$(FUZZ_BUILD)/libAuditSpool.a: $(shell find Sources/AuditSpool -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
 $(FUZZ_BUILD)/libAuditWriters.a: $(shell find Sources/AuditWriters -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditEncoding.a $(FUZZ_BUILD)/libAuditThreads.a
 $(FUZZ_BUILD)/libAuditConfig.a: $(shell find Sources/AuditConfig -name '*.swift') \
