@@ -128,7 +128,7 @@ FUZZ_MODULES_EnrichedEvents := AuditSystem AuditNetlink AuditEvents AuditRules A
 	AuditEncoding
 FUZZ_MODULES_FilterConfig := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses \
 	AuditEncoding \
-	AuditFilters CAuditThreads AuditThreads AuditWriters AuditConfig
+	AuditFilters CAuditThreads AuditThreads AuditSpool AuditWriters AuditConfig
 FUZZ_MODULES_ProcessState := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses
 FUZZ_MODULES_SpoolSegments := AuditSystem AuditSpool
 # The archives carry no autolink entries for the linker: the system libraries their modules import.
@@ -168,7 +168,7 @@ $(FUZZ_BUILD)/libAuditFilters.a: $(shell find Sources/AuditFilters -name '*.swif
 $(FUZZ_BUILD)/libAuditThreads.a: $(shell find Sources/AuditThreads -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
 $(FUZZ_BUILD)/libAuditSpool.a: $(shell find Sources/AuditSpool -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
 $(FUZZ_BUILD)/libAuditWriters.a: $(shell find Sources/AuditWriters -name '*.swift') \
-	$(FUZZ_BUILD)/libAuditEncoding.a $(FUZZ_BUILD)/libAuditThreads.a
+	$(FUZZ_BUILD)/libAuditEncoding.a $(FUZZ_BUILD)/libAuditThreads.a $(FUZZ_BUILD)/libAuditSpool.a
 $(FUZZ_BUILD)/libAuditConfig.a: $(shell find Sources/AuditConfig -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditFilters.a $(FUZZ_BUILD)/libAuditWriters.a
 $(FUZZ_BUILD)/libCAuditThreads.a: $(wildcard Sources/CAuditThreads/*.c Sources/CAuditThreads/include/*.h) \
