@@ -172,6 +172,11 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         out.set(prefix + "reconnect_min", renderDuration(gelf.reconnectMinimum))
         out.set(prefix + "reconnect_max", renderDuration(gelf.reconnectMaximum))
     }
+    if let spool = output.spool {
+        out.set(prefix + "spool_dir", spool.directory)
+        out.set(prefix + "spool_max_size", renderSize(spool.maxSize))
+        out.set(prefix + "spool_sync", spool.sync.rawValue)
+    }
 }
 
 private struct RenderBuffer {

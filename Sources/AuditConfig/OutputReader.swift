@@ -239,6 +239,34 @@ struct OutputReader {
         return output
     }
 
+    // MARK: spool
+
+    /// `spool_dir`, `spool_max_size` and `spool_sync` of a network output; nil without `spool_dir`
+    /// (then the other two are conflicts: they would silently do nothing).
+    mutating func spool() -> SpoolConfiguration? {
+        let directory = value("spool_dir") { text -> Result<String, ValueProblem> in
+            guard case .success = Values.absolutePath(text), normalizedPath(text) != "/" else {
+                return .failure(ValueProblem("expected the absolute path of a directory of this output's own"))
+            }
+            return .success(text)
+        }
+        let maxSize = value("spool_max_size") { Values.size($0, in: (1 << 20)...(1 << 40), allowZero: false) }
+        let sync = value("spool_sync") {
+            Values.choice($0, SpoolConfiguration.SyncPolicy.allCases.map { ($0.rawValue, $0) })
+        }
+        guard entries["spool_dir"] != nil else {
+            for key in ["spool_max_size", "spool_sync"] {
+                conflict(key, "applies only with spool_dir (the output has no spool)")
+            }
+            return nil
+        }
+        guard let directory else { return nil }
+        var spool = SpoolConfiguration(directory: directory)
+        if let maxSize { spool.maxSize = maxSize }
+        if let sync { spool.sync = sync }
+        return spool
+    }
+
     /// `reconnect_min` and `reconnect_max` over the writer's defaults, checked against each other.
     private mutating func reconnect(_ minimum: inout Duration, _ maximum: inout Duration) {
         let range = Duration.milliseconds(10)...Duration.seconds(3600)

@@ -190,6 +190,18 @@ package struct Spool: Sendable {
             SystemCall.close(descriptor)
             throw SpoolError(code: .unsafeDirectory, path: path, detail: problem)
         }
+        // One spool per directory: another output or daemon appending and consuming there would
+        // interleave segments and overwrite each other's position.
+        let locked: Bool
+        do { locked = try SystemCall.lockExclusively(descriptor) } catch {
+            SystemCall.close(descriptor)
+            throw SpoolError(code: .directory, path: path, errno: error.rawValue)
+        }
+        if !locked {
+            SystemCall.close(descriptor)
+            throw SpoolError(
+                code: .directory, path: path, detail: "in use by another spool (another output, or another daemon)")
+        }
         return descriptor
     }
 

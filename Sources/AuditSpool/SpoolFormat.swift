@@ -171,7 +171,8 @@ package enum SpoolFormat {
     package static func decodePosition(_ bytes: [UInt8]) -> (sequence: UInt64, offset: UInt64)? {
         guard bytes.count == positionSize, bytes.starts(with: positionMagic) else { return nil }
         return bytes.withUnsafeBytes { raw in
-            guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24])) == littleEndian(UInt32.self, raw, at: 24)
+            guard
+                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24])) == littleEndian(UInt32.self, raw, at: 24)
             else { return nil }
             return (littleEndian(UInt64.self, raw, at: 8), littleEndian(UInt64.self, raw, at: 16))
         }

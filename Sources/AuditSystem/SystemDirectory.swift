@@ -75,6 +75,19 @@ extension SystemCall {
         _ = try retryingOnInterrupt { Glibc.ftruncate(descriptor, off_t(size)) }
     }
 
+    /// `flock(2)` with `LOCK_EX | LOCK_NB`: false when another open file description holds it.
+    package static func lockExclusively(_ descriptor: Int32) throws(Errno) -> Bool {
+        // `flock` names both the function and the `struct flock` of fcntl locks.
+        let lock: (Int32, Int32) -> Int32 = Glibc.flock(_:_:)
+        do throws(Errno) {
+            _ = try retryingOnInterrupt { lock(descriptor, LOCK_EX | LOCK_NB) }
+            return true
+        } catch {
+            if error.rawValue == EWOULDBLOCK { return false }
+            throw error
+        }
+    }
+
     /// `fchmod(2)`.
     @inlinable
     package static func changeMode(_ descriptor: Int32, _ mode: mode_t) throws(Errno) {

@@ -167,6 +167,16 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         AcceptedOutputLine(Base.gelf, "output.g.address = [2001:db8::1]:12201", Base.gelfOutput) {
             $0.kind = .gelf(GELFWriter.Configuration(host: "2001:db8::1", port: 12201))
         },
+        AcceptedOutputLine(Base.syslogTCP, "output.s.spool_dir = /var/spool/swift-audit/s", Base.tcpOutput) {
+            $0.spool = SpoolConfiguration(directory: "/var/spool/swift-audit/s")
+        },
+        AcceptedOutputLine(Base.gelf + "output.g.spool_dir = /sp\n", "output.g.spool_max_size = 1G", Base.gelfOutput) {
+            $0.spool = SpoolConfiguration(directory: "/sp", maxSize: 1 << 30)
+        },
+        AcceptedOutputLine(Base.syslog + "output.s.spool_dir = /sp\n", "output.s.spool_sync = never", Base.syslogOutput)
+        {
+            $0.spool = SpoolConfiguration(directory: "/sp", sync: .never)
+        },
         AcceptedOutputLine(Base.gelfTCP, "output.g.hostname = h", Base.gelfTCPOutput) {
             $0.kind = .gelf(
                 GELFWriter.Configuration(host: "graylog", port: 12201, transport: .tcp, hostname: "h"))
@@ -241,6 +251,10 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         RefusedOutputLine(Base.gelf, "output.g.chunk_size = 65508", "expected an integer 512…65507"),
         RefusedOutputLine(Base.gelf, "output.g.hostname = \"\"", "printable ASCII"),
         RefusedOutputLine(Base.gelf, "output.g.reconnect_min = 0", "10ms…1h"),
+        RefusedOutputLine(Base.syslogTCP, "output.s.spool_dir = var/spool", "absolute path"),
+        RefusedOutputLine(Base.gelf + "output.g.spool_dir = /sp\n", "output.g.spool_max_size = 2000G", "1M…1024G"),
+        RefusedOutputLine(
+            Base.gelf + "output.g.spool_dir = /sp\n", "output.g.spool_sync = yes", "never, interval or always"),
     ]
 
     @Test(arguments: refused)

@@ -133,12 +133,15 @@ func fileSize(_ path: String) -> Int {
         #expect(try drain(&reopened) == Array(items[123...]), "nothing consumed is read again, nothing skipped")
         try reopened.close()
 
-        // Not closed at all (a SIGKILL): the position written at each consume is enough.
+        // Not closed at all (a SIGKILL): the files as they are then, copied, are enough.
         var killed = try Spool.open(directory: path, options: options)
         #expect(try killed.append(items[0..<50]) == 50)
         _ = try killed.peek(maxEntries: 20)
         try killed.consume(20)
-        var after = try Spool.open(directory: path, options: options)
+        let copy = directory.file("copy")
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        chmod(copy, 0o700)
+        var after = try Spool.open(directory: copy, options: options)
         #expect(try drain(&after) == Array(items[20..<50]))
         try after.close()
         try killed.close()
@@ -309,6 +312,7 @@ func fileSize(_ path: String) -> Int {
         #expect(!FileManager.default.fileExists(atPath: fresh))
         #expect(Spool.checkUsable(directory.file("no/such/parent")) != nil)
         var spool = try Spool.open(directory: fresh)
+        #expect(throws: SpoolError.self, "one spool per directory") { try Spool.open(directory: fresh) }
         var status = stat()
         stat(fresh, &status)
         #expect(status.st_mode & 0o777 == 0o700)

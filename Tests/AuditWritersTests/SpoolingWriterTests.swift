@@ -27,14 +27,17 @@ struct FlakyCollector: EventWriter {
     mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome {
         control.writes.wrappingAdd(1, ordering: .relaxed)
         var done = 0
-        let budget = control.down.load(ordering: .relaxed) ? control.completeBeforeFailing.load(ordering: .relaxed) : .max
+        let budget =
+            control.down.load(ordering: .relaxed) ? control.completeBeforeFailing.load(ordering: .relaxed) : .max
         for item in items {
             if done >= budget {
-                throw WriterError(code: .connect, target: name, errno: ECONNREFUSED, completedItems: done, completedBytes: done)
+                throw WriterError(
+                    code: .connect, target: name, errno: ECONNREFUSED, completedItems: done, completedBytes: done)
             }
             let number = eventNumber(item.line) ?? -1
             if control.reject.withLock({ $0.contains(number) }) {
-                throw WriterError(code: .rejected, target: name, completedItems: done, completedBytes: done, isRetryable: false)
+                throw WriterError(
+                    code: .rejected, target: name, completedItems: done, completedBytes: done, isRetryable: false)
             }
             control.delivered.withLock { $0.append(number) }
             done += 1

@@ -306,6 +306,12 @@ package struct SpoolingWriter<Inner: EventWriter>: EventWriter {
     }
 }
 
+extension SpoolConfiguration {
+    /// Why `directory` could not serve as a spool, without creating or changing anything (for
+    /// `--check-config`); nil when it could.
+    package var directoryProblem: String? { Spool.checkUsable(directory) }
+}
+
 private func joinedDetail(_ first: String, _ second: String) -> String {
     first.isEmpty ? second : "\(first); \(second)"
 }
