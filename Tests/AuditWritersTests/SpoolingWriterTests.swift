@@ -199,3 +199,38 @@ func segmentNames(_ directory: String) -> [String] {
         #expect(SpoolItemCodec.decode(Array(payload.dropLast())) == nil)
     }
 }
+
+@Suite struct SpoolingWriterRecoveryTests {
+    /// A daemon SIGKILLed in the middle of appending leaves a segment cut at any byte: the next
+    /// start cuts the torn entry off, counts it, and sends the rest in order.
+    @Test(arguments: [1, 17, 23, 24, 60])
+    func aTornSegmentIsRecoveredAndCounted(keptOfLastEntry: Int) throws {
+        let directory = try TemporaryDirectory()
+        let spoolPath = directory.file("spool")
+        let control = FlakyCollector.Control()
+        control.down.store(true, ordering: .relaxed)
+        var writer = try SpoolingWriter(
+            inner: FlakyCollector(control: control), configuration: .init(directory: spoolPath, sync: .never))
+        _ = try writer.write(items(0..<50)[...])
+        try writer.close()
+        let segment = try #require(segmentNames(spoolPath).last)
+        let path = spoolPath + "/" + segment
+        var payload: [UInt8] = []
+        SpoolItemCodec.encode(items(49..<50)[0], into: &payload)
+        let lastEntry = 24 + payload.count
+        var status = stat()
+        stat(path, &status)
+        #expect(truncate(path, off_t(Int(status.st_size) - lastEntry + keptOfLastEntry)) == 0)
+
+        control.down.store(false, ordering: .relaxed)
+        var restarted = try SpoolingWriter(
+            inner: FlakyCollector(control: control), configuration: .init(directory: spoolPath, sync: .never))
+        let recovered = try #require(restarted.spoolGauges?.status)
+        #expect(recovered.tornTails == 1)
+        #expect(recovered.tornBytes == keptOfLastEntry)
+        #expect(recovered.entries == 49)
+        _ = try restarted.write(items(50..<60)[...])
+        #expect(control.numbers == Array(0..<49) + Array(50..<60))
+        try restarted.close()
+    }
+}
