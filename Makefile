@@ -132,7 +132,7 @@ FUZZ_MODULES_FilterConfig := AuditSystem AuditNetlink AuditEvents AuditRules Aud
 FUZZ_MODULES_ProcessState := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses
 FUZZ_MODULES_SpoolSegments := AuditSystem AuditSpool
 # The archives carry no autolink entries for the linker: the system libraries their modules import.
-FUZZ_LIBS_FilterConfig := -lz
+FUZZ_LIBS_FilterConfig := -lz -lswiftSynchronization
 # Seeds: one file per record line of the corpus's text logs.
 FUZZ_SEEDS_RecordFields := find $(FUZZ_CORPUS) -type f \( -name '*.log' -o -name '*.txt' -o -name '*.yaml' \)
 # Runs of 8 lines of the corpus's audit.log files (*.audit.log and the other *.log) and *.txt lines.
@@ -161,8 +161,10 @@ $(FUZZ_BUILD)/libAuditEvents.a: $(shell find Sources/AuditEvents -name '*.swift'
 $(FUZZ_BUILD)/libAuditRules.a: $(shell find Sources/AuditRules -name '*.swift') $(FUZZ_BUILD)/libAuditNetlink.a
 $(FUZZ_BUILD)/libAuditInterpretation.a: $(shell find Sources/AuditInterpretation -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditEvents.a $(FUZZ_BUILD)/libAuditRules.a
-$(FUZZ_BUILD)/libAuditEncoding.a: $(shell find Sources/AuditEncoding -name '*.swift') \
+$(FUZZ_BUILD)/libAuditProcesses.a: $(shell find Sources/AuditProcesses -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditInterpretation.a
+$(FUZZ_BUILD)/libAuditEncoding.a: $(shell find Sources/AuditEncoding -name '*.swift') \
+	$(FUZZ_BUILD)/libAuditInterpretation.a $(FUZZ_BUILD)/libAuditProcesses.a
 $(FUZZ_BUILD)/libAuditFilters.a: $(shell find Sources/AuditFilters -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditInterpretation.a
 $(FUZZ_BUILD)/libAuditThreads.a: $(shell find Sources/AuditThreads -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
