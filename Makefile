@@ -115,7 +115,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
 FUZZ_BUILD   := .build/fuzz
 FUZZ_CORPUS  ?= ../shared/corpus
-FUZZ_TARGETS := RecordFields AuditLogLines EnrichedEvents FilterConfig ProcessState RELPResponses
+FUZZ_TARGETS := RecordFields AuditLogLines EnrichedEvents FilterConfig ProcessState RELPResponses SpoolSegments
 FUZZ_SWIFTC  := swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -package-name swift_audit \
 	-I $(FUZZ_BUILD) -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
 	-enable-upcoming-feature InternalImportsByDefault
@@ -128,11 +128,12 @@ FUZZ_MODULES_EnrichedEvents := AuditSystem AuditNetlink AuditEvents AuditRules A
 	AuditEncoding
 FUZZ_MODULES_FilterConfig := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses \
 	AuditEncoding \
-	AuditFilters CAuditThreads AuditThreads AuditWriters AuditConfig
+	AuditFilters CAuditThreads AuditThreads AuditSpool AuditWriters AuditConfig
 FUZZ_MODULES_ProcessState := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses
 FUZZ_MODULES_RELPResponses := AuditSystem AuditRELP
+FUZZ_MODULES_SpoolSegments := AuditSystem AuditSpool
 # The archives carry no autolink entries for the linker: the system libraries their modules import.
-FUZZ_LIBS_FilterConfig := -lz
+FUZZ_LIBS_FilterConfig := -lz -lswiftSynchronization
 # Seeds: one file per record line of the corpus's text logs.
 FUZZ_SEEDS_RecordFields := find $(FUZZ_CORPUS) -type f \( -name '*.log' -o -name '*.txt' -o -name '*.yaml' \)
 # Runs of 8 lines of the corpus's audit.log files (*.audit.log and the other *.log) and *.txt lines.
@@ -145,6 +146,8 @@ FUZZ_SEEDS_FilterConfig := printf '%s\n' config/swift-audit.conf docs/configurat
 FUZZ_SEEDS_ProcessState := printf '%s\n' README.md
 # Made by Fuzz/RELPResponses/seeds.sh (imrelp's answers recorded on loopback); the list is not used.
 FUZZ_SEEDS_RELPResponses := printf '%s\n' README.md
+# Made by Fuzz/SpoolSegments/seeds.sh (segment entries); the list is not used.
+FUZZ_SEEDS_SpoolSegments := printf '%s\n' README.md
 
 $(FUZZ_BUILD)/module.modulemap: Makefile
 	mkdir -p $(FUZZ_BUILD)
@@ -161,14 +164,17 @@ $(FUZZ_BUILD)/libAuditEvents.a: $(shell find Sources/AuditEvents -name '*.swift'
 $(FUZZ_BUILD)/libAuditRules.a: $(shell find Sources/AuditRules -name '*.swift') $(FUZZ_BUILD)/libAuditNetlink.a
 $(FUZZ_BUILD)/libAuditInterpretation.a: $(shell find Sources/AuditInterpretation -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditEvents.a $(FUZZ_BUILD)/libAuditRules.a
-$(FUZZ_BUILD)/libAuditEncoding.a: $(shell find Sources/AuditEncoding -name '*.swift') \
+$(FUZZ_BUILD)/libAuditProcesses.a: $(shell find Sources/AuditProcesses -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditInterpretation.a
+$(FUZZ_BUILD)/libAuditEncoding.a: $(shell find Sources/AuditEncoding -name '*.swift') \
+	$(FUZZ_BUILD)/libAuditInterpretation.a $(FUZZ_BUILD)/libAuditProcesses.a
 $(FUZZ_BUILD)/libAuditFilters.a: $(shell find Sources/AuditFilters -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditInterpretation.a
 $(FUZZ_BUILD)/libAuditThreads.a: $(shell find Sources/AuditThreads -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
 $(FUZZ_BUILD)/libAuditRELP.a: $(shell find Sources/AuditRELP -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
+$(FUZZ_BUILD)/libAuditSpool.a: $(shell find Sources/AuditSpool -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
 $(FUZZ_BUILD)/libAuditWriters.a: $(shell find Sources/AuditWriters -name '*.swift') \
-	$(FUZZ_BUILD)/libAuditEncoding.a $(FUZZ_BUILD)/libAuditThreads.a
+	$(FUZZ_BUILD)/libAuditEncoding.a $(FUZZ_BUILD)/libAuditThreads.a $(FUZZ_BUILD)/libAuditSpool.a
 $(FUZZ_BUILD)/libAuditConfig.a: $(shell find Sources/AuditConfig -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditFilters.a $(FUZZ_BUILD)/libAuditWriters.a
 $(FUZZ_BUILD)/libCAuditThreads.a: $(wildcard Sources/CAuditThreads/*.c Sources/CAuditThreads/include/*.h) \

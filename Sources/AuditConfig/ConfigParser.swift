@@ -177,20 +177,22 @@ enum OutputKeys {
     static let common = ["type", "enabled", "queue_size", "format", "include_raw", "take", "filters"]
     static let file = ["path", "mode", "owner", "group", "max_size", "num_logs", "flush", "flush_interval"]
     static let stdout: [String] = []
+    /// The disk spool of a network output (`OutputReader.spool()`).
+    static let spool = ["spool_dir", "spool_max_size", "spool_sync"]
     static let syslog =
         [
             "target", "address", "syslog_format", "facility", "severity", "tag", "hostname", "framing",
             "structured_data", "oversize", "max_message", "reconnect_min", "reconnect_max",
-        ] + TLSKeys.all
+        ] + TLSKeys.all + spool
     static let gelf =
         [
             "transport", "address", "compression", "chunk_size", "hostname", "reconnect_min", "reconnect_max",
-        ] + TLSKeys.all
+        ] + TLSKeys.all + spool
     static let relp =
         [
             "target", "address", "relp_window", "ack_timeout", "syslog_format", "structured_data", "facility",
             "severity", "tag", "hostname", "oversize", "max_message", "reconnect_min", "reconnect_max",
-        ] + TLSKeys.all
+        ] + TLSKeys.all + spool
     static let types = ["file", "stdout", "syslog", "gelf", "relp"]
 
     static let all: [String] = {
@@ -422,10 +424,11 @@ struct ConfigParser {
         case "relp": kind = reader.relpOutput(typeLine: typeEntry.line).map { .relp($0) }
         default: kind = .stdout
         }
+        let spool = OutputKeys.keys(ofType: type).contains("spool_dir") ? reader.spool() : nil
         guard let kind, !reader.failed else { return nil }
         return OutputConfiguration(
             name: name, enabled: enabled, queueSize: queueSize, format: format, kind: kind, selection: selection,
-            filters: filters, includeRaw: includeRaw)
+            filters: filters, includeRaw: includeRaw, spool: spool)
     }
 
     // MARK: Cross-field checks
@@ -491,6 +494,22 @@ struct ConfigParser {
                     related: [other.line])
             } else {
                 pathOwner[key] = (name, entry.line)
+            }
+        }
+
+        // One spool per directory: two outputs would read and delete each other's events.
+        var spoolOwner: [String: (name: String, line: Int)] = [:]
+        for name in outputNames {
+            guard let entry = entries[name]?["spool_dir"], entry.value.hasPrefix("/") else { continue }
+            let key = normalizedPath(entry.value)
+            if let other = spoolOwner[key] {
+                error(
+                    .conflict, line: entry.line, key: entry.key, value: entry.value,
+                    "output \"\(other.name)\" already spools in this directory (line \(other.line)); each output "
+                        + "needs its own spool_dir",
+                    related: [other.line])
+            } else {
+                spoolOwner[key] = (name, entry.line)
             }
         }
     }

@@ -181,7 +181,9 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         out.set(prefix + "reconnect_min", renderDuration(gelf.reconnectMinimum))
         out.set(prefix + "reconnect_max", renderDuration(gelf.reconnectMaximum))
     case .relp(let relp):
+        out.set(prefix + "target", relp.tls == nil ? "tcp" : "tls")
         out.set(prefix + "address", NetworkAddress(host: relp.host, port: relp.port).description)
+        if let tls = relp.tls { renderTLS(tls, prefix: prefix, into: &out) }
         out.set(prefix + "relp_window", String(relp.window))
         out.set(prefix + "ack_timeout", renderDuration(relp.ackTimeout))
         switch relp.format {
@@ -199,6 +201,11 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         out.set(prefix + "max_message", String(relp.maxMessage))
         out.set(prefix + "reconnect_min", renderDuration(relp.reconnectMinimum))
         out.set(prefix + "reconnect_max", renderDuration(relp.reconnectMaximum))
+    }
+    if let spool = output.spool {
+        out.set(prefix + "spool_dir", spool.directory)
+        out.set(prefix + "spool_max_size", renderSize(spool.maxSize))
+        out.set(prefix + "spool_sync", spool.sync.rawValue)
     }
 }
 

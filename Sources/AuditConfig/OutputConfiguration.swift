@@ -41,12 +41,17 @@ package struct OutputConfiguration: Hashable, Sendable {
     package var selection: OutputSelection
     /// `filters`: the output's own filter rules, by name, tried after the global list.
     package var filters: [String]
+    /// `spool_dir`, `spool_max_size`, `spool_sync` (network outputs only): the disk spool that
+    /// holds events while the collector is down; nil without `spool_dir`.
+    package var spool: SpoolConfiguration?
 
     /// An enabled output with the default queue of 8192 events, taking every event.
     package init(
         name: String, enabled: Bool = true, queueSize: Int = 8192, format: EventFormat = .raw, kind: Kind,
-        selection: OutputSelection = .all, filters: [String] = [], includeRaw: Bool = false
+        selection: OutputSelection = .all, filters: [String] = [], includeRaw: Bool = false,
+        spool: SpoolConfiguration? = nil
     ) {
+        self.spool = spool
         self.includeRaw = includeRaw
         self.name = name
         self.enabled = enabled
@@ -55,6 +60,13 @@ package struct OutputConfiguration: Hashable, Sendable {
         self.kind = kind
         self.selection = selection
         self.filters = filters
+    }
+
+    /// The spool directory and why it could not be created or used, checked on the file system
+    /// without changing anything (for `--check-config`); nil without a spool or without a problem.
+    package var spoolDirectoryProblem: (directory: String, problem: String)? {
+        guard let spool, let problem = spool.directoryProblem else { return nil }
+        return (spool.directory, problem)
     }
 
     /// The `type` value of the kind: `file`, `stdout`, `syslog`, `gelf` or `relp`.

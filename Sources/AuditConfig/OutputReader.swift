@@ -269,6 +269,12 @@ struct OutputReader {
     mutating func relpOutput(typeLine: Int) -> RELPWriter.Configuration? {
         // The writer's defaults; host and port are filled in once the address is known.
         var output = RELPWriter.Configuration(host: "", port: 0)
+        // TLS unless told otherwise: RELP is how a host sends its trail to a central collector,
+        // across a network; plain TCP (`target = tcp`) is for a relay on this host.
+        let target = value("target") { Values.choice($0, [("tls", "tls"), ("tcp", "tcp")]) }
+        let targetName = target ?? (entries["target"] == nil ? "tls" : "?")
+        let tls = tlsSettings(
+            selected: targetName == "tls", selector: "target", selectorOrigin: origin("target", default: "tls"))
         let address = value("address", Values.networkAddress)
         if entries["address"] == nil {
             required(
@@ -315,10 +321,39 @@ struct OutputReader {
             output.maxMessage = maxMessage
         }
         reconnect(&output.reconnectMinimum, &output.reconnectMaximum)
-        guard let address, !failed else { return nil }
+        guard let address, !failed, targetName != "?", targetName == "tcp" || tls != nil else { return nil }
         output.host = address.host
         output.port = address.port
+        output.tls = tls
         return output
+    }
+
+    // MARK: spool
+
+    /// `spool_dir`, `spool_max_size` and `spool_sync` of a network output; nil without `spool_dir`
+    /// (then the other two are conflicts: they would silently do nothing).
+    mutating func spool() -> SpoolConfiguration? {
+        let directory = value("spool_dir") { text -> Result<String, ValueProblem> in
+            guard case .success = Values.absolutePath(text), normalizedPath(text) != "/" else {
+                return .failure(ValueProblem("expected the absolute path of a directory of this output's own"))
+            }
+            return .success(text)
+        }
+        let maxSize = value("spool_max_size") { Values.size($0, in: (1 << 20)...(1 << 40), allowZero: false) }
+        let sync = value("spool_sync") {
+            Values.choice($0, SpoolConfiguration.SyncPolicy.allCases.map { ($0.rawValue, $0) })
+        }
+        guard entries["spool_dir"] != nil else {
+            for key in ["spool_max_size", "spool_sync"] {
+                conflict(key, "applies only with spool_dir (the output has no spool)")
+            }
+            return nil
+        }
+        guard let directory else { return nil }
+        var spool = SpoolConfiguration(directory: directory)
+        if let maxSize { spool.maxSize = maxSize }
+        if let sync { spool.sync = sync }
+        return spool
     }
 
     /// `reconnect_min` and `reconnect_max` over the writer's defaults, checked against each other.

@@ -102,7 +102,7 @@ extension DaemonConfiguration {
 }
 
 extension OutputConfiguration {
-    /// The TLS settings of a syslog `target = tls` or GELF `transport = tls` output.
+    /// The TLS settings of a syslog or RELP `target = tls` or GELF `transport = tls` output.
     package var tlsConfiguration: TLSConfiguration? {
         switch kind {
         case .syslog(let syslog):
@@ -115,6 +115,8 @@ extension OutputConfiguration {
             case .tls(let tls): tls
             default: nil
             }
+        case .relp(let relp):
+            relp.tls
         default:
             nil
         }

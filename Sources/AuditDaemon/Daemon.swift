@@ -391,8 +391,18 @@ final class RunningDaemon {
         ]
         for output in snapshot.outputs {
             fields.append(("output_\(output.name)_peak_queued", .integer(Int64(output.writer.peakQueued))))
-            fields.append(
-                ("output_\(output.name)_dropped", .integer(Int64(output.writer.dropped + output.writer.rejected))))
+            let dropped = output.writer.dropped + output.writer.rejected + (output.writer.spool?.rejected ?? 0)
+            fields.append(("output_\(output.name)_dropped", .integer(Int64(dropped))))
+            if let spool = output.writer.spool {
+                // What waits on disk for the next start (the queue drains into the spool at stop).
+                fields.append(("output_\(output.name)_spool_events", .integer(Int64(spool.entries))))
+                fields.append(("output_\(output.name)_spool_bytes", .integer(Int64(spool.bytes))))
+                fields.append(
+                    (
+                        "output_\(output.name)_spool_age_s",
+                        .unsigned(spool.ageSeconds(now: SystemClock.realtimeMilliseconds()))
+                    ))
+            }
         }
         // Filtered events are a metric, not loss: how many no output got, and per rule and output.
         let filters = snapshot.processing.filters

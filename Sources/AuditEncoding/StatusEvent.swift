@@ -102,4 +102,7 @@ package struct LossReason: RawRepresentable, Hashable, Sendable {
     package static let writerTruncated = Self(rawValue: "writer_truncated")
     /// An output's UDP datagrams were refused (ECONNREFUSED: nobody listening).
     package static let writerRefused = Self(rawValue: "writer_refused")
+    /// An output's disk spool held damaged entries (a tail torn by a crash mid-write, corruption):
+    /// each damaged region lost at least one event.
+    package static let spoolTorn = Self(rawValue: "spool_torn")
 }

@@ -40,6 +40,10 @@ package protocol EventWriter: Sendable {
     /// Flushes and releases the destination. Called once, last. `unwrittenItems` in a thrown
     /// error counts items already reported completed that could not be finished after all.
     mutating func close() throws(WriterError)
+
+    /// The disk spool's status, published by a `SpoolingWriter` for `STATUS=` and loss events;
+    /// nil for writers without a spool. Read once, when the worker starts.
+    var spoolGauges: SpoolGauges? { get }
 }
 
 extension EventWriter {
@@ -51,6 +55,9 @@ extension EventWriter {
 
     /// Nothing to reopen by default.
     package mutating func reopen() throws(WriterError) {}
+
+    /// No spool by default.
+    package var spoolGauges: SpoolGauges? { nil }
 }
 
 /// What one successful `write` did.

@@ -107,6 +107,19 @@ struct ReplayCommand: ParsableCommand {
 /// quick-start configuration (events to stdout).
 func loadConfiguration(path: String?, checkOnly: Bool) throws -> DaemonConfiguration {
     guard let configuration = readConfiguration(path: path) else { throw ExitCode.configuration }
+    if checkOnly {
+        // What only the file system can say: whether each spool directory can be created or used.
+        var problems = 0
+        for output in configuration.outputs {
+            guard let (directory, problem) = output.spoolDirectoryProblem else { continue }
+            printError("\(path ?? "swift-audit"): output.\(output.name).spool_dir = \(directory): \(problem)")
+            problems += 1
+        }
+        if problems > 0 {
+            printError("swift-audit: \(path ?? ""): \(problems) problem(s); nothing was started")
+            throw ExitCode.configuration
+        }
+    }
     return configuration
 }
 

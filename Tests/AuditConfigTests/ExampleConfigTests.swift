@@ -50,7 +50,7 @@ import Testing
             OutputConfiguration(
                 name: "graylog", kind: .gelf(GELFWriter.Configuration(host: "127.0.0.1", port: 12201))),
             OutputConfiguration(
-                name: "central", kind: .relp(RELPWriter.Configuration(host: "127.0.0.1", port: 20514))),
+                name: "relay", kind: .relp(RELPWriter.Configuration(host: "127.0.0.1", port: 20514))),
         ])
         #expect(parsed.configuration == expected)
         // The only warning: num_logs is shown next to max_size = 0, where it has no effect.

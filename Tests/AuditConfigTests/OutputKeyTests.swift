@@ -13,7 +13,7 @@ enum Base {
     static let syslogTCP = "output.s.type = syslog\noutput.s.target = tcp\noutput.s.address = logs:6514\n"
     static let gelf = "output.g.type = gelf\noutput.g.address = graylog:12201\n"
     static let gelfTCP = "output.g.type = gelf\noutput.g.address = graylog:12201\noutput.g.transport = tcp\n"
-    static let relp = "output.r.type = relp\noutput.r.address = central:20514\n"
+    static let relp = "output.r.type = relp\noutput.r.target = tcp\noutput.r.address = central:20514\n"
     static let syslogTLS =
         "output.s.type = syslog\noutput.s.target = tls\noutput.s.address = logs\noutput.s.tls_ca = /etc/ca.pem\n"
 
@@ -216,6 +216,13 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         },
         // relp
         .relp("output.r.relp_window = 1") { $0.window = 1 },
+        AcceptedOutputLine(
+            "output.r.type = relp\noutput.r.address = central:20514\n", "output.r.tls_ca = /etc/ca.pem",
+            Base.relpOutput
+        ) { output in
+            output.kind = .relp(
+                RELPWriter.Configuration(host: "central", port: 20514, tls: TLSConfiguration(caFile: "/etc/ca.pem")))
+        },
         .relp("output.r.relp_window = 4096") { $0.window = 4096 },
         .relp("output.r.ack_timeout = 30s") { $0.ackTimeout = .seconds(30) },
         .relp("output.r.structured_data = no") { $0.format = .rfc5424(structuredData: false) },
@@ -228,6 +235,16 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         .relp("output.r.reconnect_max = 30s") { $0.reconnectMaximum = .seconds(30) },
         .gelf("output.g.transport = tls\noutput.g.tls_ca = /etc/ca.pem") {
             $0.transport = .tls(TLSConfiguration(caFile: "/etc/ca.pem"))
+        },
+        AcceptedOutputLine(Base.syslogTCP, "output.s.spool_dir = /var/spool/swift-audit/s", Base.tcpOutput) {
+            $0.spool = SpoolConfiguration(directory: "/var/spool/swift-audit/s")
+        },
+        AcceptedOutputLine(Base.gelf + "output.g.spool_dir = /sp\n", "output.g.spool_max_size = 1G", Base.gelfOutput) {
+            $0.spool = SpoolConfiguration(directory: "/sp", maxSize: 1 << 30)
+        },
+        AcceptedOutputLine(Base.syslog + "output.s.spool_dir = /sp\n", "output.s.spool_sync = never", Base.syslogOutput)
+        {
+            $0.spool = SpoolConfiguration(directory: "/sp", sync: .never)
         },
         AcceptedOutputLine(Base.gelfTCP, "output.g.hostname = h", Base.gelfTCPOutput) {
             $0.kind = .gelf(
@@ -321,7 +338,15 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         RefusedOutputLine(Base.relp, "output.r.oversize = tcp", "expected split, truncate or drop"),
         RefusedOutputLine(
             Base.relp, "output.r.framing = newline", "applies only to outputs of type = syslog", kind: .conflict),
-        RefusedOutputLine("output.r.type = relp\n", "output.r.address = central", "expected host:port"),
+        RefusedOutputLine(
+            "output.r.type = relp\noutput.r.target = tcp\n", "output.r.address = central", "expected host:port"),
+        RefusedOutputLine(Base.relp, "output.r.tls_ca = /etc/ca.pem", "applies only to target = tls", kind: .conflict),
+        RefusedOutputLine(
+            "output.r.type = relp\noutput.r.address = central:20514\n", "output.r.target = udp", "expected tls or tcp"),
+        RefusedOutputLine(Base.syslogTCP, "output.s.spool_dir = var/spool", "absolute path"),
+        RefusedOutputLine(Base.gelf + "output.g.spool_dir = /sp\n", "output.g.spool_max_size = 2000G", "1M…1024G"),
+        RefusedOutputLine(
+            Base.gelf + "output.g.spool_dir = /sp\n", "output.g.spool_sync = yes", "never, interval or always"),
     ]
 
     @Test(arguments: refused)
@@ -337,8 +362,15 @@ struct RefusedOutputLine: Sendable, CustomTestStringConvertible {
         }
     }
 
+    @Test func aRELPOutputUsesTLSUnlessToldTCPAndThenNeedsTheCAFile() {
+        let diagnostics = parseFailing("output.r.type = relp\noutput.r.address = central:20514\n")
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics.first?.key == "output.r.tls_ca", "\(diagnostics)")
+        #expect(diagnostics.first?.message.contains("target = tls") == true, "\(diagnostics)")
+    }
+
     @Test func aRELPOutputNeedsAnAddressWithAPort() {
-        let diagnostics = parseFailing("output.r.type = relp\n")
+        let diagnostics = parseFailing("output.r.type = relp\noutput.r.target = tcp\n")
         #expect(diagnostics.count == 1)
         #expect(diagnostics.first?.key == "output.r.address")
         #expect(diagnostics.first?.message.contains("20514") == true, "\(diagnostics)")

@@ -18,8 +18,22 @@ public final class RsyslogRELPCollector: @unchecked Sendable {  // used by one t
     public var messagesPath: String { directory.file("messages.log") }
     private var process: Process?
 
-    /// Writes the configuration; `maxMessageSize` sets rsyslog's (and so imrelp's) message limit.
-    public init(maxMessageSize: Int? = nil) throws {
+    /// imrelp's TLS: the server's certificate and key, and for mutual TLS the CA its clients'
+    /// certificates must chain to (`tls.authmode="certvalid"`).
+    public struct TLS: Sendable {
+        public var certificate: String
+        public var key: String
+        public var clientCA: String?
+        public init(certificate: String, key: String, clientCA: String? = nil) {
+            self.certificate = certificate
+            self.key = key
+            self.clientCA = clientCA
+        }
+    }
+
+    /// Writes the configuration; `maxMessageSize` sets rsyslog's (and so imrelp's) message limit;
+    /// with `tls` the input speaks RELP over TLS only (librelp's default TLS library, GnuTLS).
+    public init(maxMessageSize: Int? = nil, tls: TLS? = nil) throws {
         directory = try TemporaryDirectory(prefix: "swift-audit-relp")
         port = try Self.freeTCPPort()
         var global = "global(workDirectory=\"\(directory.path)\""
@@ -29,7 +43,7 @@ public final class RsyslogRELPCollector: @unchecked Sendable {  // used by one t
             global + """
                 main_queue(queue.type="Direct")
                 module(load="imrelp")
-                input(type="imrelp" address="127.0.0.1" port="\(port)" ruleset="relp")
+                input(type="imrelp" address="127.0.0.1" port="\(port)" ruleset="relp"\(Self.tlsParameters(tls)))
                 template(name="raw" type="string" string="%rawmsg%\\n")
                 ruleset(name="relp" queue.type="Direct") {
                     action(type="omfile" file="\(messagesPath)" template="raw" fileCreateMode="0600")
@@ -38,6 +52,15 @@ public final class RsyslogRELPCollector: @unchecked Sendable {  // used by one t
 
                 """
         try directory.write("rsyslog.conf", configuration)
+    }
+
+    private static func tlsParameters(_ tls: TLS?) -> String {
+        guard let tls else { return "" }
+        var text = " tls=\"on\" tls.mycert=\"\(tls.certificate)\" tls.myprivkey=\"\(tls.key)\""
+        if let clientCA = tls.clientCA {
+            text += " tls.cacert=\"\(clientCA)\" tls.authmode=\"certvalid\""
+        }
+        return text
     }
 
     deinit {

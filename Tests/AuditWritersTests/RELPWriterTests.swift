@@ -1,5 +1,6 @@
 import AuditEncoding
 import AuditEvents
+import AuditTLS
 import AuditTestSupport
 import AuditWriters
 import Foundation
@@ -72,6 +73,61 @@ import Testing
         let header = String(decoding: received[0].header, as: UTF8.self)
         #expect(header.hasPrefix("<182>1 2023-11-14T22:13:21.123Z relp-host swift-audit "), "\(header)")
         #expect(header.contains(" SYSCALL [swift-audit@32473 seq=\"1\" types=\"SYSCALL,EXECVE,CWD,PATH,PROCTITLE\"] "))
+    }
+
+    /// imrelp over TLS asks every client for its certificate (librelp with GnuTLS refuses one
+    /// without), so RELP over TLS is mutual TLS: `tls_cert` and `tls_key` are needed.
+    @Test(
+        "RELP over TLS with a client certificate: every event arrives once, in order, byte-identical",
+        .requires(.rsyslogRELP, .openssl))
+    func relpOverTLSDeliversEveryEventOnce() throws {
+        let certificates = try TestCertificates()
+        let collector = try RsyslogRELPCollector(
+            tls: .init(
+                certificate: certificates.serverCertificate, key: certificates.serverKey,
+                clientCA: certificates.caFile))
+        try collector.start()
+        defer { collector.stop() }
+        let items = Self.events(count: 500, directory: collector.directory)
+        var configuration = Self.configuration(collector.port, window: 64)
+        configuration.tls = TLSConfiguration(
+            caFile: certificates.caFile, certificateFile: certificates.clientCertificate,
+            keyFile: certificates.clientKey)
+        let writer = try RELPWriter(configuration: configuration)
+        #expect(writer.name == "relp tls 127.0.0.1:\(collector.port)")
+        let worker = try OutputWorker(writer, configuration: Self.queue)
+        for item in items { #expect(worker.enqueue(item)) }
+        let report = worker.close(drainTimeout: .seconds(30))
+        #expect(report.counters.written == items.count, "\(String(describing: report.counters.lastError))")
+        #expect(report.counters.activity.connectFailures == 0)
+        let received = collector.messages(atLeast: items.count).compactMap(Received.init)
+        #expect(received.map(\.sequence) == Array(1...items.count), "rsyslog says: \(collector.output)")
+        let identical = received.map(\.json) == items.map(\.line)
+        #expect(identical, "the JSON is byte-identical")
+    }
+
+    @Test(
+        "RELP over TLS refuses a collector whose certificate another CA signed, and sends it nothing",
+        .requires(.rsyslogRELP, .openssl))
+    func relpOverTLSRefusesAStranger() throws {
+        let certificates = try TestCertificates()
+        let collector = try RsyslogRELPCollector(
+            tls: .init(
+                certificate: certificates.strangerCertificate, key: certificates.strangerKey,
+                clientCA: certificates.caFile))
+        try collector.start()
+        defer { collector.stop() }
+        var configuration = Self.configuration(collector.port)
+        configuration.tls = TLSConfiguration(
+            caFile: certificates.caFile, certificateFile: certificates.clientCertificate,
+            keyFile: certificates.clientKey)
+        configuration.connectTimeout = .milliseconds(500)
+        let worker = try OutputWorker(try RELPWriter(configuration: configuration), configuration: Self.queue)
+        for item in Self.events(count: 20, directory: collector.directory) { #expect(worker.enqueue(item)) }
+        let report = worker.close(drainTimeout: .seconds(2))
+        #expect(report.counters.written == 0)
+        #expect(report.counters.activity.connectFailures > 0)
+        #expect((try? String(contentsOfFile: collector.messagesPath, encoding: .utf8)) ?? "" == "")
     }
 
     /// The collector is SIGKILLed twice while events flow and comes back on the same port: every

@@ -17,6 +17,8 @@ package import Logging
 package struct LossAccounting {
     /// Final drop counts of workers that reloads retired, by output name.
     private var retiredDrops: [String: Int] = [:]
+    /// Final spool damage counts of workers that reloads retired, by output name.
+    private var retiredSpoolTorn: [String: Int] = [:]
     private var monitor = LossMonitor()
 
     package init() {}
@@ -36,8 +38,14 @@ package struct LossAccounting {
         counters.ringStalls = snapshot.ringStalls
         for output in snapshot.outputs {
             let writer = output.writer
+            // Items the writer refused when read back from its spool are drops like any rejection.
             counters.writerDrops[output.name] =
                 (retiredDrops[output.name] ?? 0) + writer.dropped + writer.rejected - output.refusedStatusLines
+                + (writer.spool?.rejected ?? 0)
+            if let spool = writer.spool {
+                counters.spools[output.name] = spool
+                counters.spoolTorn[output.name] = (retiredSpoolTorn[output.name] ?? 0) + spool.damagedRegions
+            }
             counters.writerTruncations[output.name] = writer.activity.oversizeTruncated
             counters.writerRefusals[output.name] = writer.activity.refusedDatagrams
         }
@@ -50,7 +58,9 @@ package struct LossAccounting {
     /// counts those of every worker the output had.)
     package mutating func retire(_ name: String, report: WriterCloseReport) {
         let counters = report.counters
-        retiredDrops[name, default: 0] += counters.dropped + counters.rejected + counters.droppedAtShutdown
+        retiredDrops[name, default: 0] +=
+            counters.dropped + counters.rejected + counters.droppedAtShutdown + (counters.spool?.rejected ?? 0)
+        retiredSpoolTorn[name, default: 0] += counters.spool?.damagedRegions ?? 0
     }
 
     /// The loss events for everything that grew since the last call (each logged, rate-limited

@@ -1,6 +1,7 @@
 package import AuditEncoding
 import AuditPipeline
-import AuditWriters
+import AuditSystem
+package import AuditWriters
 package import Logging
 
 /// Every counter that means "something was lost or cut short", from every stage, in one place.
@@ -25,6 +26,10 @@ package struct LossCounters: Hashable, Sendable {
     package var writerTruncations: [String: Int] = [:]
     /// Per output: UDP datagrams the destination refused (ECONNREFUSED: nobody listening).
     package var writerRefusals: [String: Int] = [:]
+    /// Per output with a disk spool: damaged regions found in it (each lost at least one event).
+    package var spoolTorn: [String: Int] = [:]
+    /// Per output with a disk spool: its state, for the spool fields of that output's loss events.
+    package var spools: [String: SpoolStatus] = [:]
 
     package init() {}
 }
@@ -42,10 +47,20 @@ package struct LossMonitor {
     /// The loss events for everything that grew since the last call.
     package mutating func events(for current: LossCounters, logger: Logger) -> [StatusEvent] {
         var events: [StatusEvent] = []
+        let wallClock = SystemClock.realtimeMilliseconds()
         func check(_ reason: LossReason, _ now: Int, _ before: Int, output: String? = nil, message: String) {
             guard now > before else { return }
+            // An output with a spool: how much waits on disk, and since when.
+            var extra: [(key: String, value: StatusEvent.Value)] = []
+            if let output, let spool = current.spools[output] {
+                extra = [
+                    ("spool_events", .integer(Int64(spool.entries))), ("spool_bytes", .integer(Int64(spool.bytes))),
+                    ("spool_age_s", .unsigned(spool.ageSeconds(now: wallClock))),
+                ]
+            }
             events.append(
-                StatusEvent.loss(reason: reason, count: UInt64(now - before), total: UInt64(now), output: output))
+                StatusEvent.loss(
+                    reason: reason, count: UInt64(now - before), total: UInt64(now), output: output, extra: extra))
             var metadata: Logger.Metadata = [
                 "reason": "\(reason.rawValue)", "count": "\(now - before)", "total": "\(now)",
             ]
@@ -83,6 +98,11 @@ package struct LossMonitor {
                 .writerTruncated, count, reported.writerTruncations[output] ?? 0,
                 output: output,
                 message: "an output shortened events to fit its message limit (marked)")
+        }
+        for (output, count) in current.spoolTorn.sorted(by: { $0.key < $1.key }) {
+            check(
+                .spoolTorn, count, reported.spoolTorn[output] ?? 0, output: output,
+                message: "an output's disk spool held damaged entries (cut off and skipped)")
         }
         for (output, count) in current.writerRefusals.sorted(by: { $0.key < $1.key }) {
             check(

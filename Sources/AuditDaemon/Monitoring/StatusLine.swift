@@ -1,12 +1,16 @@
 import AuditFilters
 import AuditPipeline
 import AuditProcesses
+import AuditSystem
 import AuditWriters
 
 /// The one line `systemctl status` shows (`STATUS=`): what flowed, what was lost, how each output
 /// does.
 package enum StatusLine {
-    package static func text(_ snapshot: PipelineSnapshot, loss: LossCounters, kernelBacklog: UInt32) -> String {
+    package static func text(
+        _ snapshot: PipelineSnapshot, loss: LossCounters, kernelBacklog: UInt32,
+        now: UInt64 = SystemClock.realtimeMilliseconds()
+    ) -> String {
         var parts = [
             "events \(snapshot.processing.events)",
             "kernel lost \(loss.kernelLost)",
@@ -33,6 +37,10 @@ package enum StatusLine {
             if counters.activity.oversizeTruncated > 0 { part += " truncated \(counters.activity.oversizeTruncated)" }
             if counters.activity.oversizeSplit > 0 { part += " split \(counters.activity.oversizeSplit)" }
             if counters.activity.resent > 0 { part += " resent \(counters.activity.resent)" }
+            if let spool = counters.spool {
+                part += " spool \(spool.entries) events \(spool.bytes) bytes age \(spool.ageSeconds(now: now))s"
+                if spool.damagedRegions > 0 { part += " torn \(spool.damagedRegions)" }
+            }
             parts.append(part)
         }
         return parts.joined(separator: "; ")

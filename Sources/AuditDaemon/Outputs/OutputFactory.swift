@@ -67,6 +67,11 @@ enum OutputFactory {
                 name: name, worker: try OutputWorker(writer, configuration: queue, onNotice: notices),
                 wantsEvent: wantsEvent, format: configuration.format, includeRaw: configuration.includeRaw)
         }
+        /// A network writer, behind its disk spool when it has one (`spool_dir`).
+        func networked(_ writer: some EventWriter) throws(WriterError) -> DaemonOutput {
+            guard let spool = configuration.spool else { return try running(writer, wantsEvent: true) }
+            return try running(SpoolingWriter(inner: writer, configuration: spool), wantsEvent: true)
+        }
         do {
             // The configuration holds each writer's own configuration: nothing to translate.
             switch configuration.kind {
@@ -81,16 +86,16 @@ enum OutputFactory {
                 // one attempt per backoff step, not one per second.
                 queue.retryInitialDelay = syslog.reconnectMinimum
                 queue.retryMaximumDelay = syslog.reconnectMaximum
-                return try running(SyslogWriter(configuration: syslog), wantsEvent: true)
+                return try networked(SyslogWriter(configuration: syslog))
             case .gelf(let gelf):
                 queue.retryInitialDelay = gelf.reconnectMinimum
                 queue.retryMaximumDelay = gelf.reconnectMaximum
                 let names: GELFWriter.SyscallNamer = { AuditMachine(elf: $0)?.syscalls.name(of: $1) }
-                return try running(GELFWriter(configuration: gelf, syscallName: names), wantsEvent: true)
+                return try networked(GELFWriter(configuration: gelf, syscallName: names))
             case .relp(let relp):
                 queue.retryInitialDelay = relp.reconnectMinimum
                 queue.retryMaximumDelay = relp.reconnectMaximum
-                return try running(RELPWriter(configuration: relp), wantsEvent: true)
+                return try networked(RELPWriter(configuration: relp))
             }
         } catch let error as Failure {
             throw error

@@ -238,37 +238,6 @@ struct NetworkLink: Sendable {
         }
         return (sent, error?.rawValue ?? 0)
     }
-
-    /// Receives what the peer sent on a stream, through the TLS session when there is one,
-    /// waiting at most `timeoutMilliseconds`. Returns the count and 0; 0 and 0 when the peer
-    /// closed the stream; 0 and EAGAIN after the timeout; 0 and the errno of a failure.
-    mutating func receiveStream(
-        into buffer: UnsafeMutableRawBufferPointer, timeoutMilliseconds: Int32
-    ) -> (count: Int, errno: Int32) {
-        guard descriptor >= 0 else { return (0, ENOTCONN) }
-        if let session {
-            let result = session.receive(into: buffer, timeoutMilliseconds: timeoutMilliseconds)
-            if result.errno != 0 && result.errno != EAGAIN { lastTLSFailure = session.lastFailure }
-            return result
-        }
-        let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(max(0, timeoutMilliseconds)) &* 1_000_000
-        while true {
-            do throws(Errno) {
-                return (try SystemCall.recv(descriptor, into: buffer, flags: Int32(MSG_DONTWAIT)), 0)
-            } catch {
-                guard error.rawValue == EAGAIN || error.rawValue == EWOULDBLOCK else { return (0, error.rawValue) }
-            }
-            let now = SystemClock.monotonicNanoseconds()
-            if now >= deadline { return (0, EAGAIN) }
-            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let left = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
-            do throws(Errno) {
-                _ = try SystemCall.poll(&entry, count: 1, milliseconds: left)
-            } catch {
-                return (0, error.rawValue)
-            }
-        }
-    }
 }
 
 extension NetworkLink {
@@ -287,7 +256,23 @@ extension NetworkLink {
     /// Reads what the peer sent on a stream into `buffer`, waiting at most `milliseconds` for the
     /// first byte. For protocols whose receiver answers (RELP's acknowledgements). The one place a
     /// TLS session slots in beside `sendStream`: callers see plaintext either way.
-    func receiveStream(into buffer: UnsafeMutableRawBufferPointer, milliseconds: Int32) -> Received {
+    mutating func receiveStream(into buffer: UnsafeMutableRawBufferPointer, milliseconds: Int32) -> Received {
+        guard descriptor >= 0 else { return .failed(errno: ENOTCONN) }
+        if let session {
+            let (count, code) = session.receive(into: buffer, timeoutMilliseconds: milliseconds)
+            if count > 0 {
+                // The same immediate ACK as below, for the TCP segments under the TLS records.
+                SocketCalls.setOption(descriptor, level: Int32(IPPROTO_TCP), name: TCP_QUICKACK, value: 1)
+                return .bytes(count: count)
+            }
+            switch code {
+            case 0: return .closed
+            case EAGAIN: return .timedOut
+            default:
+                lastTLSFailure = session.lastFailure
+                return code == EPIPE ? .closed : .failed(errno: code)
+            }
+        }
         let deadline = SystemClock.monotonicNanoseconds() &+ UInt64(max(0, milliseconds)) &* 1_000_000
         while true {
             do throws(Errno) {

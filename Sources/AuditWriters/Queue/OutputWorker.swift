@@ -32,7 +32,8 @@ package final class OutputWorker: Sendable {
                 detail: "queue capacity, bytes and items per write must be positive",
                 isRetryable: false)
         }
-        let core = WorkerCore(name: name, configuration: configuration, onNotice: onNotice)
+        let core = WorkerCore(
+            name: name, configuration: configuration, onNotice: onNotice, spoolGauges: writer.spoolGauges)
         self.name = name
         self.core = core
         let thread: SystemThread
@@ -161,14 +162,20 @@ final class WorkerCore: Sendable {
     /// Queued items that end the batch delay early: a full write, or half the capacity.
     let lingerWakeThreshold: Int
     let onNotice: (@Sendable (WriterNotice) -> Void)?
+    /// The writer's disk spool, read into each snapshot.
+    let spoolGauges: SpoolGauges?
     let state: Mutex<State>
     /// The worker parks here when idle or backing off.
     let workerParker = Parker()
     /// `close` parks here until the worker finishes.
     let closerParker = Parker()
 
-    init(name: String, configuration: OutputQueueConfiguration, onNotice: (@Sendable (WriterNotice) -> Void)?) {
+    init(
+        name: String, configuration: OutputQueueConfiguration, onNotice: (@Sendable (WriterNotice) -> Void)?,
+        spoolGauges: SpoolGauges? = nil
+    ) {
         self.configuration = configuration
+        self.spoolGauges = spoolGauges
         self.lingerWakeThreshold = max(1, min(configuration.capacity / 2, configuration.maxItemsPerWrite))
         self.onNotice = onNotice
         var initial = State(counters: WriterCounters(name: name))
@@ -248,11 +255,13 @@ final class WorkerCore: Sendable {
     }
 
     func snapshot() -> WriterCounters {
-        state.withLock { state in
+        var snapshot = state.withLock { state in
             var counters = state.counters
             counters.queued = state.pending.count + state.held
             return counters
         }
+        snapshot.spool = spoolGauges?.status
+        return snapshot
     }
 
     func notify(_ notice: WriterNotice) {

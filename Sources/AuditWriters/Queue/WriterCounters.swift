@@ -86,6 +86,8 @@ package struct WriterCounters: Sendable, Hashable {
     package var isFailing: Bool
     /// The most recent error or warning.
     package var lastError: WriterError?
+    /// The disk spool (`spool_dir`), when the output has one.
+    package var spool: SpoolStatus?
 
     /// All zeros, for `name`.
     package init(name: String) {
@@ -107,6 +109,7 @@ package struct WriterCounters: Sendable, Hashable {
         activity = WriterActivity()
         isFailing = false
         lastError = nil
+        spool = nil
     }
 }
 

@@ -1,6 +1,7 @@
 package import AuditEncoding
 internal import AuditRELP
 internal import AuditSystem
+package import AuditTLS
 import Glibc
 
 /// Sends each event as a syslog message over RELP (rsyslog's Reliable Event Logging Protocol, its
@@ -71,6 +72,9 @@ package struct RELPWriter: EventWriter {
         package var sendTimeout: Duration
         /// How long `close()` waits for the answer to its `close` command.
         package var closeTimeout: Duration
+        /// TLS (RELP over TLS, as imrelp's `tls="on"`): the server is verified against it and
+        /// nothing is ever sent in clear; nil for plain TCP (a relay on this host only).
+        package var tls: TLSConfiguration?
 
         /// The defaults of `config/swift-audit.conf`: RFC 5424 with structured data, local6.info,
         /// tag `swift-audit`, 8096-byte messages split when longer, a window of 128, answers
@@ -91,7 +95,8 @@ package struct RELPWriter: EventWriter {
             reconnectMaximum: Duration = .seconds(5),
             connectTimeout: Duration = .seconds(2),
             sendTimeout: Duration = .seconds(1),
-            closeTimeout: Duration = .seconds(1)
+            closeTimeout: Duration = .seconds(1),
+            tls: TLSConfiguration? = nil
         ) {
             self.host = host
             self.port = port
@@ -109,6 +114,7 @@ package struct RELPWriter: EventWriter {
             self.connectTimeout = connectTimeout
             self.sendTimeout = sendTimeout
             self.closeTimeout = closeTimeout
+            self.tls = tls
         }
     }
 
@@ -145,7 +151,7 @@ package struct RELPWriter: EventWriter {
 
     /// Validates `configuration`; connects on the first write.
     package init(configuration: Configuration) throws(WriterError) {
-        let name = "relp \(hostPort(configuration.host, configuration.port))"
+        let name = "relp\(configuration.tls == nil ? "" : " tls") \(hostPort(configuration.host, configuration.port))"
         func invalid(_ detail: String) -> WriterError {
             WriterError(code: .configuration, target: name, detail: detail, isRetryable: false)
         }
@@ -169,10 +175,14 @@ package struct RELPWriter: EventWriter {
             }
         self.configuration = configuration
         self.name = name
+        let context = try configuration.tls.map { (tls) throws(WriterError) in
+            try SyslogWriter.tlsContext(tls, target: name)
+        }
         self.link = NetworkLink(
             endpoint: .tcp(host: configuration.host, port: configuration.port), target: name,
             connectTimeout: configuration.connectTimeout, sendTimeout: configuration.sendTimeout,
-            reconnectMinimum: configuration.reconnectMinimum, reconnectMaximum: configuration.reconnectMaximum)
+            reconnectMinimum: configuration.reconnectMinimum, reconnectMaximum: configuration.reconnectMaximum,
+            tls: context)
         self.formatter = SyslogFormatter(
             style: style, facility: configuration.facility, severity: configuration.severity,
             hostname: configuration.hostname ?? SyslogWriter.systemHostname(), appName: configuration.tag,
@@ -482,8 +492,24 @@ package struct RELPWriter: EventWriter {
     package mutating func flush() throws(WriterError) {}
 
     /// Ends the session politely so the next write connects again (and resolves the name again).
+    /// Over TLS the certificate files are read again first (a reload, a rotated certificate); when
+    /// they no longer load, the session and the old files stay, and this throws.
     package mutating func reopen() throws(WriterError) {
-        closeSession()
+        if let tls = configuration.tls {
+            let context: TLSClientContext
+            do {
+                context = try SyslogWriter.tlsContext(tls, target: name)
+            } catch {
+                var error = error
+                error.code = .reopen
+                error.isRetryable = true
+                throw error
+            }
+            closeSession()
+            link.tls = context
+        } else {
+            closeSession()
+        }
     }
 
     /// Notices a session the server closed while idle.
