@@ -68,15 +68,15 @@ import Testing
 
     @Test func readsQuotedValuesWithSpacesAndEscapes() {
         let text = """
-            hostname = "user:rack 4 \\"east\\" \\\\ west"
+            rules_file = "/etc/rack 4 \\"east\\" \\\\ west"
             \(stdoutOutput)
             """
-        #expect(parseOK(text)?.configuration.hostname == .user("rack 4 \"east\" \\ west"))
+        #expect(parseOK(text)?.configuration.rules.file == "/etc/rack 4 \"east\" \\ west")
     }
 
     @Test func readsAQuotedValueContainingAHash() {
-        let text = "hostname = \"user:a # b\"\n" + stdoutOutput
-        #expect(parseOK(text)?.configuration.hostname == .user("a # b"))
+        let text = "rules_file = \"/a # b\"\n" + stdoutOutput
+        #expect(parseOK(text)?.configuration.rules.file == "/a # b")
     }
 
     @Test(arguments: [

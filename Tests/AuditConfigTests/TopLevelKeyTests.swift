@@ -157,7 +157,7 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine("process_scripts = sometimes", "expected yes or no"),
         RefusedLine("filters = a,,b", "expected rule names separated by commas"),
         RefusedLine("filters = nope", "names the rule \"nope\", which no filter.nope.* line defines"),
-        RefusedLine("hostname = user:", "NAME 1…255 bytes"),
+        RefusedLine("hostname = user:", "NAME 1…255 printable ASCII characters without spaces"),
         RefusedLine("ring_size = 0", "64K…1G"),
         RefusedLine("ring_size = 1K", "64K…1G"),
         RefusedLine("status_interval = 50ms", "100ms…1h"),
@@ -205,5 +205,19 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         #expect(diagnostics.first?.relatedLines == [1, 2])
         let defaultMax = parseFailing("min_type = 3000\n" + stdoutOutput)
         #expect(defaultMax.first?.message.contains("2999, the default") == true, "\(defaultMax)")
+    }
+
+    /// One rule for every host name the configuration takes: `hostname = user:NAME` refuses what
+    /// the syslog and GELF `hostname` keys refuse (bidi controls, zero-width and other invisible
+    /// characters, spaces, anything outside printable ASCII), with the same words.
+    @Test(arguments: ["web\u{202E}10-bew", "web\u{200B}01", "web\u{00A0}01", "rack 4", "h\u{E9}llo", "web\u{2066}01"])
+    func theEventHostNameRefusesWhatTheOutputHostNamesRefuse(name: String) {
+        let diagnostics = parseFailing(stdoutOutput + "hostname = \"user:\(name)\"\n")
+        #expect(diagnostics.count == 1, "\(diagnostics)")
+        #expect(diagnostics.first?.key == "hostname")
+        #expect(
+            diagnostics.first?.message.contains("printable ASCII characters without spaces") == true, "\(diagnostics)")
+        let output = parseFailing("output.s.type = syslog\noutput.s.hostname = \"\(name)\"\n")
+        #expect(output.first?.message.contains("printable ASCII characters without spaces") == true, "\(output)")
     }
 }
