@@ -3,6 +3,7 @@ import AuditEvents
 import AuditFilters
 import AuditNetlink
 import AuditProcesses
+internal import AuditSystem
 import AuditWriters
 
 /// A configuration that passed every check, with the warnings worth logging.
@@ -39,7 +40,15 @@ extension DaemonConfiguration {
         -> ParsedConfiguration
     {
         var parser = ConfigParser(file: file, users: users)
-        let assignments = lexConfiguration(bytes, file: file, diagnostics: &parser.errors)
+        // Files edited on Windows: as in rules files (see `TextFileConventions`).
+        let byteOrderMark = TextFileConventions.byteOrderMarkLength(bytes)
+        if byteOrderMark > 0 {
+            parser.warnings.append(
+                ConfigDiagnostic(
+                    kind: .warning, file: file, line: 1, message: TextFileConventions.byteOrderMarkWarning))
+        }
+        let assignments = lexConfiguration(
+            Array(bytes.dropFirst(byteOrderMark)), file: file, diagnostics: &parser.errors)
         let configuration = parser.build(assignments)
         if !parser.errors.isEmpty {
             throw ConfigError(diagnostics: sortedByLine(parser.errors))

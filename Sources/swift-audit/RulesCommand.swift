@@ -15,7 +15,9 @@ struct RulesCommand: ParsableCommand {
         discussion: """
             Rule files use the audit.rules syntax of `auditctl -R`: one command per line (-a, -A, -d, \
             -w, -W, -D, -b, -r, -f, -e, --backlog_wait_time, --reset-lost, --loginuid-immutable, -i, -c), \
-            `#` comments. A directory argument stands for its *.rules files in byte order, as \
+            `#` comments. Files edited on Windows are read as meant: a line may end in CR LF, and a \
+            UTF-8 byte-order mark at the start is skipped with a warning (the configuration file \
+            follows the same rule). A directory argument stands for its *.rules files in byte order, as \
             augenrules reads /etc/audit/rules.d (but the lines are applied as written: augenrules \
             would move -D first and -e last).
 

@@ -34,6 +34,19 @@ import Testing
                 })
     }
 
+    /// A file saved by a Windows editor: the byte-order mark is skipped with one warning that names
+    /// it, instead of an unknown key "\u{FEFF}backlog_limit"; CR LF line ends are accepted as before.
+    @Test func aByteOrderMarkIsSkippedWithOneWarningNamingIt() throws {
+        let bytes = [0xEF, 0xBB, 0xBF] + Array("backlog_limit = 100\r\n\(stdoutOutput)".utf8)
+        let parsed = try DaemonConfiguration.parse(bytes: bytes, file: testFile)
+        #expect(parsed.configuration == defaultsWithStdout { $0.audit.backlogLimit = 100 })
+        #expect(
+            parsed.warnings.map(\.description) == [
+                "\(testFile):1: the file starts with a UTF-8 byte-order mark (bytes EF BB BF); it is skipped "
+                    + "(save the file as UTF-8 without a BOM to silence this)"
+            ])
+    }
+
     @Test func keepsAHashInsideAValue() throws {
         let text = """
             output.s.type = syslog
