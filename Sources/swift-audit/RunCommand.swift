@@ -41,7 +41,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The daemon's own log level (its log goes to stderr, journald under systemd).",
+            "The daemon's own log level (its log goes to stderr; under systemd the journal, with each line's priority).",
             valueName: "trace|debug|info|notice|warning|error|critical"))
     var logLevel: String = "info"
 

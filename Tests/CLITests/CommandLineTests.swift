@@ -30,6 +30,32 @@ import Testing
         #expect(result.standardError.contains(message), "\(result.standardError)")
     }
 
+    /// The daemon's log lines carry journald's `<N>` priority prefix only when stderr is the
+    /// journal: systemd says so with JOURNAL_STREAM=DEVICE:INODE of the stream it connected to
+    /// stderr (systemd.exec(5)). On a terminal, a pipe or a file they are plain text, also when a
+    /// JOURNAL_STREAM inherited from a parent names another stream.
+    @Test func logLinesCarryPriorityPrefixesOnlyWhenStderrIsTheJournal() throws {
+        let directory = try TemporaryDirectory()
+        let script = """
+            exec 2>"$1"
+            if [ "$2" = match ]; then export JOURNAL_STREAM="$(stat -c %d:%i "$1")"
+            elif [ "$2" = other ]; then export JOURNAL_STREAM=1:2
+            else unset JOURNAL_STREAM; fi
+            exec "$3" replay "$4"
+            """
+        var lines: [String: String] = [:]
+        for mode in ["match", "other", "unset"] {
+            let log = directory.file("\(mode).log")
+            let result = try runProcess(
+                "/bin/sh", ["-c", script, "sh", log, mode, Self.binary, directory.file("absent.bin")])
+            #expect(result.status != 0)
+            lines[mode] = try String(contentsOfFile: log, encoding: .utf8)
+        }
+        #expect(lines["match"]?.hasPrefix("<3>capture cannot be read") == true, "\(lines)")
+        #expect(lines["other"]?.hasPrefix("capture cannot be read") == true, "\(lines)")
+        #expect(lines["unset"]?.hasPrefix("capture cannot be read") == true, "\(lines)")
+    }
+
     @Test func checkConfigPrintsTheEffectiveConfigurationOfTheExample() throws {
         let example = TestEnvironment.repositoryRoot.appendingPathComponent("config/swift-audit.conf").path
         let directory = try TemporaryDirectory()
