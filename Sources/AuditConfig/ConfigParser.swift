@@ -110,6 +110,8 @@ let topLevelSpecs: [KeySpec] = [
         $0.audit.napSocketBufferSize = $1
     },
     KeySpec("takeover", Values.bool) { $0.audit.takeover = $1 },
+    KeySpec("confirm_panic", Values.bool) { $0.audit.confirmPanic = $1 },
+    KeySpec("confirm_lock", Values.bool) { $0.audit.confirmLock = $1 },
     KeySpec("rules_file", Values.absolutePath) { $0.rules.file = $1 },
     KeySpec("rules_dir", Values.absolutePath) { $0.rules.directory = $1 },
     KeySpec("rules_at_exit", { Values.choice($0, RulesAtExit.allCases.map { ($0.rawValue, $0) }) }) {
@@ -234,6 +236,8 @@ struct ConfigParser {
     var warnings: [ConfigDiagnostic] = []
     /// First line of every key that was set (duplicates are not stored).
     var lineOf: [String: Int] = [:]
+    /// The value of every key that was set, as written (for messages about a key's value).
+    var valueOf: [String: String] = [:]
 
     init(file: String, users: UserLookup = .passwd()) {
         self.file = file
@@ -264,6 +268,7 @@ struct ConfigParser {
                 continue
             }
             lineOf[assignment.key] = assignment.line
+            valueOf[assignment.key] = assignment.value
 
             if assignment.key.hasPrefix("filter.") {
                 filterAssignments.append(assignment)
@@ -440,6 +445,8 @@ struct ConfigParser {
                 related: [minLine, maxLine].compactMap { $0 })
         }
 
+        checkConfirmations(configuration.audit)
+
         if outputNames.isEmpty {
             error(
                 .missingValue, line: nil, key: nil,
@@ -485,6 +492,26 @@ struct ConfigParser {
             } else {
                 pathOwner[key] = (name, entry.line)
             }
+        }
+    }
+}
+
+extension ConfigParser {
+    /// `failure = panic` needs `confirm_panic = yes`, `enabled = lock` needs `confirm_lock = yes`: the
+    /// confirmation `swift-audit set` asks for (`--confirm-panic`, `--confirm-lock`), as a key,
+    /// because a panic halts the machine and a lock holds until reboot.
+    fileprivate mutating func checkConfirmations(_ audit: AuditSettings) {
+        if audit.failure == .panic, !audit.confirmPanic {
+            error(
+                .conflict, line: lineOf["failure"], key: "failure", value: valueOf["failure"],
+                "halts the machine whenever the kernel loses an audit record; add confirm_panic = yes to mean it "
+                    + "(as swift-audit set asks for --confirm-panic)")
+        }
+        if audit.enabled == .locked, !audit.confirmLock {
+            error(
+                .conflict, line: lineOf["enabled"], key: "enabled", value: valueOf["enabled"],
+                "locks every audit rule and setting until reboot; add confirm_lock = yes to mean it "
+                    + "(as swift-audit set asks for --confirm-lock)")
         }
     }
 }

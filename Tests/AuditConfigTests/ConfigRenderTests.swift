@@ -12,7 +12,7 @@ import Testing
         var configuration = DaemonConfiguration()
         configuration.audit = AuditSettings(
             enabled: .locked, failure: .panic, rateLimit: 500, backlogLimit: 65536, backlogWaitTime: 0,
-            socketBufferSize: 1_000_000, takeover: true)
+            socketBufferSize: 1_000_000, takeover: true, confirmPanic: true, confirmLock: true)
         configuration.rules = RuleSettings(
             file: "/etc/audit/audit.rules", directory: "/etc/audit/my rules.d", atExit: .clear)
         configuration.reassembly = Reassembler.Configuration(
@@ -166,6 +166,9 @@ struct SplitMix {
             rateLimit: UInt32(truncatingIfNeeded: next()), backlogLimit: UInt32(truncatingIfNeeded: next()),
             backlogWaitTime: UInt32(truncatingIfNeeded: next()),
             socketBufferSize: bool() ? 0 : int((64 << 10)...(1 << 30)), takeover: bool())
+        // A panic or a lock parses only with its confirmation; without one, the confirmation is free.
+        c.audit.confirmPanic = c.audit.failure == .panic || bool()
+        c.audit.confirmLock = c.audit.enabled == .locked || bool()
         c.rules = RuleSettings(
             file: bool() ? "/r/" + word() : nil, directory: bool() ? "/d " + word() : nil,
             atExit: pick(RulesAtExit.allCases))

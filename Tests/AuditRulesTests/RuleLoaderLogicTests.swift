@@ -136,8 +136,11 @@ final class FakeAuditKernel: AuditRuleKernel {
     func load(_ text: String, into kernel: FakeAuditKernel, policy: RuleLoader.SensitiveCommandPolicy = .apply)
         -> RuleLoadReport
     {
-        RuleLoader(environment: Self.environment, options: .init(sensitiveCommands: policy))
-            .load([RuleSource(name: "test.rules", text: text)], into: kernel)
+        RuleLoader(
+            environment: Self.environment,
+            options: .init(sensitiveCommands: policy, confirmPanic: true, confirmLock: true)
+        )
+        .load([RuleSource(name: "test.rules", text: text)], into: kernel)
     }
 
     // MARK: Locked kernel
@@ -169,7 +172,9 @@ final class FakeAuditKernel: AuditRuleKernel {
     func refusalDependsOnTheLockAndOnWhetherTheFilesChangeAnything(
         enabled: AuditEnabledState, text: String, refused: Bool
     ) {
-        let plan = RuleLoader(environment: Self.environment).plan([RuleSource(name: "t.rules", text: text)])
+        let plan = RuleLoader(environment: Self.environment, options: .init(confirmLock: true)).plan([
+            RuleSource(name: "t.rules", text: text)
+        ])
         #expect(plan.isValid)
         let refusal = RuleLoader.refusal(status: AuditStatus(enabled: enabled), plan: plan)
         #expect((refusal != nil) == refused)
@@ -190,7 +195,7 @@ final class FakeAuditKernel: AuditRuleKernel {
     }
 
     @Test func eTwoMustBeTheLastCommandOfTheLastFile() {
-        let loader = RuleLoader(environment: Self.environment)
+        let loader = RuleLoader(environment: Self.environment, options: .init(confirmLock: true))
         let misplaced = loader.plan([
             RuleSource(name: "99-finalize.rules", text: "-e 2\n"),
             RuleSource(name: "99-zz.rules", text: "-a always,exit -F arch=b64 -S getpid\n"),
@@ -258,6 +263,40 @@ final class FakeAuditKernel: AuditRuleKernel {
         #expect(kernel.state.enabled == .disabled)
         #expect(kernel.state.lost == 7)
         #expect(kernel.rules.isEmpty)
+    }
+
+    /// `-f 2` and `-e 2` are sent only with the confirmation `swift-audit set` asks for: `rules load
+    /// --confirm-panic/--confirm-lock`, the daemon's `confirm_panic`/`confirm_lock = yes`. Without
+    /// it nothing is sent and the error says what to add; a check warns.
+    @Test func panicAndLockInRulesAreSentOnlyWhenConfirmed() {
+        let sources = [
+            RuleSource(name: "test.rules", text: "-f 2\n-a always,exit -F arch=b64 -S getpid -k one\n-e 2\n")
+        ]
+        let kernel = FakeAuditKernel()
+        let refused = RuleLoader(environment: Self.environment).load(sources, into: kernel)
+        #expect(refused.outcome == .notApplied)
+        #expect(refused.errors.map { $0.location?.line } == [1, 3])
+        #expect(refused.errors.first?.message.contains("--confirm-panic") == true, "\(refused.errors)")
+        #expect(refused.errors.first?.message.contains("confirm_panic = yes") == true)
+        #expect(refused.errors.last?.message.contains("--confirm-lock") == true)
+        #expect(refused.errors.last?.message.contains("confirm_lock = yes") == true)
+        #expect(kernel.log.isEmpty)
+
+        let onlyPanic = RuleLoader(environment: Self.environment, options: .init(confirmPanic: true)).plan(sources)
+        #expect(onlyPanic.errors.map(\.location.line) == [3])
+
+        let checked = RuleLoader(environment: Self.environment, options: .init(sensitiveCommands: .check)).plan(
+            sources)
+        #expect(checked.isValid)
+        #expect(checked.warnings.map(\.location.line) == [1, 3])
+        #expect(checked.warnings.first?.message.contains("--confirm-panic") == true, "\(checked.warnings)")
+
+        let confirmed = FakeAuditKernel()
+        let applied = RuleLoader(
+            environment: Self.environment, options: .init(confirmPanic: true, confirmLock: true)
+        ).load(sources, into: confirmed)
+        #expect(applied.outcome == .applied)
+        #expect(confirmed.state.failure == .panic && confirmed.state.enabled == .locked)
     }
 
     @Test func sensitiveCommandsCanBeSkippedOrRefused() {

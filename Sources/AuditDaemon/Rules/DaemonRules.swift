@@ -19,8 +19,11 @@ enum DaemonRules {
 
     /// Reads and checks the configured rule files; nil when none are configured. The error text
     /// lists every problem, each naming file, line and column.
-    static func prepare(_ settings: RuleSettings, logger: Logger) throws(DaemonError) -> Prepared? {
-        let paths = RuleFiles.paths(of: settings)
+    ///
+    /// `-f 2` and `-e 2` are refused unless the configuration confirms them (`confirm_panic`,
+    /// `confirm_lock`), as `failure = panic` and `enabled = lock` are.
+    static func prepare(_ configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) -> Prepared? {
+        let paths = RuleFiles.paths(of: configuration.rules)
         guard !paths.isEmpty else { return nil }
         let reading = RuleFiles.read(paths)
         for warning in reading.warnings { logger.warning("\(warning)") }
@@ -30,7 +33,10 @@ enum DaemonRules {
         guard let environment = RuleEnvironment.system() else {
             throw DaemonError("rules: this machine's architecture has no syscall table")
         }
-        let loader = RuleLoader(environment: environment)
+        let loader = RuleLoader(
+            environment: environment,
+            options: .init(confirmPanic: configuration.audit.confirmPanic, confirmLock: configuration.audit.confirmLock)
+        )
         let plan = loader.plan(reading.sources)
         for warning in plan.warnings { logger.warning("\(warning)") }
         guard plan.isValid else {
