@@ -48,7 +48,9 @@ struct RulesCheckCommand: ParsableCommand {
             Every file is parsed completely, and every error is printed as \
             `file:line:column: message; expected …` on standard error, followed by the warnings. \
             Beyond syntax, the check reports what `rules load` would refuse: a command after `-e 2`, \
-            `-q` and `-t`; and it warns about `-f 2` (panic) and `-e 2` (lock), which `rules load` \
+            `-q` and `-t`, and what the kernel is sure to refuse, so that `rules load` would roll \
+            back: the same rule added twice (EEXIST), a watch or exe= whose directory, or a dir= \
+            that, does not exist (ENOENT; not with --machine). It warns about `-f 2` (panic) and `-e 2` (lock), which `rules load` \
             sends only with --confirm-panic/--confirm-lock and the daemon only with \
             confirm_panic/confirm_lock = yes. User and group names are resolved from /etc/passwd and /etc/group, and \
             `-w` paths are looked up (an existing directory becomes a directory watch), as auditctl \
@@ -86,16 +88,22 @@ struct RulesCheckCommand: ParsableCommand {
             printError("swift-audit: this machine's architecture has no syscall table; pass --machine")
             throw ExitCode.failure
         }
-        if let machine, let chosen = AuditMachine(name: machine) { environment.machine = chosen }
+        if let machine, let chosen = AuditMachine(name: machine) {
+            environment.machine = chosen
+            // Another machine's files are not here: its watch and exe= paths cannot be looked up.
+            environment.pathExists = nil
+        }
         let sources = try readRuleSources(files)
         let plan = RuleLoader(environment: environment, options: .init(sensitiveCommands: .check)).plan(sources)
-        for error in plan.errors { printError(error.description) }
+        // What the kernel is sure to refuse is an error here: `rules load` would roll back.
+        let errors = plan.errors + plan.kernelRefusals
+        for error in errors { printError(error.description) }
         for warning in plan.warnings { printError(warning.description) }
         let fileCount = "\(sources.count) file\(sources.count == 1 ? "" : "s")"
-        if plan.isValid {
+        if errors.isEmpty {
             print("\(fileCount), \(plan.ruleCount) rule\(plan.ruleCount == 1 ? "" : "s"): no errors")
         } else {
-            printError("swift-audit: \(plan.errors.count) error\(plan.errors.count == 1 ? "" : "s") in \(fileCount)")
+            printError("swift-audit: \(errors.count) error\(errors.count == 1 ? "" : "s") in \(fileCount)")
             throw ExitCode.configuration
         }
     }

@@ -39,10 +39,13 @@ enum DaemonRules {
         )
         let plan = loader.plan(reading.sources)
         for warning in plan.warnings { logger.warning("\(warning)") }
-        guard plan.isValid else {
+        // What the kernel is sure to refuse stops the start too: the load would roll back, and the
+        // daemon would run without the intended rules (and `run --check-config` says the same).
+        let errors = plan.errors + plan.kernelRefusals
+        guard errors.isEmpty else {
             throw DaemonError(
-                plan.errors.map(\.description).joined(separator: "\n")
-                    + "\n\(plan.errors.count) rule error(s); no rule was loaded",
+                errors.map(\.description).joined(separator: "\n")
+                    + "\n\(errors.count) rule error(s); no rule was loaded",
                 status: .configuration)
         }
         return Prepared(loader: loader, plan: plan)

@@ -153,6 +153,7 @@ public struct RuleLoader: Sendable {
                         expected: "a rules file without it, or a load that allows it"))
             }
         }
+        if plan.errors.isEmpty { predictKernelRefusals(&plan) }
         // Parse errors and the checks above, in file order (the original order breaks ties).
         let sourceNames = plan.sources
         plan.errors = plan.errors.enumerated().sorted { lhs, rhs in
@@ -311,6 +312,30 @@ public struct RuleLoader: Sendable {
         report.settings = session.settingChanges
         report.outcome = failedButContinued ? .appliedWithErrors : .applied
         return report
+    }
+
+    /// What an errno from the kernel means for any command (shared by the load's messages and the
+    /// plan's ``RuleLoadPlan/kernelRefusals``, so both say the same).
+    static func genericHint(_ code: Int32) -> String {
+        switch code {
+        case EEXIST: "an identical rule is already loaded"
+        case EINVAL: "this kernel does not accept it (a field, operator, list or value it does not support)"
+        case EPERM: "the configuration is locked (enabled 2) until reboot, or CAP_AUDIT_CONTROL is missing"
+        default: ""
+        }
+    }
+
+    /// What an errno means for an added rule.
+    static func addHint(_ code: Int32, _ rule: AuditRule) -> String {
+        switch code {
+        case EEXIST:
+            return "an identical rule is already loaded (start the rules with -D to replace them)"
+        case ENOENT where rule.fields.contains { [.watch, .directory, .executable].contains($0.field) }:
+            return "a directory of the watched path does not exist (a file watch needs its parent directory, "
+                + "a dir= watch the directory itself)"
+        default:
+            return genericHint(code)
+        }
     }
 
     /// Commands whose effect cannot be undone: they are sent after every other command succeeded.
@@ -525,26 +550,9 @@ private struct LoadSession<Kernel: AuditRuleKernel> {
         return message
     }
 
-    private func genericHint(_ code: Int32) -> String {
-        switch code {
-        case EEXIST: "an identical rule is already loaded"
-        case EINVAL: "this kernel does not accept it (a field, operator, list or value it does not support)"
-        case EPERM: "the configuration is locked (enabled 2) until reboot, or CAP_AUDIT_CONTROL is missing"
-        default: ""
-        }
-    }
+    private func genericHint(_ code: Int32) -> String { RuleLoader.genericHint(code) }
 
-    private func addHint(_ code: Int32, _ rule: AuditRule) -> String {
-        switch code {
-        case EEXIST:
-            return "an identical rule is already loaded (start the rules with -D to replace them)"
-        case ENOENT where rule.fields.contains { [.watch, .directory, .executable].contains($0.field) }:
-            return "a directory of the watched path does not exist (a file watch needs its parent directory, "
-                + "a dir= watch the directory itself)"
-        default:
-            return genericHint(code)
-        }
-    }
+    private func addHint(_ code: Int32, _ rule: AuditRule) -> String { RuleLoader.addHint(code, rule) }
 
     // MARK: Rollback
 
