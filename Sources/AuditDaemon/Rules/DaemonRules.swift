@@ -23,10 +23,20 @@ enum DaemonRules {
     /// `-f 2` and `-e 2` are refused unless the configuration confirms them (`confirm_panic`,
     /// `confirm_lock`), as `failure = panic` and `enabled = lock` are.
     static func prepare(_ configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) -> Prepared? {
+        var warnings: [String] = []
+        defer { for warning in warnings { logger.warning("\(warning)") } }
+        return try prepare(configuration, warnings: &warnings)
+    }
+
+    /// ``prepare(_:logger:)`` with the warnings collected rather than logged, for
+    /// `run --check-config` (``StartupChecks``), which runs this same code.
+    static func prepare(_ configuration: DaemonConfiguration, warnings: inout [String]) throws(DaemonError)
+        -> Prepared?
+    {
         let paths = RuleFiles.paths(of: configuration.rules)
         guard !paths.isEmpty else { return nil }
         let reading = RuleFiles.read(paths)
-        for warning in reading.warnings { logger.warning("\(warning)") }
+        warnings += reading.warnings
         guard reading.problems.isEmpty else {
             throw DaemonError(reading.problems.joined(separator: "\n"), status: .configuration)
         }
@@ -38,7 +48,7 @@ enum DaemonRules {
             options: .init(confirmPanic: configuration.audit.confirmPanic, confirmLock: configuration.audit.confirmLock)
         )
         let plan = loader.plan(reading.sources)
-        for warning in plan.warnings { logger.warning("\(warning)") }
+        warnings += plan.warnings.map(\.description)
         // What the kernel is sure to refuse stops the start too: the load would roll back, and the
         // daemon would run without the intended rules (and `run --check-config` says the same).
         let errors = plan.errors + plan.kernelRefusals
