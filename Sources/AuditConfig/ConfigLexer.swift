@@ -1,3 +1,5 @@
+internal import AuditSystem
+
 /// One `key = value` line after syntax checks: the key as written and the value with its quotes
 /// removed.
 struct Assignment: Hashable, Sendable {
@@ -18,15 +20,15 @@ let maximumLineLength = 4096
 ///   is a single word, so `backlog_limit = 8192 # more` is an error rather than a value silently
 ///   containing the comment.
 /// - Values with spaces are written in double quotes; inside them `\"` and `\\` are the only escapes.
-/// - Whitespace (space, tab) around keys and values is ignored, and so is a trailing CR.
+/// - Whitespace (space, tab) around keys and values is ignored, and so is the CR of a CR LF line
+///   end (`TextFileConventions`: rules files follow the same rule).
 /// - Control characters and bytes that are not UTF-8 are errors, wherever they are.
 func lexConfiguration(_ bytes: [UInt8], file: String, diagnostics: inout [ConfigDiagnostic]) -> [Assignment] {
     var assignments: [Assignment] = []
     var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
     if lines.last?.isEmpty == true { lines.removeLast() }  // a final newline ends the last line
     for (index, rawLine) in lines.enumerated() {
-        var line = rawLine
-        if line.last == 0x0D { line.removeLast() }
+        let line = TextFileConventions.droppingLineEndCR(rawLine)
         if let assignment = lexLine(line, number: index + 1, file: file, diagnostics: &diagnostics) {
             assignments.append(assignment)
         }
@@ -65,7 +67,10 @@ private func lexLine(
         return syntax("expected key = value: the key is missing before \"=\"")
     }
     if let bad = key.unicodeScalars.first(where: { !isKeyCharacter($0) }) {
-        let what = bad == " " || bad == "\t" ? "a space" : "\"\(bad)\""
+        // An invisible character (a stray byte-order mark, a zero-width space) is named by its code.
+        let what =
+            bad == " " || bad == "\t"
+            ? "a space" : (0x21...0x7E).contains(bad.value) ? "\"\(bad)\"" : "U+" + hexScalar(bad.value)
         return syntax(
             "keys are lower-case letters, digits, \"_\", \".\" and \"-\"; this key contains \(what)", key: key)
     }
@@ -156,4 +161,11 @@ func trimBlanks(_ text: Substring) -> Substring {
 struct ValueProblem: Error, Hashable, Sendable {
     var message: String
     init(_ message: String) { self.message = message }
+}
+
+/// `FEFF`, `200B`: a scalar's code, at least four upper-case hex digits.
+func hexScalar(_ value: UInt32) -> String {
+    var digits = String(value, radix: 16, uppercase: true)
+    while digits.count < 4 { digits = "0" + digits }
+    return digits
 }

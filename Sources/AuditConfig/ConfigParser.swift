@@ -3,6 +3,7 @@ import AuditEvents
 import AuditFilters
 import AuditNetlink
 import AuditProcesses
+internal import AuditSystem
 import AuditWriters
 
 /// A configuration that passed every check, with the warnings worth logging.
@@ -43,7 +44,15 @@ extension DaemonConfiguration {
         bytes: [UInt8], file: String, users: UserLookup = .passwd(), checkFiles: Bool = false
     ) throws(ConfigError) -> ParsedConfiguration {
         var parser = ConfigParser(file: file, users: users)
-        let assignments = lexConfiguration(bytes, file: file, diagnostics: &parser.errors)
+        // Files edited on Windows: as in rules files (see `TextFileConventions`).
+        let byteOrderMark = TextFileConventions.byteOrderMarkLength(bytes)
+        if byteOrderMark > 0 {
+            parser.warnings.append(
+                ConfigDiagnostic(
+                    kind: .warning, file: file, line: 1, message: TextFileConventions.byteOrderMarkWarning))
+        }
+        let assignments = lexConfiguration(
+            Array(bytes.dropFirst(byteOrderMark)), file: file, diagnostics: &parser.errors)
         let configuration = parser.build(assignments)
         if checkFiles, parser.errors.isEmpty {
             parser.errors += configuration.tlsFileProblems(file: file, lines: parser.lineOf)
@@ -108,6 +117,8 @@ let topLevelSpecs: [KeySpec] = [
         $0.audit.napSocketBufferSize = $1
     },
     KeySpec("takeover", Values.bool) { $0.audit.takeover = $1 },
+    KeySpec("confirm_panic", Values.bool) { $0.audit.confirmPanic = $1 },
+    KeySpec("confirm_lock", Values.bool) { $0.audit.confirmLock = $1 },
     KeySpec("rules_file", Values.absolutePath) { $0.rules.file = $1 },
     KeySpec("rules_dir", Values.absolutePath) { $0.rules.directory = $1 },
     KeySpec("rules_at_exit", { Values.choice($0, RulesAtExit.allCases.map { ($0.rawValue, $0) }) }) {
@@ -242,6 +253,8 @@ struct ConfigParser {
     var warnings: [ConfigDiagnostic] = []
     /// First line of every key that was set (duplicates are not stored).
     var lineOf: [String: Int] = [:]
+    /// The value of every key that was set, as written (for messages about a key's value).
+    var valueOf: [String: String] = [:]
 
     init(file: String, users: UserLookup = .passwd()) {
         self.file = file
@@ -272,6 +285,7 @@ struct ConfigParser {
                 continue
             }
             lineOf[assignment.key] = assignment.line
+            valueOf[assignment.key] = assignment.value
 
             if assignment.key.hasPrefix("filter.") {
                 filterAssignments.append(assignment)
@@ -450,6 +464,8 @@ struct ConfigParser {
                 related: [minLine, maxLine].compactMap { $0 })
         }
 
+        checkConfirmations(configuration.audit)
+
         if outputNames.isEmpty {
             error(
                 .missingValue, line: nil, key: nil,
@@ -511,6 +527,26 @@ struct ConfigParser {
             } else {
                 spoolOwner[key] = (name, entry.line)
             }
+        }
+    }
+}
+
+extension ConfigParser {
+    /// `failure = panic` needs `confirm_panic = yes`, `enabled = lock` needs `confirm_lock = yes`: the
+    /// confirmation `swift-audit set` asks for (`--confirm-panic`, `--confirm-lock`), as a key,
+    /// because a panic halts the machine and a lock holds until reboot.
+    fileprivate mutating func checkConfirmations(_ audit: AuditSettings) {
+        if audit.failure == .panic, !audit.confirmPanic {
+            error(
+                .conflict, line: lineOf["failure"], key: "failure", value: valueOf["failure"],
+                "halts the machine whenever the kernel loses an audit record; add confirm_panic = yes to mean it "
+                    + "(as swift-audit set asks for --confirm-panic)")
+        }
+        if audit.enabled == .locked, !audit.confirmLock {
+            error(
+                .conflict, line: lineOf["enabled"], key: "enabled", value: valueOf["enabled"],
+                "locks every audit rule and setting until reboot; add confirm_lock = yes to mean it "
+                    + "(as swift-audit set asks for --confirm-lock)")
         }
     }
 }

@@ -25,6 +25,8 @@ extension DaemonConfiguration {
         out.set("socket_buffer", renderSize(audit.socketBufferSize))
         out.set("nap_socket_buffer", renderSize(audit.napSocketBufferSize))
         out.set("takeover", yesNo(audit.takeover))
+        out.set("confirm_panic", yesNo(audit.confirmPanic))
+        out.set("confirm_lock", yesNo(audit.confirmLock))
         out.blank()
         out.comment("Rules")
         out.optional("rules_file", rules.file, unset: "no rules file")

@@ -168,7 +168,13 @@ enum Values {
         return .success(.name(text))
     }
 
-    /// A host name for a message header: 1…255 printable ASCII characters without spaces.
+    /// A host name, wherever the configuration takes one (`hostname = user:NAME`, and the syslog
+    /// and GELF outputs' `hostname`): 1…255 printable ASCII characters without spaces.
+    ///
+    /// One rule for all of them: a host name is what an analyst filters and groups events by, so
+    /// bidi controls (U+202E makes `web10` display as `01bew`), zero-width and other invisible
+    /// characters must not get in through one key when the others refuse them; and the syslog
+    /// HOSTNAME field (RFC 5424 PRINTUSASCII) and GELF's `host` cannot carry more anyway.
     static func headerHostname(_ text: String) -> Parsed<String> {
         guard (1...255).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
             return .failure(ValueProblem("expected 1…255 printable ASCII characters without spaces"))
@@ -228,11 +234,14 @@ enum Values {
         case "fqdn": return .success(.fqdn)
         default:
             guard text.lowercased().hasPrefix("user:") else { return .failure(ValueProblem(expected)) }
-            let name = String(text.dropFirst(5))
-            guard (1...255).contains(name.utf8.count), name.first != " ", name.last != " " else {
-                return .failure(ValueProblem(expected + " with NAME 1…255 bytes, not starting or ending in a space"))
+            // The same rule as the outputs' `hostname` keys (see `headerHostname`).
+            switch headerHostname(String(text.dropFirst(5))) {
+            case .success(let name): return .success(.user(name))
+            case .failure(let problem):
+                let rule =
+                    problem.message.hasPrefix("expected ") ? problem.message.dropFirst(9) : Substring(problem.message)
+                return .failure(ValueProblem(expected + " with NAME " + rule))
             }
-            return .success(.user(name))
         }
     }
 }

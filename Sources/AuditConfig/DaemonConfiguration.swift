@@ -108,6 +108,12 @@ package struct AuditSettings: Hashable, Sendable {
     package var napSocketBufferSize: Int
     /// `takeover`: whether to replace another process registered as the audit daemon.
     package var takeover: Bool
+    /// `confirm_panic`: the operator's explicit yes to `failure = panic` and to `-f 2` in the
+    /// rules files the daemon loads (what `swift-audit set --confirm-panic` asks for): without it
+    /// both are refused, so a slip of the keyboard cannot make the kernel halt the machine.
+    package var confirmPanic: Bool
+    /// `confirm_lock`: the same for `enabled = lock` and `-e 2` (locked until reboot).
+    package var confirmLock: Bool
 
     /// The defaults: on, printk, no rate limit, backlog 8192, wait 60000 jiffies, 64 MiB (64 KiB
     /// while napping), no takeover.
@@ -119,7 +125,9 @@ package struct AuditSettings: Hashable, Sendable {
         backlogWaitTime: UInt32 = 60000,
         socketBufferSize: Int = 64 << 20,
         napSocketBufferSize: Int = 64 << 10,
-        takeover: Bool = false
+        takeover: Bool = false,
+        confirmPanic: Bool = false,
+        confirmLock: Bool = false
     ) {
         self.enabled = enabled
         self.failure = failure
@@ -129,6 +137,8 @@ package struct AuditSettings: Hashable, Sendable {
         self.socketBufferSize = socketBufferSize
         self.napSocketBufferSize = napSocketBufferSize
         self.takeover = takeover
+        self.confirmPanic = confirmPanic
+        self.confirmLock = confirmLock
     }
 }
 

@@ -124,7 +124,7 @@ final class RunningDaemon {
         let configuration = options.configuration
         try KernelSetup.checkPrivileges()
         // Rules are read and checked before anything touches the kernel.
-        let rules = try DaemonRules.prepare(configuration.rules, logger: logger)
+        let rules = try DaemonRules.prepare(configuration, logger: logger)
         let kernel: AuditClient
         do { kernel = try AuditClient() } catch {
             throw DaemonError(
@@ -269,7 +269,7 @@ final class RunningDaemon {
         let next = parsed.configuration
         let rules: DaemonRules.Prepared?
         do {
-            rules = try DaemonRules.prepare(next.rules, logger: logger)
+            rules = try DaemonRules.prepare(next, logger: logger)
         } catch {
             logger.error("\(error.message)")
             logger.error(

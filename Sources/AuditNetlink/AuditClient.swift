@@ -163,9 +163,10 @@ public final class AuditClient {
         do {
             try set(AuditStatus(mask: .pid, pid: pid))
         } catch let error where error.kind == .kernelRejected && error.errno == EEXIST {
-            let owner = (try? status())?.pid ?? 0
+            let owner = RegisteredAuditDaemon.lookup((try? status())?.pid ?? 0)
             throw AuditNetlinkError(
-                .alreadyRegistered(pid: owner, command: processName(owner)), errno: EEXIST,
+                .alreadyRegistered(pid: owner.pid, command: owner.command, commandLine: owner.commandLine),
+                errno: EEXIST,
                 operation: "AUDIT_SET pid=\(pid)")
         }
     }

@@ -1,4 +1,5 @@
 internal import AuditSystem
+
 /// A failure talking to the kernel's audit interface, with what was asked and what the kernel said.
 public struct AuditNetlinkError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What went wrong.
@@ -12,7 +13,8 @@ public struct AuditNetlinkError: Error, Hashable, Sendable, CustomStringConverti
         /// The kernel answered the request with an error (`NLMSG_ERROR` with a negative errno).
         case kernelRejected
         /// Another process is registered as the audit daemon; the kernel refuses a second one.
-        case alreadyRegistered(pid: UInt32, command: String?)
+        /// `command` is its `/proc/PID/comm`, `commandLine` its arguments (``RegisteredAuditDaemon``).
+        case alreadyRegistered(pid: UInt32, command: String?, commandLine: String?)
         /// The kernel did not answer within the timeout.
         case timedOut
         /// A reply did not have the expected shape.
@@ -49,10 +51,10 @@ public struct AuditNetlinkError: Error, Hashable, Sendable, CustomStringConverti
                     + "or the audit configuration is locked (enabled 2) until reboot"
             }
             return "the kernel refused \(operation): \(reason)"
-        case .alreadyRegistered(let pid, let command):
-            let who = command.map { "\(pid) (\($0))" } ?? "\(pid)"
-            return "\(operation) failed: process \(who) is already registered as the audit daemon; "
-                + "stop it first (auditd, or journald's systemd-journald-audit.socket)"
+        case .alreadyRegistered(let pid, let command, let commandLine):
+            let owner = RegisteredAuditDaemon(pid: pid, command: command, commandLine: commandLine)
+            return "\(operation) failed: process \(owner) is registered as the audit daemon, and the kernel "
+                + "sends its records to one registered process only; \(owner.howToStop)"
         case .timedOut:
             return "\(operation): no answer from the kernel"
         case .malformedReply(let error):

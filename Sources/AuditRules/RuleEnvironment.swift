@@ -14,15 +14,24 @@ public struct RuleEnvironment: Sendable {
     public var accounts: AccountDatabase
     /// Tells whether a `-w` path is an existing directory (then the watch is a `dir` watch).
     public var isDirectory: @Sendable (String) -> Bool
+    /// Tells whether a path exists, for the paths the kernel looks up when a rule is added (a
+    /// watch's directory, `dir=`, `exe=`'s directory; see ``RuleLoader/plan(_:)``); nil when the
+    /// rules are checked for another machine, whose files are not here to look at.
+    public var pathExists: (@Sendable (String) -> Bool)?
 
     /// Makes an environment from its parts.
-    public init(machine: AuditMachine, accounts: AccountDatabase, isDirectory: @escaping @Sendable (String) -> Bool) {
+    public init(
+        machine: AuditMachine, accounts: AccountDatabase, isDirectory: @escaping @Sendable (String) -> Bool,
+        pathExists: (@Sendable (String) -> Bool)? = nil
+    ) {
         self.machine = machine
         self.accounts = accounts
         self.isDirectory = isDirectory
+        self.pathExists = pathExists
     }
 
-    /// The running system: `uname -m`, `/etc/passwd` and `/etc/group`, and `stat(2)` for watches.
+    /// The running system: `uname -m`, `/etc/passwd` and `/etc/group`, and `stat(2)` for watches
+    /// and the paths the kernel looks up.
     ///
     /// Returns nil when the host machine is not one this build has a syscall table for.
     public static func system() -> RuleEnvironment? {
@@ -33,6 +42,10 @@ public struct RuleEnvironment: Sendable {
                 var info = stat()
                 guard stat(path, &info) == 0 else { return false }
                 return info.st_mode & S_IFMT == S_IFDIR
+            },
+            pathExists: { path in
+                var info = stat()
+                return stat(path, &info) == 0
             })
     }
 

@@ -1,3 +1,5 @@
+internal import AuditSystem
+
 /// A parsed rules file: the commands it asks for, and every error and warning found.
 ///
 /// Parsing never touches the kernel. A file with errors still lists the commands of its good
@@ -27,12 +29,21 @@ public struct RuleFile: Sendable {
         warnings = []
         let bytes = Array(contents)
         var lineNumber = 0
-        var start = 0
+        // Files edited on Windows: as in the configuration (see `TextFileConventions`).
+        var start = TextFileConventions.byteOrderMarkLength(bytes)
+        if start > 0 {
+            warnings.append(
+                RuleWarning(
+                    location: RuleLocation(file: name, line: 1, column: 1),
+                    message: TextFileConventions.byteOrderMarkWarning))
+        }
         while start < bytes.count {
             lineNumber += 1
             var end = start
             while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
-            parseLine(bytes[start..<end], lineNumber: lineNumber, environment: environment)
+            parseLine(
+                TextFileConventions.droppingLineEndCR(bytes[start..<end]), lineNumber: lineNumber,
+                environment: environment)
             start = end + 1
         }
     }

@@ -13,7 +13,8 @@ struct RuleToken: Hashable, Sendable {
 /// Splits rules-file lines the way `auditctl -R` does.
 ///
 /// - Words are separated by spaces (only spaces: auditctl does not split on tabs; a tab or carriage
-///   return in a line is reported as an error instead of being silently glued into a word).
+///   return in a line is reported as an error instead of being silently glued into a word). The CR
+///   of a CR LF line end never gets here: ``RuleFile`` drops it, as the configuration does.
 /// - `\ ` is a space inside a word and `\\` a backslash; any other backslash is kept as is.
 /// - A line whose first word starts with `#` is a comment; `#` later in a line is not special.
 /// - Quotes are literal characters, as in auditctl, with one extension: the path argument of `-w`/`-W`
@@ -134,7 +135,7 @@ struct TokenizerError: Error, Equatable {
         case .controlCharacter(let byte):
             switch byte {
             case 0x09: "tab character: auditctl separates words with spaces only"
-            case 0x0D: "carriage return: the file has DOS line endings"
+            case 0x0D: "carriage return inside a line (a line may end in CR LF, but a CR elsewhere is refused)"
             default: "control character 0x\(String(byte, radix: 16)) in a rule line"
             }
         case .unterminatedQuote: "unterminated quote"

@@ -86,3 +86,21 @@ package struct Capability: Hashable, Sendable {
     /// is no better guess: root may lack the capability and a non-root service may hold it.
     package var isEffective: Bool { isHeld(in: ProcFS.effectiveCapabilities()) }
 }
+
+extension ProcFS {
+    /// A process's command line (`/proc/PID/cmdline`, its NUL-separated arguments joined by
+    /// spaces, control characters shown as `?`), cut to `limit` bytes with `…`; nil when there is no
+    /// such process or it has none (a kernel thread).
+    package static func commandLine(_ pid: UInt32, limit: Int = 256) -> String? {
+        guard pid != 0, let read = try? SystemFile.readPrefix(path: "/proc/\(pid)/cmdline", limit: limit) else {
+            return nil
+        }
+        var bytes = read.bytes
+        while bytes.last == 0 { bytes.removeLast() }
+        guard !bytes.isEmpty else { return nil }
+        let text = String(
+            decoding: bytes.map { $0 == 0 ? UInt8(ascii: " ") : ($0 < 0x20 || $0 == 0x7F ? UInt8(ascii: "?") : $0) },
+            as: UTF8.self)
+        return read.truncated ? text + "…" : text
+    }
+}

@@ -15,7 +15,9 @@ struct RulesCommand: ParsableCommand {
         discussion: """
             Rule files use the audit.rules syntax of `auditctl -R`: one command per line (-a, -A, -d, \
             -w, -W, -D, -b, -r, -f, -e, --backlog_wait_time, --reset-lost, --loginuid-immutable, -i, -c), \
-            `#` comments. A directory argument stands for its *.rules files in byte order, as \
+            `#` comments. Files edited on Windows are read as meant: a line may end in CR LF, and a \
+            UTF-8 byte-order mark at the start is skipped with a warning (the configuration file \
+            follows the same rule). A directory argument stands for its *.rules files in byte order, as \
             augenrules reads /etc/audit/rules.d (but the lines are applied as written: augenrules \
             would move -D first and -e last).
 
@@ -46,7 +48,11 @@ struct RulesCheckCommand: ParsableCommand {
             Every file is parsed completely, and every error is printed as \
             `file:line:column: message; expected …` on standard error, followed by the warnings. \
             Beyond syntax, the check reports what `rules load` would refuse: a command after `-e 2`, \
-            `-q` and `-t`. User and group names are resolved from /etc/passwd and /etc/group, and \
+            `-q` and `-t`, and what the kernel is sure to refuse, so that `rules load` would roll \
+            back: the same rule added twice (EEXIST), a watch or exe= whose directory, or a dir= \
+            that, does not exist (ENOENT; not with --machine). It warns about `-f 2` (panic) and `-e 2` (lock), which `rules load` \
+            sends only with --confirm-panic/--confirm-lock and the daemon only with \
+            confirm_panic/confirm_lock = yes. User and group names are resolved from /etc/passwd and /etc/group, and \
             `-w` paths are looked up (an existing directory becomes a directory watch), as auditctl \
             does on the machine that loads the rules. Files must be owned by root (or you) and not \
             world-writable, as the daemon requires.
@@ -82,16 +88,22 @@ struct RulesCheckCommand: ParsableCommand {
             printError("swift-audit: this machine's architecture has no syscall table; pass --machine")
             throw ExitCode.failure
         }
-        if let machine, let chosen = AuditMachine(name: machine) { environment.machine = chosen }
+        if let machine, let chosen = AuditMachine(name: machine) {
+            environment.machine = chosen
+            // Another machine's files are not here: its watch and exe= paths cannot be looked up.
+            environment.pathExists = nil
+        }
         let sources = try readRuleSources(files)
-        let plan = RuleLoader(environment: environment).plan(sources)
-        for error in plan.errors { printError(error.description) }
+        let plan = RuleLoader(environment: environment, options: .init(sensitiveCommands: .check)).plan(sources)
+        // What the kernel is sure to refuse is an error here: `rules load` would roll back.
+        let errors = plan.errors + plan.kernelRefusals
+        for error in errors { printError(error.description) }
         for warning in plan.warnings { printError(warning.description) }
         let fileCount = "\(sources.count) file\(sources.count == 1 ? "" : "s")"
-        if plan.isValid {
+        if errors.isEmpty {
             print("\(fileCount), \(plan.ruleCount) rule\(plan.ruleCount == 1 ? "" : "s"): no errors")
         } else {
-            printError("swift-audit: \(plan.errors.count) error\(plan.errors.count == 1 ? "" : "s") in \(fileCount)")
+            printError("swift-audit: \(errors.count) error\(errors.count == 1 ? "" : "s") in \(fileCount)")
             throw ExitCode.configuration
         }
     }
@@ -119,7 +131,8 @@ struct RulesLoadCommand: ParsableCommand {
             exit 1, and after `-i` it is skipped and the load still succeeds. Commands that cannot \
             be undone are sent last, after everything else succeeded: --reset-lost, \
             --loginuid-immutable (set and locked until reboot, as auditctl does) and `-e 2`, which \
-            must be the last line of the last file.
+            must be the last line of the last file. `-f 2` and `-e 2` are refused (exit 6, nothing \
+            sent) unless confirmed with --confirm-panic and --confirm-lock, as `swift-audit set` asks.
 
             Needs CAP_AUDIT_CONTROL (root). Rules files must be owned by root and not world-writable.
 
@@ -127,6 +140,7 @@ struct RulesLoadCommand: ParsableCommand {
               swift-audit rules load /etc/audit/audit.rules
               swift-audit rules load /etc/audit/rules.d
               swift-audit rules load --skip-locking production.rules   # try a rule set that ends with -e 2
+              swift-audit rules load --confirm-lock production.rules   # and load it for real, locked
             """
     )
 
@@ -135,6 +149,18 @@ struct RulesLoadCommand: ParsableCommand {
             "Skip `-e 2` (locks the configuration until reboot), `--loginuid-immutable` (locked until reboot) and `-f 2` (panic when a record is lost); each skipped line is listed. To try a production rule set on a test machine."
     )
     var skipLocking = false
+
+    @Flag(
+        help:
+            "Send `-f 2` (the kernel panics, halting the machine, when it loses a record); without this flag a file with it is refused, as `swift-audit set --failure panic` is."
+    )
+    var confirmPanic = false
+
+    @Flag(
+        help:
+            "Send `-e 2` (every rule and setting locked until reboot); without this flag a file with it is refused, as `swift-audit set --enabled 2` is."
+    )
+    var confirmLock = false
 
     @Argument(
         help: ArgumentHelp(
@@ -152,7 +178,9 @@ struct RulesLoadCommand: ParsableCommand {
         }
         let sources = try readRuleSources(files)
         let loader = RuleLoader(
-            environment: environment, options: .init(sensitiveCommands: skipLocking ? .skip : .apply))
+            environment: environment,
+            options: .init(
+                sensitiveCommands: skipLocking ? .skip : .apply, confirmPanic: confirmPanic, confirmLock: confirmLock))
         let plan = loader.plan(sources)
         for warning in plan.warnings { printError(warning.description) }
         guard plan.isValid else {

@@ -30,7 +30,12 @@ struct RunCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "The configuration file (auditd.conf style; see config/swift-audit.conf).")
     var config: String?
 
-    @Flag(help: "Check the configuration, print the effective configuration (defaults included) and exit.")
+    @Flag(
+        help: ArgumentHelp(
+            "Check the configuration as start-up would (the kernel aside), print the effective configuration (defaults included) and exit.",
+            discussion:
+                "Checks the rule files (read, parsed, what the kernel is sure to refuse, -f 2/-e 2 without confirm_panic/confirm_lock), the file outputs' owner and group, and their directories (a missing one is created at start, mode 0700); warns about paths the systemd unit does not let the daemon write. Exit 6 when start-up would refuse."
+        ))
     var checkConfig = false
 
     @Option(
@@ -41,7 +46,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The daemon's own log level (its log goes to stderr, journald under systemd).",
+            "The daemon's own log level (its log goes to stderr; under systemd the journal, with each line's priority).",
             valueName: "trace|debug|info|notice|warning|error|critical"))
     var logLevel: String = "info"
 
@@ -54,7 +59,19 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         if checkConfig {
-            print(try loadConfiguration(path: config, checkOnly: true).render(), terminator: "")
+            let configuration = try loadConfiguration(path: config, checkOnly: true)
+            // The checks start-up runs before it touches the kernel, on the same code.
+            let report = StartupChecks.check(configuration)
+            for error in report.errors { printError(error) }
+            for warning in report.warnings { printError("swift-audit: warning: \(warning)") }
+            for note in report.notes { printError("swift-audit: \(note)") }
+            guard report.errors.isEmpty else {
+                printError(
+                    "swift-audit: \(config ?? "the built-in configuration"): \(report.errors.count) problem(s) "
+                        + "start-up would refuse")
+                throw ExitCode.configuration
+            }
+            print(configuration.render(), terminator: "")
             return
         }
         let options = DaemonCommandLine(

@@ -12,13 +12,13 @@ import Testing
         var configuration = DaemonConfiguration()
         configuration.audit = AuditSettings(
             enabled: .locked, failure: .panic, rateLimit: 500, backlogLimit: 65536, backlogWaitTime: 0,
-            socketBufferSize: 1_000_000, takeover: true)
+            socketBufferSize: 1_000_000, takeover: true, confirmPanic: true, confirmLock: true)
         configuration.rules = RuleSettings(
             file: "/etc/audit/audit.rules", directory: "/etc/audit/my rules.d", atExit: .clear)
         configuration.reassembly = Reassembler.Configuration(
             endOfEventTimeout: 1500, maxInFlight: 100, minType: AuditMessageType(1300),
             maxType: AuditMessageType(1399))
-        configuration.hostname = .user("rack \"4\" \\ east")
+        configuration.hostname = .user("rack\"4\"\\east")
         configuration.pipeline = PipelineSettings(
             ringSize: 3 << 20, statusInterval: .milliseconds(250), lossReportInterval: .seconds(90))
         configuration.outputs = [
@@ -95,7 +95,7 @@ import Testing
 
     @Test func renderQuotesOnlyWhatNeedsIt() {
         let text = Self.everythingChanged.render()
-        #expect(text.contains("\nhostname = \"user:rack \\\"4\\\" \\\\ east\"\n"))
+        #expect(text.contains("\nhostname = user:rack\"4\"\\east\n"))
         #expect(text.contains("\noutput.main.path = \"/var/log/swift audit/events#1.json\"\n"))
         #expect(text.contains("\noutput.local.tag = audit#x\n"))
         #expect(text.contains("\noutput.tcp.address = [fe80::1]:6514\n"))
@@ -166,6 +166,9 @@ struct SplitMix {
             rateLimit: UInt32(truncatingIfNeeded: next()), backlogLimit: UInt32(truncatingIfNeeded: next()),
             backlogWaitTime: UInt32(truncatingIfNeeded: next()),
             socketBufferSize: bool() ? 0 : int((64 << 10)...(1 << 30)), takeover: bool())
+        // A panic or a lock parses only with its confirmation; without one, the confirmation is free.
+        c.audit.confirmPanic = c.audit.failure == .panic || bool()
+        c.audit.confirmLock = c.audit.enabled == .locked || bool()
         c.rules = RuleSettings(
             file: bool() ? "/r/" + word() : nil, directory: bool() ? "/d " + word() : nil,
             atExit: pick(RulesAtExit.allCases))

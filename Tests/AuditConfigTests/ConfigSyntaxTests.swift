@@ -34,6 +34,19 @@ import Testing
                 })
     }
 
+    /// A file saved by a Windows editor: the byte-order mark is skipped with one warning that names
+    /// it, instead of an unknown key "\u{FEFF}backlog_limit"; CR LF line ends are accepted as before.
+    @Test func aByteOrderMarkIsSkippedWithOneWarningNamingIt() throws {
+        let bytes = [0xEF, 0xBB, 0xBF] + Array("backlog_limit = 100\r\n\(stdoutOutput)".utf8)
+        let parsed = try DaemonConfiguration.parse(bytes: bytes, file: testFile)
+        #expect(parsed.configuration == defaultsWithStdout { $0.audit.backlogLimit = 100 })
+        #expect(
+            parsed.warnings.map(\.description) == [
+                "\(testFile):1: the file starts with a UTF-8 byte-order mark (bytes EF BB BF); it is skipped "
+                    + "(save the file as UTF-8 without a BOM to silence this)"
+            ])
+    }
+
     @Test func keepsAHashInsideAValue() throws {
         let text = """
             output.s.type = syslog
@@ -68,15 +81,15 @@ import Testing
 
     @Test func readsQuotedValuesWithSpacesAndEscapes() {
         let text = """
-            hostname = "user:rack 4 \\"east\\" \\\\ west"
+            rules_file = "/etc/rack 4 \\"east\\" \\\\ west"
             \(stdoutOutput)
             """
-        #expect(parseOK(text)?.configuration.hostname == .user("rack 4 \"east\" \\ west"))
+        #expect(parseOK(text)?.configuration.rules.file == "/etc/rack 4 \"east\" \\ west")
     }
 
     @Test func readsAQuotedValueContainingAHash() {
-        let text = "hostname = \"user:a # b\"\n" + stdoutOutput
-        #expect(parseOK(text)?.configuration.hostname == .user("a # b"))
+        let text = "rules_file = \"/a # b\"\n" + stdoutOutput
+        #expect(parseOK(text)?.configuration.rules.file == "/a # b")
     }
 
     @Test(arguments: [

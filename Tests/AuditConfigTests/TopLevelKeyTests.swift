@@ -32,11 +32,22 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
     static let accepted: [AcceptedLine] = [
         AcceptedLine("enabled = 0") { $0.audit.enabled = .disabled },
         AcceptedLine("enabled = 1") { $0.audit.enabled = .enabled },
-        AcceptedLine("enabled = lock") { $0.audit.enabled = .locked },
-        AcceptedLine("enabled = LOCK") { $0.audit.enabled = .locked },
+        AcceptedLine("enabled = lock\nconfirm_lock = yes") {
+            $0.audit.enabled = .locked
+            $0.audit.confirmLock = true
+        },
+        AcceptedLine("enabled = LOCK\nconfirm_lock = YES") {
+            $0.audit.enabled = .locked
+            $0.audit.confirmLock = true
+        },
         AcceptedLine("failure = silent") { $0.audit.failure = .silent },
         AcceptedLine("failure = printk") { $0.audit.failure = .printk },
-        AcceptedLine("failure = PANIC") { $0.audit.failure = .panic },
+        AcceptedLine("failure = PANIC\nconfirm_panic = yes") {
+            $0.audit.failure = .panic
+            $0.audit.confirmPanic = true
+        },
+        AcceptedLine("confirm_panic = no") { _ in },
+        AcceptedLine("confirm_lock = yes") { $0.audit.confirmLock = true },
         AcceptedLine("failure = 0") { $0.audit.failure = .silent },
         AcceptedLine("rate_limit = 0") { $0.audit.rateLimit = 0 },
         AcceptedLine("rate_limit = 4294967295") { $0.audit.rateLimit = UInt32.max },
@@ -115,6 +126,10 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine("enabled = yes", "expected 0, 1 or lock"),
         RefusedLine("enabled = -1", "expected 0, 1 or lock"),
         RefusedLine("failure = loud", "expected silent, printk or panic"),
+        RefusedLine("failure = panic", "add confirm_panic = yes"),
+        RefusedLine("enabled = lock", "add confirm_lock = yes"),
+        RefusedLine("confirm_panic = 1", "expected yes or no"),
+        RefusedLine("confirm_lock = sure", "expected yes or no"),
         RefusedLine("failure = 3", "expected silent, printk or panic"),
         RefusedLine("rate_limit = -1", "expected an integer 0…2^32-1"),
         RefusedLine("rate_limit = 4294967296", "expected an integer 0…2^32-1"),
@@ -157,7 +172,7 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine("process_scripts = sometimes", "expected yes or no"),
         RefusedLine("filters = a,,b", "expected rule names separated by commas"),
         RefusedLine("filters = nope", "names the rule \"nope\", which no filter.nope.* line defines"),
-        RefusedLine("hostname = user:", "NAME 1…255 bytes"),
+        RefusedLine("hostname = user:", "NAME 1…255 printable ASCII characters without spaces"),
         RefusedLine("ring_size = 0", "64K…1G"),
         RefusedLine("ring_size = 1K", "64K…1G"),
         RefusedLine("status_interval = 50ms", "100ms…1h"),
@@ -205,5 +220,38 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         #expect(diagnostics.first?.relatedLines == [1, 2])
         let defaultMax = parseFailing("min_type = 3000\n" + stdoutOutput)
         #expect(defaultMax.first?.message.contains("2999, the default") == true, "\(defaultMax)")
+    }
+
+    /// One rule for every host name the configuration takes: `hostname = user:NAME` refuses what
+    /// the syslog and GELF `hostname` keys refuse (bidi controls, zero-width and other invisible
+    /// characters, spaces, anything outside printable ASCII), with the same words.
+    @Test(arguments: ["web\u{202E}10-bew", "web\u{200B}01", "web\u{00A0}01", "rack 4", "h\u{E9}llo", "web\u{2066}01"])
+    func theEventHostNameRefusesWhatTheOutputHostNamesRefuse(name: String) {
+        let diagnostics = parseFailing(stdoutOutput + "hostname = \"user:\(name)\"\n")
+        #expect(diagnostics.count == 1, "\(diagnostics)")
+        #expect(diagnostics.first?.key == "hostname")
+        #expect(
+            diagnostics.first?.message.contains("printable ASCII characters without spaces") == true, "\(diagnostics)")
+        let output = parseFailing("output.s.type = syslog\noutput.s.hostname = \"\(name)\"\n")
+        #expect(output.first?.message.contains("printable ASCII characters without spaces") == true, "\(output)")
+    }
+
+    /// `failure = panic` and `enabled = lock` ask for the explicit confirmation `swift-audit set`
+    /// asks for (`--confirm-panic`, `--confirm-lock`): a key of its own, named in the error with the
+    /// file and line, so that neither goes through by a slip of the keyboard.
+    @Test func panicAndLockNeedTheConfirmationSwiftAuditSetAsksFor() {
+        #expect(
+            parseFailing(stdoutOutput + "failure = panic\n").map(\.description) == [
+                "\(testFile):2: failure = \"panic\": halts the machine whenever the kernel loses an audit record; "
+                    + "add confirm_panic = yes to mean it (as swift-audit set asks for --confirm-panic)"
+            ])
+        #expect(
+            parseFailing(stdoutOutput + "enabled = lock\n").map(\.description) == [
+                "\(testFile):2: enabled = \"lock\": locks every audit rule and setting until reboot; "
+                    + "add confirm_lock = yes to mean it (as swift-audit set asks for --confirm-lock)"
+            ])
+        let confirmed = parseOK(stdoutOutput + "confirm_lock = yes\nenabled = lock\nfailure = 2\nconfirm_panic = yes\n")
+        #expect(confirmed?.configuration.audit.enabled == .locked)
+        #expect(confirmed?.configuration.audit.failure == .panic)
     }
 }

@@ -1,4 +1,5 @@
 import AuditRules
+import Foundation
 import Testing
 
 /// Whole files: lines, comments, every error in one pass, control commands, quoting, hosts.
@@ -113,11 +114,26 @@ import Testing
         #expect(unterminated.errors.first?.message == "unterminated quote")
     }
 
-    @Test func dosLineEndingsAndTabsAreReported() {
-        let crlf = RuleFile(
-            parsing: "-a always,exit -F arch=b64 -S open -k k\r\n", name: "dos.rules", environment: testEnvironment())
-        #expect(crlf.errors.first?.message == "carriage return: the file has DOS line endings")
-        #expect(crlf.errors.first?.location.column == 40)
+    /// The configuration's rule, for files edited on Windows: a line may end in CR LF, and a UTF-8
+    /// byte-order mark at the start is skipped with one warning that names it (not four errors
+    /// about an unknown option "\u{FEFF}-D"); a carriage return inside a line is still an error.
+    @Test func windowsLineEndingsAndAByteOrderMarkAreAcceptedAsInTheConfiguration() {
+        let text = "-D\n-a always,exit -F arch=b64 -S open -k k\n-w /etc/passwd -p wa\n"
+        let unix = RuleFile(parsing: text, name: "unix.rules", environment: testEnvironment())
+        let windows = RuleFile(
+            parsing: [0xEF, 0xBB, 0xBF] + Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8),
+            name: "dos.rules", environment: testEnvironment())
+        #expect(windows.errors.isEmpty, "\(windows.errors)")
+        #expect(windows.commands.map(\.kind) == unix.commands.map(\.kind))
+        #expect(
+            windows.warnings.map(\.description) == [
+                "dos.rules:1:1: warning: the file starts with a UTF-8 byte-order mark (bytes EF BB BF); it is "
+                    + "skipped (save the file as UTF-8 without a BOM to silence this)"
+            ])
+        let inside = RuleFile(
+            parsing: "-a always,exit -F arch=b64 -S open\r-k k\r\n", name: "cr.rules", environment: testEnvironment())
+        #expect(inside.errors.first?.message.hasPrefix("carriage return inside a line") == true, "\(inside.errors)")
+        #expect(inside.errors.first?.location.column == 35)
         let tab = parseLine("-a always,exit\t-S open")
         #expect(tab.errors.first?.message.hasPrefix("tab character") == true)
     }

@@ -136,8 +136,11 @@ final class FakeAuditKernel: AuditRuleKernel {
     func load(_ text: String, into kernel: FakeAuditKernel, policy: RuleLoader.SensitiveCommandPolicy = .apply)
         -> RuleLoadReport
     {
-        RuleLoader(environment: Self.environment, options: .init(sensitiveCommands: policy))
-            .load([RuleSource(name: "test.rules", text: text)], into: kernel)
+        RuleLoader(
+            environment: Self.environment,
+            options: .init(sensitiveCommands: policy, confirmPanic: true, confirmLock: true)
+        )
+        .load([RuleSource(name: "test.rules", text: text)], into: kernel)
     }
 
     // MARK: Locked kernel
@@ -169,7 +172,9 @@ final class FakeAuditKernel: AuditRuleKernel {
     func refusalDependsOnTheLockAndOnWhetherTheFilesChangeAnything(
         enabled: AuditEnabledState, text: String, refused: Bool
     ) {
-        let plan = RuleLoader(environment: Self.environment).plan([RuleSource(name: "t.rules", text: text)])
+        let plan = RuleLoader(environment: Self.environment, options: .init(confirmLock: true)).plan([
+            RuleSource(name: "t.rules", text: text)
+        ])
         #expect(plan.isValid)
         let refusal = RuleLoader.refusal(status: AuditStatus(enabled: enabled), plan: plan)
         #expect((refusal != nil) == refused)
@@ -190,7 +195,7 @@ final class FakeAuditKernel: AuditRuleKernel {
     }
 
     @Test func eTwoMustBeTheLastCommandOfTheLastFile() {
-        let loader = RuleLoader(environment: Self.environment)
+        let loader = RuleLoader(environment: Self.environment, options: .init(confirmLock: true))
         let misplaced = loader.plan([
             RuleSource(name: "99-finalize.rules", text: "-e 2\n"),
             RuleSource(name: "99-zz.rules", text: "-a always,exit -F arch=b64 -S getpid\n"),
@@ -204,6 +209,60 @@ final class FakeAuditKernel: AuditRuleKernel {
             RuleSource(name: "99.rules", text: "## lock\n-e 2\n\n# done\n"),
         ])
         #expect(last.isValid)
+    }
+
+    /// What the kernel is sure to refuse, found without asking it, in the words `rules load` uses
+    /// when the kernel does: the same rule added twice (EEXIST, also across files and until a `-D`
+    /// or `-d` removes the first), a watch whose parent directory is missing, a `dir=` whose
+    /// directory is, an `exe=` whose directory is (ENOENT). After `-i` the load would skip them:
+    /// warnings. They do not make the plan invalid: `rules load` lets the kernel decide and rolls back.
+    @Test func thePlanNamesWhatTheKernelIsSureToRefuse() {
+        var environment = Self.environment
+        environment.pathExists = { ["/", "/etc", "/etc/passwd", "/usr/bin"].contains($0) }
+        environment.isDirectory = { ["/", "/etc", "/usr/bin"].contains($0) }
+        let text = """
+            -a always,exit -F arch=b64 -S getpid -k one
+            -w /etc/passwd -p wa -k identity
+            -a always,exit -F arch=b64 -S getpid -k one
+            -w /nonexistent/dir/file -p wa -k missing
+            -a always,exit -F dir=/srv/missing -F perm=w -k tree
+            -a always,exit -F arch=b64 -S execve -F exe=/opt/missing/tool -k tool
+            -a always,exit -F arch=b64 -S execve -F exe=/usr/bin/not-installed-yet -k fine
+            -D
+            -a always,exit -F arch=b64 -S getpid -k one
+            -d always,exit -F arch=b64 -S getpid -k one
+            -a always,exit -F arch=b64 -S getpid -k one
+            -i
+            -w /etc/passwd -p wa -k identity
+            -w /etc/passwd -p wa -k identity
+            """
+        let plan = RuleLoader(environment: environment).plan([
+            RuleSource(name: "t.rules", text: text),
+            RuleSource(name: "u.rules", text: "-w /etc/passwd -p wa -k identity\n"),
+        ])
+        #expect(plan.isValid, "\(plan.errors)")
+        #expect(plan.kernelRefusals.map(\.location.line) == [3, 4, 5, 6])
+        #expect(
+            plan.kernelRefusals.first?.description
+                == "t.rules:3:1: the kernel will refuse -a always,exit -F arch=b64 -S getpid -F key=one: EEXIST (File exists); "
+                + "an identical rule is already loaded (by t.rules:1:1; start the rules with -D to replace them)")
+        #expect(
+            plan.kernelRefusals[1].description.hasPrefix(
+                "t.rules:4:1: the kernel will refuse -w /nonexistent/dir/file -p wa -k missing: ENOENT (No such file or directory); "
+                    + "a directory of the watched path does not exist"), "\(plan.kernelRefusals[1])")
+        #expect(plan.kernelRefusals[1].message.contains("/nonexistent/dir does not exist"))
+        #expect(plan.kernelRefusals[2].message.contains("/srv/missing does not exist"))
+        #expect(plan.kernelRefusals[3].message.contains("/opt/missing does not exist"))
+        // After -i: skipped by the load, so a warning (the second line 14 duplicates line 13, and
+        // u.rules's watch duplicates it too).
+        let ignored = plan.warnings.filter { $0.message.contains("the kernel will refuse") }
+        #expect(ignored.map(\.location.description) == ["t.rules:14:1", "u.rules:1:1"], "\(plan.warnings)")
+        #expect(ignored.first?.message.hasSuffix("(skipped after -i)") == true)
+
+        // Paths are only checked where the environment can look them up (not for another machine).
+        environment.pathExists = nil
+        let elsewhere = RuleLoader(environment: environment).plan([RuleSource(name: "t.rules", text: text)])
+        #expect(elsewhere.kernelRefusals.map(\.location.line) == [3])
     }
 
     @Test func makeEquivalentAndTrimAreRefusedWhilePlanning() {
@@ -258,6 +317,40 @@ final class FakeAuditKernel: AuditRuleKernel {
         #expect(kernel.state.enabled == .disabled)
         #expect(kernel.state.lost == 7)
         #expect(kernel.rules.isEmpty)
+    }
+
+    /// `-f 2` and `-e 2` are sent only with the confirmation `swift-audit set` asks for: `rules load
+    /// --confirm-panic/--confirm-lock`, the daemon's `confirm_panic`/`confirm_lock = yes`. Without
+    /// it nothing is sent and the error says what to add; a check warns.
+    @Test func panicAndLockInRulesAreSentOnlyWhenConfirmed() {
+        let sources = [
+            RuleSource(name: "test.rules", text: "-f 2\n-a always,exit -F arch=b64 -S getpid -k one\n-e 2\n")
+        ]
+        let kernel = FakeAuditKernel()
+        let refused = RuleLoader(environment: Self.environment).load(sources, into: kernel)
+        #expect(refused.outcome == .notApplied)
+        #expect(refused.errors.map { $0.location?.line } == [1, 3])
+        #expect(refused.errors.first?.message.contains("--confirm-panic") == true, "\(refused.errors)")
+        #expect(refused.errors.first?.message.contains("confirm_panic = yes") == true)
+        #expect(refused.errors.last?.message.contains("--confirm-lock") == true)
+        #expect(refused.errors.last?.message.contains("confirm_lock = yes") == true)
+        #expect(kernel.log.isEmpty)
+
+        let onlyPanic = RuleLoader(environment: Self.environment, options: .init(confirmPanic: true)).plan(sources)
+        #expect(onlyPanic.errors.map(\.location.line) == [3])
+
+        let checked = RuleLoader(environment: Self.environment, options: .init(sensitiveCommands: .check)).plan(
+            sources)
+        #expect(checked.isValid)
+        #expect(checked.warnings.map(\.location.line) == [1, 3])
+        #expect(checked.warnings.first?.message.contains("--confirm-panic") == true, "\(checked.warnings)")
+
+        let confirmed = FakeAuditKernel()
+        let applied = RuleLoader(
+            environment: Self.environment, options: .init(confirmPanic: true, confirmLock: true)
+        ).load(sources, into: confirmed)
+        #expect(applied.outcome == .applied)
+        #expect(confirmed.state.failure == .panic && confirmed.state.enabled == .locked)
     }
 
     @Test func sensitiveCommandsCanBeSkippedOrRefused() {

@@ -30,6 +30,32 @@ import Testing
         #expect(result.standardError.contains(message), "\(result.standardError)")
     }
 
+    /// The daemon's log lines carry journald's `<N>` priority prefix only when stderr is the
+    /// journal: systemd says so with JOURNAL_STREAM=DEVICE:INODE of the stream it connected to
+    /// stderr (systemd.exec(5)). On a terminal, a pipe or a file they are plain text, also when a
+    /// JOURNAL_STREAM inherited from a parent names another stream.
+    @Test func logLinesCarryPriorityPrefixesOnlyWhenStderrIsTheJournal() throws {
+        let directory = try TemporaryDirectory()
+        let script = """
+            exec 2>"$1"
+            if [ "$2" = match ]; then export JOURNAL_STREAM="$(stat -c %d:%i "$1")"
+            elif [ "$2" = other ]; then export JOURNAL_STREAM=1:2
+            else unset JOURNAL_STREAM; fi
+            exec "$3" replay "$4"
+            """
+        var lines: [String: String] = [:]
+        for mode in ["match", "other", "unset"] {
+            let log = directory.file("\(mode).log")
+            let result = try runProcess(
+                "/bin/sh", ["-c", script, "sh", log, mode, Self.binary, directory.file("absent.bin")])
+            #expect(result.status != 0)
+            lines[mode] = try String(contentsOfFile: log, encoding: .utf8)
+        }
+        #expect(lines["match"]?.hasPrefix("<3>capture cannot be read") == true, "\(lines)")
+        #expect(lines["other"]?.hasPrefix("capture cannot be read") == true, "\(lines)")
+        #expect(lines["unset"]?.hasPrefix("capture cannot be read") == true, "\(lines)")
+    }
+
     @Test func checkConfigPrintsTheEffectiveConfigurationOfTheExample() throws {
         let example = TestEnvironment.repositoryRoot.appendingPathComponent("config/swift-audit.conf").path
         let directory = try TemporaryDirectory()
@@ -40,6 +66,86 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("backlog_limit = 8192"))
         #expect(result.standardOutput.contains("output.main.path = /var/log/swift-audit/events.json"))
+    }
+
+    /// `run --check-config` runs the checks start-up runs before it touches the kernel, on the same
+    /// code: the rule files (read, parsed, what the kernel is sure to refuse, `-e 2`/`-f 2`
+    /// without their confirmation), the file outputs' owner and group, their directories. A
+    /// config that checks clean starts (RestartPreventExitStatus=6 would otherwise keep it down).
+    @Test(arguments: [
+        ("rules_file = DIR/absent.rules\n", "DIR/absent.rules: does not exist"),
+        ("rules_file = DIR/typo.rules\n", "DIR/typo.rules:2:31: unknown syscall \"execvee\""),
+        ("rules_file = DIR/twice.rules\n", "DIR/twice.rules:2:1: the kernel will refuse"),
+        ("rules_dir = DIR/lock.d\n", "DIR/lock.d/99-finalize.rules:1:1: -e 2: "),
+        ("output.main.owner = no-such-user-swift-audit\n", "output \"main\": owner \"no-such-user-swift-audit\""),
+        ("output.main.group = no-such-group-swift-audit\n", "output \"main\": group \"no-such-group-swift-audit\""),
+        ("output.other.type = file\noutput.other.path = DIR/plain/sub/events.json\n", "DIR/plain is not a directory"),
+    ])
+    func checkConfigRefusesWhatStartUpWouldRefuse(line: String, message: String) throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("typo.rules", "-D\n-a always,exit -F arch=b64 -S execvee -k exec\n", mode: 0o644)
+        try directory.write(
+            "twice.rules",
+            "-a always,exit -F arch=b64 -S execve -k exec\n-a always,exit -F arch=b64 -S execve -k exec\n",
+            mode: 0o644)
+        try FileManager.default.createDirectory(atPath: directory.file("lock.d"), withIntermediateDirectories: false)
+        try directory.write("lock.d/99-finalize.rules", "-e 2\n", mode: 0o644)
+        try directory.write("plain", "a file, not a directory\n")
+        let config = try directory.write(
+            "swift-audit.conf",
+            "output.main.type = file\noutput.main.path = \(directory.file("events.json"))\n"
+                + line.replacingOccurrences(of: "DIR", with: directory.path))
+        let result = try runProcess(Self.binary, ["run", "--check-config", "--config", config])
+        #expect(result.status == 6, "\(result.standardError)")
+        let expected = message.replacingOccurrences(of: "DIR", with: directory.path)
+        #expect(result.standardError.contains(expected), "\(result.standardError)")
+        #expect(result.standardOutput.isEmpty)
+    }
+
+    /// A missing output directory is created at start (0700, like auditd's packaging makes
+    /// /var/log/audit); `--check-config` says it will be, and warns about outputs outside the
+    /// paths the shipped unit lets the daemon write (ReadWritePaths=).
+    @Test func checkConfigSaysAMissingOutputDirectoryWillBeCreatedAndWarnsOutsideTheUnitsPaths() throws {
+        let directory = try TemporaryDirectory()
+        let events = directory.file("new/sub/events.json")
+        let config = try directory.write(
+            "swift-audit.conf", "output.main.type = file\noutput.main.path = \(events)\n")
+        let result = try runProcess(Self.binary, ["run", "--check-config", "--config", config])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(
+            result.standardError.contains(
+                "output \"main\": \(directory.file("new")) and \(directory.file("new/sub")) do not exist; "
+                    + "start-up creates them (mode 0700)"), "\(result.standardError)")
+        #expect(
+            result.standardError.contains(
+                "warning: output \"main\": \(events) is outside the paths the systemd unit lets swift-audit write "
+                    + "(ReadWritePaths=/var/log/swift-audit)"), "\(result.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: directory.file("new")), "a check creates nothing")
+
+        // Start-up creates them: `replay` starts the same outputs (an empty capture, nothing to replay).
+        let capture = try directory.write("empty.bin", "")
+        let replay = try runProcess(Self.binary, ["replay", "--config", config, capture])
+        #expect(replay.status == 0, "\(replay.standardError)")
+        var info = stat()
+        #expect(stat(directory.file("new/sub"), &info) == 0)
+        #expect(info.st_mode & 0o7777 == 0o700)
+        #expect(FileManager.default.fileExists(atPath: events))
+    }
+
+    /// The unit's writable paths and the daemon's idea of them are one list; the unit creates the
+    /// log directory (LogsDirectory=) so a fresh machine starts.
+    @Test func theUnitCreatesTheLogDirectoryAndAllowsWritingOnlyThere() throws {
+        let unit = try String(
+            contentsOfFile: TestEnvironment.repositoryRoot.appendingPathComponent("contrib/swift-audit.service").path,
+            encoding: .utf8)
+        let lines = unit.split(separator: "\n").map(String.init)
+        #expect(lines.contains("LogsDirectory=swift-audit"))
+        #expect(lines.contains("LogsDirectoryMode=0700"))
+        #expect(lines.filter { $0.hasPrefix("ReadWritePaths=") } == ["ReadWritePaths=/var/log/swift-audit"])
+        let example = try String(
+            contentsOfFile: TestEnvironment.repositoryRoot.appendingPathComponent("config/swift-audit.conf").path,
+            encoding: .utf8)
+        #expect(example.contains("ReadWritePaths=/var/log/swift-audit"))
     }
 
     @Test func invalidConfigurationsExitSixNamingFileLineAndValue() throws {

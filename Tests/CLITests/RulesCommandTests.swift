@@ -70,6 +70,54 @@ struct RulesCommandTests {
         #expect(open.standardError.contains("world-writable"))
     }
 
+    /// `rules check` reports what `rules load` is sure to roll back, as errors with file:line and
+    /// exit 6: the same rule twice (EEXIST) and a watch whose directory does not exist (ENOENT).
+    @Test func checkReportsWhatTheKernelIsSureToRefuse() throws {
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-check-refusals")
+        defer { scratchDirectory.remove() }
+        let path = try scratchDirectory.write(
+            "twice.rules",
+            """
+            -a always,exit -F arch=b64 -S execve -k exec
+            -a always,exit -F arch=b64 -S execve -k exec
+            -w /nonexistent-swift-audit-dir/file -p wa -k missing
+
+            """, mode: 0o644)
+        let check = try runProcess(try Self.executable(), ["rules", "check", path])
+        #expect(check.status == 6, "\(check.standardError)")
+        let lines = check.standardError.split(separator: "\n").map(String.init)
+        #expect(
+            lines.contains {
+                $0.hasPrefix("\(path):2:1: the kernel will refuse -a always,exit") && $0.contains("EEXIST")
+            },
+            "\(lines)")
+        #expect(
+            lines.contains { $0.hasPrefix("\(path):3:1: the kernel will refuse -w /nonexistent-swift-audit-dir/file") },
+            "\(lines)")
+        #expect(lines.last == "swift-audit: 2 errors in 1 file")
+        #expect(check.standardOutput.isEmpty)
+    }
+
+    /// `rules check` warns about `-f 2` and `-e 2` and passes; `rules load` refuses them without
+    /// `--confirm-panic`/`--confirm-lock` (exit 6, before the kernel is asked anything), as
+    /// `swift-audit set` does.
+    @Test func panicAndLockAreWarnedAboutByCheckAndNeedConfirmationToLoad() throws {
+        let scratchDirectory = try TemporaryDirectory(prefix: "swift-audit-check-panic")
+        defer { scratchDirectory.remove() }
+        let path = try scratchDirectory.write(
+            "final.rules", "-f 2\n-a always,exit -F arch=b64 -S execve -k exec\n-e 2\n", mode: 0o644)
+        let check = try runProcess(try Self.executable(), ["rules", "check", path])
+        #expect(check.status == 0, "\(check.standardError)")
+        #expect(check.standardError.contains("\(path):1:1: warning: -f 2: "), "\(check.standardError)")
+        #expect(check.standardError.contains("\(path):3:1: warning: -e 2: "), "\(check.standardError)")
+        let load = try runProcess(try Self.executable(), ["rules", "load", path])
+        #expect(load.status == 6, "\(load.standardError)")
+        #expect(load.standardError.contains("\(path):1:1: -f 2: "), "\(load.standardError)")
+        #expect(load.standardError.contains("--confirm-panic"))
+        #expect(load.standardError.contains("--confirm-lock"))
+        #expect(load.standardError.contains("nothing was applied"))
+    }
+
     /// Without CAP_AUDIT_CONTROL the kernel answers EPERM to the first request (a read), so this
     /// changes nothing; the exit code is 4, as auditd's for a missing privilege.
     @Test(.requires(.root, .runuser))

@@ -26,14 +26,16 @@ package enum KernelSetup {
         let owner: UInt32
         do { owner = try client.status().pid } catch { throw DaemonError("\(error)") }
         guard owner != 0, owner != UInt32(getpid()) else { return }
-        guard let command = ProcFS.processName(owner) else {
+        let registered = RegisteredAuditDaemon.lookup(owner)
+        guard let command = registered.command else {
             logger.notice("the kernel names pid \(owner) as audit daemon but it is gone; registering over it")
             return
         }
         guard takeover else {
+            let orTakeover =
+                knownAuditDaemons.contains(command) ? ", or set takeover = yes to have swift-audit stop it" : ""
             throw DaemonError(
-                "process \(owner) (\(command)) is registered as the audit daemon; stop it first "
-                    + "(systemctl stop auditd) or set takeover = yes")
+                "process \(registered) is registered as the audit daemon; \(registered.howToStop)\(orTakeover)")
         }
         // The kernel keeps naming a daemon that died while no records flowed, and its pid may
         // have been reused: only signal processes that are audit daemons by name.

@@ -5,7 +5,8 @@ package import Logging
 internal import Synchronization
 
 /// A swift-log handler for a daemon under systemd: one line per message on stderr, prefixed with
-/// the syslog priority in `<N>` form, which journald turns into the entry's priority.
+/// the syslog priority in `<N>` form when stderr is the journal (journald turns it into the
+/// entry's priority), plain text on a terminal, a pipe or a file.
 ///
 /// Lines are written with one `write(2)` each so concurrent threads never interleave within a line.
 /// A message that repeats (same text) more than `burst` times within `window` seconds is
@@ -17,12 +18,41 @@ package struct JournalLogHandler: LogHandler {
     package var logLevel: Logger.Level
     private let label: String
     private let limiter: RateLimiter
+    /// Whether lines start with `<N>`.
+    private let priorityPrefix: Bool
 
     /// Makes a handler; `Logger(label:)` calls this through `LoggingSystem.bootstrap`.
-    package init(label: String, level: Logger.Level = .info, burst: Int = 10, windowSeconds: UInt64 = 60) {
+    ///
+    /// - Parameter priorityPrefix: write journald's `<N>` priority prefix; by default only when
+    ///   stderr is the journal (``standardErrorIsJournal``).
+    package init(
+        label: String, level: Logger.Level = .info, burst: Int = 10, windowSeconds: UInt64 = 60,
+        priorityPrefix: Bool = JournalLogHandler.standardErrorIsJournal
+    ) {
         self.label = label
         self.logLevel = level
         self.limiter = RateLimiter(burst: burst, windowMilliseconds: windowSeconds * 1000)
+        self.priorityPrefix = priorityPrefix
+    }
+
+    /// Whether fd 2 is connected to the journal, read once: systemd sets `JOURNAL_STREAM` to the
+    /// `DEVICE:INODE` of the stream it connects to stdout/stderr (systemd.exec(5)), and a program
+    /// compares it with `fstat(2)` of its stderr, because a child whose stderr was redirected
+    /// inherits the variable all the same (sd_journal_stream_fd(3)).
+    package static let standardErrorIsJournal: Bool = {
+        var info = stat()
+        guard let value = getenv("JOURNAL_STREAM"), fstat(2, &info) == 0 else { return false }
+        return journalStream(String(cString: value), names: UInt64(info.st_dev), UInt64(info.st_ino))
+    }()
+
+    /// Whether a `JOURNAL_STREAM` value (`DEVICE:INODE`, both decimal) names the stream with this
+    /// device and inode.
+    package static func journalStream(_ value: String, names device: UInt64, _ inode: UInt64) -> Bool {
+        let parts = value.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let streamDevice = UInt64(parts[0]), let streamInode = UInt64(parts[1]) else {
+            return false
+        }
+        return streamDevice == device && streamInode == inode
     }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -33,7 +63,7 @@ package struct JournalLogHandler: LogHandler {
     package func log(event: LogEvent) {
         let text = event.message.description
         guard let suppressed = limiter.admit(text) else { return }
-        var line = "<\(Self.priority(event.level))>"
+        var line = priorityPrefix ? "<\(Self.priority(event.level))>" : ""
         line += text
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         if !merged.isEmpty {

@@ -76,6 +76,12 @@ enum OutputFactory {
             // The configuration holds each writer's own configuration: nothing to translate.
             switch configuration.kind {
             case .file(let file):
+                // A missing directory is created (0700), as auditd's packaging makes /var/log/audit.
+                for directory in try OutputDirectories.create(forFile: file.path) {
+                    logger.notice(
+                        "created the output directory",
+                        metadata: ["output": "\(name)", "directory": "\(directory)", "mode": "0700"])
+                }
                 // Owner and group names are looked up now, when the output opens (not when the
                 // file is parsed), so that a user added later works after a reload.
                 return try running(FileWriter(configuration: try file.resolvingAccounts()), wantsEvent: false)

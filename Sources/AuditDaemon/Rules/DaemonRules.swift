@@ -19,24 +19,43 @@ enum DaemonRules {
 
     /// Reads and checks the configured rule files; nil when none are configured. The error text
     /// lists every problem, each naming file, line and column.
-    static func prepare(_ settings: RuleSettings, logger: Logger) throws(DaemonError) -> Prepared? {
-        let paths = RuleFiles.paths(of: settings)
+    ///
+    /// `-f 2` and `-e 2` are refused unless the configuration confirms them (`confirm_panic`,
+    /// `confirm_lock`), as `failure = panic` and `enabled = lock` are.
+    static func prepare(_ configuration: DaemonConfiguration, logger: Logger) throws(DaemonError) -> Prepared? {
+        var warnings: [String] = []
+        defer { for warning in warnings { logger.warning("\(warning)") } }
+        return try prepare(configuration, warnings: &warnings)
+    }
+
+    /// ``prepare(_:logger:)`` with the warnings collected rather than logged, for
+    /// `run --check-config` (``StartupChecks``), which runs this same code.
+    static func prepare(_ configuration: DaemonConfiguration, warnings: inout [String]) throws(DaemonError)
+        -> Prepared?
+    {
+        let paths = RuleFiles.paths(of: configuration.rules)
         guard !paths.isEmpty else { return nil }
         let reading = RuleFiles.read(paths)
-        for warning in reading.warnings { logger.warning("\(warning)") }
+        warnings += reading.warnings
         guard reading.problems.isEmpty else {
             throw DaemonError(reading.problems.joined(separator: "\n"), status: .configuration)
         }
         guard let environment = RuleEnvironment.system() else {
             throw DaemonError("rules: this machine's architecture has no syscall table")
         }
-        let loader = RuleLoader(environment: environment)
+        let loader = RuleLoader(
+            environment: environment,
+            options: .init(confirmPanic: configuration.audit.confirmPanic, confirmLock: configuration.audit.confirmLock)
+        )
         let plan = loader.plan(reading.sources)
-        for warning in plan.warnings { logger.warning("\(warning)") }
-        guard plan.isValid else {
+        warnings += plan.warnings.map(\.description)
+        // What the kernel is sure to refuse stops the start too: the load would roll back, and the
+        // daemon would run without the intended rules (and `run --check-config` says the same).
+        let errors = plan.errors + plan.kernelRefusals
+        guard errors.isEmpty else {
             throw DaemonError(
-                plan.errors.map(\.description).joined(separator: "\n")
-                    + "\n\(plan.errors.count) rule error(s); no rule was loaded",
+                errors.map(\.description).joined(separator: "\n")
+                    + "\n\(errors.count) rule error(s); no rule was loaded",
                 status: .configuration)
         }
         return Prepared(loader: loader, plan: plan)

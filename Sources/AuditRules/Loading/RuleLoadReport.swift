@@ -31,13 +31,22 @@ public struct RuleLoadPlan: Sendable {
     public var errors: [RuleError]
     /// Parser warnings (accepted, but suspicious).
     public var warnings: [RuleWarning]
+    /// Commands the kernel is sure to refuse, found without asking it (the same rule added twice,
+    /// a path the kernel looks up that does not exist), worded as `rules load` reports the
+    /// kernel's answer. Not in ``errors``: a load still sends the plan and lets the kernel decide
+    /// (and rolls back); a check reports them as errors, since that load cannot succeed.
+    public var kernelRefusals: [RuleError]
 
     /// Makes a plan from its parts (the loader's ``RuleLoader/plan(_:)`` is the usual way).
-    public init(sources: [String], commands: [RuleCommand], errors: [RuleError] = [], warnings: [RuleWarning] = []) {
+    public init(
+        sources: [String], commands: [RuleCommand], errors: [RuleError] = [], warnings: [RuleWarning] = [],
+        kernelRefusals: [RuleError] = []
+    ) {
         self.sources = sources
         self.commands = commands
         self.errors = errors
         self.warnings = warnings
+        self.kernelRefusals = kernelRefusals
     }
 
     /// True when nothing stops the plan from being applied.

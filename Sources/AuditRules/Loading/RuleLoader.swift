@@ -36,10 +36,21 @@ public struct RuleLoader: Sendable {
     public struct Options: Hashable, Sendable {
         /// What to do with `-e 2`, `-f 2` and `--loginuid-immutable`.
         public var sensitiveCommands: SensitiveCommandPolicy
+        /// Whether the operator confirmed `-f 2` (`rules load --confirm-panic`, the daemon's
+        /// `confirm_panic = yes`). Under ``SensitiveCommandPolicy/apply``, `-f 2` without it is an
+        /// error: auditctl sends it without a word, but `swift-audit set` asks for the same
+        /// confirmation, and a rules file must not be the way around it.
+        public var confirmPanic: Bool
+        /// The same for `-e 2` (`--confirm-lock`, `confirm_lock = yes`).
+        public var confirmLock: Bool
 
-        /// Options as auditctl behaves: every command is applied.
-        public init(sensitiveCommands: SensitiveCommandPolicy = .apply) {
+        /// Options: every command is applied, `-f 2` and `-e 2` only when confirmed.
+        public init(
+            sensitiveCommands: SensitiveCommandPolicy = .apply, confirmPanic: Bool = false, confirmLock: Bool = false
+        ) {
             self.sensitiveCommands = sensitiveCommands
+            self.confirmPanic = confirmPanic
+            self.confirmLock = confirmLock
         }
     }
 
@@ -47,8 +58,12 @@ public struct RuleLoader: Sendable {
     /// `-e 2` (configuration locked), `--loginuid-immutable` (locked feature) and `-f 2` (panic
     /// when a record is lost).
     public enum SensitiveCommandPolicy: Hashable, Sendable {
-        /// Send them, as auditctl does.
+        /// Send them, as auditctl does (`-f 2` and `-e 2` only when confirmed: see
+        /// ``Options/confirmPanic``).
         case apply
+        /// For a check that sends nothing: accept them, with a warning for `-f 2` and `-e 2` that
+        /// says which confirmation a load needs.
+        case check
         /// Leave them out and list them in ``RuleLoadReport/skipped`` (to try a production rule
         /// set on a test machine).
         case skip
@@ -111,6 +126,24 @@ public struct RuleLoader: Sendable {
             default:
                 break
             }
+            if let confirmation = Self.confirmation(needed: command.kind) {
+                let text = Self.commandText(command.kind, host: environment.machine)
+                let confirmed = command.kind == .setFailureMode(2) ? options.confirmPanic : options.confirmLock
+                let needs =
+                    "\(text): \(Self.sensitiveReason(command.kind)), so it is sent only when confirmed: "
+                    + "rules load --\(confirmation.option), or \(confirmation.key) = yes in the daemon's configuration"
+                switch options.sensitiveCommands {
+                case .apply where !confirmed:
+                    plan.errors.append(
+                        RuleError(
+                            location: command.location, token: text, message: needs,
+                            expected: "the confirmation, or a rules file without \(text)"))
+                case .check:
+                    plan.warnings.append(RuleWarning(location: command.location, message: needs))
+                default:
+                    break
+                }
+            }
             if Self.isSensitive(command.kind), options.sensitiveCommands == .refuse {
                 plan.errors.append(
                     RuleError(
@@ -120,6 +153,7 @@ public struct RuleLoader: Sendable {
                         expected: "a rules file without it, or a load that allows it"))
             }
         }
+        if plan.errors.isEmpty { predictKernelRefusals(&plan) }
         // Parse errors and the checks above, in file order (the original order breaks ties).
         let sourceNames = plan.sources
         plan.errors = plan.errors.enumerated().sorted { lhs, rhs in
@@ -130,6 +164,16 @@ public struct RuleLoader: Sendable {
             return key(lhs) < key(rhs)
         }.map(\.element)
         return plan
+    }
+
+    /// The confirmation a command needs before it is sent (`-f 2`: panic, `-e 2`: lock), as the
+    /// `rules load` option and the configuration key that give it; nil for every other command.
+    public static func confirmation(needed kind: RuleCommand.Kind) -> (option: String, key: String)? {
+        switch kind {
+        case .setFailureMode(2): ("confirm-panic", "confirm_panic")
+        case .setEnabled(2): ("confirm-lock", "confirm_lock")
+        default: nil
+        }
     }
 
     static func sensitiveReason(_ kind: RuleCommand.Kind) -> String {
@@ -228,7 +272,8 @@ public struct RuleLoader: Sendable {
             default:
                 break
             }
-            if Self.isSensitive(command.kind), options.sensitiveCommands == .skip {
+            // A loader made for checking never sends what it only warned about.
+            if Self.isSensitive(command.kind), [.skip, .check].contains(options.sensitiveCommands) {
                 report.skipped.append(
                     RuleLoadIssue(
                         location: command.location,
@@ -267,6 +312,30 @@ public struct RuleLoader: Sendable {
         report.settings = session.settingChanges
         report.outcome = failedButContinued ? .appliedWithErrors : .applied
         return report
+    }
+
+    /// What an errno from the kernel means for any command (shared by the load's messages and the
+    /// plan's ``RuleLoadPlan/kernelRefusals``, so both say the same).
+    static func genericHint(_ code: Int32) -> String {
+        switch code {
+        case EEXIST: "an identical rule is already loaded"
+        case EINVAL: "this kernel does not accept it (a field, operator, list or value it does not support)"
+        case EPERM: "the configuration is locked (enabled 2) until reboot, or CAP_AUDIT_CONTROL is missing"
+        default: ""
+        }
+    }
+
+    /// What an errno means for an added rule.
+    static func addHint(_ code: Int32, _ rule: AuditRule) -> String {
+        switch code {
+        case EEXIST:
+            return "an identical rule is already loaded (start the rules with -D to replace them)"
+        case ENOENT where rule.fields.contains { [.watch, .directory, .executable].contains($0.field) }:
+            return "a directory of the watched path does not exist (a file watch needs its parent directory, "
+                + "a dir= watch the directory itself)"
+        default:
+            return genericHint(code)
+        }
     }
 
     /// Commands whose effect cannot be undone: they are sent after every other command succeeded.
@@ -481,26 +550,9 @@ private struct LoadSession<Kernel: AuditRuleKernel> {
         return message
     }
 
-    private func genericHint(_ code: Int32) -> String {
-        switch code {
-        case EEXIST: "an identical rule is already loaded"
-        case EINVAL: "this kernel does not accept it (a field, operator, list or value it does not support)"
-        case EPERM: "the configuration is locked (enabled 2) until reboot, or CAP_AUDIT_CONTROL is missing"
-        default: ""
-        }
-    }
+    private func genericHint(_ code: Int32) -> String { RuleLoader.genericHint(code) }
 
-    private func addHint(_ code: Int32, _ rule: AuditRule) -> String {
-        switch code {
-        case EEXIST:
-            return "an identical rule is already loaded (start the rules with -D to replace them)"
-        case ENOENT where rule.fields.contains { [.watch, .directory, .executable].contains($0.field) }:
-            return "a directory of the watched path does not exist (a file watch needs its parent directory, "
-                + "a dir= watch the directory itself)"
-        default:
-            return genericHint(code)
-        }
-    }
+    private func addHint(_ code: Int32, _ rule: AuditRule) -> String { RuleLoader.addHint(code, rule) }
 
     // MARK: Rollback
 
