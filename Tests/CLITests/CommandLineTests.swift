@@ -119,7 +119,7 @@ import Testing
         #expect(
             result.standardError.contains(
                 "warning: output \"main\": \(events) is outside the paths the systemd unit lets swift-audit write "
-                    + "(ReadWritePaths=/var/log/swift-audit)"), "\(result.standardError)")
+                    + "(/var/log/swift-audit, /var/lib/swift-audit)"), "\(result.standardError)")
         #expect(!FileManager.default.fileExists(atPath: directory.file("new")), "a check creates nothing")
 
         // Start-up creates them: `replay` starts the same outputs (an empty capture, nothing to replay).
@@ -142,6 +142,7 @@ import Testing
         #expect(lines.contains("LogsDirectory=swift-audit"))
         #expect(lines.contains("LogsDirectoryMode=0700"))
         #expect(lines.filter { $0.hasPrefix("ReadWritePaths=") } == ["ReadWritePaths=/var/log/swift-audit"])
+        #expect(lines.contains("StateDirectory=swift-audit"), "spools and the process state under /var/lib/swift-audit")
         let example = try String(
             contentsOfFile: TestEnvironment.repositoryRoot.appendingPathComponent("config/swift-audit.conf").path,
             encoding: .utf8)

@@ -45,6 +45,11 @@ package enum StartupChecks {
                 report.warnings.append(outsideTheUnit("output \"\(output.name)\": \(file.path)"))
             }
         }
+        for output in configuration.outputs where output.enabled {
+            if let spool = output.spool, !OutputDirectories.isServiceWritable(spool.directory) {
+                report.warnings.append(outsideTheUnit("output \"\(output.name)\": spool_dir \(spool.directory)"))
+            }
+        }
         if let state = configuration.processes.stateFile, configuration.processes.enabled,
             !OutputDirectories.isServiceWritable(state)
         {
@@ -54,8 +59,8 @@ package enum StartupChecks {
     }
 
     private static func outsideTheUnit(_ what: String) -> String {
-        "\(what) is outside the paths the systemd unit lets swift-audit write (ReadWritePaths="
-            + OutputDirectories.serviceWritablePaths.joined(separator: " ")
+        "\(what) is outside the paths the systemd unit lets swift-audit write ("
+            + OutputDirectories.serviceWritablePaths.joined(separator: ", ")
             + "): started by contrib/swift-audit.service the daemon cannot write there (EROFS); allow it with "
             + "systemctl edit swift-audit ([Service] ReadWritePaths=DIRECTORY)"
     }

@@ -24,8 +24,9 @@ package enum OutputDirectories {
     package static let mode: UInt32 = 0o700
 
     /// The paths the shipped systemd unit (contrib/swift-audit.service) lets the daemon write
-    /// (`ReadWritePaths=`, under `ProtectSystem=strict`); a test keeps the two equal.
-    package static let serviceWritablePaths = ["/var/log/swift-audit"]
+    /// under `ProtectSystem=strict`: `ReadWritePaths=` (the logs) and `StateDirectory=` (spools,
+    /// the process state file); a test keeps the two equal.
+    package static let serviceWritablePaths = ["/var/log/swift-audit", "/var/lib/swift-audit"]
 
     /// Whether `path` is inside ``serviceWritablePaths``.
     package static func isServiceWritable(_ path: String) -> Bool {
