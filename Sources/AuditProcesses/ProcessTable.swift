@@ -368,7 +368,13 @@ package struct ProcessTable: Sendable {
         guard let parent = entries[pid] else { return }
         let ppid = siblingOfCaller ? parent.info.ppid : pid
         statistics.forks += 1
-        if let existing = entries[child], existing.state != .exited, existing.info.ppid == ppid {
+        // Kept also when already gone: the kernel numbers the clone's event at the clone's exit,
+        // so a short program's exec and exit_group can both come first, and the clone must not
+        // put the parent's copy back in its place. An earlier process of the same parent under a
+        // reused pid went before the pids cycled, well over `cloneRace` before this clone.
+        if let existing = entries[child], existing.info.ppid == ppid,
+            existing.state != .exited || Self.isRecent(existing.info.eventID, before: id)
+        {
             if existing.parentGeneration == 0 { bind(child) }
             return
         }
@@ -379,6 +385,16 @@ package struct ProcessTable: Sendable {
         if entries[child] != nil { statistics.replaced += 1 }
         insert(info, state: .provisional, protecting: pid)
         bind(child)
+    }
+
+    /// How far before a clone's event the child's own last event may lie and still be taken for
+    /// that child (its events came first) rather than for an earlier process under the same pid.
+    static let cloneRace: UInt64 = 1000
+
+    /// Whether `event` lies at most ``cloneRace`` before (or after) `clone`.
+    static func isRecent(_ event: AuditEventID?, before clone: AuditEventID) -> Bool {
+        guard let event else { return false }
+        return event.epochMilliseconds &+ cloneRace >= clone.epochMilliseconds
     }
 
     /// A successful exec: the new program's executable, command, arguments and working directory,

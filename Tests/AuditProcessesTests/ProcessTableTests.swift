@@ -182,6 +182,29 @@ import Testing
         #expect(table.context(pid: 800).parent?.pid == 100)
     }
 
+    /// The kernel numbers a clone's event when the clone returns: a short program's exec and exit
+    /// can both come first (seen in KernelProcessTests under load).
+    @Test func aChildThatExecedAndExitedBeforeTheParentsCloneEventKeepsItsProgram() {
+        var table = seededTable()
+        var events = EventFactory()
+        table.update(with: events.exec(pid: 800, ppid: 100, exe: "/usr/bin/true", comm: "true", argv: ["true"]))
+        table.update(with: events.exit(pid: 800, ppid: 100, comm: "true", exe: "/usr/bin/true"))
+        table.update(with: events.fork(pid: 100, ppid: 90, child: 800, comm: "bash", exe: "/usr/bin/bash"))
+        #expect(text(table.process(800)?.executable) == "/usr/bin/true")
+        #expect(table.process(800)?.arguments == [b("true")])
+        #expect(!table.isRunning(800))
+    }
+
+    @Test func aCloneLongAfterAnEarlierChildUnderTheSamePidExitedIsANewProcess() {
+        var table = seededTable()
+        var events = EventFactory()
+        table.update(with: events.exec(pid: 800, ppid: 100, exe: "/usr/bin/true", comm: "true", argv: ["true"]))
+        table.update(with: events.exit(pid: 800, ppid: 100, comm: "true", exe: "/usr/bin/true"))
+        table.update(with: events.fork(pid: 100, ppid: 90, child: 800, comm: "bash", exe: "/usr/bin/bash", after: 5000))
+        #expect(text(table.process(800)?.executable) == "/usr/bin/bash", "the parent's copy until its own exec")
+        #expect(table.isRunning(800))
+    }
+
     @Test func aGoneEntryExpiresAfterTheGracePeriodOnceNoChildNamesIt() {
         var configuration = ProcessTable.Configuration()
         configuration.expiryMilliseconds = 10_000

@@ -282,6 +282,25 @@ import Testing
         #expect(server.closeCommands == 1, "close() ends the session with a close command")
     }
 
+    @Test func aServerTricklingAPartialAnswerCannotHoldAWriteBeyondTheAckTimeout() throws {
+        let server = try ScriptedRELPServer(refuseFirst: 0, trickleSessions: 1)
+        defer { server.stop() }
+        let directory = try TemporaryDirectory()
+        let items = Self.events(count: 5, directory: directory)
+        var configuration = Self.configuration(server.port, window: 8)
+        configuration.ackTimeout = .milliseconds(300)
+        let notices = NoticeLog()
+        let worker = try OutputWorker(
+            RELPWriter(configuration: configuration), configuration: Self.queue, onNotice: notices.handler)
+        for item in items { #expect(worker.enqueue(item)) }
+        #expect(waitUntil(seconds: 10) { worker.counters.written == 5 }, "\(worker.counters)")
+        let report = worker.close(drainTimeout: .seconds(5))
+        #expect(notices.failures.contains { $0.code == .stalled })
+        #expect(server.sessions >= 2)
+        #expect(server.acceptedSequences == Array(1...5))
+        _ = report
+    }
+
     @Test func aServerThatDoesNotOfferSyslogIsRefused() throws {
         let server = try ScriptedRELPServer(refuseFirst: 0, offers: "relp_version=0\ncommands=eventlog")
         defer { server.stop() }
@@ -320,6 +339,7 @@ final class ScriptedRELPServer: Sendable {
         var done = false
         var refusalsLeft = 0
         var silentLeft = 0
+        var trickleLeft = 0
         var sessions = 0
         var closes = 0
         var sequences: [Int] = []
@@ -332,7 +352,8 @@ final class ScriptedRELPServer: Sendable {
     /// `recorded` of them, then drop the connection without a word (a collector dying with a
     /// window written but unacknowledged).
     init(
-        refuseFirst: Int, silentSessions: Int = 0, crash: (answered: Int, recorded: Int)? = nil,
+        refuseFirst: Int, silentSessions: Int = 0, trickleSessions: Int = 0,
+        crash: (answered: Int, recorded: Int)? = nil,
         offers: String = "relp_version=0\nrelp_software=test\ncommands=syslog"
     ) throws {
         let socket = try BoundSocket(type: SOCK_STREAM, port: 0)
@@ -343,6 +364,7 @@ final class ScriptedRELPServer: Sendable {
         state.withLock {
             $0.refusalsLeft = refuseFirst
             $0.silentLeft = silentSessions
+            $0.trickleLeft = trickleSessions
             $0.crash = crash
         }
         TestThread { [self] in serve() }.start()
@@ -369,22 +391,33 @@ final class ScriptedRELPServer: Sendable {
             guard poll(&entry, 1, 20) > 0 else { continue }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
-            let silent = state.withLock { state in
+            let (silent, trickle) = state.withLock { state in
                 state.sessions += 1
-                defer { state.silentLeft = max(0, state.silentLeft - 1) }
-                return state.silentLeft > 0
+                defer {
+                    state.silentLeft = max(0, state.silentLeft - 1)
+                    state.trickleLeft = max(0, state.trickleLeft - 1)
+                }
+                return (state.silentLeft > 0, state.trickleLeft > 0)
             }
-            session(client, silent: silent)
+            session(client, silent: silent || trickle, trickle: trickle)
             Glibc.close(client)
         }
     }
 
-    /// Serves one connection until the client closes it (or the server stops).
-    private func session(_ client: Int32, silent: Bool) {
+    /// Serves one connection until the client closes it (or the server stops). A `trickle`
+    /// session answers the first syslog command with the start of a long frame and then one more
+    /// byte of it every 100 ms, never finishing it.
+    private func session(_ client: Int32, silent: Bool, trickle: Bool = false) {
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         var opened = false
+        var trickling = false
+        var lastTrickle = Date()
         while state.withLock({ $0.running }) {
+            if trickling, Date().timeIntervalSince(lastTrickle) >= 0.1 {
+                lastTrickle = Date()
+                guard send(client, "a", 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+            }
             var entry = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
             guard poll(&entry, 1, 20) > 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
@@ -400,6 +433,13 @@ final class ScriptedRELPServer: Sendable {
                 case "close":
                     state.withLock { $0.closes += 1 }
                     answer = ""
+                case "syslog" where opened && trickle:
+                    if !trickling {
+                        trickling = true
+                        answer = nil
+                        let start = Array("\(transaction) rsp 1000 ".utf8)
+                        _ = start.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    }
                 case "syslog" where opened && !silent:
                     let refuse = state.withLock { state in
                         defer { state.refusalsLeft = max(0, state.refusalsLeft - 1) }

@@ -146,6 +146,8 @@ package struct RELPWriter: EventWriter {
     /// them again (counted then as `resent`).
     private var resendOwed = 0
     private let ackMilliseconds: Int32
+    /// When the window last shrank (or was last empty): the acknowledgement timeout counts from it.
+    private var lastAcknowledgement: UInt64 = 0
     private let closeMilliseconds: Int32
     private let offers: [UInt8]
 
@@ -258,6 +260,7 @@ package struct RELPWriter: EventWriter {
                     }
                 }
                 if window.isEmpty {
+                    lastAcknowledgement = 0
                     completed = sent
                     if let rejection {
                         throw rejection
@@ -266,9 +269,20 @@ package struct RELPWriter: EventWriter {
                     continue
                 }
                 // Take the answers that arrived; wait for one only when nothing more can be sent.
+                // The wait counts from the last acknowledgement, not from the last byte: a server
+                // that trickles a partial frame a byte at a time must not hold the write forever.
                 let canSendMore = canSend(sent: sent, of: items.count, laidOut: laidOut, rejection: rejection)
-                let arrived = try receiveAnswers(milliseconds: canSendMore ? 0 : ackMilliseconds)
-                if !arrived && !canSendMore {
+                let pendingBefore = window.count
+                let now = SystemClock.monotonicNanoseconds()
+                if lastAcknowledgement == 0 || window.count == 0 { lastAcknowledgement = now }
+                let waited = Int64(bitPattern: now &- lastAcknowledgement) / 1_000_000
+                let left = Int32(clamping: max(0, Int64(ackMilliseconds) - waited))
+                _ = try receiveAnswers(milliseconds: canSendMore ? 0 : left)
+                if window.count < pendingBefore {
+                    lastAcknowledgement = SystemClock.monotonicNanoseconds()
+                } else if !canSendMore,
+                    SystemClock.monotonicNanoseconds() &- lastAcknowledgement >= UInt64(ackMilliseconds) &* 1_000_000
+                {
                     throw WriterError(
                         code: .stalled, target: name,
                         detail: "no RELP acknowledgement for \(ackMilliseconds) ms; "
@@ -459,6 +473,7 @@ package struct RELPWriter: EventWriter {
         sessionOpen = false
         parser.reset()
         window.reset(next: .first)
+        lastAcknowledgement = 0
     }
 
     /// Disconnects an idle session the server has closed (`serverclose`, EOF, a reset) or broken.
