@@ -1,5 +1,6 @@
 import AuditEncoding
 import AuditPipeline
+import AuditTestSupport
 import AuditThreads
 import AuditWriters
 import Glibc
@@ -39,6 +40,41 @@ func datagram(type: UInt16, serial: Int, body: String) -> [UInt8] {
 }
 
 @Suite struct EventProcessorBatchTests {
+    /// One 4 MiB event (any user can make one with a long argv under an execve rule) must not
+    /// leave its line buffers allocated for the daemon's life.
+    @Test func aHugeEventDoesNotLeaveItsBuffersBehind() throws {
+        let ring = try RecordRing(capacity: 1 << 22)
+        let seen = CollectingWriter.Seen()
+        let worker = try OutputWorker(CollectingWriter(seen: seen))
+        let control = ProcessorControl(
+            ring: ring, outputs: OutputSet([Output(name: "collect", worker: worker, wantsEvent: false)]))
+        let stage = try SystemThread.spawn(name: "process-test") {
+            EventProcessor(configuration: ProcessorConfiguration(idleWakeMilliseconds: 5)).run(control: control)
+        }
+        let argument = String(repeating: "41", count: 4000)
+        var records = [datagram(type: 1300, serial: 1, body: "arch=c000003e syscall=59 success=yes exit=0")]
+        for index in 0..<512 { records.append(datagram(type: 1309, serial: 1, body: "a\(index)=\(argument)")) }
+        records.append(datagram(type: 1320, serial: 1, body: ""))
+        for record in records { record.withUnsafeBytes { ring.append($0) } }
+        ring.publish()
+        #expect(waitUntil(seconds: 10) { seen.items.withLock { $0.count } == 1 })
+        for record in [
+            datagram(type: 1300, serial: 2, body: "arch=c000003e syscall=59 success=yes exit=0"),
+            datagram(type: 1320, serial: 2, body: ""),
+        ] {
+            record.withUnsafeBytes { ring.append($0) }
+        }
+        ring.publish()
+        #expect(waitUntil(seconds: 10) { seen.items.withLock { $0.count } == 2 })
+        let retained = control.statistics.retainedBufferBytes
+        control.finish()
+        stage.join()
+        _ = worker.close(drainTimeout: .seconds(5))
+        let hugeLine = seen.items.withLock { $0.first?.line.count ?? 0 }
+        #expect(hugeLine > 4_000_000)
+        #expect(retained > 0 && retained <= 1 << 20, "\(retained) bytes kept after the huge event")
+    }
+
     /// File and stdout lines of a busy batch share one chunk; a quiet batch's line gets a buffer of
     /// its own size, so a stalled output's queue never pins a mostly empty chunk per line.
     @Test func busyBatchesShareAChunkAndQuietOnesDoNotPinIt() throws {

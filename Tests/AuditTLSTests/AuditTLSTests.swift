@@ -240,13 +240,3 @@ import Testing
         #expect(locked?.description.contains("passphrase") == true)
     }
 }
-
-/// Polls `condition` every 20 ms for up to `seconds`.
-func waitUntil(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(20_000)
-    }
-    return condition()
-}

@@ -76,16 +76,6 @@ func items(_ range: Range<Int>, size: Int = 100) -> [OutputItem] {
     range.map { OutputItem(line: eventLine($0, size: size)) }
 }
 
-/// Polls `condition` every 5 ms for at most `seconds`; true when it became true.
-func waitUntil(seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-    let deadline = Double(monotonicMilliseconds()) + seconds * 1000
-    while Double(monotonicMilliseconds()) < deadline {
-        if condition() { return true }
-        usleep(5_000)
-    }
-    return condition()
-}
-
 func monotonicMilliseconds() -> UInt64 {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)

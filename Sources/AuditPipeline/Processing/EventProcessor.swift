@@ -100,6 +100,9 @@ package struct ProcessorStatistics: Hashable, Sendable {
     package var reassembler = ReassemblerStatistics()
     /// Loop turns; advances at least every `idleWakeMilliseconds` while the stage is healthy.
     package var heartbeat = 0
+    /// Bytes the stage keeps allocated between events for its line buffers (each format's JSON
+    /// writer and batch chunk): bounded after a huge event (see `FormatLane.releaseIfOversized`).
+    package var retainedBufferBytes = 0
 
     package init() {}
 }
@@ -245,6 +248,7 @@ package struct EventProcessor: ~Copyable {
                 sink.tickProcesses()
             }
             sink.deliverBatch(to: outputs)
+            sink.statistics.retainedBufferBytes = sink.retainedBufferBytes
             // Writers were not woken event by event (see `OutputWorker.enqueue`): one wake-up
             // per batch.
             for output in outputs { output.queue.wakeIfWaiting() }
@@ -507,6 +511,9 @@ private struct EventSink {
     mutating func deliverBatch(to outputs: [OutputTarget]) {
         for index in lanes.indices { lanes[index].deliverBatch(to: outputs) }
     }
+
+    /// What the lanes keep allocated between batches.
+    var retainedBufferBytes: Int { lanes.reduce(0) { $0 + $1.retainedBytes } }
 }
 
 /// What the processing stage keeps per event format: the formatter, the reused line buffer, and
@@ -543,6 +550,15 @@ private struct FormatLane {
     /// A full chunk goes out at once: chunks stay one size, which the allocator reuses as they
     /// come back, and few lines wait for the end of a long batch.
     var isChunkFull: Bool { batchBytes.count >= Self.chunkBytes - Self.chunkBytes / 8 }
+
+    /// What a lane's buffers may keep between events: the line writer grows to the largest
+    /// line (6 bytes reserved per body byte), so one huge event (a 2 MiB argv: any user can start
+    /// one under an execve rule) left ~25 MiB resident for the daemon's life. Beyond this the
+    /// buffers are released and start small again.
+    static let retainedLimit = 1 << 20
+
+    /// The bytes the writer and the batch chunk hold.
+    var retainedBytes: Int { writer.capacity + batchBytes.capacity }
 
     /// Encodes `event` and offers it to the outputs of this lane's format.
     mutating func dispatch(
@@ -582,6 +598,7 @@ private struct FormatLane {
             batchEnds.append(batchBytes.count)
             if batchIsSelective { batchDeliveries.append(contentsOf: deliveries) }
         }
+        if writer.capacity > Self.retainedLimit { writer = JSONWriter(capacity: 64 << 10) }
     }
 
     /// Hands the lines gathered since the last call to every output of this lane's format that
@@ -619,7 +636,7 @@ private struct FormatLane {
         }
         batchIsSelective = false
         batchDeliveries.removeAll(keepingCapacity: true)
-        if shared {
+        if shared || batchBytes.capacity > Self.retainedLimit {
             batchBytes = []
         } else {
             batchBytes.removeAll(keepingCapacity: true)
