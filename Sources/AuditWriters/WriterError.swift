@@ -13,6 +13,9 @@ package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
         case notRegularFile
         /// Setting the mode or the owner of a new file.
         case permissions
+        /// The file or its directory could be changed by someone else (another owner, writable
+        /// by group or others): the trail is not written there (fail closed, as auditd).
+        case unsafePlacement
         /// Writing (`errno` says why: ENOSPC, EDQUOT, EROFS, EIO, EPIPE…).
         case write
         /// The destination accepted nothing for the stall timeout (a full pipe, a slow socket).
@@ -97,6 +100,7 @@ package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
             case .symbolicLink: "refusing to follow a symbolic link at"
             case .notRegularFile: "not a regular file:"
             case .permissions: "cannot set mode or owner of"
+            case .unsafePlacement: "refusing to write the trail to"
             case .write: "cannot write to"
             case .stalled: "output stalled:"
             case .sync: "cannot sync"

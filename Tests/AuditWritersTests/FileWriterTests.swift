@@ -77,6 +77,51 @@ import Testing
         #expect(permissionBits(path) == 0o640)
     }
 
+    /// Someone else's file, or one anybody may edit, is not taken for the trail (issue #22: the
+    /// trail was appended to a 0666 file of `nobody` in a 0777 directory).
+    @Test func anExistingFileOfAnotherUserOrWritableByOthersIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("events.json")
+        close(open(path, O_WRONLY | O_CREAT, 0o600))
+        #expect(chown(path, 65534, 65534) == 0)
+        #expect(throws: WriterError.self) { try FileWriter(configuration: .init(path: path)) }
+        do {
+            _ = try FileWriter(configuration: .init(path: path))
+        } catch {
+            #expect(error.code == .unsafePlacement)
+            #expect(error.description.contains("belongs to uid 65534"), "\(error)")
+        }
+        #expect(chown(path, 0, 0) == 0)
+        #expect(chmod(path, 0o666) == 0)
+        do {
+            _ = try FileWriter(configuration: .init(path: path))
+            Issue.record("a world-writable file was accepted")
+        } catch {
+            #expect(error.code == .unsafePlacement)
+            #expect(error.description.contains("writable by others"), "\(error)")
+        }
+        #expect(readFile(path) == [], "nothing was written into it")
+        var writer = try FileWriter(configuration: .init(path: path, mode: 0o666))
+        try writer.close()
+    }
+
+    @Test(arguments: [UInt32(0o777), 0o770, 0o1777])
+    func aDirectoryWritableByGroupOrOthersIsRefused(mode: UInt32) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(chmod(directory.path, mode_t(mode)) == 0)
+        let path = directory.file("events.json")
+        do {
+            _ = try FileWriter(configuration: .init(path: path))
+            Issue.record("a directory of mode \(String(mode, radix: 8)) was accepted")
+        } catch {
+            #expect(error.code == .unsafePlacement)
+            #expect(error.description.contains("chmod go-w"), "\(error)")
+        }
+        #expect(access(path, F_OK) != 0, "no file was created")
+    }
+
     @Test func aCreatedFileGetsTheConfiguredGroup() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -10,8 +10,10 @@ import Glibc
 /// refused (`WriterError.Code.symbolicLink`), and so is anything but a regular file (a FIFO would
 /// block the thread, a device is a mistake). A file this writer creates gets `mode` with `fchmod`
 /// (so the umask cannot widen or narrow it) and `owner`/`group` with `fchown`; an existing file's
-/// mode and owner are left alone. Only the last component is checked: the daemon must refuse
-/// group- or world-writable log directories itself.
+/// mode and owner are left alone, but it must belong to the daemon's user (or `owner`) and not be
+/// writable by others, and the directory holding it must not be writable by group or others
+/// (`WriterError.Code.unsafePlacement`): whoever can write there can replace or edit the trail,
+/// so the writer fails closed rather than append to it.
 ///
 /// # Failures (disk full, quota, read-only remount, I/O error)
 /// `write` throws a retryable error naming the errno; the worker retries with backoff and the
@@ -456,6 +458,13 @@ package struct FileWriter: EventWriter {
     private static func openLog(_ configuration: Configuration, code: WriterError.Code) throws(WriterError) -> OpenedLog
     {
         let path = configuration.path
+        var existing = stat()
+        if lstat(path, &existing) == 0, existing.st_mode & S_IFMT == S_IFDIR {
+            throw WriterError(code: .notRegularFile, target: path, detail: fileKind(existing.st_mode))
+        }
+        if let problem = directoryProblem(of: path) {
+            throw WriterError(code: .unsafePlacement, target: path, detail: problem)
+        }
         // O_NONBLOCK: opening a FIFO must not hang the thread; it is cleared below for files.
         let flags = O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK
         func open(_ flags: Int32) -> Result<Int32, Errno> {
@@ -490,6 +499,12 @@ package struct FileWriter: EventWriter {
         guard status.st_mode & S_IFMT == S_IFREG else {
             SystemCall.close(descriptor)
             throw WriterError(code: .notRegularFile, target: path, detail: fileKind(status.st_mode))
+        }
+        if !created,
+            let problem = fileProblem(status, owner: configuration.owner?.number, mode: mode_t(configuration.mode))
+        {
+            SystemCall.close(descriptor)
+            throw WriterError(code: .unsafePlacement, target: path, detail: problem)
         }
         if created {
             if fchmod(descriptor, mode_t(configuration.mode)) != 0 {
@@ -527,6 +542,42 @@ package struct FileWriter: EventWriter {
             }
         }
         return opened
+    }
+
+    /// Why the directory of `path` is no place for the trail (writable by group or others, or
+    /// owned by another user than the daemon's), or nil. Checked at every open, reopen and
+    /// rotation.
+    static func directoryProblem(of path: String) -> String? {
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        var status = stat()
+        guard lstat(directory, &status) == 0 else { return nil }  // the open reports a missing one
+        let mode = status.st_mode & 0o7777
+        if mode & 0o022 != 0 {
+            return "directory \(directory) is writable by \(mode & 0o020 != 0 ? "its group" : "others") (mode "
+                + "\(String(mode, radix: 8))): anyone who can write there can replace the trail; "
+                + "chmod go-w \(directory), or choose another directory"
+        }
+        if status.st_uid != 0, status.st_uid != geteuid() {
+            return "directory \(directory) belongs to uid \(status.st_uid), not to the daemon's user: its owner can "
+                + "replace the trail; chown it to root, or choose another directory"
+        }
+        return nil
+    }
+
+    /// Why an existing file is not to be appended to (another owner; writable by others when
+    /// the configured `mode` does not ask for that), or nil.
+    static func fileProblem(_ status: stat, owner: uid_t?, mode configured: mode_t) -> String? {
+        let mode = status.st_mode & 0o7777
+        if status.st_uid != geteuid(), status.st_uid != owner {
+            return "the existing file belongs to uid \(status.st_uid), not to the daemon's user"
+                + (owner.map { " or owner \($0)" } ?? "")
+                + ": it may not be the trail; remove it or chown it"
+        }
+        if mode & 0o002 != 0, configured & 0o002 == 0 {
+            return "the existing file is writable by others (mode \(String(mode, radix: 8))): anyone could edit the "
+                + "trail; chmod o-w it"
+        }
+        return nil
     }
 
     /// The warning for a file found ending mid-line.
