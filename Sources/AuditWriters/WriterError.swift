@@ -14,7 +14,7 @@ package struct WriterError: Error, Hashable, Sendable, CustomStringConvertible {
         /// Setting the mode or the owner of a new file.
         case permissions
         /// The file or its directory could be changed by someone else (another owner, writable
-        /// by group or others): the trail is not written there (fail closed, as auditd).
+        /// by group or others): the trail is not written there (fail closed).
         case unsafePlacement
         /// Writing (`errno` says why: ENOSPC, EDQUOT, EROFS, EIO, EPIPE…).
         case write
