@@ -128,12 +128,12 @@ FUZZ_MODULES_EnrichedEvents := AuditSystem AuditNetlink AuditEvents AuditRules A
 	AuditEncoding
 FUZZ_MODULES_FilterConfig := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses \
 	AuditEncoding \
-	AuditFilters CAuditThreads AuditThreads AuditSpool AuditWriters AuditConfig
+	AuditFilters CAuditThreads AuditThreads AuditSpool AuditTLS AuditRELP AuditWriters AuditConfig
 FUZZ_MODULES_ProcessState := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses
 FUZZ_MODULES_RELPResponses := AuditSystem AuditRELP
 FUZZ_MODULES_SpoolSegments := AuditSystem AuditSpool
 # The archives carry no autolink entries for the linker: the system libraries their modules import.
-FUZZ_LIBS_FilterConfig := -lz -lswiftSynchronization
+FUZZ_LIBS_FilterConfig := -lz -lssl -lcrypto -lswiftSynchronization
 # Seeds: one file per record line of the corpus's text logs.
 FUZZ_SEEDS_RecordFields := find $(FUZZ_CORPUS) -type f \( -name '*.log' -o -name '*.txt' -o -name '*.yaml' \)
 # Runs of 8 lines of the corpus's audit.log files (*.audit.log and the other *.log) and *.txt lines.
@@ -157,6 +157,8 @@ $(FUZZ_BUILD)/module.modulemap: Makefile
 		"$(CURDIR)/Sources/CAuditThreads/include/CAuditThreads.h" >> $@
 	printf 'module CZlib [system] {\n    header "%s"\n    link "z"\n    export *\n}\n' \
 		"$(CURDIR)/Sources/CZlib/shim.h" >> $@
+	printf 'module COpenSSL [system] {\n    header "%s"\n    link "ssl"\n    link "crypto"\n    export *\n}\n' \
+		"$(CURDIR)/Sources/COpenSSL/shim.h" >> $@
 
 $(FUZZ_BUILD)/libAuditSystem.a: $(wildcard Sources/AuditSystem/*.swift) | $(FUZZ_BUILD)/module.modulemap
 $(FUZZ_BUILD)/libAuditNetlink.a: $(wildcard Sources/AuditNetlink/*.swift) $(FUZZ_BUILD)/libAuditSystem.a
@@ -173,8 +175,10 @@ $(FUZZ_BUILD)/libAuditFilters.a: $(shell find Sources/AuditFilters -name '*.swif
 $(FUZZ_BUILD)/libAuditThreads.a: $(shell find Sources/AuditThreads -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
 $(FUZZ_BUILD)/libAuditRELP.a: $(shell find Sources/AuditRELP -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
 $(FUZZ_BUILD)/libAuditSpool.a: $(shell find Sources/AuditSpool -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
+$(FUZZ_BUILD)/libAuditTLS.a: $(shell find Sources/AuditTLS -name '*.swift') $(FUZZ_BUILD)/libAuditSystem.a
 $(FUZZ_BUILD)/libAuditWriters.a: $(shell find Sources/AuditWriters -name '*.swift') \
-	$(FUZZ_BUILD)/libAuditEncoding.a $(FUZZ_BUILD)/libAuditThreads.a $(FUZZ_BUILD)/libAuditSpool.a
+	$(FUZZ_BUILD)/libAuditEncoding.a $(FUZZ_BUILD)/libAuditThreads.a $(FUZZ_BUILD)/libAuditSpool.a \
+	$(FUZZ_BUILD)/libAuditTLS.a $(FUZZ_BUILD)/libAuditRELP.a
 $(FUZZ_BUILD)/libAuditConfig.a: $(shell find Sources/AuditConfig -name '*.swift') \
 	$(FUZZ_BUILD)/libAuditFilters.a $(FUZZ_BUILD)/libAuditWriters.a
 $(FUZZ_BUILD)/libCAuditThreads.a: $(wildcard Sources/CAuditThreads/*.c Sources/CAuditThreads/include/*.h) \
