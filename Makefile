@@ -115,7 +115,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
 FUZZ_BUILD   := .build/fuzz
 FUZZ_CORPUS  ?= ../shared/corpus
-FUZZ_TARGETS := RecordFields AuditLogLines EnrichedEvents FilterConfig ProcessState RELPResponses SpoolSegments
+FUZZ_TARGETS := RecordFields AuditLogLines EnrichedEvents FilterConfig ProcessState RELPResponses SpoolSegments \
+	RulesParser
 FUZZ_SWIFTC  := swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -package-name swift_audit \
 	-I $(FUZZ_BUILD) -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
 	-enable-upcoming-feature InternalImportsByDefault
@@ -132,6 +133,7 @@ FUZZ_MODULES_FilterConfig := AuditSystem AuditNetlink AuditEvents AuditRules Aud
 FUZZ_MODULES_ProcessState := AuditSystem AuditNetlink AuditEvents AuditRules AuditInterpretation AuditProcesses
 FUZZ_MODULES_RELPResponses := AuditSystem AuditRELP
 FUZZ_MODULES_SpoolSegments := AuditSystem AuditSpool
+FUZZ_MODULES_RulesParser := AuditSystem AuditNetlink AuditRules
 # The archives carry no autolink entries for the linker: the system libraries their modules import.
 FUZZ_LIBS_FilterConfig := -lz -lssl -lcrypto -lswiftSynchronization
 # Seeds: one file per record line of the corpus's text logs.
@@ -148,6 +150,8 @@ FUZZ_SEEDS_ProcessState := printf '%s\n' README.md
 FUZZ_SEEDS_RELPResponses := printf '%s\n' README.md
 # Made by Fuzz/SpoolSegments/seeds.sh (segment entries); the list is not used.
 FUZZ_SEEDS_SpoolSegments := printf '%s\n' README.md
+# Made by Fuzz/RulesParser/seeds.sh (the corpus's and Debian's rule files, whole and line by line).
+FUZZ_SEEDS_RulesParser := printf '%s\n' README.md
 
 $(FUZZ_BUILD)/module.modulemap: Makefile
 	mkdir -p $(FUZZ_BUILD)
