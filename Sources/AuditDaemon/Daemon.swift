@@ -318,7 +318,7 @@ final class RunningDaemon {
             processing.control.waitForNextBatch(timeoutMilliseconds: 2000)
             let reports = OutputWorker.closeAll(plan.retiring.map(\.worker), drainTimeout: .seconds(5))
             for (output, report) in zip(plan.retiring, reports) {
-                loss.retire(output.name, report: report)
+                loss.retire(output.name, report: report, worker: output.worker)
                 if report.counters.droppedAtShutdown > 0 || !report.finished {
                     logger.error(
                         "a replaced output did not drain",

@@ -66,6 +66,27 @@ func lossReasons(_ events: [StatusEvent]) -> [String] {
         #expect(accounting.counters(snapshot(dropped: 1), kernelLost: 0).writerDrops["main"] == 10)
     }
 
+    /// A batch the processing thread still had in hand when the reload's wait for it ran out
+    /// reaches the retired worker after its close report was taken: those drops count too.
+    @Test func dropsAfterARetiredWorkersCloseReportAreCounted() throws {
+        struct NullWriter: EventWriter {
+            var name: String { "null" }
+            mutating func write(_ items: ArraySlice<OutputItem>) throws(WriterError) -> WriteOutcome { WriteOutcome() }
+            mutating func flush() throws(WriterError) {}
+            mutating func close() throws(WriterError) {}
+        }
+        var accounting = LossAccounting()
+        let worker = try OutputWorker(NullWriter())
+        let report = worker.close(drainTimeout: .seconds(1))
+        accounting.retire("main", report: report, worker: worker)
+        #expect(accounting.counters(snapshot(output: "other"), kernelLost: 0).writerDrops["main"] ?? 0 == 0)
+        for _ in 0..<3 { #expect(!worker.enqueue(OutputItem(line: Array("{}".utf8)))) }
+        let counters = accounting.counters(snapshot(output: "other"), kernelLost: 0)
+        #expect(counters.writerDrops["main"] == 3, "\(counters.writerDrops)")
+        let events = accounting.events(snapshot(output: "main"), kernelLost: 0, logger: logger)
+        #expect(lossReasons(events) == ["writer_drop 3"])
+    }
+
     @Test func theKernelsLostCounterCountsFromTheFirstReadingAndSurvivesAReset() {
         var monitor = KernelMonitor(intervalMilliseconds: 1000)
         monitor.record(AuditStatus(lost: 100))

@@ -19,6 +19,11 @@ package struct LossAccounting {
     private var retiredDrops: [String: Int] = [:]
     /// Final spool damage counts of workers that reloads retired, by output name.
     private var retiredSpoolTorn: [String: Int] = [:]
+    /// Workers that reloads retired, with the drops their close report counted: the processing
+    /// thread may still hand such a worker events after the report was taken (a batch in hand
+    /// when the reload's wait for it ran out), and the closed worker drops them. Those late drops
+    /// are counted from the live counters, not lost with the report.
+    private var retiredWorkers: [(name: String, worker: OutputWorker, reported: Int)] = []
     private var monitor = LossMonitor()
 
     package init() {}
@@ -36,10 +41,14 @@ package struct LossAccounting {
         counters.receiveErrors = snapshot.reader.receiveErrors
         counters.evictedEvents = Int(reassembler.evictedEvents)
         counters.ringStalls = snapshot.ringStalls
+        for retired in retiredWorkers {
+            let late = retired.worker.counters.dropped - retired.reported
+            if late > 0 { counters.writerDrops[retired.name, default: 0] += late }
+        }
         for output in snapshot.outputs {
             let writer = output.writer
             // Items the writer refused when read back from its spool are drops like any rejection.
-            counters.writerDrops[output.name] =
+            counters.writerDrops[output.name, default: 0] +=
                 (retiredDrops[output.name] ?? 0) + writer.dropped + writer.rejected - output.refusedStatusLines
                 + (writer.spool?.rejected ?? 0)
             if let spool = writer.spool {
@@ -56,8 +65,17 @@ package struct LossAccounting {
     /// drops go on from there if a new worker of the same name replaces it.
     /// (Its refused status lines stay in the carried count: the snapshot's `refusedStatusLines`
     /// counts those of every worker the output had.)
-    package mutating func retire(_ name: String, report: WriterCloseReport) {
+    package mutating func retire(_ name: String, report: WriterCloseReport, worker: OutputWorker? = nil) {
         let counters = report.counters
+        if let worker {
+            // A worker retired twice over (reload after reload) is not kept forever: those of
+            // earlier reloads have had all the time a batch takes.
+            for earlier in retiredWorkers where earlier.name == name {
+                retiredDrops[name, default: 0] += max(0, earlier.worker.counters.dropped - earlier.reported)
+            }
+            retiredWorkers.removeAll { $0.name == name }
+            retiredWorkers.append((name, worker, counters.dropped))
+        }
         retiredDrops[name, default: 0] +=
             counters.dropped + counters.rejected + counters.droppedAtShutdown + (counters.spool?.rejected ?? 0)
         retiredSpoolTorn[name, default: 0] += counters.spool?.damagedRegions ?? 0
