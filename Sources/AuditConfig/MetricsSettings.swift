@@ -43,6 +43,16 @@ package enum MetricsListenAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Why a text is not a metrics address (for `swift-audit stats --from`).
+    package struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
+        package var description: String
+    }
+
+    /// Parses a `metrics_listen` value, for callers outside the configuration parser.
+    package static func parsing(_ text: String) -> Result<Self, Problem> {
+        parse(text).mapError { Problem(description: $0.message) }
+    }
+
     /// Parses a `metrics_listen` value; the problem says what is accepted and, for an address
     /// that is not loopback, why it is refused.
     static func parse(_ text: String) -> Result<Self, ValueProblem> {
