@@ -20,7 +20,7 @@ SWIFT     ?= swift
 APT_GET   ?= apt-get
 
 BUILD_PACKAGES := libsystemd-dev zlib1g-dev libssl-dev pkg-config
-TEST_PACKAGES  := auditd python3 rsyslog rsyslog-relp rsyslog-openssl openssl iproute2
+TEST_PACKAGES  := auditd python3 rsyslog rsyslog-relp rsyslog-openssl openssl iproute2 curl python3-prometheus-client
 
 .PHONY: deps test-deps build release test lint bench bench-cpu bench-offline fuzz fuzz-ci install clean
 
@@ -64,6 +64,13 @@ LIBSTDCXX_ARCHIVE := $(shell gcc -print-file-name=libstdc++.a 2>/dev/null)
 STATIC_CXX_DIR := $(CURDIR)/.build/static-libstdc++
 ifneq ($(filter /%,$(LIBSTDCXX_ARCHIVE)),)
 RELEASE_LINK += -Xswiftc -L$(STATIC_CXX_DIR)
+endif
+
+# The commit goes into the binary for `swift_audit_build_info` and `swift-audit stats` (a C define:
+# a Swift compilation condition cannot carry a value); "unknown" outside a git checkout.
+BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+ifneq ($(BUILD_COMMIT),)
+RELEASE_LINK += -Xcc -DSWIFT_AUDIT_COMMIT='"$(BUILD_COMMIT)"'
 endif
 
 release:

@@ -124,8 +124,8 @@ let package = Package(
             name: "AuditDaemon",
             dependencies: [
                 "AuditSystem", "AuditNetlink", "AuditEvents", "AuditEncoding", "AuditConfig", "AuditFilters",
-                "AuditProcesses", "AuditRules", "AuditPipeline", "AuditWriters", "AuditThreads", "CSystemd",
-                .product(name: "Logging", package: "swift-log"),
+                "AuditProcesses", "AuditRules", "AuditPipeline", "AuditWriters", "AuditThreads", "CAuditThreads",
+                "CSystemd", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
@@ -194,7 +194,9 @@ let package = Package(
             name: "AuditDaemonTests",
             dependencies: [
                 "AuditDaemon", "AuditConfig", "AuditNetlink", "AuditPipeline", "AuditRules", "AuditWriters",
-                "AuditEvents", "AuditEncoding", "AuditTLS", .product(name: "Logging", package: "swift-log"),
+                "AuditEvents", "AuditEncoding", "AuditTLS", "AuditSystem", "AuditProcesses", "AuditFilters",
+                "AuditTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: tests),
         // Kernel tests only: the daemon end to end.

@@ -159,6 +159,11 @@ let topLevelSpecs: [KeySpec] = [
     KeySpec("loss_report_interval", { Values.duration($0, in: .milliseconds(100) ... .seconds(3600)) }) {
         $0.pipeline.lossReportInterval = $1
     },
+    KeySpec("metrics_listen", MetricsListenAddress.parse) { $0.metrics.listen = $1 },
+    KeySpec("metrics_textfile", Values.metricsTextfile) { $0.metrics.textfile = $1 },
+    KeySpec("metrics_interval", { Values.duration($0, in: .seconds(1) ... .seconds(3600)) }) {
+        $0.metrics.interval = $1
+    },
 ]
 
 /// `0`, `1` or `lock`. The kernel's 2 must be spelled `lock`: it cannot be undone without a reboot,

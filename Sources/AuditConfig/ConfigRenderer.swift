@@ -55,6 +55,9 @@ extension DaemonConfiguration {
         out.set("ring_size", renderSize(pipeline.ringSize))
         out.set("status_interval", renderDuration(pipeline.statusInterval))
         out.set("loss_report_interval", renderDuration(pipeline.lossReportInterval))
+        out.optional("metrics_listen", metrics.listen?.description, unset: "no metrics listener")
+        out.optional("metrics_textfile", metrics.textfile, unset: "no metrics textfile")
+        out.set("metrics_interval", renderDuration(metrics.interval))
         out.blank()
         renderFilters(into: &out)
         let plan = filterPlan

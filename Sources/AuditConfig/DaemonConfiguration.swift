@@ -32,6 +32,8 @@ package struct DaemonConfiguration: Hashable, Sendable {
     package var filters: [String]
     /// The process table: on or off, its bounds and optional extras, its state file.
     package var processes: ProcessSettings
+    /// Prometheus metrics: the loopback listener and the node_exporter textfile (both off).
+    package var metrics = MetricsSettings()
 
     /// A configuration with every default and the given outputs.
     package init(

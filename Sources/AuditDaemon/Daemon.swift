@@ -97,6 +97,11 @@ final class RunningDaemon {
     private var watchdog: Watchdog?
     /// The signal that stopped the daemon, for the stop event.
     private var stopSignal: DaemonSignal?
+    /// Where the metrics thread finds the counters (nil: no metrics configured).
+    private let metricsBoard: MetricsBoard?
+    private let startTime = SystemClock.realtimeMilliseconds()
+    private var reloadsApplied = 0
+    private var reloadsFailed = 0
 
     private init(_ options: DaemonOptions, kernel: AuditClient) {
         let configuration = options.configuration
@@ -115,6 +120,7 @@ final class RunningDaemon {
         statusEncoder = EventEncoder(hostname: hostname, users: UserDirectory(path: "/dev/null"))
         kernelMonitor = KernelMonitor(
             intervalMilliseconds: UInt64(configuration.pipeline.statusInterval.clampedMilliseconds))
+        metricsBoard = configuration.metrics.isEnabled ? MetricsBoard() : nil
     }
 
     /// Checks, claims the audit socket, starts the components in data-path order, loads the
@@ -137,6 +143,9 @@ final class RunningDaemon {
         // Everything that can fail for a local reason (an output path, `--record`, the ring)
         // starts before the kernel's settings change.
         try daemon.stack.start(daemon.outputs)
+        if let board = daemon.metricsBoard {
+            try daemon.stack.start(MetricsStage(configuration.metrics, board: board, logger: logger))
+        }
         // Between the outputs and the stages that feed them: runs once those have drained.
         try daemon.stack.start(FinalReport { [unowned daemon] in daemon.finalReport() })
         try daemon.stack.start(daemon.processing)
@@ -144,6 +153,7 @@ final class RunningDaemon {
         try daemon.stack.start(daemon.reader)
 
         daemon.pollKernel(force: true)
+        daemon.publishMetrics()
         // Rules after registration, so the events they produce from the first moment are ours.
         let rulesEvent = rules.map { DaemonRules.apply($0, client: kernel, logger: logger) }
         let names = daemon.outputs.set.snapshot().map(\.name).joined(separator: ",")
@@ -190,6 +200,7 @@ final class RunningDaemon {
             }
             pollKernel(force: false)
             reportLoss()
+            publishMetrics()
             notifier.status(statusLine())
             pingWatchdogIfAlive()
         }
@@ -229,6 +240,22 @@ final class RunningDaemon {
         for event in loss.events(snapshot(), kernelLost: kernelMonitor.lostTotal, logger: logger) { broadcast(event) }
     }
 
+    /// Leaves the counters for the metrics thread (when metrics are configured): once per turn of
+    /// the control loop, so a scrape sees numbers at most `loss_report_interval` old.
+    private func publishMetrics() {
+        guard let metricsBoard else { return }
+        let snapshot = snapshot()
+        let ring = processing.control.ring.statistics
+        metricsBoard.publish(
+            MetricsSnapshot(
+                pipeline: snapshot, loss: loss.counters(snapshot, kernelLost: kernelMonitor.lostTotal),
+                kernel: kernelMonitor.lastStatus, registered: kernelMonitor.lastStatus?.pid == UInt32(getpid()),
+                queueCapacities: outputConfigurations.mapValues(\.queueSize), reloadsApplied: reloadsApplied,
+                reloadsFailed: reloadsFailed, ringBytes: processing.control.ring.capacity,
+                ringPeakBytes: ring.peakBytes, processContext: configuration.processes.enabled,
+                startTime: startTime, time: SystemClock.realtimeMilliseconds()))
+    }
+
     private func broadcast(_ event: StatusEvent) {
         var line: [UInt8] = []
         statusEncoder.encode(event, into: &line)
@@ -255,6 +282,7 @@ final class RunningDaemon {
             var fields: [(key: String, value: StatusEvent.Value)] = [("result", "failed"), ("error", .string(error))]
             if sender { fields.append(("sender_pid", .integer(Int64(signal.senderPID)))) }
             broadcast(StatusEvent(type: "swift-audit.reload", fields: fields))
+            reloadsFailed += 1
         }
         let parsed: ParsedConfiguration
         do {
@@ -337,6 +365,7 @@ final class RunningDaemon {
                     ("result", "ok"), ("outputs", .string(plan.outputs.map(\.name).joined(separator: ","))),
                     ("sender_pid", .integer(Int64(signal.senderPID))),
                 ]))
+        reloadsApplied += 1
         logger.info("configuration reloaded", metadata: ["file": "\(path)"])
         notifier.ready(status: statusLine())
         ProgramPages.releaseResidentCode()
@@ -348,6 +377,10 @@ final class RunningDaemon {
         if old.pipeline.ringSize != new.pipeline.ringSize { keys.append("ring_size") }
         if old.audit.socketBufferSize != new.audit.socketBufferSize { keys.append("socket_buffer") }
         if old.audit.napSocketBufferSize != new.audit.napSocketBufferSize { keys.append("nap_socket_buffer") }
+        // The metrics thread and its socket live from start to stop.
+        if old.metrics.listen != new.metrics.listen { keys.append("metrics_listen") }
+        if old.metrics.textfile != new.metrics.textfile { keys.append("metrics_textfile") }
+        if old.metrics.interval != new.metrics.interval { keys.append("metrics_interval") }
         return keys
     }
 

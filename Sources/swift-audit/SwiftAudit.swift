@@ -14,7 +14,7 @@ struct SwiftAudit: ParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ReplayCommand.self, ParseCommand.self, StatusCommand.self, SetCommand.self,
-            RulesCommand.self,
+            RulesCommand.self, StatsCommand.self,
         ]
     )
 }

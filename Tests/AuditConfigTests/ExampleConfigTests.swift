@@ -42,7 +42,7 @@ import Testing
         let uncommented = text.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains(" = ") }
         #expect(uncommented.count > 40, "expected the documented defaults to be uncommentable")
         let parsed = try DaemonConfiguration.parse(text, file: Self.path)
-        let expected = DaemonConfiguration(outputs: [
+        var expected = DaemonConfiguration(outputs: [
             OutputConfiguration(
                 name: "main", kind: .file(.configurationDefaults(path: "/var/log/swift-audit/events.json"))),
             OutputConfiguration(name: "console", kind: .stdout),
@@ -52,6 +52,9 @@ import Testing
             OutputConfiguration(
                 name: "relay", kind: .relp(RELPWriter.Configuration(host: "127.0.0.1", port: 20514))),
         ])
+        // The metrics examples (off by default) are switched on by uncommenting them.
+        expected.metrics = MetricsSettings(
+            listen: .tcp(host: "127.0.0.1", port: 9477), textfile: "/var/lib/prometheus/node-exporter/swift-audit.prom")
         #expect(parsed.configuration == expected)
         // The only warning: num_logs is shown next to max_size = 0, where it has no effect.
         #expect(parsed.warnings.map(\.key) == ["output.main.num_logs"])

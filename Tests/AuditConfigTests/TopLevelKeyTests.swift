@@ -106,6 +106,18 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         AcceptedLine("status_interval = 100ms") { $0.pipeline.statusInterval = .milliseconds(100) },
         AcceptedLine("status_interval = 1h") { $0.pipeline.statusInterval = .seconds(3600) },
         AcceptedLine("loss_report_interval = 30") { $0.pipeline.lossReportInterval = .seconds(30) },
+        AcceptedLine("metrics_listen = 127.0.0.1:9477") { $0.metrics.listen = .tcp(host: "127.0.0.1", port: 9477) },
+        AcceptedLine("metrics_listen = 127.8.9.10:1") { $0.metrics.listen = .tcp(host: "127.8.9.10", port: 1) },
+        AcceptedLine("metrics_listen = [::1]:9477") { $0.metrics.listen = .tcp(host: "::1", port: 9477) },
+        AcceptedLine("metrics_listen = [0:0:0:0:0:0:0:1]:9477") { $0.metrics.listen = .tcp(host: "::1", port: 9477) },
+        AcceptedLine("metrics_listen = unix:/run/swift-audit/metrics.sock") {
+            $0.metrics.listen = .unix(path: "/run/swift-audit/metrics.sock")
+        },
+        AcceptedLine("metrics_textfile = /var/lib/prometheus/node-exporter/swift-audit.prom") {
+            $0.metrics.textfile = "/var/lib/prometheus/node-exporter/swift-audit.prom"
+        },
+        AcceptedLine("metrics_interval = 1s") { $0.metrics.interval = .seconds(1) },
+        AcceptedLine("metrics_interval = 1m") { $0.metrics.interval = .seconds(60) },
         AcceptedLine("filters = noise\nfilter.noise.action = drop\nfilter.noise.comm = cron") {
             $0.filters = ["noise"]
             $0.filterRules = [
@@ -178,6 +190,20 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine("status_interval = 50ms", "100ms…1h"),
         RefusedLine("status_interval = 2h", "100ms…1h"),
         RefusedLine("loss_report_interval = soon", "expected a duration"),
+        RefusedLine(
+            "metrics_listen = 0.0.0.0:9477", "0.0.0.0 is not a loopback address: the metrics listener has no TLS"),
+        RefusedLine("metrics_listen = 192.168.1.5:9477", "put a proxy with both in front"),
+        RefusedLine("metrics_listen = [::]:9477", "[::] is not a loopback address"),
+        RefusedLine("metrics_listen = [::ffff:127.0.0.1]:9477", "is not a loopback address"),
+        RefusedLine("metrics_listen = localhost:9477", "write 127.0.0.1 or [::1] rather than localhost"),
+        RefusedLine("metrics_listen = metrics.example.org:9477", "is not a loopback address"),
+        RefusedLine("metrics_listen = 127.0.0.1", "expected a loopback address and port"),
+        RefusedLine("metrics_listen = 127.0.0.1:0", "expected a loopback address and port"),
+        RefusedLine("metrics_listen = 127.0.0.256:9477", "is not a loopback address"),
+        RefusedLine("metrics_listen = unix:metrics.sock", "a unix socket path is absolute"),
+        RefusedLine("metrics_textfile = /var/lib/node-exporter/swift-audit.txt", "ending in .prom"),
+        RefusedLine("metrics_textfile = swift-audit.prom", "ending in .prom"),
+        RefusedLine("metrics_interval = 500ms", "1s…1h"),
     ]
 
     @Test(arguments: refused)

@@ -76,6 +76,14 @@ extension TestRequirement {
     /// systemd-analyze, to verify the unit file.
     public static let systemdAnalyze = TestRequirement(
         "systemd-analyze", isAvailable: HostTools.systemdAnalyze != nil)
+
+    /// curl, a real HTTP client for the metrics listener (`apt-get install curl`, or `make test-deps`).
+    public static let curl = TestRequirement("curl (apt-get install curl)", isAvailable: HostTools.curl != nil)
+
+    /// Debian's python3-prometheus-client, whose text parser checks the metrics exposition.
+    public static let prometheusClient = TestRequirement(
+        "python3-prometheus-client (apt-get install python3-prometheus-client)",
+        isAvailable: PrometheusExposition.parserIsAvailable)
 }
 
 extension Trait where Self == ConditionTrait {
@@ -107,6 +115,9 @@ public enum HostTools {
 
     /// systemd-analyze.
     public static let systemdAnalyze = firstExecutable(["/usr/bin/systemd-analyze"])
+
+    /// curl.
+    public static let curl = firstExecutable(["/usr/bin/curl", "/usr/local/bin/curl"])
 
     /// Debian's example rule sets (installed with the auditd package, GPL: read, never copied).
     public static let debianExampleRules = "/usr/share/doc/auditd/examples/rules"

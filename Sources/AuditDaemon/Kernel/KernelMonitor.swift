@@ -12,6 +12,8 @@ package struct KernelMonitor {
     package private(set) var lostTotal = 0
     /// The kernel's backlog at the last reading.
     package private(set) var backlog: UInt32 = 0
+    /// The last reading whole (for the metrics); nil before the first one.
+    package private(set) var lastStatus: AuditStatus?
     private var lastLostReading: UInt32?
     private var lastPoll: UInt64?
 
@@ -50,6 +52,7 @@ package struct KernelMonitor {
     /// Folds a reading into the totals; the first reading is the baseline.
     package mutating func record(_ status: AuditStatus) {
         backlog = status.backlog
+        lastStatus = status
         defer { lastLostReading = status.lost }
         guard let last = lastLostReading else { return }
         lostTotal += status.lost >= last ? Int(status.lost - last) : Int(status.lost)

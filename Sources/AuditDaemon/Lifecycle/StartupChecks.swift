@@ -55,6 +55,9 @@ package enum StartupChecks {
         {
             report.warnings.append(outsideTheUnit("process_state_file \(state)"))
         }
+        if let textfile = configuration.metrics.textfile, !OutputDirectories.isServiceWritable(textfile) {
+            report.warnings.append(outsideTheUnit("metrics_textfile \(textfile)"))
+        }
         return report
     }
 

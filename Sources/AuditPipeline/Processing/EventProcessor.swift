@@ -98,6 +98,8 @@ package struct ProcessorStatistics: Hashable, Sendable {
     package var recordErrors = 0
     /// The reassembler's own counters (gaps, late, evicted, timed out…).
     package var reassembler = ReassemblerStatistics()
+    /// Events in the reassembler now, waiting for their end (published once per batch).
+    package var reassemblerInFlight = 0
     /// Loop turns; advances at least every `idleWakeMilliseconds` while the stage is healthy.
     package var heartbeat = 0
     /// Bytes the stage keeps allocated between events for its line buffers (each format's JSON
@@ -255,6 +257,7 @@ package struct EventProcessor: ~Copyable {
             if ready { pacer.pace(outputs) }
             sink.statistics.heartbeat += 1
             sink.statistics.reassembler = reassembler.statistics
+            sink.statistics.reassemblerInFlight = reassembler.inFlightCount
             sink.publishFilterStatistics()
             sink.publishProcessStatistics()
             control.publish(sink.statistics)
@@ -266,6 +269,7 @@ package struct EventProcessor: ~Copyable {
         sink.deliverBatch(to: outputs)
         for output in outputs { output.queue.wakeIfWaiting() }
         sink.statistics.reassembler = reassembler.statistics
+        sink.statistics.reassemblerInFlight = reassembler.inFlightCount
         sink.publishFilterStatistics()
         sink.saveProcesses()
         sink.publishProcessStatistics()

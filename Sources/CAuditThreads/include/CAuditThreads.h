@@ -26,4 +26,8 @@ size_t caudit_release_program_pages(void);
 int caudit_park(uint32_t *word, int64_t deadline);
 void caudit_unpark(uint32_t *word);
 
+/* The git commit the build was given (`-Xcc -DSWIFT_AUDIT_COMMIT="…"`, as `make release` passes
+ * it), or "" when none was: C because a Swift compilation condition cannot carry a value. */
+const char *caudit_build_commit(void);
+
 #endif
