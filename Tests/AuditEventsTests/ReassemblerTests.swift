@@ -442,6 +442,21 @@ private let window = Reassembler.Configuration().reorderWindow
         h.checkAccounting()
     }
 
+    /// An `EOE` closes an event and carries nothing: one whose header does not parse cannot close
+    /// anything, and emitting it made an empty-bodied event with sequence 0.
+    @Test func anEndOfEventWithAMalformedHeaderIsDroppedAndCounted() {
+        var h = Harness()
+        h.push(.syscall, serial: 1, "a")
+        h.push(eoe, Array("audit(garbage".utf8))
+        h.push(eoe, [])
+        #expect(h.take().isEmpty, "nothing is emitted for a malformed EOE")
+        #expect(h.statistics.malformedEndOfEvents == 2)
+        #expect(h.statistics.malformedRecords == 2)
+        h.push(eoe, serial: 1)
+        #expect(h.take().map(\.bodyTexts) == [["a"]])
+        h.checkAccounting()
+    }
+
     @Test func controlMessagesAreIgnoredAndCounted() {
         var h = Harness()
         h.push(.netlinkError, [0, 0, 0, 0])

@@ -249,6 +249,44 @@ import Testing
         }
     }
 
+    /// A capture frame: `[u32 little-endian length][datagram]`.
+    static func frame(_ datagram: [UInt8]) -> [UInt8] {
+        withUnsafeBytes(of: UInt32(datagram.count).littleEndian, Array.init) + datagram
+    }
+
+    /// A unicast datagram as kauditd sends it (`nlmsg_len` = the payload's length).
+    static func record(type: UInt16, _ text: String) -> [UInt8] {
+        let payload = Array(text.utf8)
+        return withUnsafeBytes(of: UInt32(payload.count).littleEndian, Array.init)
+            + withUnsafeBytes(of: type.littleEndian, Array.init) + [UInt8](repeating: 0, count: 10) + payload
+    }
+
+    /// Frames too short for a netlink header are what the daemon counts as `malformed_datagram`:
+    /// `replay` drops them too, says how many on standard error, and still exits 0 when the
+    /// capture held valid records (they went out, as the live daemon goes on). A capture that
+    /// starts with such frames is not recognised as a capture at all (exit 1).
+    @Test func replayCountsAndReportsDatagramsTooShortToBeNetlink() throws {
+        let directory = try TemporaryDirectory()
+        var capture = Self.frame(Self.record(type: 1300, "audit(1700000000.000:7): arch=c000003e syscall=110"))
+        capture += Self.frame(Self.record(type: 1320, "audit(1700000000.000:7): "))
+        var garbage: [UInt8] = []
+        for index in 0..<10_000 { garbage += Self.frame([UInt8](repeating: 0x41, count: index % 16)) }
+        let path = directory.file("mixed.bin")
+        try Data(capture + garbage).write(to: URL(fileURLWithPath: path))
+        let replayed = try runProcess(Self.binary, ["replay", path])
+        #expect(replayed.status == 0, "\(replayed.standardError)")
+        #expect(replayed.standardError.contains("10000 malformed datagram"), "\(replayed.standardError)")
+        let events = replayed.standardOutput.split(separator: "\n")
+        #expect(events.count == 1)
+        #expect(events.first?.contains("\"sequence\":7") == true)
+
+        let onlyGarbage = directory.file("garbage.bin")
+        try Data(garbage).write(to: URL(fileURLWithPath: onlyGarbage))
+        let refused = try runProcess(Self.binary, ["replay", onlyGarbage])
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("not a capture"), "\(refused.standardError)")
+    }
+
     @Test(.requires(.systemdAnalyze))
     func unitFileVerifiesAndIsHardened() throws {
         try TestRequirement.systemdAnalyze.check()

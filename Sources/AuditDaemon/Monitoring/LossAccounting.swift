@@ -28,10 +28,12 @@ package struct LossAccounting {
         var counters = LossCounters()
         counters.kernelLost = kernelLost
         counters.socketOverflows = snapshot.reader.overflows
-        counters.malformedDatagrams = snapshot.reader.malformed + snapshot.processing.malformedDatagrams
+        let reassembler = snapshot.processing.reassembler
+        // An EOE whose header does not parse is dropped by the reassembler: a malformed datagram too.
+        counters.malformedDatagrams =
+            snapshot.reader.malformed + snapshot.processing.malformedDatagrams + Int(reassembler.malformedEndOfEvents)
         // Missing serials ever declared, so late arrivals never make the count go down (and
         // consumers summing the reported increases get the right total).
-        let reassembler = snapshot.processing.reassembler
         counters.serialGaps = Int(reassembler.lostSerials + reassembler.recoveredSerials)
         counters.receiveErrors = snapshot.reader.receiveErrors
         counters.evictedEvents = Int(reassembler.evictedEvents)

@@ -47,6 +47,9 @@ public import AuditNetlink
 ///   as a single-record event flagged `.malformedHeader` with `AuditEventID.unknown`, the whole
 ///   payload as its body: dropping it would lose data silently, guessing its event could corrupt
 ///   another one.
+///   An `EOE` whose header cannot be parsed is the exception: it has no body to keep and no
+///   event to close, so it is dropped and counted (`malformedEndOfEvents`, also part of
+///   `endOfEventRecords`).
 /// - An `EOE` that arrives alone for a serial already passed closes nothing and is only counted;
 ///   an `EOE` alone for a new serial passes that serial without emitting (`emptyEvents`).
 /// - A record of another serial stream (another boot, a second capture file) looks like a gap or
@@ -299,6 +302,13 @@ public struct Reassembler: Sendable {
     private mutating func pushMalformed(
         type: AuditMessageType, payload: UnsafeRawBufferPointer, emit: (consuming AuditEvent) -> Void
     ) {
+        // An EOE carries nothing but the identity it failed to give: emitted, it became an
+        // empty-bodied event with sequence 0. It closes nothing either (which event?).
+        if type == .endOfEvent {
+            statistics.malformedEndOfEvents &+= 1
+            statistics.endOfEventRecords &+= 1
+            return
+        }
         guard keeps(type) else {
             statistics.filteredRecords &+= 1
             return

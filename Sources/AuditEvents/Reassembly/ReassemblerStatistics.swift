@@ -42,6 +42,10 @@ public struct ReassemblerStatistics: Hashable, Sendable {
     /// Records whose header could not be parsed (emitted as single-record `malformedHeader`
     /// events when their type is inside the type window, counted in `filteredRecords` otherwise).
     public var malformedRecords: UInt64 = 0
+    /// `EOE` records whose header could not be parsed: dropped (an `EOE` has no body, and one
+    /// without an identity closes nothing), counted here and in `malformedRecords` and
+    /// `endOfEventRecords`. The daemon reports them as `malformed_datagram` loss.
+    public var malformedEndOfEvents: UInt64 = 0
     /// Records dropped because their type is outside the configured type window.
     public var filteredRecords: UInt64 = 0
     /// Events that ended with no record left after the type window, so nothing was emitted.
