@@ -287,6 +287,29 @@ import Testing
         #expect(refused.standardError.contains("not a capture"), "\(refused.standardError)")
     }
 
+    /// `replay -` reads the capture from standard input, through a pipe (which cannot be read
+    /// twice: what was read to tell the kind is kept); standard input cannot be given twice.
+    @Test func replayReadsACaptureFromStandardInput() throws {
+        let directory = try TemporaryDirectory()
+        var capture = Self.frame(Self.record(type: 1300, "audit(1700000000.000:7): arch=c000003e syscall=110"))
+        capture += Self.frame(Self.record(type: 1320, "audit(1700000000.000:7): "))
+        capture += Self.frame(Self.record(type: 1100, "audit(1700000000.001:8): pid=1 msg='op=PAM:auth'"))
+        let path = directory.file("capture.bin")
+        try Data(capture).write(to: URL(fileURLWithPath: path))
+        let direct = try runProcess(Self.binary, ["replay", path])
+        #expect(direct.status == 0)
+        #expect(direct.standardOutput.split(separator: "\n").count == 2)
+        let piped = try runProcess("/bin/sh", ["-c", "cat \"$1\" | \"$0\" replay -", Self.binary, path])
+        #expect(piped.status == 0, "\(piped.standardError)")
+        #expect(piped.standardOutput == direct.standardOutput)
+
+        let twice = try runProcess(Self.binary, ["replay", "-", "-"])
+        #expect(twice.status == 64, "\(twice.standardError)")
+        #expect(twice.standardError.contains("standard input"), "\(twice.standardError)")
+        let help = try runProcess(Self.binary, ["replay", "--help"])
+        #expect(help.standardOutput.contains("- for standard input"), "\(help.standardOutput)")
+    }
+
     @Test(.requires(.systemdAnalyze))
     func unitFileVerifiesAndIsHardened() throws {
         try TestRequirement.systemdAnalyze.check()
