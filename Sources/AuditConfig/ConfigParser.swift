@@ -119,6 +119,10 @@ let topLevelSpecs: [KeySpec] = [
     KeySpec("takeover", Values.bool) { $0.audit.takeover = $1 },
     KeySpec("confirm_panic", Values.bool) { $0.audit.confirmPanic = $1 },
     KeySpec("confirm_lock", Values.bool) { $0.audit.confirmLock = $1 },
+    KeySpec("socket", { Values.choice($0, [("unicast", AuditSocket.Mode.unicast), ("multicast", .multicast)]) }) {
+        $0.audit.socket = $1
+    },
+    KeySpec("multicast_load_rules", Values.bool) { $0.rules.loadInMulticast = $1 },
     KeySpec("rules_file", Values.absolutePath) { $0.rules.file = $1 },
     KeySpec("rules_dir", Values.absolutePath) { $0.rules.directory = $1 },
     KeySpec("rules_at_exit", { Values.choice($0, RulesAtExit.allCases.map { ($0.rawValue, $0) }) }) {
@@ -465,6 +469,7 @@ struct ConfigParser {
         }
 
         checkConfirmations(configuration.audit)
+        checkMulticast(configuration)
 
         if outputNames.isEmpty {
             error(
@@ -547,6 +552,50 @@ extension ConfigParser {
                 .conflict, line: lineOf["enabled"], key: "enabled", value: valueOf["enabled"],
                 "locks every audit rule and setting until reboot; add confirm_lock = yes to mean it "
                     + "(as swift-audit set asks for --confirm-lock)")
+        }
+    }
+}
+
+extension ConfigParser {
+    /// Kernel settings the read-only mode never changes: written, they would be ignored, so they
+    /// are refused (an operator who wrote `backlog_limit` expects it to act).
+    static let kernelSettingKeys = [
+        "enabled", "failure", "rate_limit", "backlog_limit", "backlog_wait_time", "takeover", "nap_socket_buffer",
+    ]
+
+    /// `socket = multicast` changes no kernel setting and, unless `multicast_load_rules = yes`,
+    /// loads no rule and deletes none: every key that would is an error naming its line.
+    fileprivate mutating func checkMulticast(_ configuration: DaemonConfiguration) {
+        guard configuration.audit.socket == .multicast else { return }
+        let socketLine = lineOf["socket"].map { "line \($0)" } ?? "socket = multicast"
+        for key in Self.kernelSettingKeys {
+            guard let line = lineOf[key] else { continue }
+            let why =
+                key == "nap_socket_buffer"
+                ? "kauditd never waits for a multicast reader, so a smaller buffer would only lose records"
+                : key == "takeover"
+                    ? "the multicast reader never registers, so it stops no daemon"
+                    : "the multicast reader changes no kernel setting; set it with the registered daemon's tools "
+                        + "(auditctl, auditd's rules) or use socket = unicast"
+            error(
+                .conflict, line: line, key: key, value: valueOf[key],
+                "not applied with socket = multicast (\(socketLine)): \(why)",
+                related: lineOf["socket"].map { [$0] } ?? [])
+        }
+        if configuration.rules.atExit == .clear {
+            error(
+                .conflict, line: lineOf["rules_at_exit"], key: "rules_at_exit", value: valueOf["rules_at_exit"],
+                "would delete the registered daemon's rules at exit; with socket = multicast (\(socketLine)) "
+                    + "only keep is allowed")
+        }
+        if !configuration.rules.loadInMulticast {
+            for key in ["rules_file", "rules_dir"] {
+                guard let line = lineOf[key] else { continue }
+                error(
+                    .conflict, line: line, key: key, value: valueOf[key],
+                    "with socket = multicast (\(socketLine)) the rules belong to the registered daemon "
+                        + "(auditd loads them with augenrules); add multicast_load_rules = yes to load these too")
+            }
         }
     }
 }

@@ -86,6 +86,13 @@ package struct LossReason: RawRepresentable, Hashable, Sendable {
     package static let kernelLost = Self(rawValue: "kernel_lost")
     /// `recv` returned ENOBUFS: the socket buffer overflowed.
     package static let enobufs = Self(rawValue: "enobufs")
+    /// ENOBUFS on the multicast socket (`socket = multicast`): the kernel could not queue its copy
+    /// of records for this reader (it never waits for a multicast reader); the registered daemon
+    /// may still have them.
+    package static let multicastOverrun = Self(rawValue: "multicast_overrun")
+    /// Datagrams on the multicast socket from a sender other than the kernel (`nl_pid` ≠ 0):
+    /// forged records, dropped.
+    package static let foreignSender = Self(rawValue: "foreign_sender")
     /// Serials were skipped between emitted events.
     package static let serialGap = Self(rawValue: "serial_gap")
     /// The reader found the ring full and had to wait.

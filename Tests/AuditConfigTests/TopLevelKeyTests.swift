@@ -63,6 +63,9 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         AcceptedLine("nap_socket_buffer = 0") { $0.audit.napSocketBufferSize = 0 },
         AcceptedLine("nap_socket_buffer = 128K") { $0.audit.napSocketBufferSize = 128 << 10 },
         AcceptedLine("nap_socket_buffer = 1G") { $0.audit.napSocketBufferSize = 1 << 30 },
+        AcceptedLine("socket = multicast") { $0.audit.socket = .multicast },
+        AcceptedLine("socket = Unicast") { $0.audit.socket = .unicast },
+        AcceptedLine("multicast_load_rules = yes") { $0.rules.loadInMulticast = true },
         AcceptedLine("takeover = yes") { $0.audit.takeover = true },
         AcceptedLine("takeover = No") { $0.audit.takeover = false },
         AcceptedLine("rules_file = /etc/audit/audit.rules") { $0.rules.file = "/etc/audit/audit.rules" },
@@ -145,6 +148,8 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine(
             "nap_socket_buffer = 32K", "expected a size in bytes with an optional K, M or G suffix, 0 or 64K…1G"),
         RefusedLine("nap_socket_buffer = yes", "0 or 64K…1G"),
+        RefusedLine("socket = netlink", "expected unicast or multicast"),
+        RefusedLine("multicast_load_rules = 1", "expected yes or no"),
         RefusedLine("takeover = maybe", "expected yes or no"),
         RefusedLine("takeover = 1", "expected yes or no"),
         RefusedLine("rules_file = audit.rules", "expected an absolute path"),

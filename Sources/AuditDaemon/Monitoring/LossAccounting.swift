@@ -20,13 +20,17 @@ package struct LossAccounting {
     /// Final spool damage counts of workers that reloads retired, by output name.
     private var retiredSpoolTorn: [String: Int] = [:]
     private var monitor = LossMonitor()
+    /// Reading the multicast group (see ``LossCounters/multicast``).
+    private let multicast: Bool
 
-    package init() {}
+    package init(multicast: Bool = false) { self.multicast = multicast }
 
     /// The loss counters for `snapshot`, with the kernel's running `lost` total.
     package func counters(_ snapshot: PipelineSnapshot, kernelLost: Int) -> LossCounters {
         var counters = LossCounters()
+        counters.multicast = multicast
         counters.kernelLost = kernelLost
+        counters.foreignDatagrams = snapshot.reader.rejected
         counters.socketOverflows = snapshot.reader.overflows
         let reassembler = snapshot.processing.reassembler
         // An EOE whose header does not parse is dropped by the reassembler: a malformed datagram too.
