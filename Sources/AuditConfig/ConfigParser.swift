@@ -135,6 +135,10 @@ let topLevelSpecs: [KeySpec] = [
         $0.reassembly.reorderWindow = $1
     },
     KeySpec("max_in_flight", { Values.integer($0, in: 1...1_048_576) }) { $0.reassembly.maxInFlight = $1 },
+    KeySpec("max_event_records", { Values.integer($0, in: 16...1_048_576) }) { $0.reassembly.maxEventRecords = $1 },
+    KeySpec("max_event_bytes", { Values.size($0, in: (64 << 10)...(1 << 30), allowZero: false) }) {
+        $0.reassembly.maxEventBytes = $1
+    },
     KeySpec("min_type", { Values.integer($0, in: 1000...65535) }) {
         $0.reassembly.minType = AuditMessageType(UInt16($1))
     },

@@ -50,6 +50,8 @@ extension DaemonConfiguration {
         out.set("end_of_event_timeout", renderMilliseconds(reassembly.endOfEventTimeout))
         out.set("reorder_window", renderMilliseconds(reassembly.reorderWindow))
         out.set("max_in_flight", String(reassembly.maxInFlight))
+        out.set("max_event_records", String(reassembly.maxEventRecords))
+        out.set("max_event_bytes", renderSize(reassembly.maxEventBytes))
         out.set("min_type", String(reassembly.minType.rawValue))
         out.set("max_type", String(reassembly.maxType.rawValue))
         out.set("hostname", renderHostname(hostname))

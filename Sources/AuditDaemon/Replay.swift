@@ -126,6 +126,14 @@ extension Daemon {
             // Warn and go on, as the live daemon does; but a capture of nothing else is not one.
             if malformed.total >= totalFrames, totalFrames > 0 { status = .failure }
         }
+        let truncated = statistics.reassembler.truncatedEvents
+        if truncated > 0 {
+            logger.warning(
+                """
+                \(truncated) event(s) cut at max_event_records/max_event_bytes \
+                (\(statistics.reassembler.truncatedRecords) records dropped; written with "flags":["truncated"])
+                """)
+        }
         logger.info(
             "replay finished",
             metadata: [

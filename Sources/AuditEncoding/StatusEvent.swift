@@ -99,6 +99,9 @@ package struct LossReason: RawRepresentable, Hashable, Sendable {
     package static let ringStall = Self(rawValue: "ring_stall")
     /// An output's queue was full and events for it were dropped.
     package static let writerDrop = Self(rawValue: "writer_drop")
+    /// Events reached the bound on one event (`max_event_records`, `max_event_bytes`): emitted
+    /// with their first records, flagged `truncated`, the rest dropped.
+    package static let eventTruncated = Self(rawValue: "event_truncated")
     /// The reassembler evicted incomplete events to stay within its bound.
     package static let eviction = Self(rawValue: "eviction")
     /// Datagrams that did not decode as netlink or as an audit record were dropped.

@@ -287,6 +287,28 @@ import Testing
         #expect(refused.standardError.contains("not a capture"), "\(refused.standardError)")
     }
 
+    /// One serial with 20,000 records: the event is cut at the default 10,000 records, marked, and
+    /// the cut is reported (without a bound, 100,000 such records made one 24 MB line).
+    @Test func replayCutsAnOversizedEventWithAMarker() throws {
+        let directory = try TemporaryDirectory()
+        var capture = Self.frame(Self.record(type: 1300, "audit(1700000000.000:9): arch=c000003e syscall=59"))
+        let path = Self.frame(Self.record(type: 1302, "audit(1700000000.000:9): item=0 name=\"/x\""))
+        for _ in 0..<19_999 { capture += path }
+        capture += Self.frame(Self.record(type: 1320, "audit(1700000000.000:9): "))
+        let file = directory.file("huge.bin")
+        try Data(capture).write(to: URL(fileURLWithPath: file))
+        let result = try runProcess(Self.binary, ["replay", file])
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = result.standardOutput.split(separator: "\n")
+        #expect(lines.count == 1)
+        let event = try #require(
+            lines.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect((event["messages"] as? [Any])?.count == 10_000)
+        #expect(event["flags"] as? [String] == ["truncated"])
+        #expect(event["dropped_records"] as? Int == 10_000)
+        #expect(result.standardError.contains("1 event(s) cut at max_event_records"), "\(result.standardError)")
+    }
+
     /// `replay -` reads the capture from standard input, through a pipe (which cannot be read
     /// twice: what was read to tell the kind is kept); standard input cannot be given twice.
     @Test func replayReadsACaptureFromStandardInput() throws {

@@ -41,6 +41,7 @@ package struct LossAccounting {
         counters.serialGaps = Int(reassembler.lostSerials + reassembler.recoveredSerials)
         counters.receiveErrors = snapshot.reader.receiveErrors
         counters.evictedEvents = Int(reassembler.evictedEvents)
+        counters.truncatedEvents = Int(reassembler.truncatedEvents)
         counters.ringStalls = snapshot.ringStalls
         for output in snapshot.outputs {
             let writer = output.writer

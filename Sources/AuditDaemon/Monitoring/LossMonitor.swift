@@ -21,6 +21,8 @@ package struct LossCounters: Hashable, Sendable {
     package var serialGaps = 0
     /// Events emitted without their end because the in-flight bound was reached.
     package var evictedEvents = 0
+    /// Events cut at the bound on one event (`max_event_records`, `max_event_bytes`).
+    package var truncatedEvents = 0
     /// Receive calls that failed for another reason than ENOBUFS (the reader retries).
     package var receiveErrors = 0
     /// Times the reader had to wait for ring space (no loss by itself; the kernel backlog absorbs).
@@ -107,6 +109,9 @@ package struct LossMonitor {
         check(
             .eviction, current.evictedEvents, reported.evictedEvents,
             message: "events emitted incomplete: too many events in flight")
+        check(
+            .eventTruncated, current.truncatedEvents, reported.truncatedEvents,
+            message: "events cut at max_event_records/max_event_bytes (written with flags truncated)")
         check(
             .receiveError, current.receiveErrors, reported.receiveErrors,
             message: "receiving from the audit socket failed")
