@@ -70,6 +70,7 @@ extension DaemonConfiguration {
         out.set("ring_size", renderSize(pipeline.ringSize))
         out.set("status_interval", renderDuration(pipeline.statusInterval))
         out.set("loss_report_interval", renderDuration(pipeline.lossReportInterval))
+        out.set("queue_memory_budget", pipeline.queueMemoryBudget.map(renderSize) ?? "auto")
         out.blank()
         renderFilters(into: &out)
         let plan = filterPlan

@@ -200,6 +200,10 @@ package struct PipelineSettings: Hashable, Sendable {
     package var statusInterval: Duration
     /// `loss_report_interval`: the shortest time between two loss events while losses continue.
     package var lossReportInterval: Duration
+    /// `queue_memory_budget`: what the enabled outputs' full queues may hold at most (estimated:
+    /// `queue_size` × a typical queued event); nil (`auto`) is a quarter of physical memory. A
+    /// configuration over it is refused, naming the largest queue.
+    package var queueMemoryBudget: Int? = nil
 
     /// The defaults: 1 MiB, 5 s, 1 s.
     package init(

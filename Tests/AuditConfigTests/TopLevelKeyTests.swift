@@ -111,6 +111,8 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         AcceptedLine("status_interval = 100ms") { $0.pipeline.statusInterval = .milliseconds(100) },
         AcceptedLine("status_interval = 1h") { $0.pipeline.statusInterval = .seconds(3600) },
         AcceptedLine("loss_report_interval = 30") { $0.pipeline.lossReportInterval = .seconds(30) },
+        AcceptedLine("queue_memory_budget = auto") { $0.pipeline.queueMemoryBudget = nil },
+        AcceptedLine("queue_memory_budget = 512M") { $0.pipeline.queueMemoryBudget = 512 << 20 },
         AcceptedLine("filters = noise\nfilter.noise.action = drop\nfilter.noise.comm = cron") {
             $0.filters = ["noise"]
             $0.filterRules = [
@@ -187,6 +189,7 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine("status_interval = 50ms", "100ms…1h"),
         RefusedLine("status_interval = 2h", "100ms…1h"),
         RefusedLine("loss_report_interval = soon", "expected a duration"),
+        RefusedLine("queue_memory_budget = 1M", "auto, or expected a size"),
     ]
 
     @Test(arguments: refused)
