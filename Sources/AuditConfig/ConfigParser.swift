@@ -119,6 +119,10 @@ let topLevelSpecs: [KeySpec] = [
     KeySpec("takeover", Values.bool) { $0.audit.takeover = $1 },
     KeySpec("confirm_panic", Values.bool) { $0.audit.confirmPanic = $1 },
     KeySpec("confirm_lock", Values.bool) { $0.audit.confirmLock = $1 },
+    KeySpec("socket", { Values.choice($0, [("unicast", AuditSocket.Mode.unicast), ("multicast", .multicast)]) }) {
+        $0.audit.socket = $1
+    },
+    KeySpec("multicast_load_rules", Values.bool) { $0.rules.loadInMulticast = $1 },
     KeySpec("rules_file", Values.absolutePath) { $0.rules.file = $1 },
     KeySpec("rules_dir", Values.absolutePath) { $0.rules.directory = $1 },
     KeySpec("rules_at_exit", { Values.choice($0, RulesAtExit.allCases.map { ($0.rawValue, $0) }) }) {
@@ -131,6 +135,10 @@ let topLevelSpecs: [KeySpec] = [
         $0.reassembly.reorderWindow = $1
     },
     KeySpec("max_in_flight", { Values.integer($0, in: 1...1_048_576) }) { $0.reassembly.maxInFlight = $1 },
+    KeySpec("max_event_records", { Values.integer($0, in: 16...1_048_576) }) { $0.reassembly.maxEventRecords = $1 },
+    KeySpec("max_event_bytes", { Values.size($0, in: (64 << 10)...(1 << 30), allowZero: false) }) {
+        $0.reassembly.maxEventBytes = $1
+    },
     KeySpec("min_type", { Values.integer($0, in: 1000...65535) }) {
         $0.reassembly.minType = AuditMessageType(UInt16($1))
     },
@@ -164,7 +172,17 @@ let topLevelSpecs: [KeySpec] = [
     KeySpec("metrics_interval", { Values.duration($0, in: .seconds(1) ... .seconds(3600)) }) {
         $0.metrics.interval = $1
     },
+    KeySpec("queue_memory_budget", parseQueueBudget) { $0.pipeline.queueMemoryBudget = $1 },
 ]
+
+/// `auto` (nil: a quarter of physical memory) or a size of 16M…1T.
+@Sendable func parseQueueBudget(_ text: String) -> Result<Int?, ValueProblem> {
+    if text.lowercased() == "auto" { return .success(nil) }
+    switch Values.size(text, in: (16 << 20)...(1 << 40), allowZero: false) {
+    case .success(let bytes): return .success(bytes)
+    case .failure(let problem): return .failure(ValueProblem("auto, or " + problem.message))
+    }
+}
 
 /// `0`, `1` or `lock`. The kernel's 2 must be spelled `lock`: it cannot be undone without a reboot,
 /// so a typo must not do it.
@@ -470,6 +488,8 @@ struct ConfigParser {
         }
 
         checkConfirmations(configuration.audit)
+        checkMulticast(configuration)
+        checkQueueBudget(configuration, outputNames: outputNames, entries: entries)
 
         if outputNames.isEmpty {
             error(
@@ -554,6 +574,127 @@ extension ConfigParser {
                     + "(as swift-audit set asks for --confirm-lock)")
         }
     }
+}
+
+extension ConfigParser {
+    /// Kernel settings the read-only mode never changes: written, they would be ignored, so they
+    /// are refused (an operator who wrote `backlog_limit` expects it to act).
+    static let kernelSettingKeys = [
+        "enabled", "failure", "rate_limit", "backlog_limit", "backlog_wait_time", "takeover", "nap_socket_buffer",
+    ]
+
+    /// `socket = multicast` changes no kernel setting and, unless `multicast_load_rules = yes`,
+    /// loads no rule and deletes none: every key that would is an error naming its line.
+    fileprivate mutating func checkMulticast(_ configuration: DaemonConfiguration) {
+        guard configuration.audit.socket == .multicast else { return }
+        let socketLine = lineOf["socket"].map { "line \($0)" } ?? "socket = multicast"
+        for key in Self.kernelSettingKeys {
+            guard let line = lineOf[key] else { continue }
+            let why =
+                key == "nap_socket_buffer"
+                ? "kauditd never waits for a multicast reader, so a smaller buffer would only lose records"
+                : key == "takeover"
+                    ? "the multicast reader never registers, so it stops no daemon"
+                    : "the multicast reader changes no kernel setting; set it with the registered daemon's tools "
+                        + "(auditctl, auditd's rules) or use socket = unicast"
+            error(
+                .conflict, line: line, key: key, value: valueOf[key],
+                "not applied with socket = multicast (\(socketLine)): \(why)",
+                related: lineOf["socket"].map { [$0] } ?? [])
+        }
+        if configuration.rules.atExit == .clear {
+            error(
+                .conflict, line: lineOf["rules_at_exit"], key: "rules_at_exit", value: valueOf["rules_at_exit"],
+                "would delete the registered daemon's rules at exit; with socket = multicast (\(socketLine)) "
+                    + "only keep is allowed")
+        }
+        if !configuration.rules.loadInMulticast {
+            for key in ["rules_file", "rules_dir"] {
+                guard let line = lineOf[key] else { continue }
+                error(
+                    .conflict, line: line, key: key, value: valueOf[key],
+                    "with socket = multicast (\(socketLine)) the rules belong to the registered daemon "
+                        + "(auditd loads them with augenrules); add multicast_load_rules = yes to load these too")
+            }
+        }
+    }
+}
+
+extension ConfigParser {
+    /// The most outputs a configuration may have: each is a thread, a queue and a file or socket;
+    /// more than this is a generated file gone wrong, not a deployment.
+    static let maximumOutputs = 256
+
+    /// What one queued event is taken to hold, by output type: a syslog, GELF or RELP item holds
+    /// its formatted message and framing (~5 KiB measured, see docs/design.md "Memory"); file and
+    /// stdout items are encoded lines packed into shared chunks (~2 KiB covers the enriched and
+    /// ECS layouts, raw lines are smaller). An estimate: the point is to refuse queues that
+    /// cannot fit whatever the events, not to predict resident memory.
+    static func estimatedQueueItemBytes(_ kind: OutputConfiguration.Kind) -> Int {
+        switch kind {
+        case .file, .stdout: 2 << 10
+        case .syslog, .gelf, .relp: 5 << 10
+        }
+    }
+
+    /// Refuses more than `maximumOutputs` outputs, and enabled outputs whose full queues would
+    /// exceed `queue_memory_budget`: an output whose destination stalls fills its queue, and
+    /// thousands of million-event queues would take the machine's memory long before any loss is
+    /// counted. The error sits on the largest queue's line, where lowering it helps most.
+    fileprivate mutating func checkQueueBudget(
+        _ configuration: DaemonConfiguration, outputNames: [String], entries: [String: [String: Assignment]]
+    ) {
+        if outputNames.count > Self.maximumOutputs {
+            let name = outputNames[Self.maximumOutputs]
+            let line = entries[name]?.values.map(\.line).min()
+            error(
+                .conflict, line: line, key: "output.\(name).type", value: entries[name]?["type"]?.value,
+                "\(outputNames.count) outputs; at most \(Self.maximumOutputs) outputs are allowed (each is a thread, a "
+                    + "queue and a file or connection); this is output number \(Self.maximumOutputs + 1)")
+        }
+        let physical = SystemHost.physicalMemoryBytes
+        let budget = configuration.pipeline.queueMemoryBudget ?? (physical.map { $0 / 4 } ?? Int.max)
+        var total = 0
+        var largest: (output: OutputConfiguration, bytes: Int)?
+        for output in configuration.outputs where output.enabled {
+            let (bytes, overflow) = output.queueSize.multipliedReportingOverflow(
+                by: Self.estimatedQueueItemBytes(output.kind))
+            let clamped = overflow ? Int.max / 2 : bytes
+            total = total > Int.max - clamped ? Int.max : total + clamped
+            if clamped > largest?.bytes ?? -1 { largest = (output, clamped) }
+        }
+        guard total > budget, let largest else { return }
+        let name = largest.output.name
+        let entry = entries[name]?["queue_size"] ?? entries[name]?["type"]
+        let key = entries[name]?["queue_size"] != nil ? "output.\(name).queue_size" : "output.\(name).type"
+        let budgetText: String
+        if let line = lineOf["queue_memory_budget"] {
+            budgetText = "queue_memory_budget = \(valueOf["queue_memory_budget"] ?? "") (line \(line))"
+        } else {
+            budgetText =
+                "queue_memory_budget (auto: a quarter of this machine's \(physical.map(approximateSize) ?? "?") of memory, "
+                + "\(approximateSize(budget)))"
+        }
+        let enabled = configuration.outputs.filter(\.enabled).count
+        error(
+            .conflict, line: entry?.line, key: key, value: entry?.value,
+            "the output queues could hold ~\(approximateSize(total)) when full (\(enabled) enabled outputs; queue_size × "
+                + "~5K per event for syslog, gelf and relp, ~2K for file and stdout), over \(budgetText). The "
+                + "largest is output \"\(name)\": queue_size \(largest.output.queueSize) × "
+                + "~\(approximateSize(Self.estimatedQueueItemBytes(largest.output.kind))) = "
+                + "~\(approximateSize(largest.bytes)). Lower queue_size, disable outputs, or raise queue_memory_budget")
+    }
+}
+
+/// A size rounded for a message: `~98M` for 102,400,000 bytes.
+func approximateSize(_ bytes: Int) -> String {
+    for (suffix, shift) in [("T", 40), ("G", 30), ("M", 20), ("K", 10)] where bytes >= 1 << shift {
+        let whole = bytes >> shift
+        if whole >= 10 { return "\(Int((Double(bytes) / Double(1 << shift)).rounded()))\(suffix)" }
+        let tenths = (Double(bytes) / Double(1 << shift) * 10).rounded() / 10
+        return "\(tenths)\(suffix)"
+    }
+    return "\(bytes)"
 }
 
 /// Collapses `//`, `/./` and a trailing `/` so that two spellings of one path compare equal (`..`

@@ -16,15 +16,27 @@ extension DaemonConfiguration {
         var out = RenderBuffer()
         out.comment("swift-audit effective configuration: every key with its value, defaults included.")
         out.blank()
-        out.comment("Kernel audit settings, applied at start")
-        out.set("enabled", renderEnabled(audit.enabled))
-        out.set("failure", audit.failure.description)
-        out.set("rate_limit", String(audit.rateLimit))
-        out.set("backlog_limit", String(audit.backlogLimit))
-        out.set("backlog_wait_time", String(audit.backlogWaitTime))
+        out.set("socket", audit.socket == .multicast ? "multicast" : "unicast")
+        out.blank()
+        if audit.socket == .multicast {
+            // Written out, these would be refused: the read-only mode changes no kernel setting.
+            out.comment("Kernel audit settings: not applied with socket = multicast (the registered daemon's)")
+            for key in ["enabled", "failure", "rate_limit", "backlog_limit", "backlog_wait_time"] {
+                out.comment("\(key) is not set")
+            }
+        } else {
+            out.comment("Kernel audit settings, applied at start")
+            out.set("enabled", renderEnabled(audit.enabled))
+            out.set("failure", audit.failure.description)
+            out.set("rate_limit", String(audit.rateLimit))
+            out.set("backlog_limit", String(audit.backlogLimit))
+            out.set("backlog_wait_time", String(audit.backlogWaitTime))
+        }
         out.set("socket_buffer", renderSize(audit.socketBufferSize))
-        out.set("nap_socket_buffer", renderSize(audit.napSocketBufferSize))
-        out.set("takeover", yesNo(audit.takeover))
+        if audit.socket == .unicast {
+            out.set("nap_socket_buffer", renderSize(audit.napSocketBufferSize))
+            out.set("takeover", yesNo(audit.takeover))
+        }
         out.set("confirm_panic", yesNo(audit.confirmPanic))
         out.set("confirm_lock", yesNo(audit.confirmLock))
         out.blank()
@@ -32,11 +44,14 @@ extension DaemonConfiguration {
         out.optional("rules_file", rules.file, unset: "no rules file")
         out.optional("rules_dir", rules.directory, unset: "no rules directory")
         out.set("rules_at_exit", rules.atExit.rawValue)
+        out.set("multicast_load_rules", yesNo(rules.loadInMulticast))
         out.blank()
         out.comment("Events")
         out.set("end_of_event_timeout", renderMilliseconds(reassembly.endOfEventTimeout))
         out.set("reorder_window", renderMilliseconds(reassembly.reorderWindow))
         out.set("max_in_flight", String(reassembly.maxInFlight))
+        out.set("max_event_records", String(reassembly.maxEventRecords))
+        out.set("max_event_bytes", renderSize(reassembly.maxEventBytes))
         out.set("min_type", String(reassembly.minType.rawValue))
         out.set("max_type", String(reassembly.maxType.rawValue))
         out.set("hostname", renderHostname(hostname))
@@ -58,6 +73,7 @@ extension DaemonConfiguration {
         out.optional("metrics_listen", metrics.listen?.description, unset: "no metrics listener")
         out.optional("metrics_textfile", metrics.textfile, unset: "no metrics textfile")
         out.set("metrics_interval", renderDuration(metrics.interval))
+        out.set("queue_memory_budget", pipeline.queueMemoryBudget.map(renderSize) ?? "auto")
         out.blank()
         renderFilters(into: &out)
         let plan = filterPlan

@@ -116,6 +116,10 @@ package struct AuditSettings: Hashable, Sendable {
     package var confirmPanic: Bool
     /// `confirm_lock`: the same for `enabled = lock` and `-e 2` (locked until reboot).
     package var confirmLock: Bool
+    /// `socket`: register as the audit daemon (`unicast`, the default) or read the kernel's
+    /// multicast copy of its records (`multicast`, AUDIT_NLGRP_READLOG) beside whoever is
+    /// registered, changing no kernel setting (the settings above are refused in that mode).
+    package var socket: AuditSocket.Mode = .unicast
 
     /// The defaults: on, printk, no rate limit, backlog 8192, wait 60000 jiffies, 64 MiB (64 KiB
     /// while napping), no takeover.
@@ -153,6 +157,10 @@ package struct RuleSettings: Hashable, Sendable {
     package var directory: String?
     /// `rules_at_exit`: leave the rules in the kernel or delete them all.
     package var atExit: RulesAtExit
+    /// `multicast_load_rules`: with `socket = multicast`, load `file` and `directory` all the
+    /// same. Off by default: in that mode the rules usually belong to whoever is registered
+    /// (auditd and augenrules), and loading ours would change what it records.
+    package var loadInMulticast = false
 
     /// No rule files; rules are kept at exit.
     package init(file: String? = nil, directory: String? = nil, atExit: RulesAtExit = .keep) {
@@ -194,6 +202,10 @@ package struct PipelineSettings: Hashable, Sendable {
     package var statusInterval: Duration
     /// `loss_report_interval`: the shortest time between two loss events while losses continue.
     package var lossReportInterval: Duration
+    /// `queue_memory_budget`: what the enabled outputs' full queues may hold at most (estimated:
+    /// `queue_size` × a typical queued event); nil (`auto`) is a quarter of physical memory. A
+    /// configuration over it is refused, naming the largest queue.
+    package var queueMemoryBudget: Int? = nil
 
     /// The defaults: 1 MiB, 5 s, 1 s.
     package init(

@@ -93,7 +93,13 @@ final class RunningDaemon {
     private let notifier = ServiceNotifier()
     private var statusEncoder: EventEncoder
     private var kernelMonitor: KernelMonitor
-    private var loss = LossAccounting()
+    private var loss: LossAccounting
+    /// `socket = multicast`: reading copies beside the registered daemon, changing nothing in the
+    /// kernel (fixed at start: a reload cannot change it).
+    private let multicast: Bool
+    /// Whether `AUDIT_GET` is allowed (CAP_AUDIT_CONTROL): always when registered; a multicast
+    /// reader with CAP_AUDIT_READ alone reports no kernel counters.
+    private let canReadStatus: Bool
     private var watchdog: Watchdog?
     /// The signal that stopped the daemon, for the stop event.
     private var stopSignal: DaemonSignal?
@@ -109,6 +115,9 @@ final class RunningDaemon {
         configurationPath = options.configurationPath
         logger = options.logger
         self.kernel = kernel
+        multicast = configuration.audit.socket == .multicast
+        canReadStatus = !multicast || Capability.auditControl.isEffective
+        loss = LossAccounting(multicast: multicast)
         let hostname = configuration.hostname.resolve()
         outputs = OutputStage(configuration.outputs, drainTimeout: .seconds(5), logger: logger)
         processing = ProcessingStage(
@@ -128,16 +137,26 @@ final class RunningDaemon {
     static func start(_ options: DaemonOptions) throws(DaemonError) -> RunningDaemon {
         let logger = options.logger
         let configuration = options.configuration
-        try KernelSetup.checkPrivileges()
-        // Rules are read and checked before anything touches the kernel.
+        let multicast = configuration.audit.socket == .multicast
+        try KernelSetup.checkPrivileges(multicast: multicast)
+        // Rules are read and checked before anything touches the kernel. (With socket = multicast
+        // the configuration has rules only with multicast_load_rules = yes.)
         let rules = try DaemonRules.prepare(configuration, logger: logger)
+        if multicast, rules != nil, !Capability.auditControl.isEffective {
+            throw DaemonError(
+                "multicast_load_rules = yes needs CAP_AUDIT_CONTROL to load the rules", status: .privilege)
+        }
         let kernel: AuditClient
         do { kernel = try AuditClient() } catch {
             throw DaemonError(
                 "\(error)",
                 status: error.kind == .permissionDenied(capability: "CAP_AUDIT_CONTROL") ? .privilege : .failure)
         }
-        try KernelSetup.claimOwnership(kernel, takeover: configuration.audit.takeover, logger: logger)
+        if multicast {
+            if Capability.auditControl.isEffective { KernelSetup.describeRegisteredDaemon(kernel, logger: logger) }
+        } else {
+            try KernelSetup.claimOwnership(kernel, takeover: configuration.audit.takeover, logger: logger)
+        }
 
         let daemon = RunningDaemon(options, kernel: kernel)
         // Everything that can fail for a local reason (an output path, `--record`, the ring)
@@ -149,7 +168,8 @@ final class RunningDaemon {
         // Between the outputs and the stages that feed them: runs once those have drained.
         try daemon.stack.start(FinalReport { [unowned daemon] in daemon.finalReport() })
         try daemon.stack.start(daemon.processing)
-        KernelSetup.apply(configuration.audit, client: kernel, logger: logger)
+        // The read-only mode changes no kernel setting (the configuration refuses them too).
+        if !multicast { KernelSetup.apply(configuration.audit, client: kernel, logger: logger) }
         try daemon.stack.start(daemon.reader)
 
         daemon.pollKernel(force: true)
@@ -162,6 +182,7 @@ final class RunningDaemon {
                 type: "swift-audit.start",
                 fields: [
                     ("pid", .integer(Int64(getpid()))),
+                    ("mode", .string(multicast ? "multicast" : "unicast")),
                     ("config", .string(options.configurationPath ?? "(built-in quick start)")),
                     ("outputs", .string(names)),
                     ("record", .string(options.recordPath ?? "")),
@@ -175,7 +196,9 @@ final class RunningDaemon {
         // leave the resident set; the pipeline maps back what it runs (see ProgramPages).
         ProgramPages.releaseResidentCode()
         logger.info(
-            "swift-audit started: registered as the audit daemon",
+            multicast
+                ? "swift-audit started: reading the audit multicast group (read-only, not registered)"
+                : "swift-audit started: registered as the audit daemon",
             metadata: ["pid": "\(getpid())", "outputs": "\(names)"])
         return daemon
     }
@@ -217,9 +240,10 @@ final class RunningDaemon {
     }
 
     private func pollKernel(force: Bool, registered: Bool = true) {
+        guard canReadStatus else { return }
         let status = kernelMonitor.poll(
-            kernel, now: SystemClock.monotonicMilliseconds(), force: force, ownPID: registered ? UInt32(getpid()) : nil,
-            logger: logger)
+            kernel, now: SystemClock.monotonicMilliseconds(), force: force,
+            ownPID: registered && !multicast ? UInt32(getpid()) : nil, logger: logger)
         if let status { reader.allowKernelPauses(status.backlogWaitTime > 0) }
     }
 
@@ -332,7 +356,7 @@ final class RunningDaemon {
             failed("\(error)", sender: false)
             return
         }
-        KernelSetup.apply(next.audit, client: kernel, logger: logger)
+        if !multicast { KernelSetup.apply(next.audit, client: kernel, logger: logger) }
         if let rules { broadcast(DaemonRules.apply(rules, client: kernel, logger: logger)) }
         outputs.set.replace(with: plan.outputs)
         // A kept TLS output reads its certificate files again (they may have been rotated): its
@@ -374,6 +398,7 @@ final class RunningDaemon {
     /// Keys a reload cannot change in a running daemon (they size buffers made at start).
     static func restartOnlyChanges(from old: DaemonConfiguration, to new: DaemonConfiguration) -> [String] {
         var keys: [String] = []
+        if old.audit.socket != new.audit.socket { keys.append("socket") }
         if old.pipeline.ringSize != new.pipeline.ringSize { keys.append("ring_size") }
         if old.audit.socketBufferSize != new.audit.socketBufferSize { keys.append("socket_buffer") }
         if old.audit.napSocketBufferSize != new.audit.napSocketBufferSize { keys.append("nap_socket_buffer") }
@@ -413,7 +438,9 @@ final class RunningDaemon {
         var fields: [(key: String, value: StatusEvent.Value)] = [
             ("signal", .integer(Int64(signal.number))), ("sender_pid", .integer(Int64(signal.senderPID))),
             ("sender_uid", .unsigned(UInt64(signal.senderUID))),
+            ("mode", .string(multicast ? "multicast" : "unicast")),
             ("events", .integer(Int64(snapshot.processing.events))),
+            // With socket = multicast: the registered daemon's counter, information only.
             ("kernel_lost", .integer(Int64(kernelMonitor.lostTotal))),
             ("ring_stalls", .integer(Int64(ring.stallEpisodes))),
             ("ring_peak_bytes", .integer(Int64(ring.peakBytes))),
@@ -422,6 +449,10 @@ final class RunningDaemon {
             ("datagrams_processed", .integer(Int64(snapshot.processing.datagrams))),
             ("kauditd_pauses", .integer(Int64(reader.kernelPauses))),
         ]
+        if multicast {
+            fields.append(("multicast_overruns", .integer(Int64(reader.overflows))))
+            fields.append(("foreign_datagrams", .integer(Int64(reader.rejected))))
+        }
         for output in snapshot.outputs {
             fields.append(("output_\(output.name)_peak_queued", .integer(Int64(output.writer.peakQueued))))
             let dropped = output.writer.dropped + output.writer.rejected + (output.writer.spool?.rejected ?? 0)
@@ -458,7 +489,8 @@ final class RunningDaemon {
             }
         }
         broadcast(StatusEvent(type: "swift-audit.stop", fields: fields))
-        if configuration.rules.atExit == .clear {
+        // (Never in multicast mode: the configuration refuses it; the rules are the daemon's.)
+        if configuration.rules.atExit == .clear, !multicast {
             do { try kernel.deleteAllRules() } catch {
                 logger.error("cannot delete the rules at exit", metadata: ["error": "\(error)"])
             }

@@ -1,6 +1,7 @@
 package import AuditConfig
 import AuditEncoding
 import AuditEvents
+import AuditNetlink
 import AuditPipeline
 import AuditSystem
 import AuditThreads
@@ -35,6 +36,9 @@ extension Daemon {
         }
         let ring = processing.control.ring
         var status = ExitStatus.success
+        // Frames too short for a netlink header: dropped here, as the live reader drops them.
+        var shortFrames = 0
+        var totalFrames = 0
         for (index, path) in captures.enumerated() {
             if index > 0 { push(RingMarker.streamBoundary[...], into: ring) }
             let input: OfflineInput
@@ -75,14 +79,19 @@ extension Daemon {
                     fileDescriptor: input.descriptor, name: path, alreadyRead: input.prefix, bufferSize: 1 << 16)
                 var frames = 0
                 while let frame = try reader.next() {
-                    push(frame.datagram, into: ring)
                     frames += 1
+                    guard frame.datagram.count >= NetlinkMessage.headerSize else {
+                        shortFrames += 1
+                        continue
+                    }
+                    push(frame.datagram, into: ring)
                     if frames % 16 == 0 {
                         ring.publish()
                         waitForRoom(in: outputs.set, capacity: configuration.outputs)
                     }
                 }
                 ring.publish()
+                totalFrames += frames
                 logger.info("capture replayed", metadata: ["file": "\(path)", "datagrams": "\(frames)"])
             } catch {
                 ring.publish()
@@ -104,6 +113,27 @@ extension Daemon {
             if !report.finished || counters.dropped + counters.droppedAtShutdown > 0 { status = .failure }
         }
         let statistics = processing.control.statistics
+        let malformed = MalformedInput(
+            shortFrames: shortFrames, undecodable: statistics.malformedDatagrams,
+            endOfEvents: Int(statistics.reassembler.malformedEndOfEvents))
+        if malformed.total > 0 {
+            logger.warning(
+                """
+                \(malformed.total) malformed datagram(s) dropped (\(malformed.shortFrames) shorter than a netlink \
+                header, \(malformed.undecodable) undecodable, \(malformed.endOfEvents) EOE without a valid header); \
+                the live daemon counts these as malformed_datagram loss
+                """)
+            // Warn and go on, as the live daemon does; but a capture of nothing else is not one.
+            if malformed.total >= totalFrames, totalFrames > 0 { status = .failure }
+        }
+        let truncated = statistics.reassembler.truncatedEvents
+        if truncated > 0 {
+            logger.warning(
+                """
+                \(truncated) event(s) cut at max_event_records/max_event_bytes \
+                (\(statistics.reassembler.truncatedRecords) records dropped; written with "flags":["truncated"])
+                """)
+        }
         logger.info(
             "replay finished",
             metadata: [
@@ -145,4 +175,16 @@ extension Daemon {
     private static func push(_ datagram: ArraySlice<UInt8>, into ring: RecordRing) {
         datagram.withUnsafeBytes { ring.append($0) }
     }
+}
+
+/// What `replay` dropped as malformed, by where it was caught.
+struct MalformedInput {
+    /// Frames shorter than a netlink header (16 bytes), dropped before the ring.
+    var shortFrames: Int
+    /// Datagrams the processing stage could not decode as netlink.
+    var undecodable: Int
+    /// `EOE` records whose header did not parse, dropped by the reassembler.
+    var endOfEvents: Int
+
+    var total: Int { shortFrames + undecodable + endOfEvents }
 }

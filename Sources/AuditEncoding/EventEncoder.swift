@@ -21,7 +21,8 @@ import AuditNetlink
 /// - Only for irregular events, so that whole events keep go-audit's exact shape:
 ///   `"completion"` (`"timeout"`, `"eviction"` or `"shutdown"`) when the reassembler handed the
 ///   event on without its EOE, so it may lack records; and `"flags"`, a list of `"late"`,
-///   `"duplicate"`, `"malformed_header"` (see `AuditEvent.Flags`).
+///   `"duplicate"`, `"malformed_header"`, `"truncated"` (see `AuditEvent.Flags`); a truncated
+///   event also has `"dropped_records"`, the records cut off at the reassembler's bound.
 ///
 /// Differences from go-audit, all deliberate: no HTML escaping of `<`, `>`, `&` (valid JSON either
 /// way); invalid UTF-8 kept as `%XX` (with `"encoding":"percent"`) instead of U+FFFD; DEL, C1 and bidi
@@ -144,9 +145,9 @@ package struct EventEncoder: Sendable {
         }
         writer.appendRaw(contentsOf: members)
         hostnameMember.withUnsafeBufferPointer { hostname in
-            // `}` 1 + the hostname member + `,"completion":"shutdown"` 24 + `,"flags":[…]` at most 48
-            // + `}\n` 2.
-            writer.withCursor(atMost: 80 &+ hostname.count) { out in
+            // `}` 1 + the hostname member + `,"completion":"shutdown"` 24 + `,"flags":[…]` at most 60
+            // + `,"dropped_records":N` at most 40 + `}\n` 2.
+            writer.withCursor(atMost: 130 &+ hostname.count) { out in
                 out.byte(UInt8(ascii: "}"))
                 out.raw(hostname)
                 switch event.completion {
@@ -165,6 +166,10 @@ package struct EventEncoder: Sendable {
                         separator = true
                     }
                     out.byte(UInt8(ascii: "]"))
+                }
+                if event.droppedRecords > 0 {
+                    out.raw(",\"dropped_records\":")
+                    out.decimal(UInt64(event.droppedRecords))
                 }
                 out.raw("}\n")
             }
@@ -185,7 +190,7 @@ package struct EventEncoder: Sendable {
     private static let unknownUserNameBytes = Array(unknownUserName.utf8)
 
     private static let flagNames: [(AuditEvent.Flags, StaticString)] = [
-        (.late, "late"), (.duplicate, "duplicate"), (.malformedHeader, "malformed_header"),
+        (.late, "late"), (.duplicate, "duplicate"), (.malformedHeader, "malformed_header"), (.truncated, "truncated"),
     ]
 
     /// Appends `event` as one JSON line, ending in `\n`, to `output`.

@@ -86,12 +86,22 @@ package struct LossReason: RawRepresentable, Hashable, Sendable {
     package static let kernelLost = Self(rawValue: "kernel_lost")
     /// `recv` returned ENOBUFS: the socket buffer overflowed.
     package static let enobufs = Self(rawValue: "enobufs")
+    /// ENOBUFS on the multicast socket (`socket = multicast`): the kernel could not queue its copy
+    /// of records for this reader (it never waits for a multicast reader); the registered daemon
+    /// may still have them.
+    package static let multicastOverrun = Self(rawValue: "multicast_overrun")
+    /// Datagrams on the multicast socket from a sender other than the kernel (`nl_pid` ≠ 0):
+    /// forged records, dropped.
+    package static let foreignSender = Self(rawValue: "foreign_sender")
     /// Serials were skipped between emitted events.
     package static let serialGap = Self(rawValue: "serial_gap")
     /// The reader found the ring full and had to wait.
     package static let ringStall = Self(rawValue: "ring_stall")
     /// An output's queue was full and events for it were dropped.
     package static let writerDrop = Self(rawValue: "writer_drop")
+    /// Events reached the bound on one event (`max_event_records`, `max_event_bytes`): emitted
+    /// with their first records, flagged `truncated`, the rest dropped.
+    package static let eventTruncated = Self(rawValue: "event_truncated")
     /// The reassembler evicted incomplete events to stay within its bound.
     package static let eviction = Self(rawValue: "eviction")
     /// Datagrams that did not decode as netlink or as an audit record were dropped.

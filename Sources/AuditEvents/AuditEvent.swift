@@ -56,6 +56,8 @@ public struct AuditEvent: Sendable {
     public var completion: Completion
     /// Anything unusual about how the records arrived.
     public var flags: Flags
+    /// Records dropped because the event reached its size bound (`flags` then holds `.truncated`).
+    public var droppedRecords: Int = 0
 
     /// Why an event was handed on: closed by the kernel, or given up on by the reassembler.
     ///
@@ -92,6 +94,9 @@ public struct AuditEvent: Sendable {
         /// A single record whose `audit(…)` header could not be parsed: `id` is
         /// `AuditEventID.unknown` and the record body is the whole payload.
         public static let malformedHeader = Flags(rawValue: 1 << 2)
+        /// The event reached the reassembler's bound on one event (`maxEventRecords`,
+        /// `maxEventBytes`): its first records are here, `droppedRecords` later ones were dropped.
+        public static let truncated = Flags(rawValue: 1 << 3)
     }
 
     /// An event with no records yet.
@@ -112,6 +117,7 @@ public struct AuditEvent: Sendable {
         spans.removeAll(keepingCapacity: true)
         completion = .endOfEvent
         flags = []
+        droppedRecords = 0
     }
 
     /// Adds a record: its type and its body (the text after `audit(…): `).

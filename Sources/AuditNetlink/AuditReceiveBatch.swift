@@ -7,14 +7,18 @@ internal import Glibc
 /// The daemon's reader fills ring slots with it: at 100k records a second, one call per record is
 /// most of a reader's cost. The headers and vectors are allocated once, here.
 ///
-/// It does not ask for the senders' addresses (the kernel would copy one out per datagram): use it
-/// on a socket that only the kernel can send to, a unicast `AuditSocket`, which is connected to
-/// the kernel.
+/// By default it does not ask for the senders' addresses (the kernel would copy one out per
+/// datagram): enough on a socket that only the kernel can send to, a unicast `AuditSocket`, which
+/// is connected to the kernel. A multicast socket is not connected, so any process allowed to
+/// send netlink messages can reach it: made with `senders: true`, the batch keeps each datagram's
+/// sender port (`senderPortID(at:)`; the kernel's is 0).
 public struct AuditReceiveBatch: ~Copyable {
     /// How many datagrams one call receives at most.
     public let capacity: Int
     private let headers: UnsafeMutablePointer<caudit_mmsghdr>
     private let vectors: UnsafeMutablePointer<iovec>
+    /// One sender address per datagram, or nil when not asked for.
+    private let senders: UnsafeMutablePointer<sockaddr_nl>?
 
     /// What one call produced.
     public enum Outcome: Hashable, Sendable {
@@ -27,16 +31,18 @@ public struct AuditReceiveBatch: ~Copyable {
         case empty
     }
 
-    /// Space for `capacity` datagrams per call.
-    public init(capacity: Int = 64) {
+    /// Space for `capacity` datagrams per call; with `senders`, and for their senders' addresses.
+    public init(capacity: Int = 64, senders: Bool = false) {
         self.capacity = max(1, capacity)
         headers = .allocate(capacity: self.capacity)
         vectors = .allocate(capacity: 2 * self.capacity)
+        self.senders = senders ? .allocate(capacity: self.capacity) : nil
     }
 
     deinit {
         headers.deallocate()
         vectors.deallocate()
+        senders?.deallocate()
     }
 
     /// Receives up to `count` datagrams from `socket` without waiting, the `i`-th into `head(i)`
@@ -64,6 +70,11 @@ public struct AuditReceiveBatch: ~Copyable {
             var header = msghdr()
             header.msg_iov = vector
             header.msg_iovlen = 2
+            if let senders {
+                senders[index] = sockaddr_nl()
+                header.msg_name = UnsafeMutableRawPointer(senders + index)
+                header.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
+            }
             headers[index] = caudit_mmsghdr(msg_hdr: header, msg_len: 0)
         }
         let received: Int32
@@ -84,6 +95,10 @@ public struct AuditReceiveBatch: ~Copyable {
     /// The bytes received of the `index`-th datagram of the last call: its length, or what fit
     /// when `isTruncated(at:)`.
     public func length(at index: Int) -> Int { Int(headers[index].msg_len) }
+
+    /// The netlink port of the `index`-th datagram's sender (0: the kernel), or nil when the
+    /// batch was made without `senders`.
+    public func senderPortID(at index: Int) -> UInt32? { senders.map { $0[index].nl_pid } }
 
     /// True when the `index`-th datagram did not fit its buffer.
     public func isTruncated(at index: Int) -> Bool { headers[index].msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 }

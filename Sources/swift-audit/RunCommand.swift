@@ -93,9 +93,15 @@ struct ReplayCommand: ParsableCommand {
             outputs of --config, or as JSON lines to standard output without it. Needs no \
             privilege and does not touch the kernel.
 
+            Datagrams shorter than a netlink header, that do not decode, or an EOE without a \
+            valid header are dropped and counted, as the live daemon counts them \
+            (malformed_datagram): replay says how many on standard error and exits 0 when the \
+            capture held anything valid, 1 when it held nothing else.
+
             Example:
               swift-audit run --record /tmp/incident.bin      (reproduce the problem, then stop it)
               swift-audit replay /tmp/incident.bin | jq .
+              ssh host cat /tmp/incident.bin | swift-audit replay -
             """
     )
 
@@ -104,11 +110,16 @@ struct ReplayCommand: ParsableCommand {
 
     @Argument(
         help: ArgumentHelp(
-            "Capture files, replayed in order; each is a serial stream of its own.", valueName: "CAPTURE"))
+            "Capture files, replayed in order; each is a serial stream of its own; - for standard input.",
+            valueName: "CAPTURE"))
     var captures: [String]
 
     func validate() throws {
-        if captures.isEmpty { throw ValidationError("give at least one capture file") }
+        if captures.isEmpty { throw ValidationError("give at least one capture file (- for standard input)") }
+        // A pipe cannot be read twice: the second `-` would replay nothing, silently.
+        if captures.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("standard input (-) can be given only once")
+        }
     }
 
     func run() throws {

@@ -180,6 +180,10 @@ struct SplitMix {
         c.pipeline = PipelineSettings(
             ringSize: int((64 << 10)...(1 << 30)), statusInterval: duration(100...3_600_000),
             lossReportInterval: duration(100...3_600_000))
+        // Room for five million-event queues of network outputs (~25G), whatever this machine has.
+        c.pipeline.queueMemoryBudget = pick([1 << 40, 32 << 30])
+        c.reassembly.maxEventRecords = int(16...1_048_576)
+        c.reassembly.maxEventBytes = int(1...16384) << 16
         c.outputs = (0..<int(1...5)).map { index in output(named: "o\(index)", index: index) }
         return c
     }

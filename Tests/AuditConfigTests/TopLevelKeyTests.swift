@@ -63,6 +63,9 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         AcceptedLine("nap_socket_buffer = 0") { $0.audit.napSocketBufferSize = 0 },
         AcceptedLine("nap_socket_buffer = 128K") { $0.audit.napSocketBufferSize = 128 << 10 },
         AcceptedLine("nap_socket_buffer = 1G") { $0.audit.napSocketBufferSize = 1 << 30 },
+        AcceptedLine("socket = multicast") { $0.audit.socket = .multicast },
+        AcceptedLine("socket = Unicast") { $0.audit.socket = .unicast },
+        AcceptedLine("multicast_load_rules = yes") { $0.rules.loadInMulticast = true },
         AcceptedLine("takeover = yes") { $0.audit.takeover = true },
         AcceptedLine("takeover = No") { $0.audit.takeover = false },
         AcceptedLine("rules_file = /etc/audit/audit.rules") { $0.rules.file = "/etc/audit/audit.rules" },
@@ -78,6 +81,8 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         AcceptedLine("reorder_window = 0") { $0.reassembly.reorderWindow = 0 },
         AcceptedLine("reorder_window = 20ms") { $0.reassembly.reorderWindow = 20 },
         AcceptedLine("max_in_flight = 1") { $0.reassembly.maxInFlight = 1 },
+        AcceptedLine("max_event_records = 16") { $0.reassembly.maxEventRecords = 16 },
+        AcceptedLine("max_event_bytes = 64K") { $0.reassembly.maxEventBytes = 64 << 10 },
         AcceptedLine("max_in_flight = 1048576") { $0.reassembly.maxInFlight = 1_048_576 },
         AcceptedLine("min_type = 1300") { $0.reassembly.minType = AuditMessageType(1300) },
         AcceptedLine("min_type = 1000") { $0.reassembly.minType = AuditMessageType(1000) },
@@ -118,6 +123,8 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         },
         AcceptedLine("metrics_interval = 1s") { $0.metrics.interval = .seconds(1) },
         AcceptedLine("metrics_interval = 1m") { $0.metrics.interval = .seconds(60) },
+        AcceptedLine("queue_memory_budget = auto") { $0.pipeline.queueMemoryBudget = nil },
+        AcceptedLine("queue_memory_budget = 512M") { $0.pipeline.queueMemoryBudget = 512 << 20 },
         AcceptedLine("filters = noise\nfilter.noise.action = drop\nfilter.noise.comm = cron") {
             $0.filters = ["noise"]
             $0.filterRules = [
@@ -157,6 +164,8 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine(
             "nap_socket_buffer = 32K", "expected a size in bytes with an optional K, M or G suffix, 0 or 64K…1G"),
         RefusedLine("nap_socket_buffer = yes", "0 or 64K…1G"),
+        RefusedLine("socket = netlink", "expected unicast or multicast"),
+        RefusedLine("multicast_load_rules = 1", "expected yes or no"),
         RefusedLine("takeover = maybe", "expected yes or no"),
         RefusedLine("takeover = 1", "expected yes or no"),
         RefusedLine("rules_file = audit.rules", "expected an absolute path"),
@@ -171,6 +180,8 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine("end_of_event_timeout = 2sec", "expected a duration"),
         RefusedLine("end_of_event_timeout = .5", "expected a duration"),
         RefusedLine("max_in_flight = 0", "expected an integer 1…1048576"),
+        RefusedLine("max_event_records = 15", "expected an integer 16…1048576"),
+        RefusedLine("max_event_bytes = 1K", "expected a size in bytes"),
         RefusedLine("max_in_flight = 1048577", "expected an integer 1…1048576"),
         RefusedLine("min_type = 999", "expected an integer 1000…65535"),
         RefusedLine("max_type = 65536", "expected an integer 1000…65535"),
@@ -204,6 +215,7 @@ struct RefusedLine: Sendable, CustomTestStringConvertible {
         RefusedLine("metrics_textfile = /var/lib/node-exporter/swift-audit.txt", "ending in .prom"),
         RefusedLine("metrics_textfile = swift-audit.prom", "ending in .prom"),
         RefusedLine("metrics_interval = 500ms", "1s…1h"),
+        RefusedLine("queue_memory_budget = 1M", "auto, or expected a size"),
     ]
 
     @Test(arguments: refused)

@@ -442,6 +442,54 @@ private let window = Reassembler.Configuration().reorderWindow
         h.checkAccounting()
     }
 
+    /// An `EOE` closes an event and carries nothing: one whose header does not parse cannot close
+    /// anything, and emitting it made an empty-bodied event with sequence 0.
+    @Test func anEndOfEventWithAMalformedHeaderIsDroppedAndCounted() {
+        var h = Harness()
+        h.push(.syscall, serial: 1, "a")
+        h.push(eoe, Array("audit(garbage".utf8))
+        h.push(eoe, [])
+        #expect(h.take().isEmpty, "nothing is emitted for a malformed EOE")
+        #expect(h.statistics.malformedEndOfEvents == 2)
+        #expect(h.statistics.malformedRecords == 2)
+        h.push(eoe, serial: 1)
+        #expect(h.take().map(\.bodyTexts) == [["a"]])
+        h.checkAccounting()
+    }
+
+    /// One serial with 20,000 records (a hostile or broken sender) must not become one unbounded
+    /// event: the default bound cuts it, with a marker.
+    @Test func anEventIsCutAtTheDefaultRecordBound() {
+        var h = Harness()
+        for _ in 0..<20_000 { h.push(.path, serial: 3, "item=0 name=\"/x\"") }
+        h.push(eoe, serial: 3)
+        let events = h.take()
+        #expect(events.count == 1)
+        #expect(events.first.map { $0.count <= 10_000 } == true, "records: \(events.first?.count ?? 0)")
+        #expect(events.first?.count == 10_000)
+        #expect(events.first?.flags == .truncated)
+        #expect(events.first?.droppedRecords == 10_000)
+        #expect(h.statistics.truncatedEvents == 1)
+        #expect(h.statistics.truncatedRecords == 10_000)
+        h.checkAccounting()
+    }
+
+    @Test func anEventIsCutAtItsByteBoundAndKeepsItsFirstRecords() {
+        var h = Harness(.init(maxEventBytes: 100))
+        h.push(.syscall, serial: 4, String(repeating: "s", count: 60))
+        h.push(.path, serial: 4, String(repeating: "p", count: 50))
+        h.push(.cwd, serial: 4, String(repeating: "c", count: 40))
+        h.push(eoe, serial: 4)
+        h.push(.syscall, serial: 5, "next")
+        h.push(eoe, serial: 5)
+        let events = h.take()
+        #expect(events.map(\.typeNumbers) == [[1300], [1300]], "the SYSCALL record is kept, all after the cut dropped")
+        #expect(events.first?.flags == .truncated)
+        #expect(events.first?.droppedRecords == 2)
+        #expect(events.last?.flags == [])
+        h.checkAccounting()
+    }
+
     @Test func controlMessagesAreIgnoredAndCounted() {
         var h = Harness()
         h.push(.netlinkError, [0, 0, 0, 0])

@@ -58,6 +58,10 @@ extension TestRequirement {
     public static let auditctl = TestRequirement(
         "auditctl (apt-get install auditd)", isAvailable: HostTools.auditctl != nil)
 
+    /// Debian's auditd, to run beside it (`apt-get install auditd`, or `make test-deps`).
+    public static let auditd = TestRequirement(
+        "auditd (apt-get install auditd)", isAvailable: HostTools.auditd != nil)
+
     /// The example rule files Debian's auditd package installs.
     public static let debianExampleRules = TestRequirement(
         "Debian's example rules in \(HostTools.debianExampleRules) (apt-get install auditd)",
@@ -103,6 +107,9 @@ extension Trait where Self == ConditionTrait {
 public enum HostTools {
     /// Debian's auditctl, when the auditd package is installed.
     public static let auditctl = firstExecutable(["/usr/sbin/auditctl", "/sbin/auditctl", "/usr/bin/auditctl"])
+
+    /// Debian's auditd, when the auditd package is installed.
+    public static let auditd = firstExecutable(["/usr/sbin/auditd", "/sbin/auditd"])
 
     /// rsyslogd, when the rsyslog package is installed.
     public static let rsyslogd = firstExecutable(["/usr/sbin/rsyslogd", "/sbin/rsyslogd", "/usr/bin/rsyslogd"])

@@ -249,6 +249,89 @@ import Testing
         }
     }
 
+    /// A capture frame: `[u32 little-endian length][datagram]`.
+    static func frame(_ datagram: [UInt8]) -> [UInt8] {
+        withUnsafeBytes(of: UInt32(datagram.count).littleEndian, Array.init) + datagram
+    }
+
+    /// A unicast datagram as kauditd sends it (`nlmsg_len` = the payload's length).
+    static func record(type: UInt16, _ text: String) -> [UInt8] {
+        let payload = Array(text.utf8)
+        return withUnsafeBytes(of: UInt32(payload.count).littleEndian, Array.init)
+            + withUnsafeBytes(of: type.littleEndian, Array.init) + [UInt8](repeating: 0, count: 10) + payload
+    }
+
+    /// Frames too short for a netlink header are what the daemon counts as `malformed_datagram`:
+    /// `replay` drops them too, says how many on standard error, and still exits 0 when the
+    /// capture held valid records (they went out, as the live daemon goes on). A capture that
+    /// starts with such frames is not recognised as a capture at all (exit 1).
+    @Test func replayCountsAndReportsDatagramsTooShortToBeNetlink() throws {
+        let directory = try TemporaryDirectory()
+        var capture = Self.frame(Self.record(type: 1300, "audit(1700000000.000:7): arch=c000003e syscall=110"))
+        capture += Self.frame(Self.record(type: 1320, "audit(1700000000.000:7): "))
+        var garbage: [UInt8] = []
+        for index in 0..<10_000 { garbage += Self.frame([UInt8](repeating: 0x41, count: index % 16)) }
+        let path = directory.file("mixed.bin")
+        try Data(capture + garbage).write(to: URL(fileURLWithPath: path))
+        let replayed = try runProcess(Self.binary, ["replay", path])
+        #expect(replayed.status == 0, "\(replayed.standardError)")
+        #expect(replayed.standardError.contains("10000 malformed datagram"), "\(replayed.standardError)")
+        let events = replayed.standardOutput.split(separator: "\n")
+        #expect(events.count == 1)
+        #expect(events.first?.contains("\"sequence\":7") == true)
+
+        let onlyGarbage = directory.file("garbage.bin")
+        try Data(garbage).write(to: URL(fileURLWithPath: onlyGarbage))
+        let refused = try runProcess(Self.binary, ["replay", onlyGarbage])
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("not a capture"), "\(refused.standardError)")
+    }
+
+    /// One serial with 20,000 records: the event is cut at the default 10,000 records, marked, and
+    /// the cut is reported (without a bound, 100,000 such records made one 24 MB line).
+    @Test func replayCutsAnOversizedEventWithAMarker() throws {
+        let directory = try TemporaryDirectory()
+        var capture = Self.frame(Self.record(type: 1300, "audit(1700000000.000:9): arch=c000003e syscall=59"))
+        let path = Self.frame(Self.record(type: 1302, "audit(1700000000.000:9): item=0 name=\"/x\""))
+        for _ in 0..<19_999 { capture += path }
+        capture += Self.frame(Self.record(type: 1320, "audit(1700000000.000:9): "))
+        let file = directory.file("huge.bin")
+        try Data(capture).write(to: URL(fileURLWithPath: file))
+        let result = try runProcess(Self.binary, ["replay", file])
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = result.standardOutput.split(separator: "\n")
+        #expect(lines.count == 1)
+        let event = try #require(
+            lines.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect((event["messages"] as? [Any])?.count == 10_000)
+        #expect(event["flags"] as? [String] == ["truncated"])
+        #expect(event["dropped_records"] as? Int == 10_000)
+        #expect(result.standardError.contains("1 event(s) cut at max_event_records"), "\(result.standardError)")
+    }
+
+    /// `replay -` reads the capture from standard input, through a pipe (which cannot be read
+    /// twice: what was read to tell the kind is kept); standard input cannot be given twice.
+    @Test func replayReadsACaptureFromStandardInput() throws {
+        let directory = try TemporaryDirectory()
+        var capture = Self.frame(Self.record(type: 1300, "audit(1700000000.000:7): arch=c000003e syscall=110"))
+        capture += Self.frame(Self.record(type: 1320, "audit(1700000000.000:7): "))
+        capture += Self.frame(Self.record(type: 1100, "audit(1700000000.001:8): pid=1 msg='op=PAM:auth'"))
+        let path = directory.file("capture.bin")
+        try Data(capture).write(to: URL(fileURLWithPath: path))
+        let direct = try runProcess(Self.binary, ["replay", path])
+        #expect(direct.status == 0)
+        #expect(direct.standardOutput.split(separator: "\n").count == 2)
+        let piped = try runProcess("/bin/sh", ["-c", "cat \"$1\" | \"$0\" replay -", Self.binary, path])
+        #expect(piped.status == 0, "\(piped.standardError)")
+        #expect(piped.standardOutput == direct.standardOutput)
+
+        let twice = try runProcess(Self.binary, ["replay", "-", "-"])
+        #expect(twice.status == 64, "\(twice.standardError)")
+        #expect(twice.standardError.contains("standard input"), "\(twice.standardError)")
+        let help = try runProcess(Self.binary, ["replay", "--help"])
+        #expect(help.standardOutput.contains("- for standard input"), "\(help.standardOutput)")
+    }
+
     @Test(.requires(.systemdAnalyze))
     func unitFileVerifiesAndIsHardened() throws {
         try TestRequirement.systemdAnalyze.check()

@@ -11,7 +11,17 @@ package enum KernelSetup {
     /// Refuses to start without `CAP_AUDIT_CONTROL` (exit 4, as auditd), naming the capability.
     /// When the capability set cannot be read, it goes on: the kernel refuses what is not allowed
     /// anyway, and this check only words the refusal (see `Capability.isHeld(in:)`).
-    package static func checkPrivileges() throws(DaemonError) {
+    package static func checkPrivileges(multicast: Bool = false) throws(DaemonError) {
+        if multicast {
+            // Joining the group is all it needs; status polls and rules (when allowed) need
+            // CAP_AUDIT_CONTROL and are skipped or refused without it.
+            guard Capability.auditRead.isEffective else {
+                throw DaemonError(
+                    "swift-audit run with socket = multicast needs CAP_AUDIT_READ (run it as root, or grant the capability)",
+                    status: .privilege)
+            }
+            return
+        }
         guard Capability.auditControl.isEffective else {
             throw DaemonError(
                 "swift-audit run needs CAP_AUDIT_CONTROL (run it as root, or grant the capability)",
@@ -105,6 +115,48 @@ package enum KernelSetup {
         }
     }
 
+    /// Opens a socket joined to the multicast group (AUDIT_NLGRP_READLOG) for the reader to own,
+    /// and sizes its buffer. Nothing is registered and no kernel setting changes.
+    package static func openMulticastSocket(bufferSize: Int, logger: Logger) throws(DaemonError) -> AuditSocket {
+        let socket: AuditSocket
+        do { socket = try AuditSocket.open(mode: .multicast) } catch {
+            if case .permissionDenied = error.kind { throw DaemonError("\(error)", status: .privilege) }
+            throw DaemonError("\(error)")
+        }
+        setBuffer(of: socket, to: bufferSize, logger: logger)
+        return socket
+    }
+
+    /// Names the registered daemon beside which the multicast reader runs, or says that none is
+    /// (then the kernel also prints every record to its log, and drops them at the backlog limit).
+    package static func describeRegisteredDaemon(_ client: some DaemonKernel, logger: Logger) {
+        guard let pid = try? client.status().pid else { return }
+        if pid == 0 {
+            logger.notice(
+                """
+                no audit daemon is registered: the kernel also prints every record to its log, and drops \
+                records once its backlog is full (socket = multicast reads copies; it does not register)
+                """)
+        } else {
+            logger.info(
+                "reading beside the registered audit daemon",
+                metadata: ["daemon": "\(RegisteredAuditDaemon.lookup(pid))"])
+        }
+    }
+
+    private static func setBuffer(of socket: AuditSocket, to bufferSize: Int, logger: Logger) {
+        guard bufferSize > 0 else { return }
+        do {
+            let granted = try socket.setReceiveBufferSize(bufferSize)
+            logger.info(
+                "socket receive buffer set", metadata: ["requested": "\(bufferSize)", "kernel_reports": "\(granted)"])
+        } catch {
+            logger.warning(
+                "cannot enlarge the socket receive buffer; bursts may overflow it (ENOBUFS, counted)",
+                metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Opens the socket the reader will own, sizes its buffer, and registers through it; returns
     /// the socket (the caller owns it) and the records that arrived while registering.
     package static func registerReaderSocket(
@@ -112,18 +164,7 @@ package enum KernelSetup {
     ) throws(DaemonError) -> (socket: AuditSocket, pendingRecords: [AuditRawRecord]) {
         let socket: AuditSocket
         do { socket = try AuditSocket.open(mode: .unicast) } catch { throw DaemonError("\(error)") }
-        if bufferSize > 0 {
-            do {
-                let granted = try socket.setReceiveBufferSize(bufferSize)
-                logger.info(
-                    "socket receive buffer set",
-                    metadata: ["requested": "\(bufferSize)", "kernel_reports": "\(granted)"])
-            } catch {
-                logger.warning(
-                    "cannot enlarge the socket receive buffer; bursts may overflow it (ENOBUFS, counted)",
-                    metadata: ["error": "\(error)"])
-            }
-        }
+        setBuffer(of: socket, to: bufferSize, logger: logger)
         let client = AuditClient(socket: socket)
         do {
             try client.register()

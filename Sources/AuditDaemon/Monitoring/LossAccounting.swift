@@ -25,21 +25,28 @@ package struct LossAccounting {
     /// are counted from the live counters, not lost with the report.
     private var retiredWorkers: [(name: String, worker: OutputWorker, reported: Int)] = []
     private var monitor = LossMonitor()
+    /// Reading the multicast group (see ``LossCounters/multicast``).
+    private let multicast: Bool
 
-    package init() {}
+    package init(multicast: Bool = false) { self.multicast = multicast }
 
     /// The loss counters for `snapshot`, with the kernel's running `lost` total.
     package func counters(_ snapshot: PipelineSnapshot, kernelLost: Int) -> LossCounters {
         var counters = LossCounters()
+        counters.multicast = multicast
         counters.kernelLost = kernelLost
+        counters.foreignDatagrams = snapshot.reader.rejected
         counters.socketOverflows = snapshot.reader.overflows
-        counters.malformedDatagrams = snapshot.reader.malformed + snapshot.processing.malformedDatagrams
+        let reassembler = snapshot.processing.reassembler
+        // An EOE whose header does not parse is dropped by the reassembler: a malformed datagram too.
+        counters.malformedDatagrams =
+            snapshot.reader.malformed + snapshot.processing.malformedDatagrams + Int(reassembler.malformedEndOfEvents)
         // Missing serials ever declared, so late arrivals never make the count go down (and
         // consumers summing the reported increases get the right total).
-        let reassembler = snapshot.processing.reassembler
         counters.serialGaps = Int(reassembler.lostSerials + reassembler.recoveredSerials)
         counters.receiveErrors = snapshot.reader.receiveErrors
         counters.evictedEvents = Int(reassembler.evictedEvents)
+        counters.truncatedEvents = Int(reassembler.truncatedEvents)
         counters.ringStalls = snapshot.ringStalls
         for retired in retiredWorkers {
             let late = retired.worker.counters.dropped - retired.reported

@@ -6,16 +6,23 @@ package import Logging
 
 /// Every counter that means "something was lost or cut short", from every stage, in one place.
 package struct LossCounters: Hashable, Sendable {
+    /// Read from the multicast group (`socket = multicast`): the kernel's `lost` counter is then the
+    /// registered daemon's, reported as information, and ENOBUFS is `multicast_overrun`.
+    package var multicast = false
     /// Records the kernel dropped (AUDIT_GET `lost`), as a running total that survives resets.
     package var kernelLost = 0
     /// `ENOBUFS` on our socket: datagrams the kernel could not queue for us.
     package var socketOverflows = 0
     /// Datagrams that did not decode, dropped.
     package var malformedDatagrams = 0
+    /// Datagrams on the multicast socket from another sender than the kernel, dropped.
+    package var foreignDatagrams = 0
     /// Serials never seen (gaps), net of late arrivals.
     package var serialGaps = 0
     /// Events emitted without their end because the in-flight bound was reached.
     package var evictedEvents = 0
+    /// Events cut at the bound on one event (`max_event_records`, `max_event_bytes`).
+    package var truncatedEvents = 0
     /// Receive calls that failed for another reason than ENOBUFS (the reader retries).
     package var receiveErrors = 0
     /// Times the reader had to wait for ring space (no loss by itself; the kernel backlog absorbs).
@@ -67,12 +74,32 @@ package struct LossMonitor {
             if let output { metadata["output"] = "\(output)" }
             logger.warning("\(message)", metadata: metadata)
         }
-        check(
-            .kernelLost, current.kernelLost, reported.kernelLost,
-            message: "the kernel dropped audit records (lost counter grew)")
-        check(
-            .enobufs, current.socketOverflows, reported.socketOverflows,
-            message: "socket buffer overflow (ENOBUFS): records lost before reaching the daemon")
+        if current.multicast {
+            // The counter grows when the kernel drops a record before any reader got it (at the
+            // backlog limit: lost to us too) and when the registered daemon does not take its
+            // copy (ours may have arrived): it cannot say which, so it is no loss event of ours.
+            if current.kernelLost > reported.kernelLost {
+                logger.notice(
+                    "the kernel's lost counter grew (the registered daemon's; this multicast reader may have the records)",
+                    metadata: [
+                        "count": "\(current.kernelLost - reported.kernelLost)", "total": "\(current.kernelLost)",
+                    ])
+            }
+            check(
+                .multicastOverrun, current.socketOverflows, reported.socketOverflows,
+                message: "multicast socket overflow (ENOBUFS): the kernel dropped its copies of records for this reader"
+            )
+            check(
+                .foreignSender, current.foreignDatagrams, reported.foreignDatagrams,
+                message: "datagrams from a sender other than the kernel on the multicast socket were dropped (forged)")
+        } else {
+            check(
+                .kernelLost, current.kernelLost, reported.kernelLost,
+                message: "the kernel dropped audit records (lost counter grew)")
+            check(
+                .enobufs, current.socketOverflows, reported.socketOverflows,
+                message: "socket buffer overflow (ENOBUFS): records lost before reaching the daemon")
+        }
         check(
             .malformedDatagram, current.malformedDatagrams, reported.malformedDatagrams,
             message: "malformed datagrams were dropped")
@@ -82,6 +109,9 @@ package struct LossMonitor {
         check(
             .eviction, current.evictedEvents, reported.evictedEvents,
             message: "events emitted incomplete: too many events in flight")
+        check(
+            .eventTruncated, current.truncatedEvents, reported.truncatedEvents,
+            message: "events cut at max_event_records/max_event_bytes (written with flags truncated)")
         check(
             .receiveError, current.receiveErrors, reported.receiveErrors,
             message: "receiving from the audit socket failed")

@@ -18,6 +18,15 @@ package enum StatusLine {
             "gaps \(loss.serialGaps)",
             "backlog \(kernelBacklog)",
         ]
+        if loss.multicast {
+            // The kernel's counters are the registered daemon's; ENOBUFS is this reader's overrun.
+            parts = [
+                "mode=multicast", "events \(snapshot.processing.events)",
+                "multicast overruns \(loss.socketOverflows)", "gaps \(loss.serialGaps)",
+                "daemon's kernel lost \(loss.kernelLost)", "backlog \(kernelBacklog)",
+            ]
+            if loss.foreignDatagrams > 0 { parts.append("forged \(loss.foreignDatagrams)") }
+        }
         let filters = snapshot.processing.filters
         if !filters.rules.isEmpty { parts.append("filtered \(snapshot.processing.filteredEvents)") }
         if snapshot.processing.processEntries > 0 {

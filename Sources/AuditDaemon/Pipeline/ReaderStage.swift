@@ -14,9 +14,9 @@ package protocol DrainableReader {
     func join()
 }
 
-/// The registered audit socket and its reader thread as a component: started last (the kernel
-/// sends records from the moment it is registered, and everything downstream must be running by
-/// then), stopped first.
+/// The registered audit socket (or, with `socket = multicast`, one joined to the multicast group)
+/// and its reader thread as a component: started last (the kernel sends records from the moment it
+/// is registered, and everything downstream must be running by then), stopped first.
 package final class ReaderStage: Component {
     package let name = "reader"
     private let kernel: any DaemonKernel
@@ -56,7 +56,14 @@ package final class ReaderStage: Component {
 
     /// Opens the socket the reader will own, registers through it, and starts reading.
     package func start() throws(DaemonError) {
-        let registration = try KernelSetup.registerReaderSocket(bufferSize: settings.socketBufferSize, logger: logger)
+        let multicast = settings.socket == .multicast
+        let registration =
+            multicast
+            ? (
+                socket: try KernelSetup.openMulticastSocket(bufferSize: settings.socketBufferSize, logger: logger),
+                pendingRecords: []
+            )
+            : try KernelSetup.registerReaderSocket(bufferSize: settings.socketBufferSize, logger: logger)
         let ring = processing.control.ring
         // Records that arrived while registering (our own CONFIG_CHANGE) go first; the consumer
         // runs already, so a full ring only waits for it.
@@ -80,6 +87,7 @@ package final class ReaderStage: Component {
         } catch {
             // Through the control socket: nothing reads the registered one, and the kernel's
             // AUDIT_REPLACE to it must never wait on a full buffer (audit-userspace #203).
+            if multicast { throw DaemonError("\(error)") }
             do { try kernel.unregister() } catch {
                 logger.error("cannot unregister as the audit daemon", metadata: ["error": "\(error)"])
             }
@@ -90,7 +98,14 @@ package final class ReaderStage: Component {
     /// Unregisters, reads what the kernel still sends, and ends the reader.
     package func drain() {
         guard let running, !stopped else { return }
-        Self.stopReading(kernel: kernel, reader: running, logger: logger)
+        if settings.socket == .multicast {
+            // Nothing to unregister: the kernel keeps sending copies, so "drained" means the
+            // socket stayed quiet for a moment (what arrived until then is still read).
+            running.finishWhenDrained()
+            running.join()
+        } else {
+            Self.stopReading(kernel: kernel, reader: running, logger: logger)
+        }
         stopped = true
         if let error = running.reader.lastReceiveError {
             logger.error("last receive error", metadata: ["error": "\(error)"])

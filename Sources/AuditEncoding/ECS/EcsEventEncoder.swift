@@ -1074,6 +1074,13 @@ package struct EcsEventEncoder: Sendable {
         case .shutdown: writeLiteral("completion", "shutdown", into: &writer)
         case .endOfEvent, .standalone: break
         }
+        if event.flags.contains(.truncated) {
+            // Cut at the reassembler's bound on one event: how many records were dropped.
+            member("truncated", &writer)
+            writer.appendRaw("{\"dropped_records\":")
+            writer.appendDecimal(UInt64(event.droppedRecords))
+            writer.appendByte(UInt8(ascii: "}"))
+        }
         open("summary")
         open("actor")
         writeValue("primary", analysis.actorPrimary, into: &writer)

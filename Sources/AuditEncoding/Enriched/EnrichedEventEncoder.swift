@@ -125,6 +125,12 @@ package struct EnrichedEventEncoder: Sendable {
             }
         }
         if let context { Self.appendContainerInfo(context, into: &writer) }
+        if event.flags.contains(.truncated) {
+            // Cut at the reassembler's bound on one event (upper case, as the layout's own keys).
+            writer.appendRaw(",\"TRUNCATED\":{\"dropped_records\":")
+            writer.appendDecimal(UInt64(event.droppedRecords))
+            writer.appendByte(UInt8(ascii: "}"))
+        }
         writer.appendRaw("}\n")
         self.context = nil
         if scratch.capacity > Self.scratchLimit { scratch = JSONWriter(capacity: 4096) }

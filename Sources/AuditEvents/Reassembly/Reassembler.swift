@@ -47,6 +47,9 @@ public import AuditNetlink
 ///   as a single-record event flagged `.malformedHeader` with `AuditEventID.unknown`, the whole
 ///   payload as its body: dropping it would lose data silently, guessing its event could corrupt
 ///   another one.
+///   An `EOE` whose header cannot be parsed is the exception: it has no body to keep and no
+///   event to close, so it is dropped and counted (`malformedEndOfEvents`, also part of
+///   `endOfEventRecords`).
 /// - An `EOE` that arrives alone for a serial already passed closes nothing and is only counted;
 ///   an `EOE` alone for a new serial passes that serial without emitting (`emptyEvents`).
 /// - A record of another serial stream (another boot, a second capture file) looks like a gap or
@@ -57,7 +60,11 @@ public import AuditNetlink
 /// ## Bounds
 /// At most `maxInFlight` events are held (the in-order ones plus the out-of-order ones); beyond
 /// that the oldest is evicted (out-of-order events first, then the lowest serial): emitted as it
-/// is, counted in `evictedEvents`. Records with a type outside `minType...maxType` are dropped and
+/// is, counted in `evictedEvents`. One event keeps at most `maxEventRecords` records and
+/// `maxEventBytes` bytes of record text: later records of a full event are dropped, counted
+/// (`truncatedRecords`, `truncatedEvents`), and the event is flagged `.truncated` with the number
+/// it lost (`droppedRecords`); it stays one event, in serial order, rather than several with the
+/// same identity. Records with a type outside `minType...maxType` are dropped and
 /// counted, but still take part in the serial accounting
 /// (otherwise every filtered event would look like a lost one), and an `EOE` closes its event
 /// whatever the window says.
@@ -86,6 +93,22 @@ public struct Reassembler: Sendable {
         public var reorderWindow: UInt64
         /// Where the clock comes from.
         public var clock: Clock
+        /// The most records one event keeps; later records of the same event are dropped and
+        /// counted, and the event is flagged `.truncated` (see "Bounds"). At least 1.
+        public var maxEventRecords: Int
+        /// The most record bytes one event keeps (its bodies, back to back); as `maxEventRecords`.
+        public var maxEventBytes: Int
+
+        /// The default bounds of one event: 10,000 records, 8 MiB of record text.
+        ///
+        /// Why: the largest events the kernel makes are an `execve` with huge arguments, split
+        /// into `EXECVE` records of at most ~7.5 KiB each. With the usual 8 MiB stack limit the
+        /// arguments and environment are at most 2 MiB, written in hex: ~4 MiB of text in ~550
+        /// records. Both bounds leave room for twice that (and for PATH-heavy calls, which have
+        /// tens of records); beyond them one serial is a broken or hostile sender, and without a
+        /// bound 100,000 records of one serial became one 24 MB line and 198 MB resident.
+        public static let defaultMaxEventRecords = 10_000
+        public static let defaultMaxEventBytes = 8 << 20
 
         /// The clock that drives timeouts.
         public enum Clock: Hashable, Sendable {
@@ -105,8 +128,12 @@ public struct Reassembler: Sendable {
             minType: AuditMessageType = AuditMessageType(0),
             maxType: AuditMessageType = AuditMessageType(UInt16.max),
             reorderWindow: UInt64 = 5,
-            clock: Clock = .external
+            clock: Clock = .external,
+            maxEventRecords: Int = Configuration.defaultMaxEventRecords,
+            maxEventBytes: Int = Configuration.defaultMaxEventBytes
         ) {
+            self.maxEventRecords = maxEventRecords
+            self.maxEventBytes = maxEventBytes
             self.endOfEventTimeout = endOfEventTimeout
             self.reorderWindow = reorderWindow
             self.maxInFlight = maxInFlight
@@ -137,11 +164,14 @@ public struct Reassembler: Sendable {
         var filtered: Int
 
         /// What `add` did with a record.
-        enum Outcome { case kept, endOfEvent, filtered }
+        enum Outcome { case kept, endOfEvent, filtered, truncated }
 
         /// Adds a record: closes the event on `EOE` or a standalone type, drops the record if
-        /// `keep` is false, and flags records that come after the close as duplicates.
-        mutating func add(type: AuditMessageType, body: UnsafeRawBufferPointer, keep: Bool) -> Outcome {
+        /// `keep` is false or the event is full (`limits`: records, bytes; then flagged
+        /// `.truncated`), and flags records that come after the close as duplicates.
+        mutating func add(
+            type: AuditMessageType, body: UnsafeRawBufferPointer, keep: Bool, limits: (records: Int, bytes: Int)
+        ) -> Outcome {
             // The kernel sends nothing after an event's EOE (or after a standalone record).
             if closed { event.flags.insert(.duplicate) }
             if type == .endOfEvent {
@@ -152,7 +182,15 @@ public struct Reassembler: Sendable {
                 return .endOfEvent
             }
             let outcome: Outcome
-            if keep {
+            // Once cut, always cut: the event stays a prefix of what the kernel sent.
+            if keep,
+                event.flags.contains(.truncated) || event.count >= limits.records
+                    || event.storage.count + body.count > limits.bytes
+            {
+                event.flags.insert(.truncated)
+                event.droppedRecords += 1
+                outcome = .truncated
+            } else if keep {
                 event.append(type: type, body: body)
                 outcome = .kept
             } else {
@@ -193,6 +231,8 @@ public struct Reassembler: Sendable {
         var updated = newConfiguration
         updated.clock = configuration.clock
         updated.maxInFlight = max(1, updated.maxInFlight)
+        updated.maxEventRecords = max(1, updated.maxEventRecords)
+        updated.maxEventBytes = max(1, updated.maxEventBytes)
         configuration = updated
     }
 
@@ -200,6 +240,8 @@ public struct Reassembler: Sendable {
     public init(configuration: Configuration = Configuration()) {
         var configuration = configuration
         configuration.maxInFlight = max(1, configuration.maxInFlight)
+        configuration.maxEventRecords = max(1, configuration.maxEventRecords)
+        configuration.maxEventBytes = max(1, configuration.maxEventBytes)
         self.configuration = configuration
     }
 
@@ -299,6 +341,13 @@ public struct Reassembler: Sendable {
     private mutating func pushMalformed(
         type: AuditMessageType, payload: UnsafeRawBufferPointer, emit: (consuming AuditEvent) -> Void
     ) {
+        // An EOE carries nothing but the identity it failed to give: emitted, it became an
+        // empty-bodied event with sequence 0. It closes nothing either (which event?).
+        if type == .endOfEvent {
+            statistics.malformedEndOfEvents &+= 1
+            statistics.endOfEventRecords &+= 1
+            return
+        }
         guard keeps(type) else {
             statistics.filteredRecords &+= 1
             return
@@ -328,10 +377,10 @@ public struct Reassembler: Sendable {
             }
             if pending[index].closed { statistics.duplicateRecords &+= 1 }
             let keep = keeps(type)
-            tally(pending[index].add(type: type, body: body, keep: keep))
+            tally(pending[index].add(type: type, body: body, keep: keep, limits: eventLimits))
         } else {
             let index = insertPending(newEntry(id: id))
-            tally(pending[index].add(type: type, body: body, keep: keeps(type)))
+            tally(pending[index].add(type: type, body: body, keep: keeps(type), limits: eventLimits))
         }
     }
 
@@ -390,7 +439,7 @@ public struct Reassembler: Sendable {
     ) {
         count(stragglers[index].event.flags)
         let keep = keeps(type)
-        tally(stragglers[index].add(type: type, body: body, keep: keep))
+        tally(stragglers[index].add(type: type, body: body, keep: keep, limits: eventLimits))
         // A closed straggler leaves at once: nothing orders it.
         if stragglers[index].closed, let entry = popStraggler(at: index) {
             finishStraggler(entry, completion: entry.event.completion, emit: emit)
@@ -411,7 +460,13 @@ public struct Reassembler: Sendable {
         case .kept: break
         case .endOfEvent: statistics.endOfEventRecords &+= 1
         case .filtered: statistics.filteredRecords &+= 1
+        case .truncated: statistics.truncatedRecords &+= 1
         }
+    }
+
+    @inline(__always)
+    private var eventLimits: (records: Int, bytes: Int) {
+        (configuration.maxEventRecords, configuration.maxEventBytes)
     }
 
     private mutating func newEntry(id: AuditEventID) -> InFlight {
@@ -625,6 +680,7 @@ public struct Reassembler: Sendable {
     private mutating func deliver(_ event: consuming AuditEvent, emit: (consuming AuditEvent) -> Void) {
         statistics.eventsEmitted &+= 1
         statistics.recordsEmitted &+= UInt64(event.count)
+        if event.flags.contains(.truncated) { statistics.truncatedEvents &+= 1 }
         // Running averages (weight 1/8), padded by a quarter so most events never regrow.
         averageBytes = min(1 << 16, max(64, (averageBytes * 7 + event.storage.count + event.storage.count / 4) / 8))
         averageRecords = min(1 << 10, max(1, (averageRecords * 7 + event.count + 1) / 8))

@@ -2,7 +2,7 @@
 /// in its status line.
 ///
 /// Once nothing is in flight, `messages == ignoredMessages + recordsEmitted + filteredRecords +
-/// endOfEventRecords`: every message pushed is either emitted or counted, so nothing disappears
+/// endOfEventRecords + truncatedRecords`: every message pushed is either emitted or counted, so nothing disappears
 /// without a counter moving. Loss and
 /// irregularities are separate counters because they mean different things to an operator:
 /// `lostSerials` is data the kernel produced and this process never saw; `lateRecords` and
@@ -42,6 +42,15 @@ public struct ReassemblerStatistics: Hashable, Sendable {
     /// Records whose header could not be parsed (emitted as single-record `malformedHeader`
     /// events when their type is inside the type window, counted in `filteredRecords` otherwise).
     public var malformedRecords: UInt64 = 0
+    /// `EOE` records whose header could not be parsed: dropped (an `EOE` has no body, and one
+    /// without an identity closes nothing), counted here and in `malformedRecords` and
+    /// `endOfEventRecords`. The daemon reports them as `malformed_datagram` loss.
+    public var malformedEndOfEvents: UInt64 = 0
+    /// Events that reached `maxEventRecords` or `maxEventBytes` and were emitted cut (flagged
+    /// `.truncated`); the daemon reports them as `event_truncated` loss.
+    public var truncatedEvents: UInt64 = 0
+    /// Records dropped from those events.
+    public var truncatedRecords: UInt64 = 0
     /// Records dropped because their type is outside the configured type window.
     public var filteredRecords: UInt64 = 0
     /// Events that ended with no record left after the type window, so nothing was emitted.

@@ -4,8 +4,9 @@ import AuditThreads
 import Glibc
 import Synchronization
 
-/// The first stage: moves datagrams from the registered audit socket (a unicast `AuditSocket`,
-/// which only the kernel can send to) into the ring, and nothing else.
+/// The first stage: moves datagrams from the audit socket into the ring, and nothing else. The
+/// socket is the registered daemon's (a unicast `AuditSocket`, which only the kernel can send to)
+/// or, in the read-only mode, one joined to the multicast group, whose senders it checks.
 ///
 /// It receives a batch of datagrams with one `recvmmsg` into a staging area of its own (each
 /// datagram needs room for the largest size, 9 KiB: a 1 KiB head and a spill for the rest), then
@@ -24,6 +25,9 @@ package final class KernelReader: Sendable {
         package var overflows = 0
         /// Datagrams that did not decode as netlink, dropped.
         package var malformed = 0
+        /// Datagrams on a multicast socket from a sender other than the kernel (`nl_pid` ≠ 0):
+        /// forged, dropped. Always 0 on the unicast socket, which the kernel keeps others from.
+        package var rejected = 0
         /// `recv`/`poll` failures other than the above, and a failed change of the socket buffer for
         /// a nap.
         package var receiveErrors = 0
@@ -47,6 +51,7 @@ package final class KernelReader: Sendable {
     private let datagrams = Atomic<Int>(0)
     private let overflows = Atomic<Int>(0)
     private let malformed = Atomic<Int>(0)
+    private let rejected = Atomic<Int>(0)
     private let receiveErrors = Atomic<Int>(0)
     private let heartbeat = Atomic<Int>(0)
     private let kernelPauses = Atomic<Int>(0)
@@ -71,7 +76,8 @@ package final class KernelReader: Sendable {
     /// idle.
     static let headBytes = 1024
 
-    /// A reader for `socket` (already registered, its receive buffer set to `socketBufferBytes`,
+    /// A reader for `socket` (already registered, or joined to the multicast group; its receive
+    /// buffer set to `socketBufferBytes`,
     /// 0 for the kernel's default) feeding `ring`. The reader owns the socket from now on: it
     /// closes it when it goes away, after its thread has returned from `run()`, so the socket the
     /// kernel writes to can never be closed under it.
@@ -93,14 +99,13 @@ package final class KernelReader: Sendable {
         socket: AuditSocket, ring: RecordRing, socketBufferBytes: Int, napBufferBytes: Int = 0,
         idleWakeMilliseconds: Int = 100
     ) {
-        // A multicast socket is not connected to the kernel: what the reader would take from it
-        // unchecked could come from any process with CAP_NET_ADMIN.
-        precondition(socket.mode == .unicast, "KernelReader reads the registered (unicast) audit socket")
         self.socket = socket
         self.ring = ring
         self.idleWakeMilliseconds = idleWakeMilliseconds
         self.napMicroseconds = Self.napMicroseconds(socketBufferBytes: socketBufferBytes)
-        self.napBufferBytes = napBufferBytes
+        // kauditd never waits for a multicast listener: it drops what does not fit (ENOBUFS here),
+        // so a lowered buffer would only lose records.
+        self.napBufferBytes = socket.mode == .multicast ? 0 : napBufferBytes
     }
 
     deinit {
@@ -142,6 +147,7 @@ package final class KernelReader: Sendable {
         counters.datagrams = datagrams.load(ordering: .relaxed)
         counters.overflows = overflows.load(ordering: .relaxed)
         counters.malformed = malformed.load(ordering: .relaxed)
+        counters.rejected = rejected.load(ordering: .relaxed)
         counters.receiveErrors = receiveErrors.load(ordering: .relaxed)
         counters.heartbeat = heartbeat.load(ordering: .relaxed)
         counters.kernelPauses = kernelPauses.load(ordering: .relaxed)
@@ -157,6 +163,11 @@ package final class KernelReader: Sendable {
         stopWhenDrained.store(true, ordering: .releasing)
     }
 
+    /// How long a multicast reader keeps reading after `finishWhenDrained()` at most: the kernel
+    /// goes on sending it copies (nobody unregisters), so under steady traffic the socket is never
+    /// quiet; it reads what was queued and stops at the first empty receive, or after this.
+    static let multicastFinishMilliseconds: UInt64 = 1000
+
     /// Runs the loop on the calling thread until `finishWhenDrained()` and an empty socket.
     ///
     /// Busy, it receives up to `batchSize` datagrams per `recvmmsg` into its staging area, copies
@@ -170,7 +181,9 @@ package final class KernelReader: Sendable {
     /// The loop makes the system calls and copies; what to do after each receive, nap or wait is
     /// `ReaderSchedule`'s decision.
     package func run() {
-        var batch = AuditReceiveBatch(capacity: Self.batchSize)
+        // A multicast socket is not connected to the kernel: any process allowed to send netlink
+        // messages (CAP_NET_ADMIN) can reach it, so each datagram's sender is checked.
+        var batch = AuditReceiveBatch(capacity: Self.batchSize, senders: socket.mode == .multicast)
         let slotSize = ring.maxRecordSize
         // (At least a netlink header: `screen` writes one over a datagram it rejects.)
         let headSize = max(min(Self.headBytes, slotSize), NetlinkMessage.headerSize)
@@ -192,7 +205,14 @@ package final class KernelReader: Sendable {
         }
         var napBuffer = NapBuffer(socket: socket, napBytes: napBufferBytes)
         var schedule = ReaderSchedule(idleNaps: Self.idleNaps)
+        let multicast = socket.mode == .multicast
+        var finishDeadline: UInt64?
         while true {
+            if multicast, stopWhenDrained.load(ordering: .acquiring) {
+                let now = SystemClock.monotonicMilliseconds()
+                if finishDeadline == nil { finishDeadline = now + Self.multicastFinishMilliseconds }
+                if now >= finishDeadline! { return }
+            }
             let outcome: ReaderSchedule.ReceiveOutcome
             switch Result(catching: { () throws(AuditNetlinkError) in
                 try batch.receive(from: socket, count: Self.batchSize, into: head, spillingInto: spill)
@@ -251,6 +271,8 @@ package final class KernelReader: Sendable {
                     }
                     action = schedule.napped(kauditdWaiting: kauditdWaiting)
                 case .waitUntilQuiet:
+                    // The multicast copies never stop coming: the socket ran dry once, that is all.
+                    if multicast { return }
                     let readable =
                         (try? socket.waitReadable(timeoutMilliseconds: Self.quietBeforeStopMilliseconds)) == true
                     action = schedule.waitedBeforeStop(readable: readable)
@@ -335,14 +357,21 @@ package final class KernelReader: Sendable {
         lastError.withLock { $0 = error }
     }
 
-    /// Checks one received datagram and returns the length to publish. A datagram that was cut is
-    /// replaced by an empty `NLMSG_NOOP` message (which the processing stage ignores) and counted
-    /// here, so a batch never has holes. Its sender needs no check: the socket is connected to the
-    /// kernel, which refuses datagrams from anyone else (see `AuditSocket.open`).
+    /// Checks one received datagram and returns the length to publish. A datagram that was cut,
+    /// or that came from another sender than the kernel, is replaced by an empty `NLMSG_NOOP`
+    /// message (which the processing stage ignores) and counted here, so a batch never has holes.
+    /// On the unicast socket the sender needs no check: it is connected to the kernel, which
+    /// refuses datagrams from anyone else (see `AuditSocket.open`); the multicast socket is not,
+    /// and kernel messages carry `nl_pid` 0.
     private func screen(_ batch: borrowing AuditReceiveBatch, _ index: Int, _ slot: UnsafeMutableRawBufferPointer)
         -> Int
     {
         let length = batch.length(at: index)
+        if let sender = batch.senderPortID(at: index), sender != 0 {
+            rejected.add(1, ordering: .relaxed)
+            NetlinkMessage.storeHeader(into: slot, length: UInt32(NetlinkMessage.headerSize), type: .netlinkNoop)
+            return NetlinkMessage.headerSize
+        }
         if !batch.isTruncated(at: index) && length >= NetlinkMessage.headerSize { return length }
         malformed.add(1, ordering: .relaxed)
         NetlinkMessage.storeHeader(into: slot, length: UInt32(NetlinkMessage.headerSize), type: .netlinkNoop)

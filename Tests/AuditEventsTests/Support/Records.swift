@@ -60,8 +60,9 @@ struct Harness {
             reassembler.inFlightCount == 0, "accounting is only exact when nothing is in flight",
             sourceLocation: sourceLocation)
         #expect(
-            s.messages == s.ignoredMessages + s.recordsEmitted + s.filteredRecords + s.endOfEventRecords,
-            "messages \(s.messages) = ignored \(s.ignoredMessages) + emitted \(s.recordsEmitted) + filtered \(s.filteredRecords) + EOE \(s.endOfEventRecords)",
+            s.messages == s.ignoredMessages + s.recordsEmitted + s.filteredRecords + s.endOfEventRecords
+                + s.truncatedRecords,
+            "messages \(s.messages) = ignored \(s.ignoredMessages) + emitted \(s.recordsEmitted) + filtered \(s.filteredRecords) + EOE \(s.endOfEventRecords) + truncated \(s.truncatedRecords)",
             sourceLocation: sourceLocation)
     }
 }
