@@ -930,7 +930,7 @@ class StatusListener:
         self.sock.close()
 
 
-def run_outage(tools, outage, before, after, rate=OUTAGE_RATE):
+def run_outage(tools, outage, before, after, rate=OUTAGE_RATE, queue_size=8192):
     """A steady `rate` events/s into a file output and a RELP-over-TLS output with a disk
     spool; the output's rsyslogd is SIGKILLed `before` s into the load and started again `outage`
     s later; the load goes on for `after` s more."""
@@ -949,7 +949,7 @@ def run_outage(tools, outage, before, after, rate=OUTAGE_RATE):
                 f"output.net.type = relp\noutput.net.address = 127.0.0.1:{collector.port}\n"
                 f"output.net.tls_ca = {certs['ca.pem']}\noutput.net.tls_cert = {certs['client.pem']}\n"
                 f"output.net.tls_key = {certs['client.key']}\noutput.net.spool_dir = {spool}\n"
-                "output.net.spool_max_size = 8G\n")
+                f"output.net.spool_max_size = 8G\noutput.net.queue_size = {queue_size}\n")
     os.chmod(conf, 0o600)
     status = StatusListener(f"{WORK}/outage-notify.sock")
     daemon = Daemon("outage", [tools["swift-audit"], "run", "--config", conf, "--log-level", "warning"], output=out,
@@ -1011,7 +1011,7 @@ def run_outage(tools, outage, before, after, rate=OUTAGE_RATE):
         collector.close()
     delivered = count_lines(out)
     return {
-        "daemon": "swift-audit+relptls+spool", "scenario": "outage20k", "rate": rate, "generated": events, "delivered": delivered,
+        "daemon": "swift-audit+relptls+spool", "scenario": "outage20k", "rate": rate, "queue_size": queue_size, "generated": events, "delivered": delivered,
         "loadgen_eps": float(re.search(r"rate_eps=([\d.]+)", load_out).group(1)), "kernel_lost": lost,
         "collector": collector.count, "collector_lines": collector.total, "lost": events - collector.count,
         "outage_s": round(back_at - down_at, 1) if back_at is not None else None,
@@ -1027,12 +1027,12 @@ def print_outage_table(results):
         return
     print("\ncollector outage: RELP over TLS with a disk spool beside the file output, its rsyslogd SIGKILLed and "
           "restarted; lost = generated - distinct events the collector wrote")
-    print("| rep | events/s | generated | file | kernel lost | collector (distinct) | duplicates | lost | outage s | "
+    print("| rep | events/s | queue_size | generated | file | kernel lost | collector (distinct) | duplicates | lost | outage s | "
           "spool peak MB | spool peak events (STATUS=) | catch-up s | CPU s/100k |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         catch = "never" if r["catch_up_s"] is None else f"{r['catch_up_s']:.1f}"
-        print(f"| {r['rep']} | {r['rate']} | {r['generated']} | {r['delivered']} | {r['kernel_lost']} | {r['collector']} | "
+        print(f"| {r['rep']} | {r['rate']} | {r['queue_size']} | {r['generated']} | {r['delivered']} | {r['kernel_lost']} | {r['collector']} | "
               f"{r['collector_lines'] - r['collector']} | {r['lost']} | {r['outage_s']} | {r['spool_peak_mb']:.1f} | "
               f"{r['spool_peak_events']} | {catch} | {r['cpu_per_100k']:.2f} |")
 
@@ -1054,6 +1054,8 @@ def main():
                         help="outage20k: seconds of load after it is back (default 15)")
     parser.add_argument("--outage-rate", type=int, default=OUTAGE_RATE,
                         help=f"outage20k: events per second (default {OUTAGE_RATE})")
+    parser.add_argument("--outage-queue-size", type=int, default=8192,
+                        help="outage20k: the RELP output's queue_size (default 8192, the daemon's default)")
     parser.add_argument("--exec-daemons", default=",".join(EXEC_DAEMONS),
                         help="the setups of the exec scenarios: any of " + ", ".join(EXEC_DAEMONS))
     parser.add_argument("--exec-seconds", type=float, default=10,
@@ -1159,7 +1161,8 @@ def main():
                     print(json.dumps(result), file=sys.stderr, flush=True)
         if "outage20k" in scenario_names:
             for rep in range(args.reps):
-                result = run_outage(tools, args.outage_seconds, args.outage_before, args.outage_after, args.outage_rate)
+                result = run_outage(tools, args.outage_seconds, args.outage_before, args.outage_after, args.outage_rate,
+                                    args.outage_queue_size)
                 result["rep"] = rep
                 results.append(result)
                 print(json.dumps(result), file=sys.stderr, flush=True)
