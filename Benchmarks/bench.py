@@ -25,6 +25,19 @@ Scenarios (the kernel's backlog_limit is 8192 records in all of them):
                 the table (--storm-setups): the daemon's RSS over time, and the table's entries at
                 stop (from its state file); a table of its own
 
+Network outputs (--network, in the steady20k scenario, each beside the file output): syslog over
+UDP, GELF over TCP and to a dead collector (Python receivers on loopback), and against a private
+rsyslogd on loopback: syslog over TLS (imtcp with the ossl driver), RELP (imrelp) and RELP over TLS
+(imrelp with tls="on"), both TLS variants with a client certificate (x509/certvalid). The harness
+makes the certificates with `openssl` in its work directory. The collector column is what the
+collector wrote to its file (for RELP: distinct events; duplicates are reported apart).
+  outage20k     a steady 20k events/s with a RELP-over-TLS output that has a disk spool; its rsyslogd
+                is SIGKILLed --outage-before s into the load and started again --outage-seconds
+                (default 30) s later, and the load goes on for --outage-after s more: events lost
+                (generated minus distinct events the collector wrote), the spool's peak size (its
+                directory, sampled every 0.1 s, and its event count from STATUS=), and the catch-up
+                time from the collector's return until the spool is empty; a table of its own
+
 The load is getppid(0x7e57b00c, …) from Benchmarks/loadgen.c, matched by one rule
 (-F a0=0x7e57b00c), so nothing else on the machine enters the numbers. The kernel state found at
 the start (settings, rules, enabled) is restored at the end; no other audit daemon may run. The whole
@@ -175,7 +188,141 @@ class Sink:
             self.sock.close()
 
 
+TLS_DIR = f"{WORK}/tls"
+
+
+def make_certificates():
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, with `openssl`, in
+    TLS_DIR (EC P-256, unencrypted keys, as the tests make them); returns their paths."""
+    os.makedirs(TLS_DIR, mode=0o700, exist_ok=True)
+    paths = {name: f"{TLS_DIR}/{name}" for name in ("ca.pem", "ca.key", "server.pem", "server.key", "client.pem", "client.key")}
+    if all(os.path.exists(p) for p in paths.values()):
+        return paths
+    ssl = lambda *a: sh("openssl", *a)
+    ssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", paths["ca.key"])
+    ssl("req", "-x509", "-new", "-key", paths["ca.key"], "-sha256", "-days", "30", "-subj", "/CN=swift-audit bench CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "-out", paths["ca.pem"])
+    for name, ext in (("server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+                      ("client", "extendedKeyUsage=clientAuth\n")):
+        with open(f"{TLS_DIR}/{name}.ext", "w") as f:
+            f.write(ext)
+        ssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", paths[f"{name}.key"])
+        ssl("req", "-new", "-key", paths[f"{name}.key"], "-subj", f"/CN={name}", "-out", f"{TLS_DIR}/{name}.csr")
+        ssl("x509", "-req", "-in", f"{TLS_DIR}/{name}.csr", "-CA", paths["ca.pem"], "-CAkey", paths["ca.key"],
+            "-CAcreateserial", "-days", "30", "-sha256", "-extfile", f"{TLS_DIR}/{name}.ext", "-out", paths[f"{name}.pem"])
+    return paths
+
+
+RSYSLOGD = "/usr/sbin/rsyslogd"
+RSYSLOG_MODULES = "/usr/lib/x86_64-linux-gnu/rsyslog"
+
+
+def rsyslog_available(kind):
+    """Whether rsyslogd and the modules a collector of `kind` needs are installed."""
+    needed = {"rsyslog-tls": ("imtcp.so", "lmnsd_ossl.so"), "rsyslog-relp": ("imrelp.so",),
+              "rsyslog-relptls": ("imrelp.so",)}[kind]
+    return os.path.exists(RSYSLOGD) and shutil.which("openssl") is not None and all(
+        os.path.exists(f"{RSYSLOG_MODULES}/{m}") for m in needed)
+
+
+class RsyslogSink:
+    """A private rsyslogd on a free loopback port for the network outputs that need a real
+    collector: `rsyslog-tls` (imtcp, ossl driver, mode 1, x509/certvalid), `rsyslog-relp` (imrelp)
+    or `rsyslog-relptls` (imrelp, tls="on", certvalid). Its ruleset queue is Direct: each message
+    is in its file before imrelp acknowledges it. It counts the benchmark events in that file when
+    closed: `count` distinct events (the load generator's a1 is unique), `total` lines."""
+
+    def __init__(self, kind):
+        self.kind, self.count, self.total, self.proc = kind, 0, 0, None
+        self.dir = f"{WORK}/{kind}"
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir, mode=0o700)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.received = f"{self.dir}/received.log"
+        certs = make_certificates()
+        lines = [f'global(workDirectory="{self.dir}" maxMessageSize="64k"']
+        if kind == "rsyslog-tls":
+            lines[0] += (f' defaultNetstreamDriverCAFile="{certs["ca.pem"]}" defaultNetstreamDriverCertFile="{certs["server.pem"]}"'
+                         f' defaultNetstreamDriverKeyFile="{certs["server.key"]}"')
+        lines[0] += ")"
+        if kind == "rsyslog-tls":
+            lines += ['module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="x509/certvalid")',
+                      f'input(type="imtcp" address="127.0.0.1" port="{self.port}" ruleset="bench")']
+        else:
+            tls = ""
+            if kind == "rsyslog-relptls":
+                tls = (f' tls="on" tls.cacert="{certs["ca.pem"]}" tls.mycert="{certs["server.pem"]}"'
+                       f' tls.myprivkey="{certs["server.key"]}" tls.authmode="certvalid"')
+            lines += ['module(load="imrelp")',
+                      f'input(type="imrelp" address="127.0.0.1" port="{self.port}" ruleset="bench" maxDataSize="64k"{tls})']
+        lines += ['template(name="bench" type="string" string="%msg%\\n")',
+                  'ruleset(name="bench" queue.type="Direct") {',
+                  f'    action(type="omfile" file="{self.received}" template="bench")', "}", ""]
+        with open(f"{self.dir}/rsyslog.conf", "w") as f:
+            f.write("\n".join(lines))
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen([RSYSLOGD, "-n", "-f", f"{self.dir}/rsyslog.conf", "-i", f"{self.dir}/rsyslog.pid"],
+                                     stdout=subprocess.DEVNULL, stderr=open(f"{self.dir}/rsyslog.out", "a"))
+        COLLECTORS.append(self)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise SystemExit(f"rsyslogd ({self.kind}) did not come up; see {self.dir}/rsyslog.out")
+
+    def kill(self):
+        """SIGKILL: a collector that dies (its connections reset by the kernel)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self in COLLECTORS:
+            COLLECTORS.remove(self)
+        if os.path.exists(f"{self.dir}/rsyslog.pid"):
+            os.unlink(f"{self.dir}/rsyslog.pid")
+
+    def close(self):
+        # Syslog over TLS has no acknowledgement: wait until the file stops growing (1 s, at most 30 s).
+        last, since, deadline = None, time.monotonic(), time.monotonic() + 30
+        while time.monotonic() < deadline and time.monotonic() - since < 1.0:
+            size = os.path.getsize(self.received) if os.path.exists(self.received) else 0
+            if size != last:
+                last, since = size, time.monotonic()
+            time.sleep(0.1)
+        self.kill()
+        self.count, self.total = count_distinct(self.received)
+
+
+def count_distinct(path):
+    """(distinct benchmark events, benchmark lines) in `path`: loadgen's a1 is unique per call."""
+    if not os.path.exists(path):
+        return 0, 0
+    needle, seen, total = MAGIC.encode(), set(), 0
+    pattern = re.compile(rb"a1=([0-9a-f]+)")
+    with open(path, "rb") as f:
+        for line in f:
+            if needle in line:
+                total += 1
+                found = pattern.search(line)
+                seen.add(found.group(1) if found else line)
+    return len(seen), total
+
+
+def make_sink(kind):
+    return RsyslogSink(kind) if kind.startswith("rsyslog-") else Sink(kind)
+
+
 RUNNING = []  # daemons started and not stopped yet: main() stops them if a run fails
+COLLECTORS = []  # rsyslogds started and not stopped yet: main() kills them if a run fails
 
 
 class Daemon:
@@ -227,6 +374,11 @@ NETWORK_VARIANTS = {
     "swift-audit+syslog": ("udp", "output.net.type = syslog\noutput.net.target = udp\noutput.net.address = 127.0.0.1:{port}\n"),
     "swift-audit+gelf": ("tcp", "output.net.type = gelf\noutput.net.transport = tcp\noutput.net.address = 127.0.0.1:{port}\n"),
     "swift-audit+deadgelf": ("dead", "output.net.type = gelf\noutput.net.transport = tcp\noutput.net.address = 127.0.0.1:{port}\n"),
+    "swift-audit+tls": ("rsyslog-tls", "output.net.type = syslog\noutput.net.target = tls\noutput.net.address = 127.0.0.1:{port}\n"
+                        "output.net.tls_ca = {ca}\noutput.net.tls_cert = {cert}\noutput.net.tls_key = {key}\n"),
+    "swift-audit+relp": ("rsyslog-relp", "output.net.type = relp\noutput.net.target = tcp\noutput.net.address = 127.0.0.1:{port}\n"),
+    "swift-audit+relptls": ("rsyslog-relptls", "output.net.type = relp\noutput.net.target = tls\noutput.net.address = 127.0.0.1:{port}\n"
+                            "output.net.tls_ca = {ca}\noutput.net.tls_cert = {cert}\noutput.net.tls_key = {key}\n"),
 }
 
 
@@ -239,8 +391,10 @@ def make_daemons(tools, wait, selected):
             sink, extra = None, ""
             if NETWORK_VARIANTS[name]:
                 kind, template = NETWORK_VARIANTS[name]
-                sink = Sink(kind)
-                extra = template.format(port=sink.port)
+                sink = make_sink(kind)
+                certs = make_certificates() if "{ca}" in template else {}
+                extra = template.format(port=sink.port, ca=certs.get("ca.pem"), cert=certs.get("client.pem"),
+                                        key=certs.get("client.key"))
             with open(conf, "w") as f:
                 f.write(
                     f"backlog_limit = 8192\nbacklog_wait_time = {wait}\nsocket_buffer = 64M\n"
@@ -373,6 +527,7 @@ def run_one(daemon, tools, scenario, events):
         "lat_p50_ms": float(latency.get("lat_p50_ms", "nan")), "lat_p99_ms": float(latency.get("lat_p99_ms", "nan")),
         "lat_found": latency.get("lat_found", "-"), "tail_ms": round(tail * 1000, 1),
         "collector": daemon.sink.count if daemon.sink and daemon.sink.kind != "dead" else None,
+        "collector_lines": getattr(daemon.sink, "total", None),
     }
 
 
@@ -721,11 +876,165 @@ def print_storm_table(results):
 
 
 def collector(runs, daemon):
-    """What the network output's collector received (median), or why there is none."""
+    """What the network output's collector received (median), or why there is none; for a real
+    collector, duplicates (lines beyond the distinct events) follow in parentheses."""
     if daemon == "swift-audit+deadgelf":
         return "down"
     counts = [r["collector"] for r in runs if r.get("collector") is not None]
-    return str(int(statistics.median(counts))) if counts else "-"
+    if not counts:
+        return "-"
+    text = str(int(statistics.median(counts)))
+    lines = [r["collector_lines"] - r["collector"] for r in runs if r.get("collector_lines") is not None]
+    return text + (f" (+{int(statistics.median(lines))} dup)" if lines and max(lines) > 0 else "")
+
+
+OUTAGE_RATE = 20000
+
+
+def spool_bytes(path):
+    """Bytes of the spool's segment files (an empty spool has none)."""
+    try:
+        return sum(e.stat().st_size for e in os.scandir(path) if e.name.endswith(".seg"))
+    except FileNotFoundError:
+        return 0
+
+
+class StatusListener:
+    """A NOTIFY_SOCKET for the daemon: keeps the largest `spool N events` its STATUS= lines showed."""
+
+    def __init__(self, path):
+        if os.path.exists(path):
+            os.unlink(path)
+        self.path, self.peak_events, self.last, self.stop = path, 0, "", False
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.settimeout(0.2)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                data = self.sock.recv(65536).decode(errors="replace")
+            except socket.timeout:
+                continue
+            for line in data.splitlines():
+                if line.startswith("STATUS="):
+                    self.last = line
+                    for found in re.finditer(r"spool (\d+) events", line):
+                        self.peak_events = max(self.peak_events, int(found.group(1)))
+
+    def close(self):
+        self.stop = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+def run_outage(tools, outage, before, after, rate=OUTAGE_RATE, queue_size=8192):
+    """A steady `rate` events/s into a file output and a RELP-over-TLS output with a disk
+    spool; the output's rsyslogd is SIGKILLed `before` s into the load and started again `outage`
+    s later; the load goes on for `after` s more."""
+    events = int(rate * (before + outage + after))
+    out = f"{WORK}/outage.json"
+    spool = f"{WORK}/outage-spool"
+    conf = f"{WORK}/outage.conf"
+    shutil.rmtree(spool, ignore_errors=True)
+    if os.path.exists(out):
+        os.unlink(out)
+    certs = make_certificates()
+    collector = RsyslogSink("rsyslog-relptls")
+    with open(conf, "w") as f:
+        f.write("backlog_limit = 8192\nbacklog_wait_time = 0\nsocket_buffer = 64M\n"
+                f"output.bench.type = file\noutput.bench.path = {out}\noutput.bench.flush = none\n"
+                f"output.net.type = relp\noutput.net.address = 127.0.0.1:{collector.port}\n"
+                f"output.net.tls_ca = {certs['ca.pem']}\noutput.net.tls_cert = {certs['client.pem']}\n"
+                f"output.net.tls_key = {certs['client.key']}\noutput.net.spool_dir = {spool}\n"
+                f"output.net.spool_max_size = 8G\noutput.net.queue_size = {queue_size}\n")
+    os.chmod(conf, 0o600)
+    status = StatusListener(f"{WORK}/outage-notify.sock")
+    daemon = Daemon("outage", [tools["swift-audit"], "run", "--config", conf, "--log-level", "warning"], output=out,
+                    env={"NOTIFY_SOCKET": status.path})
+    sh("auditctl", "-D")
+    sh("auditctl", "-b", "8192")
+    sh("auditctl", "--backlog_wait_time", "0")
+    sh("auditctl", "--reset-lost")
+    sh("auditctl", "-e", "1")
+    os.sync()
+    load = None
+    try:
+        daemon.start()
+        sh("auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", "getppid", "-F", f"a0=0x{MAGIC}", "-k", "bench")
+        time.sleep(0.5)
+        pid = daemon.proc.pid
+        cpu0, lost0 = proc_cpu_seconds(pid), status_int("lost")
+        t0 = time.monotonic()
+        load = subprocess.Popen([tools["loadgen"], "-n", str(events), "-w", "2", "-r", str(rate)],
+                                stdout=subprocess.PIPE, text=True)
+        peak, down_at, back_at, empty_at = 0, None, None, None
+        while True:
+            now = time.monotonic() - t0
+            size = spool_bytes(spool)
+            peak = max(peak, size)
+            if down_at is None and now >= before:
+                collector.kill()
+                down_at = now
+            elif down_at is not None and back_at is None and now >= before + outage:
+                collector.start()
+                back_at = now
+            elif back_at is not None and size == 0 and empty_at is None:
+                empty_at = now
+            if empty_at is not None and load.poll() is not None:
+                break
+            if back_at is not None and now - back_at > 300:
+                break  # never caught up: reported as such
+            time.sleep(0.1)
+        load_out, _ = load.communicate(timeout=60)
+        # Drained: backlog empty and the file unchanged for 1 s (at most DRAIN_LIMIT s).
+        last_marker, last_change, load_end = None, time.monotonic(), time.monotonic()
+        while True:
+            marker = (os.path.getsize(out) if os.path.exists(out) else 0, status_int("backlog"), spool_bytes(spool))
+            if marker != last_marker:
+                last_marker, last_change = marker, time.monotonic()
+            if marker[1] == 0 and marker[2] == 0 and (time.monotonic() - last_change > 1.0 or time.monotonic() - load_end > DRAIN_LIMIT):
+                break
+            time.sleep(0.05)
+        cpu = proc_cpu_seconds(pid) - cpu0
+        lost = status_int("lost") - lost0
+        sh("auditctl", "-D")
+    finally:
+        if load and load.poll() is None:
+            load.kill()
+            load.wait()
+        if daemon.proc:
+            daemon.stop()
+        status.close()
+        collector.close()
+    delivered = count_lines(out)
+    return {
+        "daemon": "swift-audit+relptls+spool", "scenario": "outage20k", "rate": rate, "queue_size": queue_size, "generated": events, "delivered": delivered,
+        "loadgen_eps": float(re.search(r"rate_eps=([\d.]+)", load_out).group(1)), "kernel_lost": lost,
+        "collector": collector.count, "collector_lines": collector.total, "lost": events - collector.count,
+        "outage_s": round(back_at - down_at, 1) if back_at is not None else None,
+        "spool_peak_mb": peak / 1e6, "spool_peak_events": status.peak_events,
+        "catch_up_s": round(empty_at - back_at, 1) if empty_at is not None else None,
+        "cpu_per_100k": cpu * 100000 / max(1, delivered),
+    }
+
+
+def print_outage_table(results):
+    runs = [r for r in results if r["scenario"] == "outage20k"]
+    if not runs:
+        return
+    print("\ncollector outage: RELP over TLS with a disk spool beside the file output, its rsyslogd SIGKILLed and "
+          "restarted; lost = generated - distinct events the collector wrote")
+    print("| rep | events/s | queue_size | generated | file | kernel lost | collector (distinct) | duplicates | lost | outage s | "
+          "spool peak MB | spool peak events (STATUS=) | catch-up s | CPU s/100k |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        catch = "never" if r["catch_up_s"] is None else f"{r['catch_up_s']:.1f}"
+        print(f"| {r['rep']} | {r['rate']} | {r['queue_size']} | {r['generated']} | {r['delivered']} | {r['kernel_lost']} | {r['collector']} | "
+              f"{r['collector_lines'] - r['collector']} | {r['lost']} | {r['outage_s']} | {r['spool_peak_mb']:.1f} | "
+              f"{r['spool_peak_events']} | {catch} | {r['cpu_per_100k']:.2f} |")
 
 
 def main():
@@ -736,7 +1045,17 @@ def main():
         "--daemons", default="swift-audit,barereader,auditd",
         help="any of swift-audit, barereader, barewriter (the bare reader writing raw records to a file), auditd, "
         "swift-audit+syslog, swift-audit+gelf, swift-audit+deadgelf")
-    parser.add_argument("--scenarios", default="backpressure,steady20k,burst-w1,burst-w2,burst-w4,exec1000,exec2000,forkstorm")
+    parser.add_argument("--scenarios", default="backpressure,steady20k,burst-w1,burst-w2,burst-w4,exec1000,exec2000,forkstorm,outage20k")
+    parser.add_argument("--outage-seconds", type=float, default=30,
+                        help="outage20k: how long the collector is down (default 30)")
+    parser.add_argument("--outage-before", type=float, default=5,
+                        help="outage20k: seconds of load before the collector goes down (default 5)")
+    parser.add_argument("--outage-after", type=float, default=15,
+                        help="outage20k: seconds of load after it is back (default 15)")
+    parser.add_argument("--outage-rate", type=int, default=OUTAGE_RATE,
+                        help=f"outage20k: events per second (default {OUTAGE_RATE})")
+    parser.add_argument("--outage-queue-size", type=int, default=8192,
+                        help="outage20k: the RELP output's queue_size (default 8192, the daemon's default)")
     parser.add_argument("--exec-daemons", default=",".join(EXEC_DAEMONS),
                         help="the setups of the exec scenarios: any of " + ", ".join(EXEC_DAEMONS))
     parser.add_argument("--exec-seconds", type=float, default=10,
@@ -749,8 +1068,10 @@ def main():
                         help="directory with swift-audit, loadgen, barereader, latprobe, execgen, forkstorm")
     parser.add_argument("--json", help="also write every run as JSON lines here")
     parser.add_argument(
-        "--network", default="swift-audit+syslog,swift-audit+gelf,swift-audit+deadgelf",
-        help="swift-audit variants with a network output beside the file, run in the steady20k scenario ('' for none)")
+        "--network", default="swift-audit+syslog,swift-audit+gelf,swift-audit+deadgelf,swift-audit+tls,swift-audit+relp,"
+        "swift-audit+relptls",
+        help="swift-audit variants with a network output beside the file, run in the steady20k scenario ('' for none): "
+        + ", ".join(n for n in NETWORK_VARIANTS if n != "swift-audit"))
     args = parser.parse_args()
     global EXEC_SECONDS
     EXEC_SECONDS = args.exec_seconds
@@ -772,6 +1093,22 @@ def main():
     if "auditd+laurel" in exec_names and not os.path.exists("/usr/sbin/laurel"):
         print("laurel is not installed (apt-get install laurel); leaving auditd+laurel out", file=sys.stderr)
         exec_names.remove("auditd+laurel")
+    network_names = [n for n in args.network.split(",") if n]
+    unknown = [n for n in network_names if n not in NETWORK_VARIANTS or n == "swift-audit"]
+    if unknown:
+        sys.exit(f"unknown --network: {', '.join(unknown)}")
+    for name in list(network_names):
+        kind = NETWORK_VARIANTS[name][0]
+        if kind.startswith("rsyslog-") and not rsyslog_available(kind):
+            print(f"rsyslogd with its {kind[8:]} input or openssl is not installed (make test-deps); leaving {name} out",
+                  file=sys.stderr)
+            network_names.remove(name)
+    scenario_list = [n for n in args.scenarios.split(",") if n]
+    if "outage20k" in scenario_list and not rsyslog_available("rsyslog-relptls"):
+        print("rsyslogd with imrelp or openssl is not installed (make test-deps); leaving outage20k out", file=sys.stderr)
+        scenario_list.remove("outage20k")
+    args.network = ",".join(network_names)
+    args.scenarios = ",".join(scenario_list)
     lock = os.fdopen(os.open(KERNEL_LOCK, os.O_CREAT | os.O_RDWR, 0o600), "r+")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -822,6 +1159,13 @@ def main():
                     result["rep"] = rep
                     results.append(result)
                     print(json.dumps(result), file=sys.stderr, flush=True)
+        if "outage20k" in scenario_names:
+            for rep in range(args.reps):
+                result = run_outage(tools, args.outage_seconds, args.outage_before, args.outage_after, args.outage_rate,
+                                    args.outage_queue_size)
+                result["rep"] = rep
+                results.append(result)
+                print(json.dumps(result), file=sys.stderr, flush=True)
         if "forkstorm" in scenario_names:
             for rep in range(args.reps):
                 for name in (list(reversed(storm_names)) if rep % 2 == 1 else storm_names):
@@ -833,6 +1177,8 @@ def main():
     finally:
         for daemon in list(RUNNING):
             daemon.stop()
+        for collector_process in list(COLLECTORS):
+            collector_process.kill()
         sh("auditctl", "-D", check=False)
         sh("auditctl", "-b", before["backlog_limit"], check=False)
         sh("auditctl", "--backlog_wait_time", before["backlog_wait_time"], check=False)
@@ -869,6 +1215,7 @@ def main():
     if exec_rates:
         print_exec_table(results, exec_rates, exec_names)
     print_storm_table(results)
+    print_outage_table(results)
 
 
 def capacity_ratios(results, daemon="swift-audit"):

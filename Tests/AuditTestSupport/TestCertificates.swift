@@ -62,6 +62,14 @@ public final class TestCertificates: @unchecked Sendable {  // read-only after i
         ])
     }
 
+    /// One more certificate from the CA, valid for 30 days: `NAME.pem` and `NAME.key` with the
+    /// extensions `extensions` (OpenSSL's `-extfile` lines, e.g. `subjectAltName=DNS:central.test`
+    /// and `extendedKeyUsage=serverAuth`, or `extendedKeyUsage=clientAuth` for a host of its own).
+    public func issue(_ name: String, extensions: [String]) throws -> (certificate: String, key: String) {
+        try issue(name, names: extensions.map { $0 + "\n" }.joined(), ca: (caFile, caKeyFile))
+        return (directory.file("\(name).pem"), directory.file("\(name).key"))
+    }
+
     /// `NAME.key` and `NAME.pem`, signed by `ca` with the extensions `names`, valid for 30 days.
     private func issue(_ name: String, names: String, ca: (certificate: String, key: String)) throws {
         let key = directory.file("\(name).key")
