@@ -587,7 +587,7 @@ struct DaemonEndToEndTests {
             let directory = try TemporaryDirectory()
             let disk = directory.file("disk")
             #expect(mkdir(disk, 0o700) == 0)
-            let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", disk])
+            let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=128k,mode=0700", "tmpfs", disk])
             try #require(mounted.status == 0, "mount tmpfs: \(mounted.standardError)")
             defer { _ = try? runProcess("/bin/umount", ["-l", disk]) }
             let full = disk + "/events.json"

@@ -553,7 +553,8 @@ package struct FileWriter: EventWriter {
         guard lstat(directory, &status) == 0 else { return nil }  // the open reports a missing one
         let mode = status.st_mode & 0o7777
         if mode & 0o022 != 0 {
-            return "directory \(directory) is writable by \(mode & 0o020 != 0 ? "its group" : "others") (mode "
+            let who = mode & 0o022 == 0o022 ? "its group and others" : (mode & 0o020 != 0 ? "its group" : "others")
+            return "directory \(directory) is writable by \(who) (mode "
                 + "\(String(mode, radix: 8))): anyone who can write there can replace the trail; "
                 + "chmod go-w \(directory), or choose another directory"
         }
