@@ -20,7 +20,7 @@ SWIFT     ?= swift
 APT_GET   ?= apt-get
 
 BUILD_PACKAGES := libsystemd-dev zlib1g-dev libssl-dev pkg-config
-TEST_PACKAGES  := auditd python3 rsyslog rsyslog-relp rsyslog-openssl openssl iproute2 curl python3-prometheus-client
+TEST_PACKAGES  := auditd python3 rsyslog rsyslog-relp rsyslog-openssl rsyslog-gnutls openssl iproute2 curl python3-prometheus-client
 
 .PHONY: deps test-deps build release test lint bench bench-cpu bench-offline fuzz fuzz-ci install clean
 
