@@ -173,6 +173,18 @@ struct NetworkLink: Sendable {
         }
     }
 
+    /// The TLS context with its files read again (a reload, a rotated certificate), for the
+    /// next connection; nil without TLS. Throws a retryable `reopen` error, changing nothing,
+    /// when they no longer load. The writers' `reopen()` installs it after disconnecting.
+    func rereadTLSFiles() throws(WriterError) -> TLSClientContext? {
+        guard let tls else { return nil }
+        do {
+            return try TLSClientContext(configuration: tls.configuration)
+        } catch {
+            throw WriterError(code: .reopen, target: target, detail: error.description, isRetryable: true)
+        }
+    }
+
     /// Closes the connection (after an error, or at close); the next `connect` may try at once.
     mutating func disconnect() {
         if let session {

@@ -267,21 +267,9 @@ package struct GELFWriter: EventWriter {
     /// Over TLS the certificate files are read again first (a reload, a rotated certificate);
     /// when they no longer load, the writer keeps its connection and its old files, and throws.
     package mutating func reopen() throws(WriterError) {
-        if case .tls(let tls) = configuration.transport {
-            var context: TLSClientContext
-            do {
-                context = try SyslogWriter.tlsContext(tls, target: name)
-            } catch {
-                var error = error
-                error.code = .reopen
-                error.isRetryable = true
-                throw error
-            }
-            disconnect()
-            link.tls = context
-        } else {
-            disconnect()
-        }
+        let context = try link.rereadTLSFiles()
+        disconnect()
+        if let context { link.tls = context }
     }
 
     /// Finishes a frame cut short, if it can, and closes the connection.

@@ -510,21 +510,9 @@ package struct RELPWriter: EventWriter {
     /// Over TLS the certificate files are read again first (a reload, a rotated certificate); when
     /// they no longer load, the session and the old files stay, and this throws.
     package mutating func reopen() throws(WriterError) {
-        if let tls = configuration.tls {
-            let context: TLSClientContext
-            do {
-                context = try SyslogWriter.tlsContext(tls, target: name)
-            } catch {
-                var error = error
-                error.code = .reopen
-                error.isRetryable = true
-                throw error
-            }
-            closeSession()
-            link.tls = context
-        } else {
-            closeSession()
-        }
+        let context = try link.rereadTLSFiles()
+        closeSession()
+        if let context { link.tls = context }
     }
 
     /// Notices a session the server closed while idle.

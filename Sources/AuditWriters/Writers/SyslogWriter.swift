@@ -145,8 +145,6 @@ package struct SyslogWriter: EventWriter {
     private var tcpLink: NetworkLink?
     private var tcpFramer: SyslogFramer
     private var tcpStream = StreamSender()
-    /// The files of a `.tls` target, re-read by `reopen()` (a reload).
-    private var tlsConfiguration: TLSConfiguration?
 
     /// Validates `configuration`; connects on the first write, so a receiver that is down at
     /// start delays nothing (its events wait in the queue).
@@ -189,7 +187,6 @@ package struct SyslogWriter: EventWriter {
         var context: TLSClientContext?
         if case .tls(_, _, let tls) = configuration.target {
             context = try Self.tlsContext(tls, target: name)
-            tlsConfiguration = tls
         }
         if configuration.oversize == .tcp {
             guard case .udp = configuration.target else { throw invalid("oversize = tcp applies only to a udp target") }
@@ -355,21 +352,9 @@ package struct SyslogWriter: EventWriter {
     /// A TLS target reads its certificate files again first (a reload, a rotated certificate);
     /// when they no longer load, it keeps its connection and its old files, and throws.
     package mutating func reopen() throws(WriterError) {
-        if let tlsConfiguration {
-            var context: TLSClientContext
-            do {
-                context = try Self.tlsContext(tlsConfiguration, target: name)
-            } catch {
-                var error = error
-                error.code = .reopen
-                error.isRetryable = true
-                throw error
-            }
-            disconnect()
-            link.tls = context
-        } else {
-            disconnect()
-        }
+        let context = try link.rereadTLSFiles()
+        disconnect()
+        if let context { link.tls = context }
     }
 
     /// Finishes a frame cut short, if it can, and closes the connections.
