@@ -176,31 +176,9 @@ struct OutputReader {
             break
         }
 
-        let format = value("syslog_format") { Values.choice($0, [("rfc5424", "rfc5424"), ("rfc3164", "rfc3164")]) }
-        let structuredData = value("structured_data", Values.bool) ?? false
-        if format == "rfc3164" {
-            output.format = .rfc3164
-            conflict(
-                "structured_data",
-                "applies only to syslog_format = rfc5424 (\(origin("syslog_format", default: "rfc5424")))",
-                dependsOn: "syslog_format")
-        } else {
-            output.format = .rfc5424(structuredData: structuredData)
-        }
-
-        if let facility = value("facility", Values.facility) { output.facility = facility }
-        if let severity = value("severity", Values.severity) { output.severity = severity }
-        if let tag = value("tag", Values.tag) {
-            output.tag = tag
-            if format == "rfc3164", tag.utf8.count > 32 {
-                conflict(
-                    "tag",
-                    "is \(tag.utf8.count) characters; RFC 3164 allows at most 32 "
-                        + "(\(origin("syslog_format", default: "rfc5424")))",
-                    dependsOn: "syslog_format")
-            }
-        }
-        output.hostname = value("hostname", Values.headerHostname)
+        syslogHeader(
+            structuredDataDefault: false, format: &output.format, facility: &output.facility,
+            severity: &output.severity, tag: &output.tag, hostname: &output.hostname)
 
         if let oversize = value(
             "oversize",
@@ -264,6 +242,39 @@ struct OutputReader {
         return output
     }
 
+    /// The syslog header keys of the syslog and RELP outputs: `syslog_format`, `structured_data`
+    /// (applies to RFC 5424 only), `facility`, `severity`, `tag` (at most 32 characters in RFC
+    /// 3164) and `hostname`, over the writer's defaults.
+    private mutating func syslogHeader(
+        structuredDataDefault: Bool, format: inout SyslogWriter.Configuration.Format, facility: inout UInt8,
+        severity: inout UInt8, tag: inout String, hostname: inout String?
+    ) {
+        let name = value("syslog_format") { Values.choice($0, [("rfc5424", "rfc5424"), ("rfc3164", "rfc3164")]) }
+        let structuredData = value("structured_data", Values.bool) ?? structuredDataDefault
+        if name == "rfc3164" {
+            format = .rfc3164
+            conflict(
+                "structured_data",
+                "applies only to syslog_format = rfc5424 (\(origin("syslog_format", default: "rfc5424")))",
+                dependsOn: "syslog_format")
+        } else {
+            format = .rfc5424(structuredData: structuredData)
+        }
+        if let value = value("facility", Values.facility) { facility = value }
+        if let value = value("severity", Values.severity) { severity = value }
+        if let value = value("tag", Values.tag) {
+            tag = value
+            if name == "rfc3164", value.utf8.count > 32 {
+                conflict(
+                    "tag",
+                    "is \(value.utf8.count) characters; RFC 3164 allows at most 32 "
+                        + "(\(origin("syslog_format", default: "rfc5424")))",
+                    dependsOn: "syslog_format")
+            }
+        }
+        hostname = value("hostname", Values.headerHostname)
+    }
+
     // MARK: relp
 
     mutating func relpOutput(typeLine: Int) -> RELPWriter.Configuration? {
@@ -288,31 +299,10 @@ struct OutputReader {
         if let timeout = value("ack_timeout", { Values.duration($0, in: .milliseconds(100) ... .seconds(3600)) }) {
             output.ackTimeout = timeout
         }
-        let format = value("syslog_format") { Values.choice($0, [("rfc5424", "rfc5424"), ("rfc3164", "rfc3164")]) }
         // Structured data is on by default here: its seq= is how a resent event is recognised.
-        let structuredData = value("structured_data", Values.bool) ?? true
-        if format == "rfc3164" {
-            output.format = .rfc3164
-            conflict(
-                "structured_data",
-                "applies only to syslog_format = rfc5424 (\(origin("syslog_format", default: "rfc5424")))",
-                dependsOn: "syslog_format")
-        } else {
-            output.format = .rfc5424(structuredData: structuredData)
-        }
-        if let facility = value("facility", Values.facility) { output.facility = facility }
-        if let severity = value("severity", Values.severity) { output.severity = severity }
-        if let tag = value("tag", Values.tag) {
-            output.tag = tag
-            if format == "rfc3164", tag.utf8.count > 32 {
-                conflict(
-                    "tag",
-                    "is \(tag.utf8.count) characters; RFC 3164 allows at most 32 "
-                        + "(\(origin("syslog_format", default: "rfc5424")))",
-                    dependsOn: "syslog_format")
-            }
-        }
-        output.hostname = value("hostname", Values.headerHostname)
+        syslogHeader(
+            structuredDataDefault: true, format: &output.format, facility: &output.facility,
+            severity: &output.severity, tag: &output.tag, hostname: &output.hostname)
         let policies = SyslogWriter.Configuration.OversizePolicy.allCases.filter { $0 != .tcp }
         if let oversize = value("oversize", { Values.choice($0, policies.map { ($0.rawValue, $0) }) }) {
             output.oversize = oversize
