@@ -241,48 +241,9 @@ package enum MetricsClient {
             MetricsFetchError("\(address): \(what): \(Errno(rawValue: code))")
         }
         let flags = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
-        let descriptor: Int32
-        let connected: Int32
-        switch address {
-        case .tcp(let host, let port):
-            let v6 = host.contains(":")
-            descriptor = socket(v6 ? AF_INET6 : AF_INET, flags, 0)
-            guard descriptor >= 0 else { throw failure("socket") }
-            if v6 {
-                var socketAddress = sockaddr_in6()
-                socketAddress.sin6_family = sa_family_t(AF_INET6)
-                socketAddress.sin6_port = port.bigEndian
-                _ = inet_pton(AF_INET6, host, &socketAddress.sin6_addr)
-                connected = withUnsafePointer(to: &socketAddress) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                    }
-                }
-            } else {
-                var socketAddress = sockaddr_in()
-                socketAddress.sin_family = sa_family_t(AF_INET)
-                socketAddress.sin_port = port.bigEndian
-                _ = inet_pton(AF_INET, host, &socketAddress.sin_addr)
-                connected = withUnsafePointer(to: &socketAddress) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            }
-        case .unix(let path):
-            descriptor = socket(AF_UNIX, flags, 0)
-            guard descriptor >= 0 else { throw failure("socket") }
-            var socketAddress = sockaddr_un()
-            socketAddress.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &socketAddress.sun_path) { raw in
-                for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
-            }
-            connected = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
-        }
+        let descriptor = socket(address.family, flags, 0)
+        guard descriptor >= 0 else { throw failure("socket") }
+        let connected = address.withSocketAddress { connect(descriptor, $0, $1) }
         defer { SystemCall.close(descriptor) }
         if connected != 0 {
             guard errno == EINPROGRESS || errno == EAGAIN else { throw failure("connect") }

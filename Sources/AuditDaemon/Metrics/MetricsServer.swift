@@ -303,36 +303,17 @@ package final class MetricsServer: Sendable {
         let flags = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
         let descriptor: Int32
         switch address {
-        case .tcp(let host, let port):
+        case .tcp(let host, _):
             let v6 = host.contains(":")
             descriptor = socket(v6 ? AF_INET6 : AF_INET, flags, 0)
             guard descriptor >= 0 else { throw failure("socket") }
             // A restart binds again while the last run's connections sit in TIME_WAIT.
             var one: Int32 = 1
             _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            let bound: Int32
             if v6 {
-                var socketAddress = sockaddr_in6()
-                socketAddress.sin6_family = sa_family_t(AF_INET6)
-                socketAddress.sin6_port = port.bigEndian
-                _ = inet_pton(AF_INET6, host, &socketAddress.sin6_addr)
                 _ = setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
-                bound = withUnsafePointer(to: &socketAddress) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                    }
-                }
-            } else {
-                var socketAddress = sockaddr_in()
-                socketAddress.sin_family = sa_family_t(AF_INET)
-                socketAddress.sin_port = port.bigEndian
-                _ = inet_pton(AF_INET, host, &socketAddress.sin_addr)
-                bound = withUnsafePointer(to: &socketAddress) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
             }
+            let bound = address.withSocketAddress { bind(descriptor, $0, $1) }
             if bound != 0 {
                 let code = errno
                 SystemCall.close(descriptor)
@@ -349,16 +330,7 @@ package final class MetricsServer: Sendable {
             }
             descriptor = socket(AF_UNIX, flags, 0)
             guard descriptor >= 0 else { throw failure("socket") }
-            var socketAddress = sockaddr_un()
-            socketAddress.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &socketAddress.sun_path) { raw in
-                for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
-            }
-            let bound = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
+            let bound = address.withSocketAddress { bind(descriptor, $0, $1) }
             if bound != 0 {
                 let code = errno
                 SystemCall.close(descriptor)
