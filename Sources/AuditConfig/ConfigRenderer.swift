@@ -168,17 +168,9 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
             out.set(prefix + "address", NetworkAddress(host: host, port: port).description)
             renderTLS(tls, prefix: prefix, into: &out)
         }
-        switch syslog.format {
-        case .rfc5424(let structuredData):
-            out.set(prefix + "syslog_format", "rfc5424")
-            out.set(prefix + "structured_data", yesNo(structuredData))
-        case .rfc3164:
-            out.set(prefix + "syslog_format", "rfc3164")
-        }
-        out.set(prefix + "facility", SyslogNames.facilityName(syslog.facility))
-        out.set(prefix + "severity", SyslogNames.severityName(syslog.severity))
-        out.set(prefix + "tag", syslog.tag)
-        out.optional(prefix + "hostname", syslog.hostname, unset: "gethostname()")
+        renderSyslogHeader(
+            syslog.format, facility: syslog.facility, severity: syslog.severity, tag: syslog.tag,
+            hostname: syslog.hostname, prefix: prefix, into: &out)
         out.set(prefix + "oversize", syslog.oversize.rawValue)
         out.set(prefix + "max_message", String(syslog.maxMessage))
         out.set(prefix + "reconnect_min", renderDuration(syslog.reconnectMinimum))
@@ -207,17 +199,9 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         if let tls = relp.tls { renderTLS(tls, prefix: prefix, into: &out) }
         out.set(prefix + "relp_window", String(relp.window))
         out.set(prefix + "ack_timeout", renderDuration(relp.ackTimeout))
-        switch relp.format {
-        case .rfc5424(let structuredData):
-            out.set(prefix + "syslog_format", "rfc5424")
-            out.set(prefix + "structured_data", yesNo(structuredData))
-        case .rfc3164:
-            out.set(prefix + "syslog_format", "rfc3164")
-        }
-        out.set(prefix + "facility", SyslogNames.facilityName(relp.facility))
-        out.set(prefix + "severity", SyslogNames.severityName(relp.severity))
-        out.set(prefix + "tag", relp.tag)
-        out.optional(prefix + "hostname", relp.hostname, unset: "gethostname()")
+        renderSyslogHeader(
+            relp.format, facility: relp.facility, severity: relp.severity, tag: relp.tag, hostname: relp.hostname,
+            prefix: prefix, into: &out)
         out.set(prefix + "oversize", relp.oversize.rawValue)
         out.set(prefix + "max_message", String(relp.maxMessage))
         out.set(prefix + "reconnect_min", renderDuration(relp.reconnectMinimum))
@@ -228,6 +212,24 @@ private func renderOutput(_ output: OutputConfiguration, into out: inout RenderB
         out.set(prefix + "spool_max_size", renderSize(spool.maxSize))
         out.set(prefix + "spool_sync", spool.sync.rawValue)
     }
+}
+
+/// The syslog header keys of a syslog or RELP output.
+private func renderSyslogHeader(
+    _ format: SyslogWriter.Configuration.Format, facility: UInt8, severity: UInt8, tag: String, hostname: String?,
+    prefix: String, into out: inout RenderBuffer
+) {
+    switch format {
+    case .rfc5424(let structuredData):
+        out.set(prefix + "syslog_format", "rfc5424")
+        out.set(prefix + "structured_data", yesNo(structuredData))
+    case .rfc3164:
+        out.set(prefix + "syslog_format", "rfc3164")
+    }
+    out.set(prefix + "facility", SyslogNames.facilityName(facility))
+    out.set(prefix + "severity", SyslogNames.severityName(severity))
+    out.set(prefix + "tag", tag)
+    out.optional(prefix + "hostname", hostname, unset: "gethostname()")
 }
 
 /// The `tls_*` keys of a TLS output.
